@@ -1,0 +1,17 @@
+# The README's commands. `make setup` once on a fresh Debian 12 machine, then `make test`.
+.PHONY: setup test test-fast package clean
+
+setup:
+	bash scripts/setup.sh
+
+test:
+	bash scripts/test.sh
+
+test-fast:
+	bash scripts/test.sh -m "not slow"
+
+package:
+	.venv/bin/python scripts/package.py
+
+clean:
+	rm -rf dist build .pytest_cache test-artifacts

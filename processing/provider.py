@@ -1,0 +1,34 @@
+"""The `micro_detector` Processing provider."""
+
+from pathlib import Path
+
+from qgis.core import QgsProcessingProvider
+from qgis.PyQt.QtCore import QCoreApplication
+from qgis.PyQt.QtGui import QIcon
+
+from .algorithms.detect import DetectAlgorithm
+
+ICON = Path(__file__).resolve().parent.parent / "resources" / "icons" / "icon.svg"
+
+
+class MicroDetectorProvider(QgsProcessingProvider):
+    """Provider id `micro_detector`: algorithm ids are fixed so scripts and models can rely on them."""
+
+    def id(self):
+        return "micro_detector"
+
+    def name(self):
+        return QCoreApplication.translate("MicroDetectorProvider", "Micro Object Detection")
+
+    def longName(self):  # noqa: N802 (QGIS API)
+        return self.name()
+
+    def icon(self):
+        return QIcon(str(ICON))
+
+    def svgIconPath(self):  # noqa: N802 (QGIS API)
+        return str(ICON)
+
+    def loadAlgorithms(self):  # noqa: N802 (QGIS API)
+        for algorithm in (DetectAlgorithm(),):
+            self.addAlgorithm(algorithm)

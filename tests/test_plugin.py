@@ -1,0 +1,104 @@
+"""The plugin loads in real QGIS, registers its provider, and unloads cleanly."""
+
+import importlib
+import textwrap
+
+import pytest
+from qgis.core import QgsApplication, QgsProcessingException
+
+from conftest import run_python
+
+PROVIDER_ID = "micro_detector"
+
+
+@pytest.fixture
+def plugin(qgis_iface, qgis_processing):
+    package = importlib.import_module("micro_object_detection")
+    instance = package.classFactory(qgis_iface)
+    yield instance
+    instance.unload()
+
+
+def test_init_processing_registers_provider(plugin):
+    registry = QgsApplication.processingRegistry()
+    assert registry.providerById(PROVIDER_ID) is None
+    plugin.initProcessing()
+    provider = registry.providerById(PROVIDER_ID)
+    assert provider is not None
+    assert provider.name() == "Micro Object Detection"
+    assert not provider.icon().isNull()
+    assert provider.svgIconPath().endswith("resources/icons/icon.svg")
+    assert registry.algorithmById("micro_detector:detect") is not None
+
+
+def test_init_gui_then_unload_removes_provider(plugin):
+    registry = QgsApplication.processingRegistry()
+    plugin.initGui()
+    plugin.initGui()  # QGIS may call both initProcessing and initGui: one provider only
+    assert [p.id() for p in registry.providers()].count(PROVIDER_ID) == 1
+    plugin.unload()
+    assert registry.providerById(PROVIDER_ID) is None
+    assert registry.algorithmById("micro_detector:detect") is None
+
+
+def test_detect_algorithm_metadata(plugin):
+    plugin.initProcessing()
+    alg = QgsApplication.processingRegistry().algorithmById("micro_detector:detect")
+    assert alg.displayName()
+    assert alg.shortHelpString()
+    names = {p.name() for p in alg.parameterDefinitions()}
+    assert {"INPUT", "MODEL", "OUTPUT"} <= names
+
+
+def test_plugin_start_imports_nothing_heavy():
+    """Loading the plugin and its provider must not import torch or onnxruntime."""
+    result = run_python(textwrap.dedent("""
+        import sys
+        from qgis.core import QgsApplication
+        app = QgsApplication([], False); app.initQgis()
+        import micro_object_detection as pkg
+        plugin = pkg.classFactory(None)
+        plugin.initProcessing()
+        alg = QgsApplication.processingRegistry().algorithmById("micro_detector:detect")
+        assert alg is not None
+        heavy = sorted(m for m in ("torch", "onnxruntime", "onnx") if m in sys.modules)
+        print("HEAVY", heavy)
+        plugin.unload()
+    """))
+    assert result.returncode == 0, result.stderr
+    assert "HEAVY []" in result.stdout
+
+
+def test_missing_torch_gives_install_instructions(tmp_path):
+    """With torch unimportable, running detect fails with a message saying what to install."""
+    result = run_python(textwrap.dedent(f"""
+        import sys
+        class Block:  # makes torch look uninstalled
+            def find_spec(self, name, path=None, target=None):
+                if name.split(".")[0] in ("torch", "onnxruntime"):
+                    raise ModuleNotFoundError(f"No module named {{name!r}}")
+                return None
+        sys.meta_path.insert(0, Block())
+        sys.path.append("/usr/share/qgis/python/plugins")
+        from qgis.core import QgsApplication, QgsProcessingException
+        app = QgsApplication([], False); app.initQgis()
+        from processing.core.Processing import Processing
+        Processing.initialize()
+        import processing
+        import micro_object_detection as pkg
+        plugin = pkg.classFactory(None); plugin.initProcessing()
+        from osgeo import gdal
+        ds = gdal.GetDriverByName("GTiff").Create(r"{tmp_path}/r.tif", 8, 8, 3)
+        ds.SetGeoTransform((0, 1, 0, 8, 0, -1)); ds = None
+        try:
+            processing.run("micro_detector:detect", {{"INPUT": r"{tmp_path}/r.tif",
+                           "OUTPUT": r"{tmp_path}/out.gpkg"}})
+        except QgsProcessingException as e:
+            print("MESSAGE", e)
+    """))
+    assert result.returncode == 0, result.stderr
+    assert "MESSAGE" in result.stdout, result.stdout + result.stderr
+    message = result.stdout.split("MESSAGE", 1)[1]
+    assert "torch" in message and "pip install" in message
+    assert "OSGeo4W" in message and "macOS" in message and "Debian" in message
+    assert "Traceback" not in message

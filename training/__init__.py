@@ -1,0 +1,1 @@
+"""Training: datasets from labels, augmentation, loss, trainer, evaluation (no QGIS imports)."""
