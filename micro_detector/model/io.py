@@ -1,0 +1,103 @@
+"""The model file: one torch zip archive holding a plain dict, loaded with weights_only=True.
+
+Keys: format, format_version, spec (ModelSpec as a dict), state_dict, metadata (free-form
+training metadata: JSON-like values only). Nothing pickled is ever executed on load.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import zipfile
+from pathlib import Path
+
+import torch
+
+from .spec import ModelFileError, ModelSpec
+from .yolov12 import YOLOv12, build_model
+
+FORMAT = "micro-detector-model"
+FORMAT_VERSION = 1
+
+
+def save_model(model: YOLOv12, path: str | Path, metadata: dict | None = None,
+               half: bool = False) -> Path:
+    """Write `model` with its spec and metadata; written to a temporary name, then renamed."""
+    path = Path(path)
+    params = {name for name, _ in model.named_parameters()}
+    state = {}
+    for k, v in model.state_dict().items():
+        v = v.detach().cpu().clone()
+        # fp16 only for learned weights within its range; BN running stats stay fp32
+        if half and k in params and v.is_floating_point() and v.abs().max() < 6e4:
+            v = v.half()
+        state[k] = v
+    payload = {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "spec": model.spec.to_dict(),
+        "state_dict": state,
+        "metadata": {"saved": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+                     **(metadata or {})},
+    }
+    tmp = path.with_name(path.name + ".part")
+    torch.save(payload, tmp)
+    tmp.replace(path)
+    return path
+
+
+def read_model_file(path: str | Path) -> dict:
+    """The validated payload of a model file (spec as ModelSpec), without building the network."""
+    path = Path(path)
+    if not path.is_file():
+        raise ModelFileError(f"model file not found: {path}")
+    if not zipfile.is_zipfile(path):
+        raise ModelFileError(f"{path} is not a micro-detector model file (not a torch archive: "
+                             "corrupt, truncated, or another kind of file)")
+    try:
+        payload = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as error:  # torch raises several types for damaged archives
+        raise ModelFileError(f"{path} cannot be read as a model file (corrupt or truncated?): "
+                             f"{str(error).splitlines()[0]}") from None
+    if not isinstance(payload, dict) or payload.get("format") != FORMAT:
+        raise ModelFileError(f"{path} is a torch file but not a micro-detector model "
+                             f"(expected format {FORMAT!r})")
+    version = payload.get("format_version")
+    if not isinstance(version, int) or version > FORMAT_VERSION:
+        raise ModelFileError(f"{path} has model format version {version!r}; this version of "
+                             f"micro-detector reads up to {FORMAT_VERSION}: upgrade it")
+    missing = {"spec", "state_dict"} - payload.keys()
+    if missing:
+        raise ModelFileError(f"{path} lacks {sorted(missing)}")
+    try:
+        payload["spec"] = ModelSpec.from_dict(payload["spec"])
+    except (TypeError, ValueError) as error:
+        raise ModelFileError(f"{path} has an invalid model description: {error}") from None
+    payload.setdefault("metadata", {})
+    return payload
+
+
+def load_model(path: str | Path, device: str | torch.device = "cpu") -> YOLOv12:
+    """Build the network described by the file and load its weights (eval mode, float32)."""
+    payload = read_model_file(path)
+    model = build_model(payload["spec"])
+    state = payload["state_dict"]
+    own = model.state_dict()
+    missing = sorted(set(own) - set(state))
+    unexpected = sorted(set(state) - set(own))
+    wrong = sorted(k for k in set(own) & set(state) if own[k].shape != state[k].shape)
+    if missing or unexpected or wrong:
+        details = []
+        if missing:
+            details.append(f"{len(missing)} missing (e.g. {missing[0]})")
+        if unexpected:
+            details.append(f"{len(unexpected)} unexpected (e.g. {unexpected[0]})")
+        if wrong:
+            k = wrong[0]
+            details.append(f"{len(wrong)} of another shape (e.g. {k}: file "
+                           f"{tuple(state[k].shape)}, scale {payload['spec'].scale} needs "
+                           f"{tuple(own[k].shape)})")
+        raise ModelFileError(f"{path}: weights do not match the YOLOv12{payload['spec'].scale} "
+                             f"network it describes: " + "; ".join(details))
+    model.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in state.items()})
+    model.metadata = payload["metadata"]
+    return model.to(device).eval()

@@ -1,0 +1,72 @@
+"""What a model is: architecture scale, bands, classes, input size, normalisation, GSD.
+
+Pure data (no torch), so the engine, the QGIS layer and the ONNX runner share it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+# scale: (depth multiple, width multiple, channel cap), as published for YOLOv12.
+SCALES: dict[str, tuple[float, float, int]] = {
+    "n": (0.50, 0.25, 1024),
+    "s": (0.50, 0.50, 1024),
+    "m": (0.50, 1.00, 512),
+    "l": (1.00, 1.00, 512),
+    "x": (1.00, 1.50, 512),
+}
+
+DEFAULT_CLASSES = ("boat", "building", "plane", "vehicle")
+
+
+class ModelFileError(ValueError):
+    """A model file is missing, corrupt, truncated, of another format or does not match."""
+
+
+@dataclass
+class ModelSpec:
+    """Everything needed to build and feed a model, stored in its file."""
+
+    scale: str = "s"
+    class_names: list[str] = field(default_factory=lambda: list(DEFAULT_CLASSES))
+    bands: int = 3
+    imgsz: int = 640
+    # input = (pixel / input_scale - mean) / std, per band
+    input_scale: float = 255.0
+    mean: list[float] = field(default_factory=lambda: [0.0, 0.0, 0.0])
+    std: list[float] = field(default_factory=lambda: [1.0, 1.0, 1.0])
+    gsd: float | None = None  # metres per pixel of the training imagery
+
+    def __post_init__(self):
+        if self.scale not in SCALES:
+            raise ValueError(f"unknown scale {self.scale!r}: choose one of {', '.join(SCALES)}")
+        if not self.class_names:
+            raise ValueError("a model needs at least one class name")
+        if len(set(self.class_names)) != len(self.class_names):
+            raise ValueError(f"duplicate class names in {self.class_names}")
+        if self.bands < 1:
+            raise ValueError(f"bands must be >= 1, got {self.bands}")
+        if self.imgsz % 32:
+            raise ValueError(f"input size must be divisible by 32, got {self.imgsz}")
+        if len(self.mean) != self.bands or len(self.std) != self.bands:
+            if self.mean == [0.0] * len(self.mean) and self.std == [1.0] * len(self.std):
+                self.mean, self.std = [0.0] * self.bands, [1.0] * self.bands
+            else:
+                raise ValueError(f"mean/std need one value per band ({self.bands})")
+        if self.gsd is not None and not self.gsd > 0:
+            raise ValueError(f"gsd must be positive metres per pixel, got {self.gsd}")
+
+    @property
+    def nc(self) -> int:
+        return len(self.class_names)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "ModelSpec":
+        known = {f for f in cls.__dataclass_fields__}
+        unknown = set(data) - known
+        if unknown:
+            raise ValueError(f"unknown model spec fields: {sorted(unknown)}")
+        return cls(**data)

@@ -1,0 +1,107 @@
+"""The YOLOv12 network: R-ELAN backbone, PAN neck, anchor-free P3/P4/P5 head.
+
+Layer plan (published YOLOv12 configuration, channels before width scaling):
+backbone  Conv64/2  Conv128/2  C3k2-256(e=.25)  Conv256/2  C3k2-512(e=.25)  Conv512/2
+          A2C2f-512 x4 (area 4)  Conv1024/2  A2C2f-1024 x4 (area 1)
+neck      up + P4 -> A2C2f-512   up + P3 -> A2C2f-256 (P3 out)
+          Conv256/2 + -> A2C2f-512 (P4 out)   Conv512/2 + P5 -> C3k2-1024 (P5 out)
+Large scales (l, x) use the scaled residual in A2C2f and MLP ratio 1.2; n/s/m use no
+residual and MLP ratio 2.0; m/l/x use C3k inside C3k2.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .blocks import A2C2f, C3k2, Conv
+from .head import Detect
+from .nms import postprocess
+from .spec import SCALES, ModelSpec
+
+
+def make_divisible(x: float, divisor: int = 8) -> int:
+    return int(math.ceil(x / divisor) * divisor)
+
+
+class YOLOv12(nn.Module):
+    """Train mode: raw head maps. Eval mode: per image a (k, 6) tensor x1,y1,x2,y2,score,class
+    after confidence filtering and class-aware NMS (thresholds are attributes)."""
+
+    def __init__(self, spec: ModelSpec):
+        super().__init__()
+        self.spec = spec
+        depth, width, cap = SCALES[spec.scale]
+
+        def ch(c: int) -> int:
+            return make_divisible(min(c, cap) * width, 8)
+
+        def rep(n: int) -> int:
+            return max(round(n * depth), 1) if n > 1 else n
+
+        c3k = spec.scale in "mlx"
+        big = dict(residual=True, mlp_ratio=1.2) if spec.scale in "lx" else {}
+
+        self.b0 = Conv(spec.bands, ch(64), 3, 2)
+        self.b1 = Conv(ch(64), ch(128), 3, 2)
+        self.b2 = C3k2(ch(128), ch(256), rep(2), c3k, 0.25)
+        self.b3 = Conv(ch(256), ch(256), 3, 2)
+        self.b4 = C3k2(ch(256), ch(512), rep(2), c3k, 0.25)
+        self.b5 = Conv(ch(512), ch(512), 3, 2)
+        self.b6 = A2C2f(ch(512), ch(512), rep(4), True, 4, **big)
+        self.b7 = Conv(ch(512), ch(1024), 3, 2)
+        self.b8 = A2C2f(ch(1024), ch(1024), rep(4), True, 1, **big)
+
+        self.n11 = A2C2f(ch(1024) + ch(512), ch(512), rep(2), False, -1)
+        self.n14 = A2C2f(ch(512) + ch(512), ch(256), rep(2), False, -1)
+        self.n15 = Conv(ch(256), ch(256), 3, 2)
+        self.n17 = A2C2f(ch(256) + ch(512), ch(512), rep(2), False, -1)
+        self.n18 = Conv(ch(512), ch(512), 3, 2)
+        self.n20 = C3k2(ch(512) + ch(1024), ch(1024), rep(2), True)
+        self.detect = Detect(spec.nc, (ch(256), ch(512), ch(1024)))
+        self.detect.init_bias(spec.imgsz)
+
+        # eval-mode postprocessing; dense micro-object scenes need far more than 300 boxes
+        self.conf = 0.25
+        self.iou = 0.7
+        self.max_det = 3000
+        self.max_candidates = 30000
+
+    @property
+    def stride(self) -> int:
+        return 32
+
+    def features(self, x: torch.Tensor) -> list[torch.Tensor]:
+        if x.shape[-1] % 32 or x.shape[-2] % 32:
+            raise ValueError(f"input height and width must be divisible by 32, got {tuple(x.shape[-2:])}")
+        x = self.b2(self.b1(self.b0(x)))
+        p3 = self.b4(self.b3(x))
+        p4 = self.b6(self.b5(p3))
+        p5 = self.b8(self.b7(p4))
+        h11 = self.n11(torch.cat((F.interpolate(p5, scale_factor=2.0, mode="nearest"), p4), 1))
+        o3 = self.n14(torch.cat((F.interpolate(h11, scale_factor=2.0, mode="nearest"), p3), 1))
+        o4 = self.n17(torch.cat((self.n15(o3), h11), 1))
+        o5 = self.n20(torch.cat((self.n18(o4), p5), 1))
+        return [o3, o4, o5]
+
+    def forward_raw(self, x: torch.Tensor) -> list[torch.Tensor]:
+        return self.detect(self.features(x))
+
+    def forward_decoded(self, x: torch.Tensor) -> torch.Tensor:
+        """(B, 4 + nc, A): boxes xyxy in input pixels and class probabilities, before NMS."""
+        return self.detect.decode(self.forward_raw(x))
+
+    def forward(self, x: torch.Tensor):
+        raw = self.forward_raw(x)
+        if self.training:
+            return raw
+        return postprocess(self.detect.decode(raw), conf=self.conf, iou=self.iou,
+                           max_det=self.max_det, max_candidates=self.max_candidates)
+
+
+def build_model(spec: ModelSpec | None = None, **kwargs) -> YOLOv12:
+    """Untrained model for `spec` (or a ModelSpec built from keyword arguments)."""
+    return YOLOv12(spec if spec is not None else ModelSpec(**kwargs))
