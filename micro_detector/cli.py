@@ -66,6 +66,135 @@ def _export(args) -> dict:
     return {"written": str(out), "dynamic_spatial": not args.static}
 
 
+class ProgressBar:
+    """One stderr line: tiles done, tiles/s, ETA."""
+
+    def __init__(self, label: str, stream=sys.stderr):
+        import time
+
+        self.time = time.perf_counter
+        self.start = self.time()
+        self.label = label
+        self.stream = stream
+
+    def __call__(self, done: int, total: int) -> bool:
+        elapsed = max(self.time() - self.start, 1e-9)
+        rate = done / elapsed
+        eta = (total - done) / rate if rate > 0 else 0
+        bar = "#" * int(24 * done / max(total, 1))
+        self.stream.write(f"\r{self.label} [{bar:<24}] {done}/{total} tiles "
+                          f"{rate:.2f} tiles/s ETA {int(eta // 60)}:{int(eta % 60):02d}")
+        if done >= total:
+            self.stream.write("\n")
+        self.stream.flush()
+        return True
+
+
+def _detect_options(args):
+    from .engine import DetectOptions
+
+    extent = extent_crs = None
+    if args.extent:
+        parts = args.extent.split(",")
+        if len(parts) not in (4, 5):
+            raise CliError("--extent is xmin,ymin,xmax,ymax[,EPSG]")
+        extent = tuple(float(v) for v in parts[:4])
+        if len(parts) == 5:
+            code = parts[4].strip()
+            extent_crs = code if ":" in code else f"EPSG:{code}"
+    return DetectOptions(
+        tile=args.tile, overlap=args.overlap, conf=args.conf, iou=args.iou, merge=args.merge,
+        match=args.match, classes=args.classes.split(",") if args.classes else None,
+        extent=extent, extent_crs=extent_crs, mask=str(args.mask) if args.mask else None,
+        bands=[int(b) for b in args.bands.split(",")] if args.bands else None, batch=args.batch,
+        device=args.device, backend=args.backend, resample=not args.no_resample, scale=args.scale,
+        pixel_coordinates=args.pixel_coordinates)
+
+
+def _log(message: str) -> None:
+    print(message, file=sys.stderr)
+
+
+def _detect(args) -> dict:
+    from .engine import detect
+    from .model.runner import open_runner
+
+    options = _detect_options(args)
+    runner = open_runner(args.weights, backend=options.backend, device=options.device)
+    result = detect(args.raster, args.output, runner=runner, weights=args.weights, options=options,
+                    progress=None if args.quiet else ProgressBar(args.raster.name), log=_log)
+    return result.report
+
+
+def _detect_folder(args) -> dict:
+    import csv
+    import os
+
+    from .engine import detect
+    from .model.runner import open_runner
+
+    options = _detect_options(args)
+    rasters = sorted(p for p in args.folder.glob(args.pattern) if p.is_file())
+    if not rasters:
+        raise CliError(f"no raster matches {args.pattern} in {args.folder}")
+    args.output.mkdir(parents=True, exist_ok=True)
+    runner = open_runner(args.weights, backend=options.backend, device=options.device)
+    summary_path = args.output / "summary.csv"
+    rows = {}
+    if summary_path.exists():
+        with open(summary_path, newline="") as f:
+            rows = {r["raster"]: r for r in csv.DictReader(f)}
+    names = list(runner.spec.class_names)
+    for raster in rasters:
+        out = args.output / f"{raster.stem}.{args.format}"
+        if out.exists() and not args.overwrite:  # written atomically: present means complete
+            _log(f"{raster.name}: done before, skipped")
+            continue
+        try:
+            result = detect(raster, out, runner=runner, weights=args.weights, options=options,
+                            progress=None if args.quiet else ProgressBar(raster.name), log=_log)
+            row = {"raster": raster.name, "status": "ok", "output": out.name,
+                   "objects": len(result), "seconds": result.report["seconds"],
+                   **{f"n_{k}": v for k, v in result.counts().items()}, "error": ""}
+        except (ValueError, RuntimeError) as error:
+            _log(f"{raster.name}: error: {error}")
+            row = {"raster": raster.name, "status": "error", "output": "", "objects": "",
+                   "seconds": "", **{f"n_{k}": "" for k in names}, "error": str(error)}
+        rows[raster.name] = row
+        fields = ["raster", "status", "output", "objects", "seconds", *[f"n_{k}" for k in names], "error"]
+        tmp = summary_path.with_name(summary_path.name + ".part")
+        with open(tmp, "w", newline="") as f:
+            writer = csv.DictWriter(f, fieldnames=fields, extrasaction="ignore")
+            writer.writeheader()
+            writer.writerows(rows.values())
+        os.replace(tmp, summary_path)
+    failed = [r for r in rows.values() if r["status"] != "ok"]
+    return {"rasters": len(rasters), "done": len(rows) - len(failed), "failed": len(failed),
+            "summary": str(summary_path)}
+
+
+def _add_detect_options(p) -> None:
+    p.add_argument("--weights", type=Path, required=True, help="model file (.pt) or exported .onnx")
+    p.add_argument("--tile", type=int, default=None, help="tile size in model pixels (default: model's)")
+    p.add_argument("--overlap", type=float, default=0.2, help="fraction (<1) or pixels (>=1)")
+    p.add_argument("--conf", type=float, default=0.25)
+    p.add_argument("--iou", type=float, default=0.5, help="cross-tile merge threshold")
+    p.add_argument("--merge", choices=["nms", "nmm"], default="nms")
+    p.add_argument("--match", choices=["iou", "ios"], default="iou")
+    p.add_argument("--classes", help="comma-separated class names to keep")
+    p.add_argument("--extent", help="xmin,ymin,xmax,ymax[,EPSG] (default CRS: the raster's)")
+    p.add_argument("--mask", type=Path, help="polygon layer limiting the search")
+    p.add_argument("--bands", help="comma-separated 1-based band numbers")
+    p.add_argument("--device", default="auto", help="cpu | cuda | auto")
+    p.add_argument("--batch", type=int, default=8)
+    p.add_argument("--backend", choices=["auto", "torch", "onnx"], default="auto")
+    p.add_argument("--no-resample", action="store_true", help="do not resample to the model's GSD")
+    p.add_argument("--scale", type=float, help="source pixels per model pixel (overrides GSD)")
+    p.add_argument("--pixel-coordinates", action="store_true",
+                   help="accept rasters without georeferencing (output in pixel coordinates)")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="micro-detector",
                                      description="Find micro objects in overhead imagery with YOLOv12.")
@@ -89,6 +218,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", type=Path, required=True)
     p.set_defaults(func=_new_model)
 
+    p = sub.add_parser("detect", help="detect objects on one raster, write a vector file")
+    p.add_argument("raster", type=Path)
+    p.add_argument("-o", "--output", type=Path, required=True, help="vector file (.gpkg, .shp, ...)")
+    _add_detect_options(p)
+    p.set_defaults(func=_detect)
+
+    p = sub.add_parser("detect-folder", help="detect on every raster of a folder (resumable)")
+    p.add_argument("folder", type=Path)
+    p.add_argument("-o", "--output", type=Path, required=True, help="output folder")
+    p.add_argument("--pattern", default="*.tif")
+    p.add_argument("--format", default="gpkg", help="output extension (gpkg, shp, geojson, ...)")
+    p.add_argument("--overwrite", action="store_true", help="redo rasters already done")
+    _add_detect_options(p)
+    p.set_defaults(func=_detect_folder)
+
     p = sub.add_parser("export", help="export a model file to ONNX (decode inside the graph)")
     p.add_argument("model", type=Path)
     p.add_argument("-o", "--output", type=Path)
@@ -103,7 +247,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         result = args.func(args)
     except (CliError, ModelFileError, MissingDependencyError, ValueError, FileNotFoundError,
-            PermissionError, RuntimeError) as error:
+            PermissionError, RuntimeError) as error:  # RasterError/OutputError are ValueErrors
         print(f"micro-detector {args.command}: error: {error}", file=sys.stderr)
         return 2
     if result is not None:

@@ -1,0 +1,173 @@
+"""Raster access through GDAL: facts about a raster, band choice, windowed reads, normalisation.
+
+Only windows are ever read, never a whole raster. Reads return uint8 (bands, h, w) arrays in
+the 0-255 range the model expects, plus a validity mask from nodata values / mask bands.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from osgeo import gdal, osr
+
+gdal.UseExceptions()
+osr.UseExceptions()
+
+
+class RasterError(ValueError):
+    """A raster cannot be used as asked: names the file and the problem."""
+
+
+@dataclass
+class RasterInfo:
+    path: str
+    width: int
+    height: int
+    count: int
+    dtype: str
+    geotransform: tuple[float, ...]
+    crs_wkt: str | None
+    nodata: list[float | None]
+    color_interp: list[str]
+    georeferenced: bool
+    pixel_size_m: float | None = None  # ground sample distance, metres per pixel
+    metres_per_unit: float | None = None
+    stretch: list[tuple[float, float]] | None = field(default=None)
+
+
+def open_dataset(path: str | Path) -> gdal.Dataset:
+    path = str(path)
+    if "://" not in path and not path.startswith("/vsi") and not Path(path).exists():
+        raise RasterError(f"raster not found: {path}")
+    try:
+        ds = gdal.Open(path, gdal.GA_ReadOnly)
+    except RuntimeError as error:
+        raise RasterError(f"GDAL cannot open {path}: {error}") from None
+    if ds is None or ds.RasterCount == 0:
+        raise RasterError(f"{path} has no raster bands")
+    if ds.RasterXSize == 0 or ds.RasterYSize == 0:
+        raise RasterError(f"{path} is an empty raster ({ds.RasterXSize} x {ds.RasterYSize})")
+    return ds
+
+
+def _metres_per_unit(srs: osr.SpatialReference, gt, width, height) -> float:
+    if srs.IsProjected():
+        return srs.GetLinearUnits()
+    # geographic: metres per degree at the raster's centre latitude (mean of x and y)
+    lat = gt[3] + gt[5] * height / 2 + gt[4] * width / 2
+    return 111_320.0 * math.sqrt(max(math.cos(math.radians(lat)), 1e-6))
+
+
+def read_info(path: str | Path, ds: gdal.Dataset | None = None) -> RasterInfo:
+    ds = ds or open_dataset(path)
+    gt = ds.GetGeoTransform(can_return_null=True)
+    wkt = ds.GetProjection() or None
+    georeferenced = gt is not None and wkt is not None
+    bands = [ds.GetRasterBand(i + 1) for i in range(ds.RasterCount)]
+    info = RasterInfo(
+        path=str(path), width=ds.RasterXSize, height=ds.RasterYSize, count=ds.RasterCount,
+        dtype=gdal.GetDataTypeName(bands[0].DataType).lower(),
+        geotransform=tuple(gt) if gt else (0.0, 1.0, 0.0, 0.0, 0.0, 1.0),
+        crs_wkt=wkt, nodata=[b.GetNoDataValue() for b in bands],
+        color_interp=[gdal.GetColorInterpretationName(b.GetColorInterpretation()) for b in bands],
+        georeferenced=georeferenced,
+    )
+    if georeferenced:
+        srs = osr.SpatialReference(wkt=wkt)
+        unit = _metres_per_unit(srs, info.geotransform, info.width, info.height)
+        g = info.geotransform
+        info.metres_per_unit = unit
+        info.pixel_size_m = math.sqrt(abs(g[1] * g[5] - g[2] * g[4])) * unit
+    return info
+
+
+def choose_bands(info: RasterInfo, model_bands: int, bands: list[int] | None = None) -> list[int]:
+    """1-based band numbers to feed the model: the user's, else R,G,B by colour interpretation
+    for a 3-band model, else the first bands. Too few bands is an error naming the counts."""
+    if bands:
+        bad = [b for b in bands if not 1 <= b <= info.count]
+        if bad:
+            raise RasterError(f"{info.path} has {info.count} band(s); band(s) {bad} do not exist")
+        if len(bands) != model_bands:
+            raise RasterError(f"the model takes {model_bands} band(s) but {len(bands)} were "
+                              f"chosen ({bands})")
+        return list(bands)
+    if info.count < model_bands:
+        raise RasterError(f"{info.path} has {info.count} band(s) but the model needs "
+                          f"{model_bands}; choose bands explicitly (e.g. --bands "
+                          f"{','.join(['1'] * model_bands)} to repeat a grey band)")
+    if model_bands == 3:
+        rgb = [info.color_interp.index(c) + 1 for c in ("Red", "Green", "Blue")
+               if c in info.color_interp]
+        if len(rgb) == 3:
+            return rgb
+    return list(range(1, model_bands + 1))
+
+
+def compute_stretch(ds: gdal.Dataset, info: RasterInfo, bands: list[int],
+                    low: float = 2.0, high: float = 98.0, sample: int = 1024) -> list[tuple[float, float]]:
+    """Per band (low, high) percentiles from a decimated read (GDAL uses overviews when present)."""
+    scale = max(info.width, info.height) / sample
+    bw, bh = max(1, round(info.width / max(scale, 1))), max(1, round(info.height / max(scale, 1)))
+    out = []
+    for b in bands:
+        band = ds.GetRasterBand(b)
+        data = band.ReadAsArray(0, 0, info.width, info.height, bw, bh).astype(np.float64)
+        valid = np.isfinite(data)
+        if info.nodata[b - 1] is not None:
+            valid &= data != info.nodata[b - 1]
+        if not valid.any():
+            out.append((0.0, 1.0))
+            continue
+        lo, hi = np.percentile(data[valid], [low, high])
+        out.append((float(lo), float(hi if hi > lo else lo + 1)))
+    return out
+
+
+def to_uint8(data: np.ndarray, stretch: list[tuple[float, float]] | None) -> np.ndarray:
+    """(bands, h, w) -> uint8: as is for 8-bit data, else linear stretch between percentiles."""
+    if stretch is None:
+        return data.astype(np.uint8, copy=False)
+    out = np.empty(data.shape, np.uint8)
+    for k, (lo, hi) in enumerate(stretch):
+        band = (data[k].astype(np.float32) - lo) * (255.0 / (hi - lo))
+        out[k] = np.clip(np.nan_to_num(band, nan=0.0), 0, 255)
+    return out
+
+
+class WindowReader:
+    """Reads windows of chosen bands from its own GDAL handle (one per thread)."""
+
+    def __init__(self, info: RasterInfo, bands: list[int], stretch=None):
+        self.info = info
+        self.ds = open_dataset(info.path)
+        self.bands = bands
+        self.stretch = stretch
+        first = self.ds.GetRasterBand(bands[0])
+        self.use_mask = first.GetMaskFlags() != gdal.GMF_ALL_VALID
+
+    def read(self, x0: int, y0: int, w: int, h: int, out_w: int, out_h: int):
+        """Window (x0, y0, w, h) in source pixels resampled to (out_h, out_w):
+        (uint8 image (bands, out_h, out_w), valid mask (out_h, out_w) bool)."""
+        resample = gdal.GRIORA_NearestNeighbour if (w, h) == (out_w, out_h) else gdal.GRIORA_Bilinear
+        arrays = []
+        for b in self.bands:
+            band = self.ds.GetRasterBand(b)
+            arrays.append(band.ReadAsArray(x0, y0, w, h, out_w, out_h, resample_alg=resample))
+        data = np.stack(arrays)
+        valid = np.ones((out_h, out_w), bool)
+        if self.use_mask:
+            mask = self.ds.GetRasterBand(self.bands[0]).GetMaskBand()
+            valid &= mask.ReadAsArray(x0, y0, w, h, out_w, out_h) > 0
+        for k, b in enumerate(self.bands):
+            nd = self.info.nodata[b - 1]
+            if nd is not None:
+                valid &= data[k] != nd
+        if np.issubdtype(data.dtype, np.floating):
+            valid &= np.isfinite(data).all(0)
+        image = to_uint8(data, self.stretch)
+        image[:, ~valid] = 0
+        return image, valid
