@@ -276,3 +276,16 @@ def test_detect_folder_resumes_and_summarises(tmp_path):
     rows = list(csv.DictReader(open(out / "summary.csv")))
     assert sorted(r["raster"] for r in rows) == ["a.tif", "b.tif"]
     assert all(r["status"] == "ok" for r in rows) and "n_vehicle" in rows[0]
+
+
+def test_windows_are_resampled_to_the_model_gsd_and_boxes_return_in_source_pixels(tmp_path):
+    # raster at 0.5 m, model trained at 1.0 m: tiles read at half resolution
+    raster = write_raster(tmp_path / "g.tif", 256, 256, [(100, 60, 120, 80, 0), (200, 180, 212, 196, 0)])
+    runner = BlobRunner(imgsz=64, gsd=1.0)
+    result = detect(raster, None, runner=runner, options=opts(overlap=0))
+    assert result.report["scale"] == pytest.approx(2.0)
+    assert result.report["tile_source_px"] == 128 and result.report["tiles"] == 4
+    got = sorted(map(tuple, result.boxes.tolist()))
+    assert np.allclose(got, [(100, 60, 120, 80), (200, 180, 212, 196)], atol=2)
+    off = detect(raster, None, runner=BlobRunner(imgsz=64, gsd=1.0), options=opts(overlap=0, resample=False))
+    assert off.report["scale"] == 1.0 and off.report["tiles"] == 16

@@ -91,7 +91,7 @@ def test_missing_torch_gives_install_instructions(tmp_path):
         ds = gdal.GetDriverByName("GTiff").Create(r"{tmp_path}/r.tif", 8, 8, 3)
         ds.SetGeoTransform((0, 1, 0, 8, 0, -1)); ds = None
         try:
-            processing.run("micro_detector:detect", {{"INPUT": r"{tmp_path}/r.tif",
+            processing.run("micro_detector:detect", {{"INPUT": r"{tmp_path}/r.tif", "MODEL": r"{tmp_path}/m.pt",
                            "OUTPUT": r"{tmp_path}/out.gpkg"}})
         except QgsProcessingException as e:
             print("MESSAGE", e)
@@ -102,3 +102,32 @@ def test_missing_torch_gives_install_instructions(tmp_path):
     assert "torch" in message and "pip install" in message
     assert "OSGeo4W" in message and "macOS" in message and "Debian" in message
     assert "Traceback" not in message
+
+
+@pytest.mark.slow
+def test_detect_through_processing_run_writes_a_layer(plugin, tmp_path):
+    """The algorithm is wired to the engine: a real micro4 raster, a real (untrained) model."""
+    import subprocess
+
+    import processing
+    from qgis.core import QgsVectorLayer
+
+    from conftest import ROOT, SHARED_DATA
+
+    plugin.initProcessing()
+    model = tmp_path / "m.pt"
+    subprocess.run([str(ROOT / ".venv" / "bin" / "micro-detector"), "new-model", "--scale", "n",
+                    "-o", str(model)], check=True, capture_output=True)
+    out = tmp_path / "det.gpkg"
+    result = processing.run("micro_detector:detect", {
+        "INPUT": str(SHARED_DATA / "images" / "kit_MOS155.tif"), "MODEL": str(model),
+        "CONF": 0.01, "OUTPUT": str(out)})
+    layer = QgsVectorLayer(result["OUTPUT"], "det", "ogr")
+    assert layer.isValid()
+    assert [f.name() for f in layer.fields()][-7:] == ["class_id", "class_name", "score", "source",
+                                                        "tile_row", "tile_col", "area_m2"]
+    assert layer.crs().authid() == "EPSG:32632"
+    with pytest.raises(QgsProcessingException, match="not found|cannot"):
+        processing.run("micro_detector:detect", {
+            "INPUT": str(SHARED_DATA / "images" / "kit_MOS155.tif"),
+            "MODEL": str(tmp_path / "missing.pt"), "OUTPUT": str(tmp_path / "x.gpkg")})
