@@ -18,11 +18,11 @@ from typing import Callable
 import numpy as np
 
 from . import __version__
-from .georef import box_areas_m2, box_polygons, map_to_pixel
+from .georef import box_areas_m2, box_polygons, map_to_pixel, pixel_to_map
 from .merge import edge_cut, merge_detections
 from .raster import RasterError, RasterInfo, WindowReader, choose_bands, compute_stretch, open_dataset, read_info
 from .tiling import make_grid, overlap_pixels
-from .writer import check_writable, write_detections
+from .writer import check_writable, ring_polygon, write_detections
 
 
 class Cancelled(Exception):
@@ -144,17 +144,6 @@ def _pixel_bbox(info: RasterInfo, geom) -> tuple[float, float, float, float]:
     return float(cols.min()), float(rows.min()), float(cols.max()), float(rows.max())
 
 
-def _ring_geometry(ring):
-    from osgeo import ogr
-
-    r = ogr.Geometry(ogr.wkbLinearRing)
-    for x, y in ring:
-        r.AddPoint_2D(float(x), float(y))
-    poly = ogr.Geometry(ogr.wkbPolygon)
-    poly.AddGeometry(r)
-    return poly
-
-
 def detect(raster: str | Path, output: str | Path | None = None, *, runner=None,
            weights: str | Path | None = None, options: DetectOptions | None = None,
            progress: Callable[[int, int], bool | None] | None = None, log: Callable[[str], None] | None = None) -> Detections:
@@ -211,10 +200,9 @@ def detect(raster: str | Path, output: str | Path | None = None, *, runner=None,
     region = _region_geometry(info, options)
     windows = make_grid(info.width, info.height, src_tile, overlap,
                         _pixel_bbox(info, region) if region is not None else None)
-    if region is not None and not (options.extent is not None and options.mask is None):
-        windows = [w for w in windows
-                   if _ring_geometry(box_polygons(info.geotransform, np.array([w.bounds], float))[0])
-                   .Intersects(region)]
+    if region is not None:
+        rings = box_polygons(info.geotransform, np.array([w.bounds for w in windows], float))
+        windows = [w for w, ring in zip(windows, rings) if ring_polygon(ring).Intersects(region)]
     total = len(windows)
     log(f"{info.width} x {info.height} px, {total} tiles of {src_tile} px "
         f"(model {tile} px, scale {scale:.3f}), overlap {overlap} px")
@@ -299,14 +287,12 @@ def detect(raster: str | Path, output: str | Path | None = None, *, runner=None,
     kept, merged = merge_detections(boxes, scores, cls, cut, options.merge, options.match, options.iou)
     boxes, scores, cls, win = merged.astype(np.float64), scores[kept], cls[kept], win[kept]
     if region is not None and len(boxes):  # objects whose centre lies outside the region go
-        centres = box_polygons(info.geotransform, np.c_[(boxes[:, 0] + boxes[:, 2]) / 2,
-                                                        (boxes[:, 1] + boxes[:, 3]) / 2,
-                                                        (boxes[:, 0] + boxes[:, 2]) / 2,
-                                                        (boxes[:, 1] + boxes[:, 3]) / 2])[:, 0]
         from osgeo import ogr
 
+        xs, ys = pixel_to_map(info.geotransform, (boxes[:, 0] + boxes[:, 2]) / 2,
+                              (boxes[:, 1] + boxes[:, 3]) / 2)
         inside = np.array([region.Contains(ogr.CreateGeometryFromWkt(f"POINT({x} {y})"))
-                           for x, y in centres], bool)
+                           for x, y in zip(xs, ys)], bool)
         boxes, scores, cls, win = boxes[inside], scores[inside], cls[inside], win[inside]
     gt = info.geotransform
     result = Detections(

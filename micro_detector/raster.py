@@ -7,7 +7,7 @@ the 0-255 range the model expects, plus a validity mask from nodata values / mas
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -35,7 +35,6 @@ class RasterInfo:
     georeferenced: bool
     pixel_size_m: float | None = None  # ground sample distance, metres per pixel
     metres_per_unit: float | None = None
-    stretch: list[tuple[float, float]] | None = field(default=None)
 
 
 def open_dataset(path: str | Path) -> gdal.Dataset:

@@ -47,6 +47,16 @@ def check_writable(path: str | Path) -> Path:
     return path
 
 
+def ring_polygon(ring_xy) -> ogr.Geometry:
+    """An OGR polygon from one closed ring of (x, y) map coordinates."""
+    ring = ogr.Geometry(ogr.wkbLinearRing)
+    for x, y in ring_xy:
+        ring.AddPoint_2D(float(x), float(y))
+    poly = ogr.Geometry(ogr.wkbPolygon)
+    poly.AddGeometry(ring)
+    return poly
+
+
 def write_detections(path: str | Path, rings: np.ndarray, records: list[dict], crs_wkt: str | None,
                      metadata: dict[str, str], layer_name: str = "detections") -> Path:
     """Write polygons `rings` (n, 5, 2) with attribute `records`; replaces `path` atomically."""
@@ -65,17 +75,12 @@ def write_detections(path: str | Path, rings: np.ndarray, records: list[dict], c
         defn = layer.GetLayerDefn()
         layer.StartTransaction()
         for ring_xy, rec in zip(rings, records):
-            ring = ogr.Geometry(ogr.wkbLinearRing)
-            for x, y in ring_xy:
-                ring.AddPoint_2D(float(x), float(y))
-            poly = ogr.Geometry(ogr.wkbPolygon)
-            poly.AddGeometry(ring)
             feat = ogr.Feature(defn)
             for name, _ in FIELDS:
                 value = rec[name]
                 if not (isinstance(value, float) and np.isnan(value)):
                     feat.SetField(name, value)
-            feat.SetGeometry(poly)
+            feat.SetGeometry(ring_polygon(ring_xy))
             layer.CreateFeature(feat)
         layer.CommitTransaction()
         layer.SetMetadata({k: str(v) for k, v in metadata.items()})
