@@ -120,6 +120,7 @@ def _detect(args) -> dict:
     from .model.runner import open_runner
 
     options = _detect_options(args)
+    args.weights = _weights(args)
     runner = open_runner(args.weights, backend=options.backend, device=options.device)
     result = detect(args.raster, args.output, runner=runner, weights=args.weights, options=options,
                     progress=None if args.quiet else ProgressBar(args.raster.name), log=_log)
@@ -127,54 +128,39 @@ def _detect(args) -> dict:
 
 
 def _detect_folder(args) -> dict:
-    import csv
-    import os
-
-    from .engine import detect
+    from .batch import detect_folder, list_rasters
     from .model.runner import open_runner
 
     options = _detect_options(args)
-    rasters = sorted(p for p in args.folder.glob(args.pattern) if p.is_file())
-    if not rasters:
-        raise CliError(f"no raster matches {args.pattern} in {args.folder}")
-    args.output.mkdir(parents=True, exist_ok=True)
+    list_rasters(args.folder, args.pattern)  # fail before loading the model
+    args.weights = _weights(args)
     runner = open_runner(args.weights, backend=options.backend, device=options.device)
-    summary_path = args.output / "summary.csv"
-    rows = {}
-    if summary_path.exists():
-        with open(summary_path, newline="") as f:
-            rows = {r["raster"]: r for r in csv.DictReader(f)}
-    names = list(runner.spec.class_names)
-    for raster in rasters:
-        out = args.output / f"{raster.stem}.{args.format}"
-        if out.exists() and not args.overwrite:  # written atomically: present means complete
-            _log(f"{raster.name}: done before, skipped")
-            continue
-        try:
-            result = detect(raster, out, runner=runner, weights=args.weights, options=options,
-                            progress=None if args.quiet else ProgressBar(raster.name), log=_log)
-            row = {"raster": raster.name, "status": "ok", "output": out.name,
-                   "objects": len(result), "seconds": result.report["seconds"],
-                   **{f"n_{k}": v for k, v in result.counts().items()}, "error": ""}
-        except (ValueError, RuntimeError) as error:
-            _log(f"{raster.name}: error: {error}")
-            row = {"raster": raster.name, "status": "error", "output": "", "objects": "",
-                   "seconds": "", **{f"n_{k}": "" for k in names}, "error": str(error)}
-        rows[raster.name] = row
-        fields = ["raster", "status", "output", "objects", "seconds", *[f"n_{k}" for k in names], "error"]
-        tmp = summary_path.with_name(summary_path.name + ".part")
-        with open(tmp, "w", newline="") as f:
-            writer = csv.DictWriter(f, fieldnames=fields, extrasaction="ignore")
-            writer.writeheader()
-            writer.writerows(rows.values())
-        os.replace(tmp, summary_path)
-    failed = [r for r in rows.values() if r["status"] != "ok"]
-    return {"rasters": len(rasters), "done": len(rows) - len(failed), "failed": len(failed),
-            "summary": str(summary_path)}
+    rows, summary = detect_folder(
+        args.folder, args.output, runner, options=options, pattern=args.pattern, fmt=args.format,
+        overwrite=args.overwrite, weights=args.weights, log=_log,
+        progress_for=None if args.quiet else (lambda raster: ProgressBar(raster.name)))
+    failed = [r for r in rows if r["status"] != "ok"]
+    return {"rasters": len(rows), "done": len(rows) - len(failed), "failed": len(failed), "summary": str(summary)}
+
+
+def default_model_path() -> Path | None:
+    """The default model shipped with the plugin (resources/models/default.pt), if present."""
+    path = Path(__file__).resolve().parent.parent / "resources" / "models" / "default.pt"
+    return path if path.is_file() else None
+
+
+def _weights(args) -> Path:
+    if args.weights is not None:
+        return args.weights
+    default = default_model_path()
+    if default is None:
+        raise CliError("no --weights given and no default model is installed (resources/models/default.pt)")
+    return default
 
 
 def _add_detect_options(p) -> None:
-    p.add_argument("--weights", type=Path, required=True, help="model file (.pt) or exported .onnx")
+    p.add_argument("--weights", type=Path, help="model file (.pt) or exported .onnx "
+                   "(default: the bundled default model)")
     p.add_argument("--tile", type=int, default=None, help="tile size in model pixels (default: model's)")
     p.add_argument("--overlap", type=float, default=0.2, help="fraction (<1) or pixels (>=1)")
     p.add_argument("--conf", type=float, default=0.25)
@@ -239,7 +225,33 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--imgsz", type=int, default=None, help="tracing size (default: the model's)")
     p.add_argument("--static", action="store_true", help="fix height/width (batch stays dynamic)")
     p.set_defaults(func=_export)
+
+    training_cli = _training_cli()
+    if training_cli is not None:
+        training_cli.add_commands(sub)
+    else:
+        for name in ("train", "evaluate"):
+            p = sub.add_parser(name, help=f"{name} (needs the training package beside micro_detector)")
+            p.set_defaults(func=_no_training)
     return parser
+
+
+def _training_cli():
+    """The sibling `training` package's CLI, found the way the package is installed (inside
+    the plugin package or top-level); the core itself never depends on it."""
+    import importlib
+
+    names = ([f"{__package__.rsplit('.', 1)[0]}.training.cli"] if "." in __package__ else []) + ["training.cli"]
+    for name in names:
+        try:
+            return importlib.import_module(name)
+        except ImportError:
+            continue
+    return None
+
+
+def _no_training(args):
+    raise CliError("the training package is not installed beside micro_detector")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -6,7 +6,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 VENV="$ROOT/.venv"
 APT_PACKAGES=(qgis python3-qgis qgis-providers python3-gdal gdal-bin python3-rasterio
               python3-geopandas python3-shapely python3-pyproj python3-venv python3-pip
-              xvfb xauth)
+              python3-matplotlib qttools5-dev-tools xvfb xauth)
 
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 

@@ -52,10 +52,18 @@ def run_python(code: str, *, env: dict | None = None, timeout: float = 300) -> s
     )
 
 
+def venv_site_packages() -> str:
+    """This venv's site-packages: qgis_process runs Debian's Python, which has no torch."""
+    import sysconfig
+
+    return sysconfig.get_paths()["purelib"]
+
+
 def run_qgis_process(args: list[str], *, config_dir: Path, plugin_path: Path | None = None,
-                     timeout: float = 600) -> subprocess.CompletedProcess:
+                     timeout: float = 600, extra_env: dict | None = None) -> subprocess.CompletedProcess:
     """Run qgis_process.bin (the Debian wrapper passes a flag 3.22 rejects) with its own profile."""
     env = dict(os.environ)
+    env.update(extra_env or {})
     env["QT_QPA_PLATFORM"] = "offscreen"
     env["QGIS_CUSTOM_CONFIG_PATH"] = str(config_dir)
     if plugin_path is not None:
@@ -64,3 +72,39 @@ def run_qgis_process(args: list[str], *, config_dir: Path, plugin_path: Path | N
         [QGIS_PROCESS, *args], env=env, cwd=tempfile.gettempdir(),
         capture_output=True, text=True, timeout=timeout,
     )
+
+
+@pytest.fixture(scope="session")
+def synthetic_training(tmp_path_factory):
+    """Three synthetic scenes (xView labels) and a YOLOv12n trained on two of them; scene2 is
+    held out for validation. Trained once per session (about a minute on two CPU cores)."""
+    import torch
+
+    from synthetic import make_scene, write_mapping, write_xview
+    from training.labels import ClassMap, load_xview, split_by_image
+    from training.trainer import train
+
+    folder = tmp_path_factory.mktemp("scenes")
+    rows = []
+    for i in range(3):
+        raster, boxes, classes = make_scene(folder, f"scene{i}.tif", size=256, count=30, seed=i)
+        rows.append((raster.name, boxes, classes))
+    geojson = write_xview(folder / "labels.geojson", rows)
+    mapping = write_mapping(folder / "map.json")
+    labels = load_xview(geojson, folder, ClassMap.from_file(mapping))
+    train_set, val_set = split_by_image(labels, val_names=["scene2.tif"])
+    torch.manual_seed(0)
+    run = tmp_path_factory.mktemp("run")
+    result = train(tiny_config(80, val_every=40), train_set, val_set, run, model_path=run / "model.pt")
+    return {"folder": folder, "geojson": geojson, "mapping": mapping, "rows": rows, "result": result,
+            "model": run / "model.pt", "run": run, "train": train_set, "val": val_set}
+
+
+def tiny_config(epochs: int, **kw):
+    from training.chips import ChipConfig
+    from training.dataset import AugmentConfig
+    from training.trainer import TrainConfig
+
+    return TrainConfig(scale="n", epochs=epochs, imgsz=128, batch=8, nbs=8, warmup_epochs=0, close_mosaic=2,
+                       lr0=0.004, workers=0, chips=ChipConfig(size=128, overlap=0.25),
+                       augment=AugmentConfig(scale=0.1), **kw)

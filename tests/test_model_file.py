@@ -132,9 +132,16 @@ def test_onnx_runner_gives_the_same_boxes_as_torch(tmp_path):
         assert [len(d) for d in a] == [len(d) for d in b]
         total += sum(len(d) for d in a)
         for da, db in zip(a, b):
-            np.testing.assert_array_equal(da[:, 5], db[:, 5])  # classes
-            np.testing.assert_allclose(da[:, :4], db[:, :4], atol=1.0)  # pixels
-            np.testing.assert_allclose(da[:, 4], db[:, 4], atol=5e-3)  # scores
+            if not len(da):
+                continue
+            # pair the boxes (near-tied scores may come out in another order): same class,
+            # corners within 1 px, scores within 5e-3, one to one
+            diff = np.abs(da[:, None, :4] - db[None, :, :4]).max(-1)
+            diff[da[:, None, 5] != db[None, :, 5]] = np.inf
+            pair = diff.argmin(1)
+            assert len(set(pair.tolist())) == len(pair)
+            assert diff[np.arange(len(da)), pair].max(initial=0) <= 1.0  # pixels
+            np.testing.assert_allclose(da[:, 4], db[pair, 4], atol=5e-3)  # scores
     assert total >= 10
 
 

@@ -1,0 +1,122 @@
+"""End to end: train a tiny YOLOv12n on a synthetic scene; it must learn to find the objects.
+
+Also: resume from the checkpoint, the CLI (train, evaluate), outputs next to the model.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import subprocess
+import sys
+
+import pytest
+import torch
+
+from conftest import ROOT, tiny_config
+from micro_detector import engine
+from micro_detector.boxes import box_iou
+from micro_detector.model.io import load_model
+from micro_detector.model.runner import TorchRunner
+from training.labels import ClassMap, load_xview, split_by_image
+from training.trainer import train
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def scenes(synthetic_training):
+    s = synthetic_training
+    return s["folder"], s["geojson"], s["mapping"], s["rows"]
+
+
+def test_training_learns_to_find_the_drawn_objects(synthetic_training):
+    result = synthetic_training["result"]
+    folder, rows, run = synthetic_training["folder"], synthetic_training["rows"], synthetic_training["run"]
+    first, last = result.history[0], result.history[-1]
+    loss = lambda h: h["train/box"] + h["train/cls"] + h["train/dfl"]  # noqa: E731
+    assert loss(last) < 0.6 * loss(first)
+
+    # the model finds the objects of the scene it never saw, where they are, with their class
+    model = load_model(synthetic_training["model"])
+    assert model.spec.class_names == ["vehicle", "boat"] and model.spec.gsd == pytest.approx(0.5)
+    det = engine.detect(folder / "scene2.tif", None, runner=TorchRunner(model),
+                        options=engine.DetectOptions(conf=0.25, pixel_coordinates=True))
+    _, true_boxes, true_classes = rows[2]
+    iou = box_iou(true_boxes.astype(float), det.boxes)
+    same_class = true_classes[:, None] == det.class_ids[None, :]
+    recall = ((iou >= 0.5) & same_class).any(1).mean()
+    precision = ((iou >= 0.5) & same_class).any(0).mean() if len(det) else 0.0
+    assert recall >= 0.8 and precision >= 0.8, (recall, precision, len(det))
+
+    # what a run leaves: metrics table, per-epoch results, plots, report, resumable checkpoint
+    for name in ("best.pt", "last_checkpoint.pt", "results.csv", "results.png", "metrics.csv", "metrics.json",
+                 "PR_curve.png", "val_images.png", "report.html", "train_config.json", "labels_report.json"):
+        assert (run / name).is_file(), name
+    table = list(csv.DictReader(open(run / "metrics.csv")))
+    assert [r["class"] for r in table] == ["all", "vehicle", "boat"]
+    assert float(table[0]["mAP50"]) == pytest.approx(result.metrics.overall()["mAP50"])
+    assert model.metadata["val_table"][0]["class"] == "all"
+
+
+def test_resume_continues_from_the_checkpoint(scenes, tmp_path):
+    folder, geojson, mapping, _ = scenes
+    labels = load_xview(geojson, folder, ClassMap.from_file(mapping))
+    train_set, val_set = split_by_image(labels, val_names=["scene2.tif"])
+    run = tmp_path / "run"
+    train(tiny_config(2), train_set, val_set, run)
+    ck = torch.load(run / "last_checkpoint.pt", weights_only=True)
+    assert ck["epoch"] == 1 and len(ck["history"]) == 2
+    result = train(tiny_config(3), train_set, val_set, run, resume=run / "last_checkpoint.pt")
+    assert [h["epoch"] for h in result.history] == [1, 2, 3]
+    assert torch.load(run / "last_checkpoint.pt", weights_only=True)["epoch"] == 2
+    # the learning rate follows the schedule of the resumed run, not a restarted one
+    assert result.history[-1]["lr"] < result.history[0]["lr"]
+
+
+def test_cli_train_and_evaluate(scenes, tmp_path):
+    folder, geojson, mapping, _ = scenes
+    exe = ROOT / ".venv" / "bin" / "micro-detector"
+    args = [str(exe), "train", "--xview", str(geojson), "--images", str(folder), "--class-map", str(mapping),
+            "--val-list", str(_write(tmp_path / "val.txt", "scene2.tif\n")), "--scale", "n", "--epochs", "2",
+            "--imgsz", "128", "--batch", "8", "--workers", "0", "--out", str(tmp_path / "run"),
+            "-o", str(tmp_path / "model.pt")]
+    done = subprocess.run(args, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    out = json.loads(done.stdout)
+    assert out["train_images"] == 2 and out["val_images"] == 1 and (tmp_path / "model.pt").is_file()
+    assert "mAP50-95" in done.stderr  # the results table
+
+    done = subprocess.run([sys.executable, "-m", "training", "evaluate", str(tmp_path / "model.pt"),
+                           "--xview", str(geojson), "--images", str(folder), "--class-map", str(mapping),
+                           "--out", str(tmp_path / "eval")], capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["images"] == 3
+    assert (tmp_path / "eval" / "report.html").read_text().count("<tr>") == 4  # header, all, 2 classes
+
+    bad = subprocess.run([str(exe), "train", "--xview", str(tmp_path / "nope.geojson"), "--images", str(folder),
+                          "--class-map", str(mapping), "--out", str(tmp_path / "x")], capture_output=True, text=True)
+    assert bad.returncode == 2 and "nope.geojson" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def _write(path, text):
+    path.write_text(text)
+    return path
+
+
+
+def test_ddp_with_two_processes_on_the_cpu(scenes, tmp_path):
+    """torchrun with two processes (gloo backend): rank 0 cuts the chips and writes the run,
+    both ranks train on their half of each batch."""
+    folder, geojson, mapping, _ = scenes
+    args = [str(ROOT / ".venv" / "bin" / "torchrun"), "--standalone", "--nproc_per_node", "2", "-m", "training",
+            "train", "--xview", str(geojson), "--images", str(folder), "--class-map", str(mapping),
+            "--val-list", str(_write(tmp_path / "val.txt", "scene2.tif\n")), "--scale", "n", "--epochs", "2",
+            "--imgsz", "128", "--batch", "8", "--workers", "0", "--device", "cpu", "--out", str(tmp_path / "run")]
+    env = {**__import__("os").environ, "OMP_NUM_THREADS": "1"}
+    done = subprocess.run(args, capture_output=True, text=True, timeout=900, env=env, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "world 2" in done.stderr
+    ck = torch.load(tmp_path / "run" / "last_checkpoint.pt", weights_only=True)
+    assert ck["epoch"] == 1 and ck["config"]["batch"] == 8
+    assert (tmp_path / "run" / "best.pt").is_file()

@@ -1,0 +1,157 @@
+"""Chipping: labelled rasters cut into fixed-size training chips, cached on disk.
+
+Chips are read through the core's windowed reader (same band choice, 16-bit stretch and
+GSD resampling as detection), so the model trains on exactly what it will be fed. A chip
+store is one uint8 array file (memory-mapped, shared by loader workers) plus an index of
+boxes per chip; its name is a hash of the rasters, the labels and the chip settings, so a
+second run (or the next epoch) never re-reads the rasters.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ._core import raster as raster_io
+from ._core import tiling
+from .labels import LabeledImage
+
+CACHE_VERSION = 1
+
+
+@dataclass
+class ChipConfig:
+    size: int = 320  # chip side in training pixels (= the model's input size)
+    overlap: float = 0.2  # fraction of the chip
+    min_visibility: float = 0.5  # keep a box cut by the chip edge if this much of its area stays
+    negative_ratio: float = 0.25  # empty chips kept, per chip with objects (deterministic choice)
+    gsd: float | None = None  # resample rasters to this GSD (m/px); None = native pixels
+    bands: int = 3
+    seed: int = 0
+
+
+@dataclass
+class ChipStore:
+    images: np.ndarray  # (N, bands, size, size) uint8, memory-mapped
+    boxes: list[np.ndarray]  # per chip (k, 4) float32, chip pixels
+    classes: list[np.ndarray]  # per chip (k,) int64
+    annotated: np.ndarray  # (N, nc) bool
+    origin: list[dict]  # per chip: image name, window in source pixels, scale
+
+    def __len__(self) -> int:
+        return len(self.images)
+
+
+def _cache_key(images: list[LabeledImage], config: ChipConfig, nc: int) -> str:
+    h = hashlib.sha1()
+    h.update(json.dumps({"v": CACHE_VERSION, "config": asdict(config), "nc": nc}, sort_keys=True).encode())
+    for im in images:
+        st = os.stat(im.path)
+        h.update(f"{os.path.abspath(im.path)}|{st.st_size}|{st.st_mtime_ns}".encode())
+        h.update(np.ascontiguousarray(im.boxes, np.float32).tobytes())
+        h.update(np.ascontiguousarray(im.classes, np.int64).tobytes())
+        h.update(np.ascontiguousarray(im.annotated, bool).tobytes())
+    return h.hexdigest()[:16]
+
+
+def _scale_for(image: LabeledImage, gsd: float | None) -> float:
+    """Source pixels per training pixel."""
+    if gsd is None or not image.gsd:
+        return 1.0
+    return gsd / image.gsd
+
+
+def chip_boxes(boxes: np.ndarray, classes: np.ndarray, window: tuple[float, float, float, float],
+               scale: float, min_visibility: float) -> tuple[np.ndarray, np.ndarray]:
+    """Boxes (source pixels) that keep >= min_visibility of their area inside `window`, clipped
+    and in window pixels divided by `scale`."""
+    if not len(boxes):
+        return np.zeros((0, 4), np.float32), np.zeros(0, np.int64)
+    x0, y0, x1, y1 = window
+    clipped = np.stack([np.clip(boxes[:, 0], x0, x1), np.clip(boxes[:, 1], y0, y1),
+                        np.clip(boxes[:, 2], x0, x1), np.clip(boxes[:, 3], y0, y1)], 1)
+    area = (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
+    kept_area = (clipped[:, 2] - clipped[:, 0]) * (clipped[:, 3] - clipped[:, 1])
+    keep = (kept_area > 0) & (kept_area >= min_visibility * area)
+    out = (clipped[keep] - np.array([x0, y0, x0, y0])) / scale
+    return out.astype(np.float32), classes[keep].astype(np.int64)
+
+
+def build_chips(images: list[LabeledImage], nc: int, config: ChipConfig, cache_dir: str | Path,
+                log=None, progress=None) -> ChipStore:
+    """Cut (or load from the cache) the chips of `images`."""
+    log = log or (lambda message: None)
+    cache_dir = Path(cache_dir)
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    key = _cache_key(images, config, nc)
+    array_path, index_path = cache_dir / f"chips-{key}.npy", cache_dir / f"chips-{key}.json"
+    if array_path.is_file() and index_path.is_file():
+        log(f"chips: cached {array_path.name}")
+        return _load(array_path, index_path)
+
+    size = config.size
+    plan = []  # (image index, window, scale, boxes, classes)
+    rng = np.random.default_rng(config.seed)
+    for i, im in enumerate(images):
+        scale = _scale_for(im, config.gsd)
+        src = max(1, round(size * scale))
+        grid = tiling.make_grid(im.width, im.height, src, tiling.overlap_pixels(src, config.overlap))
+        positives, negatives = [], []
+        for w in grid:
+            b, c = chip_boxes(im.boxes, im.classes, w.bounds, scale, config.min_visibility)
+            (positives if len(b) else negatives).append((i, w, scale, b, c))
+        n_neg = min(len(negatives), int(np.ceil(config.negative_ratio * max(len(positives), 1))))
+        chosen = rng.choice(len(negatives), n_neg, replace=False) if n_neg else []
+        plan.extend(positives + [negatives[k] for k in sorted(chosen)])
+    if not plan:
+        raise ValueError("no chip could be cut from the labelled images")
+
+    tmp = array_path.with_name(array_path.name + ".part.npy")
+    arr = np.lib.format.open_memmap(tmp, mode="w+", dtype=np.uint8, shape=(len(plan), config.bands, size, size))
+    readers: dict[int, raster_io.WindowReader] = {}
+    index = {"boxes": [], "classes": [], "annotated": [], "origin": []}
+    for n, (i, w, scale, b, c) in enumerate(plan):
+        if i not in readers:
+            readers.clear()  # one open raster at a time
+            info = raster_io.read_info(images[i].path)
+            bands = raster_io.choose_bands(info, config.bands)
+            stretch = None
+            if info.dtype != "byte":
+                stretch = raster_io.compute_stretch(raster_io.open_dataset(info.path), info, bands)
+            readers[i] = raster_io.WindowReader(info, bands, stretch)
+        out_w, out_h = max(1, round(w.w / scale)), max(1, round(w.h / scale))
+        out_w, out_h = min(out_w, size), min(out_h, size)
+        data, valid = readers[i].read(w.x0, w.y0, w.w, w.h, out_w, out_h)
+        data[:, ~valid] = 114  # nodata shows as the padding grey
+        arr[n] = 114
+        arr[n, :, :out_h, :out_w] = data
+        index["boxes"].append(np.round(b, 3).tolist())
+        index["classes"].append(c.tolist())
+        index["annotated"].append(images[i].annotated.astype(int).tolist())
+        index["origin"].append({"image": images[i].name, "window": list(w.bounds), "scale": scale})
+        if progress is not None and n % 50 == 0:
+            progress(n, len(plan))
+    arr.flush()
+    del arr
+    os.replace(tmp, array_path)
+    tmp_index = index_path.with_name(index_path.name + ".part")
+    tmp_index.write_text(json.dumps(index))
+    os.replace(tmp_index, index_path)
+    log(f"chips: cut {len(plan)} chips of {size} px from {len(images)} images -> {array_path.name}")
+    return _load(array_path, index_path)
+
+
+def _load(array_path: Path, index_path: Path) -> ChipStore:
+    index = json.loads(index_path.read_text())
+    return ChipStore(
+        images=np.load(array_path, mmap_mode="r"),
+        boxes=[np.array(b, np.float32).reshape(-1, 4) for b in index["boxes"]],
+        classes=[np.array(c, np.int64) for c in index["classes"]],
+        annotated=np.array(index["annotated"], bool),
+        origin=index["origin"],
+    )

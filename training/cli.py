@@ -1,0 +1,166 @@
+"""`micro-detector train` / `micro-detector evaluate` (also `python -m training`)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+
+def add_label_arguments(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("labels (xView GeoJSON, or a vector layer over rasters)")
+    g.add_argument("--xview", type=Path, help="xView GeoJSON FeatureCollection (bounds_imcoords, type_id, image_id)")
+    g.add_argument("--images", type=Path, help="folder of the GeoTIFFs named by image_id")
+    g.add_argument("--class-map", type=Path, help="classes.json or {class: [type ids]} "
+                   "(default: classes.json beside the GeoJSON)")
+    g.add_argument("--all-xview-classes", action="store_true", help="keep the 60 xView classes")
+    g.add_argument("--annotations", type=Path, help="images.json with annotated_groups per image "
+                   "(default: images.json beside the GeoJSON)")
+    g.add_argument("--vector", type=Path, help="polygon or point layer of labels (any OGR format)")
+    g.add_argument("--layer", help="layer name inside --vector")
+    g.add_argument("--class-field", default="class", help="class field of --vector")
+    g.add_argument("--rasters", type=Path, nargs="+", help="rasters under --vector")
+    g.add_argument("--point-size", type=float, default=4.0, help="box side in metres for point labels")
+    g.add_argument("--val-fraction", type=float, default=0.15, help="per source, the last images by name")
+    g.add_argument("--val-list", type=Path, help="text file of validation image names (one per line)")
+
+
+def load_labels(args, log=None):
+    from .labels import ClassMap, LabelError, load_vector, load_xview
+
+    if args.xview:
+        if not args.images:
+            raise LabelError("--xview needs --images (the folder of the GeoTIFFs)")
+        mapping = args.class_map or args.xview.parent / "classes.json"
+        if not mapping.is_file():
+            raise LabelError(f"no class mapping: give --class-map (looked for {mapping})")
+        return load_xview(args.xview, args.images, ClassMap.from_file(mapping, args.all_xview_classes),
+                          args.annotations, log=log)
+    if args.vector:
+        if not args.rasters:
+            raise LabelError("--vector needs --rasters")
+        return load_vector(args.vector, args.rasters, args.class_field, layer=args.layer,
+                           point_size_m=args.point_size, log=log)
+    raise LabelError("give labels: --xview GEOJSON --images DIR, or --vector FILE --rasters R [R ...]")
+
+
+def _val_names(args):
+    if args.val_list is None:
+        return None
+    return [line.strip() for line in args.val_list.read_text().splitlines() if line.strip()]
+
+
+def _train(args) -> dict:
+    from .chips import ChipConfig
+    from .dataset import AugmentConfig
+    from .labels import split_by_image
+    from .trainer import TrainConfig, train
+
+    labels = load_labels(args, log=_log)
+    train_set, val_set = split_by_image(labels, args.val_fraction, _val_names(args))
+    config = TrainConfig(
+        scale=args.scale, epochs=args.epochs, imgsz=args.imgsz, batch=args.batch, device=args.device,
+        optimizer=args.optimizer, lr0=args.lr0, patience=args.patience, workers=args.workers, seed=args.seed,
+        close_mosaic=args.close_mosaic, val_every=args.val_every, weights=str(args.weights) if args.weights else None,
+        schedule=args.schedule, warmup_epochs=args.warmup_epochs, nbs=args.nbs,
+        chips=ChipConfig(size=args.imgsz, overlap=args.chip_overlap, min_visibility=args.min_visibility,
+                         negative_ratio=args.negative_ratio, gsd=args.gsd),
+        augment=AugmentConfig(mosaic=args.mosaic))
+    result = train(config, train_set, val_set if val_set.images else None, args.out, model_path=args.model,
+                   resume=args.resume, log=_log, cache_dir=args.cache)
+    if int(os.environ.get("RANK", "0")) != 0:
+        return None  # under torchrun, rank 0 reports
+    out = {"model": str(result.model_path), "run": str(result.run_dir), "epochs_run": len(result.history),
+           "stopped_early": result.stopped_early, "seconds": round(result.seconds, 1),
+           "train_images": len(train_set.images), "val_images": len(val_set.images)}
+    if result.metrics is not None:
+        print(result.metrics.table(), file=sys.stderr)
+        out["val"] = result.metrics.overall()
+    return out
+
+
+def _evaluate(args) -> dict:
+    from .evaluate import EvalOptions, evaluate_model_file
+    from .labels import split_by_image
+
+    labels = load_labels(args, log=_log)
+    if args.split == "val":
+        labels = split_by_image(labels, args.val_fraction, _val_names(args))[1]
+    if not labels.images:
+        raise ValueError("no image to evaluate on")
+    options = EvalOptions(conf=args.conf, tile=args.tile, overlap=args.overlap, batch=args.batch, device=args.device)
+    metrics = evaluate_model_file(args.model, labels, args.out, options, log=_log if args.verbose else None)
+    print(metrics.table(), file=sys.stderr)
+    return {"images": len(labels.images), **metrics.overall(), "out": str(args.out) if args.out else None}
+
+
+def _log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def add_commands(sub) -> None:
+    from ._core import spec
+
+    p = sub.add_parser("train", help="train a YOLOv12 model on labelled rasters")
+    add_label_arguments(p)
+    p.add_argument("--scale", choices=list(spec.SCALES), default="n")
+    p.add_argument("--epochs", type=int, default=100)
+    p.add_argument("--imgsz", type=int, default=320, help="chip and input size (multiple of 32)")
+    p.add_argument("--batch", type=int, default=16)
+    p.add_argument("--nbs", type=int, default=64, help="nominal batch (gradient accumulation)")
+    p.add_argument("--device", default="auto")
+    p.add_argument("--optimizer", choices=["auto", "sgd", "adamw"], default="auto")
+    p.add_argument("--lr0", type=float)
+    p.add_argument("--schedule", choices=["cosine", "linear"], default="cosine")
+    p.add_argument("--warmup-epochs", type=float, default=3.0)
+    p.add_argument("--patience", type=int, default=50)
+    p.add_argument("--close-mosaic", type=int, default=10)
+    p.add_argument("--mosaic", type=float, default=0.8, help="mosaic probability")
+    p.add_argument("--workers", type=int)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--val-every", type=int, default=1)
+    p.add_argument("--gsd", type=float, help="train at this GSD (m/px); default: native pixels")
+    p.add_argument("--chip-overlap", type=float, default=0.2)
+    p.add_argument("--min-visibility", type=float, default=0.5)
+    p.add_argument("--negative-ratio", type=float, default=0.25)
+    p.add_argument("--weights", type=Path, help="start from this model file")
+    p.add_argument("--resume", type=Path, help="last_checkpoint.pt of an interrupted run")
+    p.add_argument("--cache", type=Path, help="chip cache folder (default: OUT/cache)")
+    p.add_argument("--out", type=Path, required=True, help="run folder")
+    p.add_argument("-o", "--model", type=Path, help="also copy the best model here")
+    p.set_defaults(func=_train)
+
+    p = sub.add_parser("evaluate", help="per-class P, R, mAP50, mAP50-95 of a model on labelled rasters")
+    p.add_argument("model", type=Path, help="model file (.pt) or exported .onnx")
+    add_label_arguments(p)
+    p.add_argument("--split", choices=["all", "val"], default="all", help="all labelled images or the val split")
+    p.add_argument("--conf", type=float, default=0.001)
+    p.add_argument("--tile", type=int)
+    p.add_argument("--overlap", type=float, default=0.2)
+    p.add_argument("--batch", type=int, default=8)
+    p.add_argument("--device", default="auto")
+    p.add_argument("--out", type=Path, help="folder for metrics.csv/json, plots and report.html")
+    p.add_argument("-v", "--verbose", action="store_true")
+    p.set_defaults(func=_evaluate)
+
+
+def main(argv: list[str] | None = None) -> int:
+    from ._core import engine, spec
+    from .labels import LabelError
+
+    parser = argparse.ArgumentParser(prog="python -m training", description="Train and evaluate YOLOv12 detectors.")
+    add_commands(parser.add_subparsers(dest="command", required=True))
+    args = parser.parse_args(argv)
+    try:
+        result = args.func(args)
+    except (LabelError, spec.ModelFileError, ValueError, FileNotFoundError, PermissionError, RuntimeError) as error:
+        print(f"{parser.prog} {args.command}: error: {error}", file=sys.stderr)
+        return 2
+    except engine.Cancelled:
+        print(f"{parser.prog} {args.command}: cancelled", file=sys.stderr)
+        return 130
+    if result is not None:
+        print(json.dumps(result, indent=2))
+    return 0
