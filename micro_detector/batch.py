@@ -34,7 +34,8 @@ def detect_folder(folder: str | Path, output: str | Path, runner, *, options: De
                   log: Callable[[str], None] | None = None,
                   cancelled: Callable[[], bool] | None = None) -> tuple[list[dict], Path]:
     """Detect on every raster of `folder` matching `pattern` into `output`/<stem>.<fmt>.
-    Returns the summary rows (one per raster, also for those done before) and the CSV path.
+    Returns the summary rows (one per raster, also for those done before; rows written in
+    this run have `written_now`) and the CSV path.
     A raster that fails is recorded with its error and the run goes on; engine.Cancelled
     (from a progress callback) stops the run, leaving finished outputs in place."""
     log = log or (lambda message: None)
@@ -62,7 +63,7 @@ def detect_folder(folder: str | Path, output: str | Path, runner, *, options: De
                             progress=progress_for(raster) if progress_for else None, log=log)
             row = {"raster": raster.name, "status": "ok", "output": out.name, "objects": len(result),
                    "seconds": result.report["seconds"],
-                   **{f"n_{k}": v for k, v in result.counts().items()}, "error": ""}
+                   **{f"n_{k}": v for k, v in result.counts().items()}, "error": "", "written_now": True}
         except (ValueError, RuntimeError, OSError) as error:
             log(f"{raster.name}: error: {error}")
             row = {"raster": raster.name, "status": "error", "output": "", "objects": "", "seconds": "",

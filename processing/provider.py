@@ -6,7 +6,8 @@ from qgis.core import QgsProcessingProvider
 from qgis.PyQt.QtCore import QCoreApplication
 from qgis.PyQt.QtGui import QIcon
 
-from .algorithms.detect import DetectAlgorithm
+from .algorithms.detect import DetectAlgorithm, DetectFolderAlgorithm
+from .algorithms.training import EvaluateAlgorithm, ExportOnnxAlgorithm, TrainAlgorithm
 
 ICON = Path(__file__).resolve().parent.parent / "resources" / "icons" / "icon.svg"
 
@@ -18,7 +19,7 @@ class MicroDetectorProvider(QgsProcessingProvider):
         return "micro_detector"
 
     def name(self):
-        return QCoreApplication.translate("MicroDetectorProvider", "Micro Object Detection")
+        return QCoreApplication.translate("MicroDetector", "Micro Object Detection")
 
     def longName(self):  # noqa: N802 (QGIS API)
         return self.name()
@@ -30,5 +31,6 @@ class MicroDetectorProvider(QgsProcessingProvider):
         return str(ICON)
 
     def loadAlgorithms(self):  # noqa: N802 (QGIS API)
-        for algorithm in (DetectAlgorithm(),):
+        for algorithm in (DetectAlgorithm(), DetectFolderAlgorithm(), TrainAlgorithm(), EvaluateAlgorithm(),
+                          ExportOnnxAlgorithm()):
             self.addAlgorithm(algorithm)

@@ -89,7 +89,10 @@ def test_missing_torch_gives_install_instructions(tmp_path):
         plugin = pkg.classFactory(None); plugin.initProcessing()
         from osgeo import gdal
         ds = gdal.GetDriverByName("GTiff").Create(r"{tmp_path}/r.tif", 8, 8, 3)
-        ds.SetGeoTransform((0, 1, 0, 8, 0, -1)); ds = None
+        from osgeo import osr
+        srs = osr.SpatialReference(); srs.ImportFromEPSG(32632)
+        ds.SetGeoTransform((0, 1, 0, 8, 0, -1)); ds.SetProjection(srs.ExportToWkt()); ds = None
+        open(r"{tmp_path}/m.pt", "wb").write(b"not checked before the dependency")
         try:
             processing.run("micro_detector:detect", {{"INPUT": r"{tmp_path}/r.tif", "MODEL": r"{tmp_path}/m.pt",
                            "OUTPUT": r"{tmp_path}/out.gpkg"}})

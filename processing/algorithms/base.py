@@ -1,0 +1,96 @@
+"""What every algorithm of the provider shares: translation, icon, dependency check,
+progress and cancel adapters, and the bundled default model."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from qgis.core import QgsProcessingAlgorithm, QgsProcessingException
+from qgis.PyQt.QtCore import QCoreApplication
+from qgis.PyQt.QtGui import QIcon
+
+from ...micro_detector.deps import MissingDependencyError, require
+
+PLUGIN_ROOT = Path(__file__).resolve().parents[2]
+ICON = PLUGIN_ROOT / "resources" / "icons" / "icon.svg"
+DEFAULT_MODEL = PLUGIN_ROOT / "resources" / "models" / "default.pt"
+TR_CONTEXT = "MicroDetector"
+DEVICES = ["auto", "cpu", "cuda"]
+
+
+def tr(text: str) -> str:
+    return QCoreApplication.translate(TR_CONTEXT, text)
+
+
+def default_model() -> str | None:
+    return str(DEFAULT_MODEL) if DEFAULT_MODEL.is_file() else None
+
+
+class MicroAlgorithm(QgsProcessingAlgorithm):
+    """Base class: subclasses set NAME, DISPLAY, GROUP, GROUP_ID, HELP (untranslated text)."""
+
+    NAME = DISPLAY = GROUP = GROUP_ID = HELP = ""
+
+    def tr(self, text):
+        return tr(text)
+
+    def createInstance(self):  # noqa: N802 (QGIS API)
+        return type(self)()
+
+    def name(self):
+        return self.NAME
+
+    def displayName(self):  # noqa: N802 (QGIS API)
+        return self.tr(self.DISPLAY)
+
+    def group(self):
+        return self.tr(self.GROUP)
+
+    def groupId(self):  # noqa: N802 (QGIS API)
+        return self.GROUP_ID
+
+    def shortHelpString(self):  # noqa: N802 (QGIS API)
+        return self.tr(self.HELP)
+
+    def icon(self):
+        return QIcon(str(ICON))
+
+    def svgIconPath(self):  # noqa: N802 (QGIS API)
+        return str(ICON)
+
+    @staticmethod
+    def require(*packages: str):
+        """Import the packages or stop with the install instructions (no traceback)."""
+        try:
+            return require(*packages)
+        except MissingDependencyError as error:
+            raise QgsProcessingException(str(error)) from None
+
+    @staticmethod
+    def progress(feedback, start: float = 0.0, span: float = 100.0):
+        """An engine progress callback: (done, total) -> feedback; False when cancelled."""
+
+        def report(done, total):
+            feedback.setProgress(start + span * done / max(total, 1))
+            return not feedback.isCanceled()
+
+        return report
+
+    @staticmethod
+    def model_path(value: str | None) -> str:
+        path = value or default_model()
+        if not path:
+            raise QgsProcessingException(tr("No model file given and no default model is bundled."))
+        if not Path(path).is_file():
+            raise QgsProcessingException(tr("Model file not found: {}").format(path))
+        return path
+
+    @staticmethod
+    def check_model_file(value: str | None) -> tuple[bool, str]:
+        if not value and default_model() is None:
+            return False, tr("Choose a model file: no default model is bundled.")
+        if value and not Path(value).is_file():
+            return False, tr("Model file not found: {}").format(value)
+        if value and Path(value).suffix.lower() not in (".pt", ".onnx"):
+            return False, tr("The model must be a .pt model file or an exported .onnx file: {}").format(value)
+        return True, ""

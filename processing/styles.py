@@ -1,0 +1,70 @@
+"""Styles for detection layers: a categorized renderer on `class_name`, each known class
+drawn with the outline symbol of its QML in resources/styles/, other classes generated."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from qgis.core import (QgsCategorizedSymbolRenderer, QgsFillSymbol, QgsProcessingLayerPostProcessorInterface,
+                       QgsRendererCategory, QgsVectorLayer)
+from qgis.PyQt.QtGui import QColor
+
+STYLES = Path(__file__).resolve().parent.parent / "resources" / "styles"
+# distinct from the four styled classes, readable on imagery
+FALLBACK_COLOURS = ["#ff00ff", "#00ffff", "#ffff00", "#ff8000", "#8080ff", "#80ff80", "#ff8080", "#ffffff"]
+
+
+def class_symbol(name: str, index: int = 0):
+    """The outline symbol of `name` from its QML, else a generated outline."""
+    qml = STYLES / f"{name}.qml"
+    if qml.is_file():
+        layer = QgsVectorLayer("Polygon?crs=EPSG:4326", "style", "memory")
+        _, ok = layer.loadNamedStyle(str(qml))
+        if ok and layer.renderer() is not None and layer.renderer().symbol() is not None:
+            return layer.renderer().symbol().clone()
+    colour = FALLBACK_COLOURS[index % len(FALLBACK_COLOURS)]
+    return QgsFillSymbol.createSimple({"style": "no", "outline_color": colour, "outline_width": "0.6",
+                                       "outline_width_unit": "MM", "joinstyle": "miter"})
+
+
+def detection_renderer(class_names: list[str]) -> QgsCategorizedSymbolRenderer:
+    categories = [QgsRendererCategory(name, class_symbol(name, k), name) for k, name in enumerate(class_names)]
+    return QgsCategorizedSymbolRenderer("class_name", categories)
+
+
+def style_detections(layer: QgsVectorLayer, class_names: list[str] | None = None) -> None:
+    """Apply the per-class style; class names default to the layer's values of class_name."""
+    if class_names is None:
+        index = layer.fields().indexOf("class_name")
+        class_names = sorted(v for v in layer.uniqueValues(index) if v) if index >= 0 else []
+    layer.setRenderer(detection_renderer(class_names))
+    layer.triggerRepaint()
+
+
+class StyleDetections(QgsProcessingLayerPostProcessorInterface):
+    """Styles an output layer when Processing loads it into the project."""
+
+    _keep = []  # Processing holds a raw pointer: keep the Python objects alive
+
+    def __init__(self, class_names: list[str]):
+        super().__init__()
+        self.class_names = class_names
+        StyleDetections._keep.append(self)
+
+    def postProcessLayer(self, layer, context, feedback):  # noqa: N802 (QGIS API)
+        if isinstance(layer, QgsVectorLayer):
+            style_detections(layer, self.class_names)
+
+
+def embed_style(path: str, class_names: list[str]) -> bool:
+    """Store the per-class style with the file, so it opens styled anywhere (also after
+    qgis_process): as the default style inside a GeoPackage, else as a sidecar .qml."""
+    layer = QgsVectorLayer(path, "detections", "ogr")
+    if not layer.isValid():
+        return False
+    style_detections(layer, class_names)
+    if path.lower().endswith(".gpkg"):
+        message = layer.saveStyleToDatabase("micro_detector", "Detections per class", True, "")
+        return not message
+    _, ok = layer.saveNamedStyle(str(Path(path).with_suffix(".qml")))
+    return bool(ok)
