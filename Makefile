@@ -1,5 +1,5 @@
 # The README's commands. `make setup` once on a fresh Debian 12 machine, then `make test`.
-.PHONY: setup test test-fast package clean
+.PHONY: setup test test-fast package clean demo
 
 setup:
 	bash scripts/setup.sh
@@ -14,4 +14,8 @@ package:
 	.venv/bin/python scripts/package.py
 
 clean:
-	rm -rf dist build .pytest_cache test-artifacts
+	rm -rf dist build .pytest_cache test-artifacts demo-output
+
+# The main job in one command: the default model on the bundled demo raster.
+demo:
+	.venv/bin/python scripts/demo.py
