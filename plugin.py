@@ -38,6 +38,25 @@ class MicroDetectorPlugin:
 
     def initGui(self):  # noqa: N802 (QGIS API)
         self.initProcessing()
+        self.warn_missing_dependencies()
+
+    def warn_missing_dependencies(self) -> list[str]:
+        """Tell the user at start, without importing them, when neither torch nor onnxruntime
+        can be imported: the message bar says so, the log has the install commands."""
+        import importlib.util
+
+        missing = [name for name in ("torch", "onnxruntime") if importlib.util.find_spec(name) is None]
+        if len(missing) == 2 and self.iface is not None:
+            from qgis.core import Qgis, QgsMessageLog
+
+            from .micro_detector.deps import install_instructions
+
+            title = QCoreApplication.translate("MicroDetector", "Micro Object Detection")
+            text = QCoreApplication.translate(
+                "MicroDetector", "needs torch (or onnxruntime for ONNX models); see the log for how to install it.")
+            self.iface.messageBar().pushMessage(title, text, Qgis.Warning, 15)
+            QgsMessageLog.logMessage(install_instructions(missing), title, Qgis.Warning)
+        return missing
 
     def unload(self):
         if self.provider is not None:

@@ -4,6 +4,14 @@
   <context>
     <name>MicroDetector</name>
     <message>
+      <source>Micro Object Detection</source>
+      <translation>Détection de micro-objets</translation>
+    </message>
+    <message>
+      <source>needs torch (or onnxruntime for ONNX models); see the log for how to install it.</source>
+      <translation>a besoin de torch (ou d'onnxruntime pour les modèles ONNX) ; le journal dit comment l'installer.</translation>
+    </message>
+    <message>
       <source>No model file given and no default model is bundled.</source>
       <translation>Aucun fichier de modèle indiqué et aucun modèle par défaut n'est fourni.</translation>
     </message>
@@ -382,10 +390,6 @@
     <message>
       <source>No class mapping: choose one (looked for {}).</source>
       <translation>Pas de correspondance des classes : choisissez-en une (cherchée : {}).</translation>
-    </message>
-    <message>
-      <source>Micro Object Detection</source>
-      <translation>Détection de micro-objets</translation>
     </message>
   </context>
 </TS>

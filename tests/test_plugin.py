@@ -134,3 +134,16 @@ def test_detect_through_processing_run_writes_a_layer(plugin, tmp_path):
         processing.run("micro_detector:detect", {
             "INPUT": str(SHARED_DATA / "images" / "kit_MOS155.tif"),
             "MODEL": str(tmp_path / "missing.pt"), "OUTPUT": str(tmp_path / "x.gpkg")})
+
+
+def test_plugin_start_names_missing_packages_without_importing_them(qgis_iface, monkeypatch):
+    import importlib.util
+
+    package = importlib.import_module("micro_object_detection")
+    plugin = package.classFactory(qgis_iface)
+    assert plugin.warn_missing_dependencies() == []  # both installed here
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: None if name in ("torch", "onnxruntime") else real(name, *a))
+    assert plugin.warn_missing_dependencies() == ["torch", "onnxruntime"]
+    plugin.unload()
