@@ -100,12 +100,20 @@ def _log(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
-def add_commands(sub) -> None:
-    from ._core import spec
+def _scales() -> list[str]:
+    """Model scales, from the core's torch-free spec module (building the parser of
+    `micro-detector` must not import torch)."""
+    try:
+        from ..micro_detector.model.spec import SCALES
+    except ImportError:
+        from micro_detector.model.spec import SCALES
+    return list(SCALES)
 
+
+def add_commands(sub) -> None:
     p = sub.add_parser("train", help="train a YOLOv12 model on labelled rasters")
     add_label_arguments(p)
-    p.add_argument("--scale", choices=list(spec.SCALES), default="n")
+    p.add_argument("--scale", choices=_scales(), default="n")
     p.add_argument("--epochs", type=int, default=100)
     p.add_argument("--imgsz", type=int, default=320, help="chip and input size (multiple of 32)")
     p.add_argument("--batch", type=int, default=16)
