@@ -176,6 +176,7 @@ def test_train_and_evaluate_through_processing(plugin, synthetic_training, tmp_p
         "XVIEW": str(s["geojson"]), "IMAGES": str(s["folder"]), "CLASS_MAP": str(s["mapping"]), "VAL_FRACTION": 0.34,
         "EPOCHS": 1, "IMGSZ": 128, "BATCH": 8, "OUTPUT": str(tmp_path / "m.pt"), "RUN_FOLDER": str(tmp_path / "run")})
     assert (tmp_path / "m.pt").is_file() and (tmp_path / "run" / "results.csv").is_file()
+    assert (tmp_path / "m_metrics.csv").is_file() and (tmp_path / "m_results.png").is_file()  # next to the model
     assert "MAP50" in result
 
     context = QgsProcessingContext()
@@ -213,3 +214,39 @@ def test_detect_runs_inside_a_graphical_model(plugin, synthetic_training, tmp_pa
                                     "detect:detections": str(tmp_path / "m.gpkg")})
     layer = QgsVectorLayer(result["detect:detections"], "m", "ogr")
     assert layer.isValid() and layer.featureCount() >= 24
+
+
+@pytest.mark.slow
+def test_onnx_model_runs_where_torch_is_missing(synthetic_training, tmp_path):
+    """With ONNX Runtime alone (torch unimportable), detect runs an exported model."""
+    import textwrap
+
+    from conftest import run_python
+    from micro_detector.model.io import load_model
+    from micro_detector.model.onnx_io import export_onnx
+
+    onnx = export_onnx(load_model(synthetic_training["model"]), tmp_path / "m.onnx")
+    scene = synthetic_training["folder"] / "scene2.tif"
+    result = run_python(textwrap.dedent(f"""
+        import sys
+        class Block:
+            def find_spec(self, name, path=None, target=None):
+                if name.split(".")[0] == "torch":
+                    raise ModuleNotFoundError(f"No module named {{name!r}}")
+                return None
+        sys.meta_path.insert(0, Block())
+        sys.path.append("/usr/share/qgis/python/plugins")
+        from qgis.core import QgsApplication, QgsVectorLayer
+        app = QgsApplication([], False); app.initQgis()
+        from processing.core.Processing import Processing
+        Processing.initialize()
+        import processing
+        import micro_object_detection as pkg
+        plugin = pkg.classFactory(None); plugin.initProcessing()
+        out = processing.run("micro_detector:detect", {{"INPUT": r"{scene}", "MODEL": r"{onnx}",
+                                                        "OUTPUT": r"{tmp_path / 'o.gpkg'}"}})["OUTPUT"]
+        print("COUNT", QgsVectorLayer(out, "o", "ogr").featureCount(), "TORCH", "torch" in sys.modules)
+    """))
+    assert result.returncode == 0, result.stderr[-3000:]
+    count = int(result.stdout.split("COUNT")[1].split()[0])
+    assert count >= 24 and "TORCH False" in result.stdout

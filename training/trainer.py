@@ -470,4 +470,9 @@ def train(config: TrainConfig, train_labels: LabelSet, val_labels: LabelSet | No
         shutil.copyfile(result.model_path, tmp)
         tmp.replace(model_path)
         result.model_path = Path(model_path)
+        # the plots and the metrics table go next to the model too, named after it
+        stem = Path(model_path).with_suffix("")
+        for name in ("metrics.csv", "results.csv", "results.png", "PR_curve.png", "report.html"):
+            if (result.run_dir / name).is_file() and result.run_dir != Path(model_path).parent:
+                shutil.copyfile(result.run_dir / name, f"{stem}_{name}")
     return result
