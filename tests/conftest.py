@@ -52,6 +52,28 @@ def run_python(code: str, *, env: dict | None = None, timeout: float = 300) -> s
     )
 
 
+def qgis_without(*modules: str) -> str:
+    """Code for run_python: make `modules` unimportable (as if not installed), then start QGIS
+    with Processing and this plugin's provider."""
+    return f"""
+import sys
+class Block:  # makes the modules look uninstalled
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in {modules!r}:
+            raise ModuleNotFoundError(f"No module named {{name!r}}")
+        return None
+sys.meta_path.insert(0, Block())
+sys.path.append("/usr/share/qgis/python/plugins")
+from qgis.core import QgsApplication, QgsProcessingException, QgsVectorLayer
+app = QgsApplication([], False); app.initQgis()
+from processing.core.Processing import Processing
+Processing.initialize()
+import processing
+import micro_object_detection as pkg
+plugin = pkg.classFactory(None); plugin.initProcessing()
+"""
+
+
 def venv_site_packages() -> str:
     """This venv's site-packages: qgis_process runs Debian's Python, which has no torch."""
     import sysconfig

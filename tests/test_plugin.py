@@ -6,7 +6,7 @@ import textwrap
 import pytest
 from qgis.core import QgsApplication, QgsProcessingException
 
-from conftest import run_python
+from conftest import qgis_without, run_python
 
 PROVIDER_ID = "micro_detector"
 
@@ -71,22 +71,7 @@ def test_plugin_start_imports_nothing_heavy():
 
 def test_missing_torch_gives_install_instructions(tmp_path):
     """With torch unimportable, running detect fails with a message saying what to install."""
-    result = run_python(textwrap.dedent(f"""
-        import sys
-        class Block:  # makes torch look uninstalled
-            def find_spec(self, name, path=None, target=None):
-                if name.split(".")[0] in ("torch", "onnxruntime"):
-                    raise ModuleNotFoundError(f"No module named {{name!r}}")
-                return None
-        sys.meta_path.insert(0, Block())
-        sys.path.append("/usr/share/qgis/python/plugins")
-        from qgis.core import QgsApplication, QgsProcessingException
-        app = QgsApplication([], False); app.initQgis()
-        from processing.core.Processing import Processing
-        Processing.initialize()
-        import processing
-        import micro_object_detection as pkg
-        plugin = pkg.classFactory(None); plugin.initProcessing()
+    result = run_python(qgis_without("torch", "onnxruntime") + textwrap.dedent(f"""
         from osgeo import gdal
         ds = gdal.GetDriverByName("GTiff").Create(r"{tmp_path}/r.tif", 8, 8, 3)
         from osgeo import osr

@@ -221,28 +221,13 @@ def test_onnx_model_runs_where_torch_is_missing(synthetic_training, tmp_path):
     """With ONNX Runtime alone (torch unimportable), detect runs an exported model."""
     import textwrap
 
-    from conftest import run_python
+    from conftest import qgis_without, run_python
     from micro_detector.model.io import load_model
     from micro_detector.model.onnx_io import export_onnx
 
     onnx = export_onnx(load_model(synthetic_training["model"]), tmp_path / "m.onnx")
     scene = synthetic_training["folder"] / "scene2.tif"
-    result = run_python(textwrap.dedent(f"""
-        import sys
-        class Block:
-            def find_spec(self, name, path=None, target=None):
-                if name.split(".")[0] == "torch":
-                    raise ModuleNotFoundError(f"No module named {{name!r}}")
-                return None
-        sys.meta_path.insert(0, Block())
-        sys.path.append("/usr/share/qgis/python/plugins")
-        from qgis.core import QgsApplication, QgsVectorLayer
-        app = QgsApplication([], False); app.initQgis()
-        from processing.core.Processing import Processing
-        Processing.initialize()
-        import processing
-        import micro_object_detection as pkg
-        plugin = pkg.classFactory(None); plugin.initProcessing()
+    result = run_python(qgis_without("torch") + textwrap.dedent(f"""
         out = processing.run("micro_detector:detect", {{"INPUT": r"{scene}", "MODEL": r"{onnx}",
                                                         "OUTPUT": r"{tmp_path / 'o.gpkg'}"}})["OUTPUT"]
         print("COUNT", QgsVectorLayer(out, "o", "ogr").featureCount(), "TORCH", "torch" in sys.modules)

@@ -6,8 +6,8 @@ the other way round.
 """
 
 try:  # inside the plugin package
-    from ..micro_detector import __version__, boxes, engine, raster, tiling  # noqa: F401
+    from ..micro_detector import __version__, boxes, engine, georef, raster, tiling  # noqa: F401
     from ..micro_detector.model import head, io as model_io, nms, runner, spec, yolov12  # noqa: F401
 except ImportError:  # top-level packages (venv, CLI, tests)
-    from micro_detector import __version__, boxes, engine, raster, tiling  # noqa: F401
+    from micro_detector import __version__, boxes, engine, georef, raster, tiling  # noqa: F401
     from micro_detector.model import head, io as model_io, nms, runner, spec, yolov12  # noqa: F401

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ._core import georef
 from ._core import raster as raster_io
 
 
@@ -244,15 +245,10 @@ def load_vector(vector: str | Path, rasters: list[str | Path], class_field: str,
         dst.SetAxisMappingStrategy(osr.OAMS_TRADITIONAL_GIS_ORDER)
         transform = osr.CoordinateTransformation(src_srs, dst)
         gt = info.geotransform
-        ok, inv = True, None
         try:
-            from osgeo import gdal
-
-            inv = gdal.InvGeoTransform(gt)
-        except Exception:
-            ok = False
-        if not ok or inv is None:
-            raise LabelError(f"{raster_path} has a singular geotransform")
+            georef.map_to_pixel(gt, 0.0, 0.0)
+        except ValueError:
+            raise LabelError(f"{raster_path} has a singular geotransform") from None
         rows = []
         half = point_size_m / 2 / (info.metres_per_unit or 1.0)
         for i, (name, geom) in enumerate(features):
@@ -268,8 +264,7 @@ def load_vector(vector: str | Path, rasters: list[str | Path], class_field: str,
                 if not len(pts):
                     continue
                 xs, ys = pts[:, 0], pts[:, 1]
-            cols = inv[0] + inv[1] * xs + inv[2] * ys
-            rws = inv[3] + inv[4] * xs + inv[5] * ys
+            cols, rws = georef.map_to_pixel(gt, xs, ys)
             x0, x1 = max(cols.min(), 0), min(cols.max(), info.width)
             y0, y1 = max(rws.min(), 0), min(rws.max(), info.height)
             if x1 <= x0 or y1 <= y0:

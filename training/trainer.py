@@ -221,9 +221,7 @@ class Trainer:
                 raise ValueError(f"{resume} is not a training checkpoint of micro-detector")
             cfg = self.config = TrainConfig.from_dict({**checkpoint["config"], "epochs": cfg.epochs,
                                                        "device": cfg.device, "workers": cfg.workers})
-        if cfg.chips.size != cfg.imgsz:
-            cfg.chips.size = cfg.imgsz
-        cfg.chips.seed = cfg.seed
+        cfg.chips.size, cfg.chips.seed = cfg.imgsz, cfg.seed
 
         gsd = cfg.chips.gsd
         if gsd is None:
@@ -409,8 +407,9 @@ class Trainer:
             plots.results(history, self.run_dir / "results.png")
             if val is not None and val.images and (self.run_dir / "best.pt").is_file():
                 best = model_io.load_model(self.run_dir / "best.pt")
+                # fp32 on any device: the same model is saved again below with the table
                 result_metrics, results = evaluate_labelled(
-                    runners.TorchRunner(best, device=str(device)), val, self._eval_options(device))
+                    runners.TorchRunner(best, device=str(device), dtype="fp32"), val, self._eval_options(device))
                 result_metrics.save(self.run_dir)
                 plots.pr_curves(result_metrics, self.run_dir / "PR_curve.png")
                 plots.sample_images(val, results, spec.class_names, self.run_dir / "val_images.png")
@@ -418,10 +417,8 @@ class Trainer:
                            title=f"YOLOv12{cfg.scale}: best epoch {best_epoch + 1} on the validation rasters",
                            images=["results.png", "PR_curve.png", "val_images.png"])
                 # the table goes into the model file too, so the model carries its own card
-                best_model = model_io.load_model(self.run_dir / "best.pt")
-                meta = dict(best_model.metadata)
-                meta["val_table"] = result_metrics.rows()
-                model_io.save_model(best_model, self.run_dir / "best.pt", metadata=meta)
+                model_io.save_model(best, self.run_dir / "best.pt",
+                                    metadata={**best.metadata, "val_table": result_metrics.rows()})
                 self.log("validation of best.pt:\n" + result_metrics.table())
         if self.world > 1:
             torch.distributed.barrier()

@@ -9,11 +9,11 @@ from qgis.core import QgsProcessingAlgorithm, QgsProcessingException
 from qgis.PyQt.QtCore import QCoreApplication
 from qgis.PyQt.QtGui import QIcon
 
+from ...micro_detector.cli import default_model_path
 from ...micro_detector.deps import MissingDependencyError, require
 
 PLUGIN_ROOT = Path(__file__).resolve().parents[2]
 ICON = PLUGIN_ROOT / "resources" / "icons" / "icon.svg"
-DEFAULT_MODEL = PLUGIN_ROOT / "resources" / "models" / "default.pt"
 TR_CONTEXT = "MicroDetector"
 DEVICES = ["auto", "cpu", "cuda"]
 
@@ -23,7 +23,8 @@ def tr(text: str) -> str:
 
 
 def default_model() -> str | None:
-    return str(DEFAULT_MODEL) if DEFAULT_MODEL.is_file() else None
+    path = default_model_path()
+    return str(path) if path is not None else None
 
 
 class MicroAlgorithm(QgsProcessingAlgorithm):
@@ -51,6 +52,14 @@ class MicroAlgorithm(QgsProcessingAlgorithm):
 
     def shortHelpString(self):  # noqa: N802 (QGIS API)
         return self.tr(self.HELP)
+
+    def checkParameterValues(self, parameters, context):  # noqa: N802 (QGIS API)
+        """QGIS's own checks first, then the algorithm's `check_values`."""
+        ok, message = super().checkParameterValues(parameters, context)
+        return self.check_values(parameters, context) if ok else (ok, message)
+
+    def check_values(self, parameters, context) -> tuple[bool, str]:
+        return True, ""
 
     def icon(self):
         return QIcon(str(ICON))

@@ -37,19 +37,6 @@ MATCHES = ["iou", "ios"]
 FORMATS = ["gpkg", "shp", "geojson", "fgb"]
 
 
-def _class_names(model: str | None) -> list[str]:
-    """Class names of a model file, read without building the network."""
-    if model and model.lower().endswith(".onnx"):
-        from ...micro_detector.model.onnx_io import read_onnx_spec
-
-        return list(read_onnx_spec(model).class_names)
-    if model:
-        from ...micro_detector.model.io import read_model_file
-
-        return list(read_model_file(model)["spec"].class_names)
-    return list(DEFAULT_CLASSES)
-
-
 class DetectOptionsMixin:
     """The parameters detect and detect_folder share, and their translation to DetectOptions."""
 
@@ -105,7 +92,7 @@ class DetectOptionsMixin:
                 return False, self.tr("Band numbers start at 1")
         return True, ""
 
-    def detect_options(self, parameters, context, model: str, extent=None, extent_crs=None, mask=None):
+    def detect_options(self, parameters, context, extent=None, extent_crs=None, mask=None):
         from ...micro_detector.engine import DetectOptions
 
         # an optional multiple enum left empty still reads as [0] in QGIS 3.22: look at the raw value
@@ -115,12 +102,6 @@ class DetectOptionsMixin:
         other = [c.strip() for c in self.parameterAsString(parameters, self.OTHER_CLASSES, context).split(",")
                  if c.strip()]
         classes = chosen + other or None
-        if classes:
-            known = _class_names(model)
-            unknown = [c for c in classes if c not in known]
-            if unknown:
-                raise QgsProcessingException(self.tr("The model has no class {}; it knows {}").format(
-                    ", ".join(unknown), ", ".join(known)))
         bands = self.parameterAsString(parameters, self.BANDS, context)
         scale = self.parameterAsDouble(parameters, self.SCALE, context)
         return DetectOptions(
@@ -144,9 +125,16 @@ class DetectOptionsMixin:
         from ...micro_detector.model.runner import open_runner
 
         try:
-            return open_runner(model, backend=options.backend, device=options.device)
+            runner = open_runner(model, backend=options.backend, device=options.device)
         except (ValueError, RuntimeError, OSError) as error:
             raise QgsProcessingException(str(error)) from None
+        # checked here once, before any raster: the class names come with the opened model
+        known = list(runner.spec.class_names)
+        unknown = [c for c in options.classes or [] if c not in known]
+        if unknown:
+            raise QgsProcessingException(self.tr("The model has no class {}; it knows {}").format(
+                ", ".join(unknown), ", ".join(known)))
+        return runner
 
 
 class DetectAlgorithm(DetectOptionsMixin, MicroAlgorithm):
@@ -172,10 +160,7 @@ class DetectAlgorithm(DetectOptionsMixin, MicroAlgorithm):
         self.addParameter(QgsProcessingParameterVectorDestination(
             self.OUTPUT, self.tr("Detections"), QgsProcessing.TypeVectorPolygon))
 
-    def checkParameterValues(self, parameters, context):  # noqa: N802 (QGIS API)
-        ok, message = super().checkParameterValues(parameters, context)
-        if not ok:
-            return ok, message
+    def check_values(self, parameters, context):
         layer = self.parameterAsRasterLayer(parameters, self.INPUT, context)
         if layer is not None and not layer.crs().isValid():
             return False, self.tr("The raster {} is not georeferenced (no CRS): georeference it first.").format(
@@ -195,7 +180,7 @@ class DetectAlgorithm(DetectOptionsMixin, MicroAlgorithm):
             extent = (rect.xMinimum(), rect.yMinimum(), rect.xMaximum(), rect.yMaximum())
         mask_layer = self.parameterAsVectorLayer(parameters, self.MASK, context)
         mask = mask_layer.source().split("|")[0] if mask_layer is not None else None
-        options = self.detect_options(parameters, context, model, extent, extent_crs, mask)
+        options = self.detect_options(parameters, context, extent, extent_crs, mask)
         output = self.parameterAsOutputLayer(parameters, self.OUTPUT, context)
         if not Path(output).suffix or output.startswith(("memory:", "ogr:", "postgres")):
             output = QgsProcessingUtils.generateTempFilename("detections.gpkg")
@@ -249,10 +234,7 @@ class DetectFolderAlgorithm(DetectOptionsMixin, MicroAlgorithm):
                                                             QgsProcessing.TypeVector))
         self.addOutput(QgsProcessingOutputFile("SUMMARY_CSV", self.tr("Summary (CSV in the output folder)")))
 
-    def checkParameterValues(self, parameters, context):  # noqa: N802 (QGIS API)
-        ok, message = super().checkParameterValues(parameters, context)
-        if not ok:
-            return ok, message
+    def check_values(self, parameters, context):
         folder = self.parameterAsFile(parameters, self.FOLDER, context)
         if not Path(folder).is_dir():
             return False, self.tr("Folder not found: {}").format(folder)
@@ -264,7 +246,7 @@ class DetectFolderAlgorithm(DetectOptionsMixin, MicroAlgorithm):
     def processAlgorithm(self, parameters, context, feedback):  # noqa: N802 (QGIS API)
         model = self.model_path(self.parameterAsFile(parameters, self.MODEL, context))
         self.require_backend(model)
-        options = self.detect_options(parameters, context, model)
+        options = self.detect_options(parameters, context)
         folder = self.parameterAsFile(parameters, self.FOLDER, context)
         pattern = self.parameterAsString(parameters, self.PATTERN, context) or "*.tif"
         out_dir = self.parameterAsString(parameters, self.OUTPUT_FOLDER, context)

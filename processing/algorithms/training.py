@@ -150,10 +150,7 @@ class TrainAlgorithm(LabelsMixin, MicroAlgorithm):
         self.addOutput(QgsProcessingOutputNumber("MAP50", self.tr("Validation mAP50")))
         self.addOutput(QgsProcessingOutputNumber("MAP50_95", self.tr("Validation mAP50-95")))
 
-    def checkParameterValues(self, parameters, context):  # noqa: N802 (QGIS API)
-        ok, message = super().checkParameterValues(parameters, context)
-        if not ok:
-            return ok, message
+    def check_values(self, parameters, context):
         if self.parameterAsInt(parameters, self.IMGSZ, context) % 32:
             return False, self.tr("The image size must be a multiple of 32.")
         resume = self.parameterAsFile(parameters, self.RESUME, context)
@@ -234,10 +231,7 @@ class EvaluateAlgorithm(LabelsMixin, MicroAlgorithm):
         self.addParameter(QgsProcessingParameterFileDestination(self.REPORT, self.tr("Report"),
                                                                 "HTML files (*.html)"))
 
-    def checkParameterValues(self, parameters, context):  # noqa: N802 (QGIS API)
-        ok, message = super().checkParameterValues(parameters, context)
-        if not ok:
-            return ok, message
+    def check_values(self, parameters, context):
         ok, message = self.check_model_file(self.parameterAsFile(parameters, self.MODEL, context))
         return (ok, message) if not ok else self.check_labels(parameters, context)
 
@@ -301,10 +295,7 @@ class ExportOnnxAlgorithm(MicroAlgorithm):
         self.addParameter(QgsProcessingParameterFileDestination(self.OUTPUT, self.tr("ONNX file"),
                                                                 "ONNX (*.onnx)"))
 
-    def checkParameterValues(self, parameters, context):  # noqa: N802 (QGIS API)
-        ok, message = super().checkParameterValues(parameters, context)
-        if not ok:
-            return ok, message
+    def check_values(self, parameters, context):
         model = self.parameterAsFile(parameters, self.MODEL, context)
         if model and model.lower().endswith(".onnx"):
             return False, self.tr("This model is already an ONNX file.")
