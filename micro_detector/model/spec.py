@@ -36,6 +36,11 @@ class ModelSpec:
     mean: list[float] = field(default_factory=lambda: [0.0, 0.0, 0.0])
     std: list[float] = field(default_factory=lambda: [1.0, 1.0, 1.0])
     gsd: float | None = None  # metres per pixel of the training imagery
+    # A model trained over a range of ground sample distances (random rescale per chip)
+    # serves rasters inside [gsd_min, gsd_max] at their own pixels; others are resampled to
+    # the nearest end. `gsd`, when also set, is the range's reference (geometric middle).
+    gsd_min: float | None = None
+    gsd_max: float | None = None
 
     def __post_init__(self):
         if self.scale not in SCALES:
@@ -55,6 +60,20 @@ class ModelSpec:
                 raise ValueError(f"mean/std need one value per band ({self.bands})")
         if self.gsd is not None and not self.gsd > 0:
             raise ValueError(f"gsd must be positive metres per pixel, got {self.gsd}")
+        if (self.gsd_min is None) != (self.gsd_max is None):
+            raise ValueError("a GSD range needs both gsd_min and gsd_max")
+        if self.gsd_min is not None and not 0 < self.gsd_min <= self.gsd_max:
+            raise ValueError(f"GSD range must satisfy 0 < gsd_min <= gsd_max, got "
+                             f"{self.gsd_min}..{self.gsd_max}")
+
+    def gsd_range(self) -> tuple[float, float] | None:
+        """The ground sample distances (m/px) the model serves without resampling: its range,
+        or its single GSD; None when it states none (rasters are read at their own pixels)."""
+        if self.gsd_min is not None:
+            return self.gsd_min, self.gsd_max
+        if self.gsd is not None:
+            return self.gsd, self.gsd
+        return None
 
     @property
     def nc(self) -> int:
