@@ -6,6 +6,7 @@ import argparse
 import json
 import os
 import sys
+import tempfile
 from pathlib import Path
 
 
@@ -25,6 +26,9 @@ def add_label_arguments(p: argparse.ArgumentParser) -> None:
     g.add_argument("--point-size", type=float, default=4.0, help="box side in metres for point labels")
     g.add_argument("--val-fraction", type=float, default=0.15, help="per source, the last images by name")
     g.add_argument("--val-list", type=Path, help="text file of validation image names (one per line)")
+    g.add_argument("--dataset-config", type=Path,
+                   help="project facts about the data set: classes absent per source (taught as negatives) "
+                        "and spatial splits of single images (e.g. training/datasets/micro4.json)")
 
 
 def load_labels(args, log=None):
@@ -46,6 +50,24 @@ def load_labels(args, log=None):
     raise LabelError("give labels: --xview GEOJSON --images DIR, or --vector FILE --rasters R [R ...]")
 
 
+def split_labels(args, labels, work_dir):
+    """Train and validation sets, with the dataset config applied when one is given."""
+    from .dataset_config import DatasetConfig, prepare_split
+
+    config = DatasetConfig.from_file(args.dataset_config) if args.dataset_config else None
+    return prepare_split(labels, config, Path(work_dir) / "splits", args.val_fraction, _val_names(args), log=_log)
+
+
+def _gsd_range(text: str) -> tuple[float, float]:
+    try:
+        lo, hi = (float(v) for v in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected MIN,MAX in metres per pixel, got {text!r}") from None
+    if not 0 < lo <= hi:
+        raise argparse.ArgumentTypeError(f"GSD range must satisfy 0 < MIN <= MAX, got {text!r}")
+    return lo, hi
+
+
 def _val_names(args):
     if args.val_list is None:
         return None
@@ -55,11 +77,10 @@ def _val_names(args):
 def _train(args) -> dict:
     from .chips import ChipConfig
     from .dataset import AugmentConfig
-    from .labels import split_by_image
     from .trainer import TrainConfig, train
 
     labels = load_labels(args, log=_log)
-    train_set, val_set = split_by_image(labels, args.val_fraction, _val_names(args))
+    train_set, val_set = split_labels(args, labels, args.cache or args.out / "cache")
     config = TrainConfig(
         scale=args.scale, epochs=args.epochs, imgsz=args.imgsz, batch=args.batch, device=args.device,
         optimizer=args.optimizer, lr0=args.lr0, patience=args.patience, workers=args.workers, seed=args.seed,
@@ -67,7 +88,7 @@ def _train(args) -> dict:
         schedule=args.schedule, warmup_epochs=args.warmup_epochs, nbs=args.nbs,
         chips=ChipConfig(size=args.imgsz, overlap=args.chip_overlap, min_visibility=args.min_visibility,
                          negative_ratio=args.negative_ratio, gsd=args.gsd),
-        augment=AugmentConfig(mosaic=args.mosaic))
+        augment=AugmentConfig(mosaic=args.mosaic, gsd_range=args.gsd_range))
     result = train(config, train_set, val_set if val_set.images else None, args.out, model_path=args.model,
                    resume=args.resume, log=_log, cache_dir=args.cache)
     if int(os.environ.get("RANK", "0")) != 0:
@@ -83,11 +104,14 @@ def _train(args) -> dict:
 
 def _evaluate(args) -> dict:
     from .evaluate import EvalOptions, evaluate_model_file
-    from .labels import split_by_image
 
     labels = load_labels(args, log=_log)
     if args.split == "val":
-        labels = split_by_image(labels, args.val_fraction, _val_names(args))[1]
+        labels = split_labels(args, labels, args.out or Path(tempfile.mkdtemp(prefix="micro-detector-eval-")))[1]
+    elif args.dataset_config:
+        from .dataset_config import DatasetConfig, apply_absent_classes
+
+        labels = apply_absent_classes(labels, DatasetConfig.from_file(args.dataset_config))
     if not labels.images:
         raise ValueError("no image to evaluate on")
     options = EvalOptions(conf=args.conf, tile=args.tile, overlap=args.overlap, batch=args.batch, device=args.device)
@@ -130,6 +154,9 @@ def add_commands(sub) -> None:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--val-every", type=int, default=1)
     p.add_argument("--gsd", type=float, help="train at this GSD (m/px); default: native pixels")
+    p.add_argument("--gsd-range", type=_gsd_range, metavar="MIN,MAX",
+                   help="train over this range of GSDs (m/px): each chip is shown at a random GSD in it, "
+                        "and the model serves rasters in the range at their own pixels")
     p.add_argument("--chip-overlap", type=float, default=0.2)
     p.add_argument("--min-visibility", type=float, default=0.5)
     p.add_argument("--negative-ratio", type=float, default=0.25)

@@ -21,6 +21,14 @@ class AugmentConfig:
     hsv_s: float = 0.5
     hsv_v: float = 0.3
     min_visibility: float = 0.5
+    # GSD-range training: with probability `gsd_prob`, a chip is shown at a ground sample
+    # distance drawn log-uniformly in `gsd_range` (m/px), so one object class appears at many
+    # pixel sizes (cars 6-26 px from 0.13 m frames). Shrunk chips are tiled with others of
+    # the same annotated classes to fill the input; zoom is limited to [min_zoom, max_zoom].
+    gsd_range: tuple[float, float] | None = None
+    gsd_prob: float = 0.8
+    min_zoom: float = 0.2
+    max_zoom: float = 1.5
 
 
 class ChipDataset(torch.utils.data.Dataset):
@@ -29,8 +37,10 @@ class ChipDataset(torch.utils.data.Dataset):
     is repeatable whatever the number of loader workers."""
 
     def __init__(self, store: ChipStore, indices=None, augment_config: AugmentConfig | None = None,
-                 seed: int = 0):
+                 seed: int = 0, chip_gsd: np.ndarray | None = None):
+        """`chip_gsd`: metres per pixel of each chip, needed for GSD-range training."""
         self.store = store
+        self.chip_gsd = chip_gsd
         self.indices = np.arange(len(store)) if indices is None else np.asarray(indices)
         self.aug = augment_config
         self.seed = seed
@@ -76,6 +86,46 @@ class ChipDataset(torch.utils.data.Dataset):
             all_cls.append(cls)
         return out, np.concatenate(all_boxes), np.concatenate(all_cls)
 
+    def _zoom(self, i: int, rng: np.random.Generator) -> float | None:
+        """Zoom factor that shows chip i at a GSD drawn in the configured range, or None."""
+        aug = self.aug
+        if aug.gsd_range is None or self.chip_gsd is None or not self.chip_gsd[i] > 0:
+            return None
+        if rng.random() >= aug.gsd_prob:
+            return None
+        lo, hi = np.log(aug.gsd_range[0]), np.log(aug.gsd_range[1])
+        target = float(np.exp(rng.uniform(lo, hi)))
+        return float(np.clip(self.chip_gsd[i] / target, aug.min_zoom, aug.max_zoom))
+
+    def _tiled(self, i: int, zoom: float, rng: np.random.Generator):
+        """Chip i and others of its group shrunk by `zoom` (< 1) and tiled over the input
+        from a random grid offset, so that small objects fill a whole input."""
+        image0 = self.store.images[i]
+        c, s = image0.shape[0], image0.shape[1]
+        cell = max(8, int(round(s * zoom)))
+        group = self.groups[self.store.annotated[i].tobytes()]
+        ox, oy = (int(v) for v in rng.integers(0, cell, 2))
+        out = np.full((c, s, s), augment.PAD, np.uint8)
+        all_boxes, all_cls = [], []
+        first = True
+        for gy in range(-oy, s, cell):
+            for gx in range(-ox, s, cell):
+                k = i if first else int(rng.choice(group))
+                first = False
+                img, boxes, cls = self._chip(k)
+                small = augment.resize(img, cell, cell)
+                x0, y0 = max(gx, 0), max(gy, 0)
+                x1, y1 = min(gx + cell, s), min(gy + cell, s)
+                out[:, y0:y1, x0:x1] = small[:, y0 - gy:y1 - gy, x0 - gx:x1 - gx]
+                f = cell / s
+                boxes = boxes * np.float32(f) + np.array([gx, gy, gx, gy], np.float32)
+                # clip to this cell, so a neighbour's box never spills into it
+                boxes, cls = augment.filter_boxes(boxes - np.array([x0, y0, x0, y0], np.float32), cls,
+                                                  x1 - x0, y1 - y0, self.aug.min_visibility)
+                all_boxes.append(boxes + np.array([x0, y0, x0, y0], np.float32))
+                all_cls.append(cls)
+        return out, np.concatenate(all_boxes), np.concatenate(all_cls)
+
     def __getitem__(self, n: int):
         i = int(self.indices[n])
         aug = self.aug
@@ -83,17 +133,22 @@ class ChipDataset(torch.utils.data.Dataset):
             image, boxes, cls = self._chip(i)
         else:
             rng = np.random.default_rng([self.seed, self.epoch, n])
-            if self.mosaic_enabled and rng.random() < aug.mosaic:
+            zoom = self._zoom(i, rng)
+            if zoom is not None and zoom < 0.95:
+                image, boxes, cls = self._tiled(i, zoom, rng)
+            elif self.mosaic_enabled and rng.random() < aug.mosaic:
                 image, boxes, cls = self._mosaic(i, rng)
             else:
                 image, boxes, cls = self._chip(i)
+            if zoom is not None and zoom > 1.05:
+                image, boxes = augment.scale_jitter(image, boxes, zoom, rng)
             if aug.rot90:
                 image, boxes = augment.rot90(image, boxes, int(rng.integers(0, 4)))
             if rng.random() < aug.flip:
                 image, boxes = augment.flip_lr(image, boxes)
             if rng.random() < aug.flip:
                 image, boxes = augment.flip_ud(image, boxes)
-            if aug.scale > 0:
+            if aug.scale > 0 and zoom is None:
                 factor = float(rng.uniform(1 - aug.scale, 1 + aug.scale))
                 image, boxes = augment.scale_jitter(image, boxes, factor, rng)
             boxes, cls = augment.filter_boxes(boxes, cls, image.shape[2], image.shape[1], aug.min_visibility)

@@ -228,8 +228,13 @@ class Trainer:
             gsds = [im.gsd for im in train.images if im.gsd]
             if gsds and len(gsds) == len(train.images) and max(gsds) / min(gsds) < 1.1:
                 gsd = float(np.median(gsds))  # one native GSD: detection resamples to it
+        gsd_range = tuple(cfg.augment.gsd_range) if cfg.augment.gsd_range else None
+        if gsd_range is not None:  # the model serves the range it was shown
+            gsd = float(np.sqrt(gsd_range[0] * gsd_range[1]))
         spec = model_spec.ModelSpec(scale=cfg.scale, class_names=list(train.class_names), bands=cfg.chips.bands,
-                                    imgsz=cfg.imgsz, gsd=gsd)
+                                    imgsz=cfg.imgsz, gsd=gsd,
+                                    gsd_min=gsd_range[0] if gsd_range else None,
+                                    gsd_max=gsd_range[1] if gsd_range else None)
         model = yolov12.build_model(spec)
         if cfg.weights and checkpoint is None:
             _transfer(model, cfg.weights, self.log)
@@ -247,7 +252,11 @@ class Trainer:
         self.log(f"train: {len(train.images)} images -> {len(store)} chips ({n_pos} with objects), "
                  f"{sum(len(b) for b in store.boxes)} boxes; val: {len(val.images) if val else 0} images")
 
-        dataset = ChipDataset(store, augment_config=cfg.augment, seed=cfg.seed)
+        image_gsd = {im.name: im.gsd for im in train.images}
+        chip_gsd = np.array([(image_gsd.get(o["image"]) or 0.0) * o["scale"] for o in store.origin])
+        if gsd_range is not None and not (chip_gsd > 0).any():
+            raise ValueError("GSD-range training needs rasters with a known GSD; none of the training images has one")
+        dataset = ChipDataset(store, augment_config=cfg.augment, seed=cfg.seed, chip_gsd=chip_gsd)
         sampler = None
         if self.world > 1:
             sampler = torch.utils.data.distributed.DistributedSampler(dataset, shuffle=True, seed=cfg.seed)
