@@ -14,16 +14,16 @@ from micro_detector.model.runner import OnnxRunner, TorchRunner
 from micro_detector.model.spec import ModelSpec
 from micro_detector.model.yolov12 import build_model
 
-from conftest import ROOT, SHARED_DATA
+from conftest import KIT_RASTER, ROOT
 
 CLI = [str(ROOT / ".venv" / "bin" / "micro-detector")]
 
 
 def real_crops(n, h, w, seed=0):
-    """`n` uint8 RGB crops (n, 3, h, w) of a real micro4 image (planes on an apron)."""
+    """`n` uint8 RGB crops (n, 3, h, w) of a real aerial image (a KIT AIS street scene)."""
     from osgeo import gdal
 
-    image = gdal.Open(str(SHARED_DATA / "images" / "airbus_0001.tif")).ReadAsArray()
+    image = gdal.Open(str(KIT_RASTER)).ReadAsArray()
     rng = np.random.default_rng(seed)
     rows = rng.integers(0, image.shape[1] - h, n)
     cols = rng.integers(0, image.shape[2] - w, n)

@@ -6,7 +6,7 @@ import zipfile
 
 import pytest
 
-from conftest import PLUGIN_NAME, ROOT, SHARED_DATA, run_qgis_process, venv_site_packages
+from conftest import DEMO_RASTER, PLUGIN_NAME, ROOT, run_qgis_process, venv_site_packages
 
 
 @pytest.fixture(scope="module")
@@ -43,7 +43,7 @@ def test_zip_installs_and_loads_in_fresh_profile(plugin_zip, tmp_path):
 @pytest.mark.slow
 def test_qgis_process_run_detect_from_the_zip_writes_a_styled_layer(plugin_zip, tmp_path):
     """The issue's "done": fresh profile, plugin zip installed, `qgis_process run
-    micro_detector:detect` on a micro4 GeoTIFF with the bundled default model."""
+    micro_detector:detect` on the demo raster (a KIT AIS frame) with the bundled default model."""
     from qgis.core import QgsCategorizedSymbolRenderer, QgsVectorLayer
 
     plugins = tmp_path / "profiles" / "default" / "python" / "plugins"
@@ -53,7 +53,7 @@ def test_qgis_process_run_detect_from_the_zip_writes_a_styled_layer(plugin_zip, 
     assert run_qgis_process(["plugins", "enable", PLUGIN_NAME], config_dir=tmp_path).returncode == 0
     out = tmp_path / "kit.gpkg"
     done = run_qgis_process(
-        ["run", "micro_detector:detect", "--", f"INPUT={SHARED_DATA / 'images' / 'kit_MOS170.tif'}",
+        ["run", "micro_detector:detect", "--", f"INPUT={DEMO_RASTER}",
          f"OUTPUT={out}"], config_dir=tmp_path, extra_env={"PYTHONPATH": venv_site_packages()})
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     layer = QgsVectorLayer(str(out), "kit", "ogr")

@@ -94,13 +94,13 @@ def test_missing_torch_gives_install_instructions(tmp_path):
 
 @pytest.mark.slow
 def test_detect_through_processing_run_writes_a_layer(plugin, tmp_path):
-    """The algorithm is wired to the engine: a real micro4 raster, a real (untrained) model."""
+    """The algorithm is wired to the engine: a real KIT AIS crop, a real (untrained) model."""
     import subprocess
 
     import processing
     from qgis.core import QgsVectorLayer
 
-    from conftest import ROOT, SHARED_DATA
+    from conftest import KIT_RASTER, ROOT
 
     plugin.initProcessing()
     model = tmp_path / "m.pt"
@@ -108,7 +108,7 @@ def test_detect_through_processing_run_writes_a_layer(plugin, tmp_path):
                     "-o", str(model)], check=True, capture_output=True)
     out = tmp_path / "det.gpkg"
     result = processing.run("micro_detector:detect", {
-        "INPUT": str(SHARED_DATA / "images" / "kit_MOS155.tif"), "MODEL": str(model),
+        "INPUT": str(KIT_RASTER), "MODEL": str(model),
         "CONF": 0.01, "OUTPUT": str(out)})
     layer = QgsVectorLayer(result["OUTPUT"], "det", "ogr")
     assert layer.isValid()
@@ -117,7 +117,7 @@ def test_detect_through_processing_run_writes_a_layer(plugin, tmp_path):
     assert layer.crs().authid() == "EPSG:32632"
     with pytest.raises(QgsProcessingException, match="not found|cannot"):
         processing.run("micro_detector:detect", {
-            "INPUT": str(SHARED_DATA / "images" / "kit_MOS155.tif"),
+            "INPUT": str(KIT_RASTER),
             "MODEL": str(tmp_path / "missing.pt"), "OUTPUT": str(tmp_path / "x.gpkg")})
 
 

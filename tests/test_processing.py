@@ -10,7 +10,7 @@ import pytest
 from qgis.core import (QgsApplication, QgsCategorizedSymbolRenderer, QgsProcessingContext,
                        QgsProcessingException, QgsProcessingFeedback, QgsProject, QgsVectorLayer)
 
-from conftest import SHARED_DATA
+from conftest import KIT_RASTER, MINI
 
 ALGORITHMS = ["detect", "detect_folder", "train", "evaluate", "export_onnx"]
 
@@ -42,7 +42,7 @@ def test_every_algorithm_is_registered_with_help_group_and_icon(plugin):
 def test_invalid_parameters_are_rejected_with_a_clear_message(plugin, tmp_path):
     import processing
 
-    raster = str(SHARED_DATA / "images" / "kit_MOS155.tif")
+    raster = str(KIT_RASTER)
     cases = [
         ("detect", {"INPUT": raster, "MODEL": str(tmp_path / "missing.pt"), "OUTPUT": str(tmp_path / "o.gpkg")},
          "Model file not found"),
@@ -53,9 +53,9 @@ def test_invalid_parameters_are_rejected_with_a_clear_message(plugin, tmp_path):
                            "SUMMARY": "memory:"}, "No file in"),
         ("train", {"IMGSZ": 320, "OUTPUT": str(tmp_path / "m.pt"), "RUN_FOLDER": str(tmp_path / "r")},
          "Give either xView labels"),
-        ("train", {"XVIEW": str(SHARED_DATA / "micro4_dev.geojson"), "IMGSZ": 100,
+        ("train", {"XVIEW": str(MINI / "micro4_mini.geojson"), "IMGSZ": 100,
                    "OUTPUT": str(tmp_path / "m.pt"), "RUN_FOLDER": str(tmp_path / "r")}, "multiple of 32"),
-        ("train", {"XVIEW": str(SHARED_DATA / "micro4_dev.geojson"), "OUTPUT": str(tmp_path / "m.pt"),
+        ("train", {"XVIEW": str(MINI / "micro4_mini.geojson"), "OUTPUT": str(tmp_path / "m.pt"),
                    "RUN_FOLDER": str(tmp_path / "r")}, "folder of their images"),
         ("export_onnx", {"MODEL": str(tmp_path / "x.onnx"), "OUTPUT": str(tmp_path / "y.onnx")}, "already an ONNX"),
     ]
