@@ -1,20 +1,26 @@
 """Detection over a folder of rasters: resumable, with a summary table kept up to date.
 
-Each output is written atomically by the engine, so an output that exists is complete and
-a second run skips it. The summary (CSV) is rewritten after every raster.
+The unit of work is `process_raster`: one raster -> its output, written atomically (so an
+output that exists is complete and a later run skips it) -> one summary row, recorded by
+`SummaryTable.record`. `detect_folder` runs it over a folder in this process; a distributed
+runner can call the same pieces per raster. Outputs follow the rule of outputs.py.
 """
 
 from __future__ import annotations
 
 import csv
+import inspect
 import os
 from pathlib import Path
 from typing import Callable
 
 from .engine import DetectOptions, detect
+from .outputs import (DEFAULT_LAYER, OutputError, OutputTarget, check_format, check_output,
+                      clean_stale_partials, is_done, source_files)
 
 
 def list_rasters(folder: str | Path, pattern: str = "*.tif") -> list[Path]:
+    """The files of `folder` matching `pattern`, sorted; an error when there are none."""
     folder = Path(folder)
     if not folder.is_dir():
         raise FileNotFoundError(f"raster folder not found: {folder}")
@@ -28,8 +34,94 @@ def summary_fields(class_names: list[str]) -> list[str]:
     return ["raster", "status", "output", "objects", "seconds", *[f"n_{k}" for k in class_names], "error"]
 
 
+def prepare_output_folder(output: str | Path) -> Path:
+    """The output folder, made if missing, with what dead runs left in it removed. An
+    existing file in its place is refused (before any work)."""
+    output = Path(output)
+    if output.exists() and not output.is_dir():
+        raise OutputError(f"the output {output} is a file: detect-folder writes into a folder; "
+                          "give a folder name")
+    output.mkdir(parents=True, exist_ok=True)
+    clean_stale_partials(output)
+    stale_summary = output / "summary.csv.part"
+    if stale_summary.exists():
+        stale_summary.unlink()
+    return output
+
+
+def plan_outputs(rasters: list[Path], output: str | Path, fmt: str = "gpkg", layer: str = DEFAULT_LAYER,
+                 overwrite: bool = False) -> list[OutputTarget]:
+    """One output target per raster, `output`/<stem>.<fmt>, checked up front: the format
+    once, then that no output is an input of the run."""
+    ext = check_format(fmt)
+    targets = [OutputTarget(Path(output) / f"{r.stem}.{ext}", layer, overwrite) for r in rasters]
+    inputs = {p.resolve() for r in rasters for p in source_files(r)}
+    clash = [t.path for t in targets if t.path.resolve() in inputs]
+    if clash:
+        raise OutputError(f"the output {clash[0]} would replace an input raster: choose another "
+                          "output folder or format")
+    return targets
+
+
+class SummaryTable:
+    """summary.csv of an output folder: one row per raster, rewritten atomically on each record."""
+
+    def __init__(self, path: str | Path, class_names: list[str]):
+        self.path = Path(path)
+        self.fields = summary_fields(list(class_names))
+        self.rows: dict[str, dict] = {}
+        if self.path.exists():
+            with open(self.path, newline="") as f:
+                self.rows = {r["raster"]: r for r in csv.DictReader(f)}
+
+    def record(self, row: dict) -> None:
+        """Add or replace the row of `row["raster"]` and write the table."""
+        self.rows[row["raster"]] = row
+        tmp = self.path.with_name(self.path.name + ".part")
+        with open(tmp, "w", newline="") as f:
+            writer = csv.DictWriter(f, fieldnames=self.fields, extrasaction="ignore")
+            writer.writeheader()
+            writer.writerows(self.rows.values())
+        os.replace(tmp, self.path)
+
+
+def _detect_kwargs(weights) -> dict:
+    """`weights` only for an engine that still takes it (runners now carry their source)."""
+    return {"weights": weights} if weights is not None and "weights" in inspect.signature(detect).parameters else {}
+
+
+def process_raster(raster: Path, target: OutputTarget, runner, options: DetectOptions | None = None,
+                   progress=None, log: Callable[[str], None] | None = None, weights=None) -> dict:
+    """Detect on one raster and write its output atomically; return its summary row. A
+    failure of this raster is returned as an error row (the batch goes on); a cancel or
+    Ctrl-C propagates."""
+    log = log or (lambda message: None)
+    names = list(runner.spec.class_names)
+    try:
+        check_output(target, [raster, options.mask if options else None])
+        result = detect(raster, target, runner=runner, options=options, progress=progress, log=log,
+                        **_detect_kwargs(weights))
+    except (ValueError, RuntimeError, OSError) as error:
+        log(f"{raster.name}: error: {error}")
+        return {"raster": raster.name, "status": "error", "output": "", "objects": "", "seconds": "",
+                **{f"n_{k}": "" for k in names}, "error": " ".join(str(error).split())}
+    warn_if_all_nodata(result.report, raster, log)
+    return {"raster": raster.name, "status": "ok", "output": target.path.name, "objects": len(result),
+            "seconds": result.report["seconds"], **{f"n_{k}": v for k, v in result.counts().items()},
+            "error": "", "written_now": True}
+
+
+def warn_if_all_nodata(report: dict, raster, log: Callable[[str], None]) -> None:
+    """A raster whose every tile was nodata ran nothing: say so rather than report 0 objects."""
+    tiles = report.get("tiles", 0)
+    if tiles and report.get("tiles_skipped_nodata", 0) >= tiles:
+        log(f"warning: {Path(raster).name}: every tile is nodata ({tiles} tiles skipped): "
+            "no detection was run; check the nodata value and the bands")
+
+
 def detect_folder(folder: str | Path, output: str | Path, runner, *, options: DetectOptions | None = None,
                   pattern: str = "*.tif", fmt: str = "gpkg", overwrite: bool = False, weights=None,
+                  layer: str = DEFAULT_LAYER,
                   progress_for: Callable[[Path], Callable] | None = None,
                   log: Callable[[str], None] | None = None,
                   cancelled: Callable[[], bool] | None = None) -> tuple[list[dict], Path]:
@@ -40,39 +132,20 @@ def detect_folder(folder: str | Path, output: str | Path, runner, *, options: De
     (from a progress callback) stops the run, leaving finished outputs in place."""
     log = log or (lambda message: None)
     rasters = list_rasters(folder, pattern)
-    output = Path(output)
-    output.mkdir(parents=True, exist_ok=True)
-    names = list(runner.spec.class_names)
-    summary_path = output / "summary.csv"
-    rows: dict[str, dict] = {}
-    if summary_path.exists():
-        with open(summary_path, newline="") as f:
-            rows = {r["raster"]: r for r in csv.DictReader(f)}
-    for raster in rasters:
+    targets = plan_outputs(rasters, output, fmt, layer, overwrite)
+    output = prepare_output_folder(output)
+    summary = SummaryTable(output / "summary.csv", list(runner.spec.class_names))
+    for raster, target in zip(rasters, targets):
         if cancelled is not None and cancelled():
             from .engine import Cancelled
 
             raise Cancelled()
-        out = output / f"{raster.stem}.{fmt}"
-        if out.exists() and not overwrite:
+        if not overwrite and is_done(target):
             log(f"{raster.name}: done before, skipped")
-            rows.setdefault(raster.name, {"raster": raster.name, "status": "ok", "output": out.name})
+            summary.rows.setdefault(raster.name, {"raster": raster.name, "status": "ok",
+                                                  "output": target.path.name})
             continue
-        try:
-            result = detect(raster, out, runner=runner, weights=weights, options=options,
-                            progress=progress_for(raster) if progress_for else None, log=log)
-            row = {"raster": raster.name, "status": "ok", "output": out.name, "objects": len(result),
-                   "seconds": result.report["seconds"],
-                   **{f"n_{k}": v for k, v in result.counts().items()}, "error": "", "written_now": True}
-        except (ValueError, RuntimeError, OSError) as error:
-            log(f"{raster.name}: error: {error}")
-            row = {"raster": raster.name, "status": "error", "output": "", "objects": "", "seconds": "",
-                   **{f"n_{k}": "" for k in names}, "error": str(error)}
-        rows[raster.name] = row
-        tmp = summary_path.with_name(summary_path.name + ".part")
-        with open(tmp, "w", newline="") as f:
-            writer = csv.DictWriter(f, fieldnames=summary_fields(names), extrasaction="ignore")
-            writer.writeheader()
-            writer.writerows(rows.values())
-        os.replace(tmp, summary_path)
-    return [rows[r.name] for r in rasters if r.name in rows], summary_path
+        summary.record(process_raster(raster, target, runner, options,
+                                      progress_for(raster) if progress_for else None, log, weights))
+    rows = summary.rows
+    return [rows[r.name] for r in rasters if r.name in rows], summary.path

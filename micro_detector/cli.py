@@ -4,15 +4,21 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 from pathlib import Path
 
 from .deps import MissingDependencyError
-from .model.spec import DEFAULT_CLASSES, SCALES, ModelFileError
+from .model.spec import DEFAULT_CLASSES, SCALES
+from .outputs import DEFAULT_LAYER, FORMATS
 
 
 class CliError(Exception):
     """An error to print as one line, without a traceback."""
+
+
+class UsageError(CliError, ValueError):
+    """A bad option value or combination: exit status 2."""
 
 
 def _info(args) -> dict:
@@ -97,18 +103,27 @@ def _detect_options(args):
     if args.extent:
         parts = args.extent.split(",")
         if len(parts) not in (4, 5):
-            raise CliError("--extent is xmin,ymin,xmax,ymax[,EPSG]")
-        extent = tuple(float(v) for v in parts[:4])
+            raise UsageError("--extent is xmin,ymin,xmax,ymax[,EPSG]")
+        try:
+            extent = tuple(float(v) for v in parts[:4])
+        except ValueError:
+            raise UsageError(f"--extent needs four numbers xmin,ymin,xmax,ymax[,EPSG], got {args.extent}") from None
         if len(parts) == 5:
             code = parts[4].strip()
             extent_crs = code if ":" in code else f"EPSG:{code}"
-    return DetectOptions(
-        tile=args.tile, overlap=args.overlap, conf=args.conf, iou=args.iou, merge=args.merge,
-        match=args.match, classes=args.classes.split(",") if args.classes else None,
-        extent=extent, extent_crs=extent_crs, mask=str(args.mask) if args.mask else None,
-        bands=[int(b) for b in args.bands.split(",")] if args.bands else None, batch=args.batch,
-        device=args.device, backend=args.backend, resample=not args.no_resample, scale=args.scale,
-        pixel_coordinates=args.pixel_coordinates)
+    try:
+        bands = [int(b) for b in args.bands.split(",")] if args.bands else None
+    except ValueError:
+        raise UsageError(f"--bands takes 1-based band numbers separated by commas, got {args.bands}") from None
+    try:
+        return DetectOptions(
+            tile=args.tile, overlap=args.overlap, conf=args.conf, iou=args.iou, merge=args.merge,
+            match=args.match, classes=args.classes.split(",") if args.classes else None,
+            extent=extent, extent_crs=extent_crs, mask=str(args.mask) if args.mask else None,
+            bands=bands, batch=args.batch, device=args.device, backend=args.backend,
+            resample=not args.no_resample, scale=args.scale, pixel_coordinates=args.pixel_coordinates)
+    except (TypeError, ValueError) as error:  # the options' own validation (one table of rules)
+        raise UsageError(str(error)) from None
 
 
 def _log(message: str) -> None:
@@ -116,31 +131,57 @@ def _log(message: str) -> None:
 
 
 def _detect(args) -> dict:
+    from .batch import warn_if_all_nodata
     from .engine import detect
     from .model.runner import open_runner
+    from .outputs import OutputTarget, check_output
+    from .raster import open_dataset
 
     options = _detect_options(args)
+    target = check_output(OutputTarget(args.output, args.layer, args.overwrite),
+                          inputs=[args.raster, options.mask])
+    open_dataset(args.raster)  # a missing or unreadable raster fails before the model loads
     args.weights = _weights(args)
     runner = open_runner(args.weights, backend=options.backend, device=options.device)
-    result = detect(args.raster, args.output, runner=runner, weights=args.weights, options=options,
-                    progress=None if args.quiet else ProgressBar(args.raster.name), log=_log)
+    args.interrupted = "nothing was written"
+    result = detect(args.raster, target, runner=runner, options=options,
+                    progress=None if args.quiet else ProgressBar(args.raster.name), log=_log,
+                    **_weights_kwarg(args.weights))
+    warn_if_all_nodata(result.report, args.raster, _log)
     return result.report
 
 
+def _weights_kwarg(weights) -> dict:
+    """`weights` only for an engine that still takes it (runners now carry their source)."""
+    import inspect
+
+    from .engine import detect
+
+    return {"weights": weights} if "weights" in inspect.signature(detect).parameters else {}
+
+
 def _detect_folder(args) -> dict:
-    from .batch import detect_folder, list_rasters
+    from .batch import detect_folder, list_rasters, plan_outputs
     from .model.runner import open_runner
+    from .outputs import OutputError
 
     options = _detect_options(args)
-    list_rasters(args.folder, args.pattern)  # fail before loading the model
+    if args.output.exists() and not args.output.is_dir():
+        raise OutputError(f"the output {args.output} is a file: detect-folder writes into a folder")
+    # everything that can be checked is checked before the model loads: format, inputs, outputs
+    plan_outputs(list_rasters(args.folder, args.pattern), args.output, args.format, args.layer)
     args.weights = _weights(args)
     runner = open_runner(args.weights, backend=options.backend, device=options.device)
+    args.interrupted = "the rasters finished so far are kept; run again to go on"
     rows, summary = detect_folder(
         args.folder, args.output, runner, options=options, pattern=args.pattern, fmt=args.format,
-        overwrite=args.overwrite, weights=args.weights, log=_log,
+        overwrite=args.overwrite, weights=args.weights, layer=args.layer, log=_log,
         progress_for=None if args.quiet else (lambda raster: ProgressBar(raster.name)))
     failed = [r for r in rows if r["status"] != "ok"]
-    return {"rasters": len(rows), "done": len(rows) - len(failed), "failed": len(failed), "summary": str(summary)}
+    for row in failed:
+        _log(f"failed: {row['raster']}: {row.get('error', '')}")
+    return {"rasters": len(rows), "done": len(rows) - len(failed), "failed": len(failed),
+            "summary": str(summary)}
 
 
 def default_model_path() -> Path | None:
@@ -158,24 +199,65 @@ def _weights(args) -> Path:
     return default
 
 
+def _checked(kind, test, rule: str):
+    """An argparse type: `kind(text)` that must pass `test`, else a usage error giving `rule`."""
+    def parse(text: str):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a valid value: {rule}") from None
+        if not (math.isfinite(value) and test(value)):
+            raise argparse.ArgumentTypeError(f"{text} is out of range: {rule}")
+        return value
+
+    parse.__name__ = rule
+    return parse
+
+
+TILE = _checked(int, lambda v: v > 0 and v % 32 == 0, "the tile is a positive multiple of 32 (e.g. 640)")
+OVERLAP = _checked(float, lambda v: v >= 0, "the overlap is >= 0: a fraction of the tile (< 1) or pixels (>= 1)")
+PROBABILITY = _checked(float, lambda v: 0 <= v <= 1, "a threshold between 0 and 1")
+BATCH = _checked(int, lambda v: v >= 1, "the batch is a whole number >= 1")
+SCALE = _checked(float, lambda v: v > 0, "the scale is > 0 source pixels per model pixel")
+
+
+def _option_default(name: str):
+    """A detection option's default, from the DetectOptions dataclass (one table of defaults)."""
+    import dataclasses
+
+    from .engine import DetectOptions
+
+    return next(f.default for f in dataclasses.fields(DetectOptions) if f.name == name)
+
+
+def _add_output_options(p, what: str) -> None:
+    p.add_argument("--layer", default=DEFAULT_LAYER,
+                   help=f"layer name in a GeoPackage or SpatiaLite output (default {DEFAULT_LAYER}); "
+                   "the file's other layers are kept")
+    p.add_argument("--overwrite", action="store_true", help=what)
+
+
 def _add_detect_options(p) -> None:
+    d = _option_default
     p.add_argument("--weights", type=Path, help="model file (.pt) or exported .onnx "
                    "(default: the bundled default model)")
-    p.add_argument("--tile", type=int, default=None, help="tile size in model pixels (default: model's)")
-    p.add_argument("--overlap", type=float, default=0.2, help="fraction (<1) or pixels (>=1)")
-    p.add_argument("--conf", type=float, default=0.25)
-    p.add_argument("--iou", type=float, default=0.5, help="cross-tile merge threshold")
-    p.add_argument("--merge", choices=["nms", "nmm"], default="nms")
-    p.add_argument("--match", choices=["iou", "ios"], default="iou")
+    p.add_argument("--tile", type=TILE, default=d("tile"), help="tile size in model pixels, a multiple "
+                   "of 32 (default: model's)")
+    p.add_argument("--overlap", type=OVERLAP, default=d("overlap"), help="fraction (<1) or pixels (>=1)")
+    p.add_argument("--conf", type=PROBABILITY, default=d("conf"), help="score threshold, 0 to 1")
+    p.add_argument("--iou", type=PROBABILITY, default=d("iou"), help="cross-tile merge threshold, 0 to 1")
+    p.add_argument("--merge", choices=["nms", "nmm"], default=d("merge"))
+    p.add_argument("--match", choices=["iou", "ios"], default=d("match"))
     p.add_argument("--classes", help="comma-separated class names to keep")
     p.add_argument("--extent", help="xmin,ymin,xmax,ymax[,EPSG] (default CRS: the raster's)")
     p.add_argument("--mask", type=Path, help="polygon layer limiting the search")
     p.add_argument("--bands", help="comma-separated 1-based band numbers")
-    p.add_argument("--device", default="auto", help="cpu | cuda | auto")
-    p.add_argument("--batch", type=int, default=8)
-    p.add_argument("--backend", choices=["auto", "torch", "onnx"], default="auto")
+    p.add_argument("--device", default=d("device"), help="cpu | cuda | auto")
+    p.add_argument("--batch", type=BATCH, default=d("batch"), help="tiles per forward pass, >= 1")
+    p.add_argument("--backend", choices=["auto", "torch", "onnx"], default=d("backend"))
     p.add_argument("--no-resample", action="store_true", help="do not resample to the model's GSD")
-    p.add_argument("--scale", type=float, help="source pixels per model pixel (overrides GSD)")
+    p.add_argument("--scale", type=SCALE, default=d("scale"),
+                   help="source pixels per model pixel, > 0 (overrides GSD)")
     p.add_argument("--pixel-coordinates", action="store_true",
                    help="accept rasters without georeferencing (output in pixel coordinates)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
@@ -206,7 +288,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("detect", help="detect objects on one raster, write a vector file")
     p.add_argument("raster", type=Path)
-    p.add_argument("-o", "--output", type=Path, required=True, help="vector file (.gpkg, .shp, ...)")
+    p.add_argument("-o", "--output", type=Path, required=True,
+                   help=f"vector file ({', '.join(sorted(FORMATS))})")
+    _add_output_options(p, "replace an existing output (in a GeoPackage: our layer only)")
     _add_detect_options(p)
     p.set_defaults(func=_detect)
 
@@ -214,8 +298,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("folder", type=Path)
     p.add_argument("-o", "--output", type=Path, required=True, help="output folder")
     p.add_argument("--pattern", default="*.tif")
-    p.add_argument("--format", default="gpkg", help="output extension (gpkg, shp, geojson, ...)")
-    p.add_argument("--overwrite", action="store_true", help="redo rasters already done")
+    p.add_argument("--format", default="gpkg", help=f"output extension ({', '.join(sorted(FORMATS))})")
+    _add_output_options(p, "redo rasters already done (default: skip them, resuming a stopped run)")
     _add_detect_options(p)
     p.set_defaults(func=_detect_folder)
 
@@ -254,14 +338,32 @@ def _no_training(args):
     raise CliError("the training package is not installed beside micro_detector")
 
 
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    """Run one command. Exit status: 0 all done; 1 the run failed, or some rasters of a batch
+    did (the summary says which); 2 usage errors and bad inputs, refused before any work;
+    130 Ctrl-C (nothing half-written is left). Errors are one line, without a traceback."""
+    args = None
     try:
+        args = build_parser().parse_args(argv)
         result = args.func(args)
-    except (CliError, ModelFileError, MissingDependencyError, ValueError, FileNotFoundError,
-            PermissionError, RuntimeError) as error:  # RasterError/OutputError are ValueErrors
-        print(f"micro-detector {args.command}: error: {error}", file=sys.stderr)
-        return 2
+    except KeyboardInterrupt:
+        what = getattr(args, "interrupted", "stopped before any output was written")
+        print(f"micro-detector {getattr(args, 'command', '')}: interrupted: {what}", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except (CliError, ValueError, MissingDependencyError, FileNotFoundError, IsADirectoryError,
+            NotADirectoryError) as error:  # RasterError, OutputError, ModelFileError: ValueErrors
+        return _error(args, error, EXIT_USAGE)
+    except (OSError, RuntimeError) as error:  # the run itself failed (disk full, GDAL, ...)
+        return _error(args, error, EXIT_FAILED)
     if result is not None:
         print(json.dumps(result, indent=2))
-    return 0
+    return EXIT_FAILED if isinstance(result, dict) and result.get("failed") else EXIT_OK
+
+
+def _error(args, error: BaseException, code: int) -> int:
+    message = " ".join(str(error).split()) or type(error).__name__
+    print(f"micro-detector {getattr(args, 'command', '')}: error: {message}", file=sys.stderr)
+    return code

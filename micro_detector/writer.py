@@ -1,50 +1,44 @@
-"""Vector output through OGR: one polygon per object, written under a temporary name and
-renamed on success, so a failed or cancelled run never leaves a file that looks complete."""
+"""Vector output through OGR: one polygon per object, written atomically under the rule of
+outputs.py: a new file is built in a hidden partial folder and renamed into place; our layer
+of an existing GeoPackage is written in one transaction, its other layers untouched. A failed
+or cancelled run never leaves a file that looks complete, and never loses the user's data."""
 
 from __future__ import annotations
 
 import os
 import shutil
-import tempfile
 from pathlib import Path
 
 import numpy as np
-from osgeo import ogr, osr
+from osgeo import gdal, ogr, osr
+
+from .outputs import (CONTAINERS, DEFAULT_LAYER, FORMATS, OutputError, OutputTarget, as_target,
+                      check_output, clean_stale_partials, partial_dir)
 
 ogr.UseExceptions()
 
-DRIVERS = {".gpkg": "GPKG", ".shp": "ESRI Shapefile", ".geojson": "GeoJSON", ".json": "GeoJSON",
-           ".fgb": "FlatGeobuf", ".sqlite": "SQLite", ".gml": "GML", ".kml": "KML",
-           ".csv": "CSV"}
+DRIVERS = FORMATS  # the name older code imports
 FIELDS = [("class_id", ogr.OFTInteger), ("class_name", ogr.OFTString), ("score", ogr.OFTReal),
           ("source", ogr.OFTString), ("tile_row", ogr.OFTInteger), ("tile_col", ogr.OFTInteger),
           ("area_m2", ogr.OFTReal)]
+LAYER_OPTIONS = {"CSV": ["GEOMETRY=AS_WKT"]}  # a CSV carries its polygons as a WKT column
+SHAPEFILE_SIDES = (".shp", ".shx", ".dbf", ".prj", ".cpg", ".qix", ".sbn", ".sbx", ".qmd")
 
-
-class OutputError(ValueError):
-    """The output cannot be written where or how it was asked."""
+__all__ = ["OutputError", "OutputTarget", "check_writable", "driver_for", "ring_polygon",
+           "write_detections"]
 
 
 def driver_for(path: Path) -> str:
-    driver = DRIVERS.get(path.suffix.lower())
-    if driver is None:
-        raise OutputError(f"unknown vector format for {path.name}: use one of "
-                          f"{', '.join(sorted(DRIVERS))}")
-    return driver
+    """The OGR driver writing `path`, by its extension (checked for create support)."""
+    from .outputs import driver_for as _driver_for
+
+    return _driver_for(path)
 
 
-def check_writable(path: str | Path) -> Path:
-    """Fail early, before any work, when the output cannot be written."""
-    path = Path(path)
-    driver_for(path)
-    parent = path.resolve().parent
-    if not parent.is_dir():
-        raise OutputError(f"output folder does not exist: {parent}")
-    if not os.access(parent, os.W_OK):
-        raise OutputError(f"output folder is not writable: {parent}")
-    if path.exists() and not os.access(path, os.W_OK):
-        raise OutputError(f"output file exists and is not writable: {path}")
-    return path
+def check_writable(path, inputs=()) -> OutputTarget:
+    """Fail early, before any work, when the output cannot be written (outputs.check_output);
+    `path` is a path (replacing allowed) or an OutputTarget."""
+    return check_output(path, inputs)
 
 
 def ring_polygon(ring_xy) -> ogr.Geometry:
@@ -57,36 +51,106 @@ def ring_polygon(ring_xy) -> ogr.Geometry:
     return poly
 
 
-def write_detections(path: str | Path, rings: np.ndarray, records: list[dict], crs_wkt: str | None,
-                     metadata: dict[str, str], layer_name: str = "detections") -> Path:
-    """Write polygons `rings` (n, 5, 2) with attribute `records`; replaces `path` atomically."""
-    path = check_writable(path)
-    tmpdir = Path(tempfile.mkdtemp(prefix=f".{path.stem}.", suffix=".partial", dir=path.resolve().parent))
+def _fill_layer(ds, target: OutputTarget, driver: str, rings, records, crs_wkt, metadata):
+    """Create our layer in `ds` and write the features and the run's metadata into it."""
+    srs = None
+    if crs_wkt:
+        srs = osr.SpatialReference(wkt=crs_wkt)
+        srs.SetAxisMappingStrategy(osr.OAMS_TRADITIONAL_GIS_ORDER)
+    layer = ds.CreateLayer(target.layer, srs, ogr.wkbPolygon, LAYER_OPTIONS.get(driver, []))
+    for name, kind in FIELDS:
+        layer.CreateField(ogr.FieldDefn(name, kind))
+    defn = layer.GetLayerDefn()
+    for ring_xy, rec in zip(rings, records):
+        feat = ogr.Feature(defn)
+        for name, _ in FIELDS:
+            value = rec[name]
+            if not (isinstance(value, float) and np.isnan(value)):
+                feat.SetField(name, value)
+        feat.SetGeometry(ring_polygon(ring_xy))
+        layer.CreateFeature(feat)
+    layer.SetMetadata({k: str(v) for k, v in metadata.items()})
+    layer.SyncToDisk()  # deferred GeoPackage work (triggers, metadata) inside the transaction
+    return layer
+
+
+def _write_new_file(target: OutputTarget, driver: str, *content) -> None:
+    """Build the file in a partial folder beside it, then rename it (and side files) in."""
+    path = target.path
+    tmpdir = partial_dir(path)
     try:
-        tmp = tmpdir / path.name
-        ds = ogr.GetDriverByName(driver_for(path)).CreateDataSource(str(tmp))
-        srs = None
-        if crs_wkt:
-            srs = osr.SpatialReference(wkt=crs_wkt)
-            srs.SetAxisMappingStrategy(osr.OAMS_TRADITIONAL_GIS_ORDER)
-        layer = ds.CreateLayer(layer_name, srs, ogr.wkbPolygon)
-        for name, kind in FIELDS:
-            layer.CreateField(ogr.FieldDefn(name, kind))
-        defn = layer.GetLayerDefn()
-        layer.StartTransaction()
-        for ring_xy, rec in zip(rings, records):
-            feat = ogr.Feature(defn)
-            for name, _ in FIELDS:
-                value = rec[name]
-                if not (isinstance(value, float) and np.isnan(value)):
-                    feat.SetField(name, value)
-            feat.SetGeometry(ring_polygon(ring_xy))
-            layer.CreateFeature(feat)
-        layer.CommitTransaction()
-        layer.SetMetadata({k: str(v) for k, v in metadata.items()})
-        ds = None  # flush and close
-        for produced in tmpdir.iterdir():  # shapefiles come with side files
-            os.replace(produced, path.parent / produced.name)
+        ds = ogr.GetDriverByName(driver).CreateDataSource(str(tmpdir / path.name))
+        transaction = ds.TestCapability(ogr.ODsCTransactions)  # fast bulk insert in SQLite files
+        if transaction:
+            ds.StartTransaction()
+        layer = _fill_layer(ds, target, driver, *content)
+        if transaction:
+            ds.CommitTransaction()
+        layer = ds = None  # flush and close
+        produced = list(tmpdir.iterdir())
+        if driver == "ESRI Shapefile":  # stale side files of a replaced shapefile would lie
+            keep = {p.suffix.lower() for p in produced}
+            for side in SHAPEFILE_SIDES:
+                old = path.with_suffix(side)
+                if side not in keep and old.exists():
+                    old.unlink()
+        for item in produced:
+            os.replace(item, path.parent / item.name)
     finally:
         shutil.rmtree(tmpdir, ignore_errors=True)
-    return path
+
+
+def _write_into_container(target: OutputTarget, driver: str, *content) -> None:
+    """Replace or add our layer of an existing GeoPackage/SpatiaLite in one transaction:
+    on any failure (Ctrl-C included) it is rolled back and the file is as it was."""
+    ds = gdal.OpenEx(str(target.path), gdal.OF_VECTOR | gdal.OF_UPDATE)
+    if ds is None:
+        raise OutputError(f"{target.path} cannot be opened for update")
+    ds.StartTransaction()
+    try:
+        for i in range(ds.GetLayerCount()):
+            if ds.GetLayer(i).GetName().lower() == target.layer.lower():
+                ds.DeleteLayer(i)
+                break
+        _fill_layer(ds, target, driver, *content)
+        ds.CommitTransaction()
+    except BaseException:
+        ds.RollbackTransaction()
+        _close_quietly(ds)
+        raise
+    ds = None
+
+
+def _close_quietly(ds) -> None:
+    """Close a dataset after a rollback: GDAL may retry deferred GeoPackage work on the
+    rolled-back layer and report it; the file itself is already back to its old state."""
+    use = ogr.GetUseExceptions()
+    gdal.PushErrorHandler("CPLQuietErrorHandler")
+    try:
+        ogr.DontUseExceptions()
+        gdal.DontUseExceptions()
+        del ds
+    finally:
+        if use:
+            ogr.UseExceptions()
+            gdal.UseExceptions()
+        gdal.PopErrorHandler()
+
+
+def write_detections(path, rings: np.ndarray, records: list[dict], crs_wkt: str | None,
+                     metadata: dict[str, str], layer_name: str | None = None) -> Path:
+    """Write polygons `rings` (n, 5, 2) with attribute `records` to `path` (a path, or an
+    OutputTarget naming the layer and whether replacing is allowed), atomically, under the
+    rule of outputs.py. Returns the file's path."""
+    target = as_target(path, layer_name)
+    if layer_name and layer_name != target.layer:
+        target = OutputTarget(target.path, layer_name, target.overwrite, target.fmt)
+    check_output(target)
+    clean_stale_partials(target.path.absolute().parent)
+    driver = target.driver
+    content = (rings, records, crs_wkt, metadata)
+    if driver in CONTAINERS and target.path.exists():
+        _write_into_container(target, driver, *content)
+    else:
+        _write_new_file(target, driver, *content)
+    return target.path
