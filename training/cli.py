@@ -77,8 +77,10 @@ def _val_names(args):
 def _train(args) -> dict:
     from .chips import ChipConfig
     from .dataset import AugmentConfig
-    from .trainer import TrainConfig, train
+    from .trainer import TrainConfig, read_checkpoint, train
 
+    if args.resume is not None:
+        read_checkpoint(args.resume)  # a bad --resume file fails before the labels are read
     labels = load_labels(args, log=_log)
     train_set, val_set = split_labels(args, labels, args.cache or args.out / "cache")
     config = TrainConfig(

@@ -164,6 +164,34 @@ def _default_workers(device: torch.device) -> int:
     return min(2, cores // 2)
 
 
+class CheckpointError(ValueError):
+    """A --resume file that is missing, damaged, refused or not one of our checkpoints."""
+
+
+def read_checkpoint(path: str | Path) -> dict:
+    """A training checkpoint, loaded weights-only (nothing pickled runs); CheckpointError
+    naming the problem for anything else."""
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"checkpoint not found: {path}")
+    import zipfile
+
+    if not zipfile.is_zipfile(path):
+        raise CheckpointError(f"{path} is not a training checkpoint (not a torch archive: corrupt, "
+                              "truncated or another kind of file)")
+    try:
+        checkpoint = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as error:  # torch raises several types for foreign or damaged files
+        first = (str(error).strip().splitlines() or [type(error).__name__])[0][:200]
+        refused = "weights only load failed" in str(error).lower()
+        raise CheckpointError(f"{path} cannot be resumed from: " + (
+            "it holds Python objects that a weights-only load refuses to run" if refused else
+            f"not a readable torch checkpoint (corrupt, truncated or another kind of file): {first}")) from None
+    if not isinstance(checkpoint, dict) or checkpoint.get("format") != CHECKPOINT_FORMAT:
+        raise CheckpointError(f"{path} is not a training checkpoint of micro-detector")
+    return checkpoint
+
+
 def _save_atomic(obj, path: Path) -> None:
     tmp = path.with_name(path.name + ".part")
     torch.save(obj, tmp)
@@ -216,9 +244,7 @@ class Trainer:
 
         checkpoint = None
         if resume is not None:
-            checkpoint = torch.load(resume, map_location="cpu", weights_only=True)
-            if not isinstance(checkpoint, dict) or checkpoint.get("format") != CHECKPOINT_FORMAT:
-                raise ValueError(f"{resume} is not a training checkpoint of micro-detector")
+            checkpoint = read_checkpoint(resume)
             cfg = self.config = TrainConfig.from_dict({**checkpoint["config"], "epochs": cfg.epochs,
                                                        "device": cfg.device, "workers": cfg.workers})
         cfg.chips.size, cfg.chips.seed = cfg.imgsz, cfg.seed

@@ -68,6 +68,11 @@ def read_model_file(path: str | Path) -> dict:
     missing = {"spec", "state_dict"} - payload.keys()
     if missing:
         raise ModelFileError(f"{path} lacks {sorted(missing)}")
+    state = payload["state_dict"]
+    bad = [k for k, v in state.items() if not isinstance(v, torch.Tensor)] if isinstance(state, dict) else ["*"]
+    if bad:
+        raise ModelFileError(f"{path} is damaged: its weights must be tensors, but "
+                             f"{'the state dict is not a dict' if bad == ['*'] else repr(bad[0]) + ' is not'}")
     try:
         payload["spec"] = ModelSpec.from_dict(payload["spec"])
     except (TypeError, ValueError) as error:

@@ -74,7 +74,11 @@ def spec_from_session(session, path: str | Path) -> ModelSpec:
     if SPEC_KEY not in props:
         raise ModelFileError(f"{path} is an ONNX model but was not exported by micro-detector "
                              f"(no {SPEC_KEY} metadata)")
-    return ModelSpec.from_dict(json.loads(props[SPEC_KEY]))
+    try:
+        return ModelSpec.from_dict(json.loads(props[SPEC_KEY]))
+    except (TypeError, ValueError, AttributeError) as error:  # damaged or hand-edited metadata
+        raise ModelFileError(f"{path} has invalid {SPEC_KEY} metadata (not a model description "
+                             f"micro-detector can read): {error}") from None
 
 
 def read_onnx_spec(path: str | Path) -> ModelSpec:
