@@ -77,6 +77,7 @@ def _val_names(args):
 def _train(args) -> dict:
     from .chips import ChipConfig
     from .dataset import AugmentConfig
+    from .loss import LossWeights
     from .trainer import TrainConfig, read_checkpoint, train
 
     if args.resume is not None:
@@ -90,7 +91,8 @@ def _train(args) -> dict:
         schedule=args.schedule, warmup_epochs=args.warmup_epochs, nbs=args.nbs,
         chips=ChipConfig(size=args.imgsz, overlap=args.chip_overlap, min_visibility=args.min_visibility,
                          negative_ratio=args.negative_ratio, gsd=args.gsd),
-        augment=AugmentConfig(mosaic=args.mosaic, gsd_range=args.gsd_range))
+        augment=AugmentConfig(mosaic=args.mosaic, gsd_range=args.gsd_range),
+        loss=LossWeights(assign=args.assign, nwd=args.nwd_loss))
     result = train(config, train_set, val_set if val_set.images else None, args.out, model_path=args.model,
                    resume=args.resume, log=_log, cache_dir=args.cache)
     if int(os.environ.get("RANK", "0")) != 0:
@@ -159,6 +161,10 @@ def add_commands(sub) -> None:
     p.add_argument("--gsd-range", type=_gsd_range, metavar="MIN,MAX",
                    help="train over this range of GSDs (m/px): each chip is shown at a random GSD in it, "
                         "and the model serves rasters in the range at their own pixels")
+    p.add_argument("--assign", choices=["ciou", "nwd"], default="ciou",
+                   help="alignment metric of the task-aligned assigner (nwd: Gaussian Wasserstein, for tiny objects)")
+    p.add_argument("--nwd-loss", type=float, default=0.0, metavar="SHARE",
+                   help="share of the NWD term in the box loss (0 = CIoU only, 1 = NWD only)")
     p.add_argument("--chip-overlap", type=float, default=0.2)
     p.add_argument("--min-visibility", type=float, default=0.5)
     p.add_argument("--negative-ratio", type=float, default=0.25)

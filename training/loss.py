@@ -35,33 +35,65 @@ def box_ciou(a: torch.Tensor, b: torch.Tensor, eps: float = 1e-7) -> torch.Tenso
     return iou - (rho2 / c2 + v * alpha)
 
 
+def box_nwd(a: torch.Tensor, b: torch.Tensor, constant: float = 12.8) -> torch.Tensor:
+    """Normalized Gaussian Wasserstein distance of matching xyxy boxes (Wang et al. 2021,
+    arXiv 2110.13389), broadcasting over leading dims.
+
+    Each box is the Gaussian N((cx, cy), diag(w^2/4, h^2/4)); between two such Gaussians
+    W2^2 = (cx1-cx2)^2 + (cy1-cy2)^2 + ((w1-w2)/2)^2 + ((h1-h2)/2)^2, and
+    NWD = exp(-sqrt(W2^2) / constant). Unlike IoU it stays smooth and non-zero for tiny boxes
+    that do not overlap, which is where a few pixels of offset decide everything. `constant`
+    is in the boxes' units (the paper's 12.8 px is about the mean object size of AI-TOD)."""
+    ax1, ay1, ax2, ay2 = a.unbind(-1)
+    bx1, by1, bx2, by2 = b.unbind(-1)
+    w2 = (((ax1 + ax2) - (bx1 + bx2)) / 2) ** 2 + (((ay1 + ay2) - (by1 + by2)) / 2) ** 2 + \
+        (((ax2 - ax1) - (bx2 - bx1)) / 2) ** 2 + (((ay2 - ay1) - (by2 - by1)) / 2) ** 2
+    return torch.exp(-torch.sqrt(w2.clamp(min=0) + 1e-12) / constant)
+
+
 class TaskAlignedAssigner:
     """For each true box, the `topk` anchors inside it with the best alignment
     score**alpha * iou**beta become positives; an anchor claimed by several boxes keeps the
     one it overlaps most. Soft targets: the class one-hot scaled by the normalised alignment."""
 
-    def __init__(self, topk: int = 10, alpha: float = 0.5, beta: float = 6.0, eps: float = 1e-9):
+    def __init__(self, topk: int = 10, alpha: float = 0.5, beta: float = 6.0, eps: float = 1e-9,
+                 metric: str = "ciou", nwd_constant: float = 12.8):
+        if metric not in ("ciou", "nwd"):
+            raise ValueError(f"assigner metric must be 'ciou' or 'nwd', got {metric!r}")
         self.topk, self.alpha, self.beta, self.eps = topk, alpha, beta, eps
+        self.metric, self.nwd_constant = metric, nwd_constant
 
     @torch.no_grad()
-    def __call__(self, pd_scores, pd_boxes, anchors, gt_labels, gt_boxes, gt_mask):
+    def __call__(self, pd_scores, pd_boxes, anchors, gt_labels, gt_boxes, gt_mask, strides=None):
         """pd_scores (B, A, C) probabilities, pd_boxes (B, A, 4) and anchors (A, 2) in pixels,
-        gt_labels (B, M) long, gt_boxes (B, M, 4), gt_mask (B, M) bool.
+        gt_labels (B, M) long, gt_boxes (B, M, 4), gt_mask (B, M) bool, strides (A, 1) pixels.
         Returns target boxes (B, A, 4), target scores (B, A, C), foreground mask (B, A)."""
         b, a, c = pd_scores.shape
         m = gt_boxes.shape[1]
         if m == 0:
             return (torch.zeros_like(pd_boxes), torch.zeros_like(pd_scores),
                     torch.zeros(b, a, dtype=torch.bool, device=pd_scores.device))
-        # anchors whose centre lies strictly inside the box
-        lt = anchors.view(1, 1, a, 2) - gt_boxes[..., :2].unsqueeze(2)
-        rb = gt_boxes[..., 2:].unsqueeze(2) - anchors.view(1, 1, a, 2)
-        inside = torch.cat((lt, rb), -1).amin(-1) > self.eps  # (B, M, A)
+        # anchors whose centre lies strictly inside the box; a box smaller than an anchor's
+        # cell counts as one cell wide there, or an object under 8 px between two stride-8
+        # centres would get no candidate at all and never be learned
+        boxes = gt_boxes.unsqueeze(2)  # (B, M, 1, 4)
+        if strides is not None:
+            half = strides.view(1, 1, a, 1) / 2 + 0.5  # + 0.5 px: a centre midway between two cells gets both
+            centre = (boxes[..., :2] + boxes[..., 2:]) / 2
+            size_half = torch.maximum((boxes[..., 2:] - boxes[..., :2]) / 2, half)
+            lo, hi = centre - size_half, centre + size_half
+        else:
+            lo, hi = boxes[..., :2], boxes[..., 2:]
+        pts = anchors.view(1, 1, a, 2)
+        inside = torch.cat((pts - lo, hi - pts), -1).amin(-1) > self.eps  # (B, M, A)
         candidates = inside & gt_mask.unsqueeze(-1)
 
         scores = pd_scores.gather(2, gt_labels.clamp(0, c - 1).unsqueeze(1).expand(b, a, m))  # (B, A, M)
         scores = scores.permute(0, 2, 1)
-        overlaps = box_ciou(gt_boxes.unsqueeze(2), pd_boxes.unsqueeze(1)).clamp_(min=0)  # (B, M, A)
+        if self.metric == "nwd":
+            overlaps = box_nwd(gt_boxes.unsqueeze(2), pd_boxes.unsqueeze(1), self.nwd_constant)
+        else:
+            overlaps = box_ciou(gt_boxes.unsqueeze(2), pd_boxes.unsqueeze(1)).clamp_(min=0)  # (B, M, A)
         overlaps = overlaps * candidates
         align = scores.pow(self.alpha) * overlaps.pow(self.beta) * candidates
 
@@ -94,9 +126,22 @@ class TaskAlignedAssigner:
 
 @dataclass
 class LossWeights:
+    """Loss weights and the tiny-object options of the box terms."""
+
     box: float = 7.5
     cls: float = 0.5
     dfl: float = 1.5
+    assign: str = "ciou"  # alignment metric of the assigner: ciou | nwd
+    nwd: float = 0.0  # share of (1 - NWD) in the box loss, the rest (1 - CIoU); 0 = CIoU only
+    nwd_constant: float = 12.8  # NWD's normalising constant, input pixels
+
+    def __post_init__(self):
+        if self.assign not in ("ciou", "nwd"):
+            raise ValueError(f"assign must be 'ciou' or 'nwd', got {self.assign!r}")
+        if not 0 <= self.nwd <= 1:
+            raise ValueError(f"nwd share must be in [0, 1], got {self.nwd}")
+        if not self.nwd_constant > 0:
+            raise ValueError(f"nwd_constant must be > 0, got {self.nwd_constant}")
 
 
 class DetectionLoss:
@@ -108,7 +153,8 @@ class DetectionLoss:
         det = model.detect
         self.nc, self.reg_max, self.strides = det.nc, det.reg_max, det.strides
         self.w = weights or LossWeights()
-        self.assigner = TaskAlignedAssigner(topk, alpha, beta)
+        self.assigner = TaskAlignedAssigner(topk, alpha, beta, metric=self.w.assign,
+                                            nwd_constant=self.w.nwd_constant)
 
     def _gt(self, targets: torch.Tensor, batch: int):
         counts = torch.bincount(targets[:, 0].long(), minlength=batch) if len(targets) else \
@@ -141,7 +187,7 @@ class DetectionLoss:
         labels, gt_boxes, gt_mask = self._gt(targets.to(x.device).float(), b)
         target_boxes, target_scores, fg = self.assigner(
             pred_logits.detach().sigmoid(), (pred_boxes.detach() * strides).to(gt_boxes.dtype),
-            anchors * strides, labels, gt_boxes, gt_mask)
+            anchors * strides, labels, gt_boxes, gt_mask, strides)
         score_sum = target_scores.sum().clamp(min=1)
 
         bce = F.binary_cross_entropy_with_logits(pred_logits, target_scores, reduction="none")
@@ -154,7 +200,12 @@ class DetectionLoss:
             weight = target_scores.sum(-1)[fg]
             tb = target_boxes / strides  # grid units
             ciou = box_ciou(pred_boxes[fg], tb[fg])
-            loss_box = ((1 - ciou) * weight).sum() / score_sum
+            box_term = 1 - ciou
+            if self.w.nwd > 0:  # NWD in pixels, where its constant is defined
+                s_fg = strides.expand(b, a, 1)[fg]
+                nwd = box_nwd(pred_boxes[fg] * s_fg, tb[fg] * s_fg, self.w.nwd_constant)
+                box_term = (1 - self.w.nwd) * box_term + self.w.nwd * (1 - nwd)
+            loss_box = (box_term * weight).sum() / score_sum
             target_dist = head.bbox2dist(anchors.expand(b, a, 2)[fg], tb[fg], self.reg_max)
             loss_dfl = (self._dfl(pred_dist[fg].view(-1, self.reg_max), target_dist.reshape(-1))
                         .view(-1, 4).mean(-1) * weight).sum() / score_sum
