@@ -9,7 +9,7 @@ import torch
 from micro_detector.model.spec import ModelSpec
 from micro_detector.model.yolov12 import build_model
 from training.loss import DetectionLoss, TaskAlignedAssigner, box_ciou
-from training.metrics import ImageResult, evaluate
+from training.metrics import SIZE_BUCKETS, ImageResult, confusion_matrix, evaluate, size_breakdown
 
 
 def test_ciou_is_one_for_equal_boxes_and_penalises_distance():
@@ -84,14 +84,10 @@ def _random_case(seed: int, n_images: int = 12, nc: int = 3):
     return results
 
 
-@pytest.mark.parametrize("seed", [0, 1, 2])
-def test_map_agrees_with_pycocotools(seed):
+def _cocoeval(results, nc: int, area_ranges):
+    """pycocotools' precision array (T, R, K, A) for these results and area ranges."""
     from pycocotools.coco import COCO
     from pycocotools.cocoeval import COCOeval
-
-    nc = 3
-    results = _random_case(seed, nc=nc)
-    ours = evaluate(results, ["a", "b", "c"])
 
     gt = COCO()
     images, anns, dets = [], [], []
@@ -109,11 +105,19 @@ def test_map_agrees_with_pycocotools(seed):
     dt = gt.loadRes(dets)
     ev = COCOeval(gt, dt, "bbox")
     ev.params.maxDets = [1000]
-    ev.params.areaRng = [[0, 1e10]]
-    ev.params.areaRngLbl = ["all"]
+    ev.params.areaRng = [list(r) for r in area_ranges]
+    ev.params.areaRngLbl = [str(i) for i in range(len(area_ranges))]
     ev.evaluate()
     ev.accumulate()
-    precision = ev.eval["precision"][:, :, :, 0, 0]  # (T, R, K)
+    return ev.eval["precision"][:, :, :, :, 0]
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_map_agrees_with_pycocotools(seed):
+    nc = 3
+    results = _random_case(seed, nc=nc)
+    ours = evaluate(results, ["a", "b", "c"])
+    precision = _cocoeval(results, nc, [(0, 1e10)])[..., 0]  # (T, R, K)
     for k in range(nc):
         p = precision[:, :, k]
         if (p < 0).all():
@@ -139,3 +143,59 @@ def test_perfect_and_empty_predictions_and_unannotated_images():
     assert m.ap50 == pytest.approx([1, 1]) and m.instances.tolist() == [2, 1]
     table = m.table()
     assert "mAP50-95" in table.splitlines()[0] and table.splitlines()[1].split()[0] == "all"
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2, 3])
+def test_size_breakdown_agrees_with_pycocotools_area_ranges(seed):
+    nc = 3
+    results = _random_case(seed, n_images=16, nc=nc)
+    ours = size_breakdown(results, ["a", "b", "c"])
+    precision = _cocoeval(results, nc, [(lo * lo, hi * hi) for _, lo, hi in SIZE_BUCKETS])  # (T, R, K, A)
+    compared = 0
+    for a in range(len(SIZE_BUCKETS)):
+        for k in range(nc):
+            p = precision[:, :, k, a]
+            if (p < 0).all():  # no true box of the class in the bucket
+                assert ours.instances[a, k] == 0 and np.isnan(ours.ap50[a, k])
+                continue
+            assert ours.ap50[a, k] == pytest.approx(p[0].mean(), abs=1e-6)
+            assert ours.ap[a, k] == pytest.approx(p.mean(), abs=1e-6)
+            compared += 1
+    assert compared >= 8  # most buckets hold boxes: the case exercises the area rules
+
+
+def test_size_bucket_ignores_out_of_range_matches_and_counts_inside_ones():
+    # one 6 px object (very tiny) found, one 20 px object (small) found, a 20 px false alarm
+    true = np.array([[0, 0, 6, 6], [50, 50, 70, 70]], float)
+    pred = np.array([[0, 0, 6, 6], [50, 50, 70, 70], [100, 100, 120, 120]], float)
+    r = ImageResult(pred, np.array([0.9, 0.8, 0.95]), np.zeros(3, int), true, np.zeros(2, int))
+    s = size_breakdown([r], ["a"])
+    very_tiny, small = s.buckets.index("very tiny"), s.buckets.index("small")
+    assert s.instances[:, 0].tolist() == [1, 0, 1, 0]
+    # very tiny: the 20 px prediction matched to the (ignored) 20 px object and the 20 px false
+    # alarm are both outside the bucket: ignored, so the only counted prediction is right
+    assert s.ap50[very_tiny, 0] == pytest.approx(1.0)
+    # small: the false alarm ranks first, so precision at full recall is 1/2
+    assert s.ap50[small, 0] == pytest.approx(0.5, abs=0.01)
+    assert "very tiny" in s.table() and s.rows()[0]["size"] == "very tiny"
+
+
+def test_confusion_matrix_counts_cross_class_background_and_missed():
+    # classes a, b, c; c is not annotated in the image
+    true = np.array([[0, 0, 10, 10], [20, 20, 30, 30], [40, 40, 50, 50]], float)
+    tcls = np.array([0, 0, 1])
+    pred = np.array([[0, 0, 10, 10],       # a on a: right
+                     [0, 0, 10, 9],        # b on the same a: cross-class
+                     [20, 20, 30, 30],     # c on a (c unannotated): still a confusion
+                     [60, 60, 70, 70],     # b on nothing: background false positive
+                     [80, 80, 90, 90],     # c on nothing, c unannotated: not counted
+                     [40, 40, 50, 50]], float)  # below conf: ignored, so the b object is missed
+    r = ImageResult(pred, np.array([0.9, 0.8, 0.7, 0.6, 0.6, 0.1]), np.array([0, 1, 2, 1, 2, 1]),
+                    true, tcls, annotated=np.array([True, True, False]))
+    c = confusion_matrix([r], ["a", "b", "c"], conf=0.25)
+    m = c.matrix
+    assert m[0].tolist() == [1, 1, 1, 0]  # a: found as a, as b, as c; none missed
+    assert m[1].tolist() == [0, 0, 0, 1]  # b: missed
+    assert m[3].tolist() == [0, 1, 0, 0]  # background: one b false alarm
+    assert c.cross_class() == 2
+    assert "2 cross-class" in c.table() and c.to_dict()["cross_class"] == 2
