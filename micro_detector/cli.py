@@ -185,17 +185,22 @@ def _detect_folder(args) -> dict:
 
 
 def default_model_path() -> Path | None:
-    """The default model shipped with the plugin (resources/models/default.pt), if present."""
-    path = Path(__file__).resolve().parent.parent / "resources" / "models" / "default.pt"
-    return path if path.is_file() else None
+    """The default model shipped with the package (the .pt file), if present."""
+    from .resources import default_model
+
+    return default_model("pt")
 
 
 def _weights(args) -> Path:
+    """--weights, else the bundled default model in the form the backend and the installed
+    packages can run (its ONNX export when onnxruntime is there: no torch needed)."""
     if args.weights is not None:
         return args.weights
-    default = default_model_path()
+    from .resources import default_model_for
+
+    default = default_model_for(getattr(args, "backend", "auto"))
     if default is None:
-        raise CliError("no --weights given and no default model is installed (resources/models/default.pt)")
+        raise CliError("no --weights given and no default model is installed (resources/models/)")
     return default
 
 
@@ -321,17 +326,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _training_cli():
-    """The sibling `training` package's CLI, found the way the package is installed (inside
-    the plugin package or top-level); the core itself never depends on it."""
-    import importlib
-
-    names = ([f"{__package__.rsplit('.', 1)[0]}.training.cli"] if "." in __package__ else []) + ["training.cli"]
-    for name in names:
-        try:
-            return importlib.import_module(name)
-        except ImportError:
-            continue
-    return None
+    """The CLI of `training`, the package installed beside micro_detector (pyproject.toml), or
+    None when only the core is there. The core's library code never imports training."""
+    try:
+        from training import cli as training_cli
+    except ImportError as error:
+        if error.name not in ("training", "training.cli"):
+            raise  # training is there but broken: say so, do not hide the commands
+        return None
+    return training_cli
 
 
 def _no_training(args):

@@ -1,15 +1,14 @@
 """The `micro_detector` Processing provider."""
 
-from pathlib import Path
-
 from qgis.core import QgsProcessingProvider
 from qgis.PyQt.QtCore import QCoreApplication
 from qgis.PyQt.QtGui import QIcon
 
+from ..micro_detector import resources
 from .algorithms.detect import DetectAlgorithm, DetectFolderAlgorithm
 from .algorithms.training import EvaluateAlgorithm, ExportOnnxAlgorithm, TrainAlgorithm
 
-ICON = Path(__file__).resolve().parent.parent / "resources" / "icons" / "icon.svg"
+ICON = resources.icon("icon.svg")
 
 
 class MicroDetectorProvider(QgsProcessingProvider):

@@ -9,15 +9,16 @@ from qgis.core import (QgsCategorizedSymbolRenderer, QgsFillSymbol, QgsProcessin
                        QgsRendererCategory, QgsVectorLayer)
 from qgis.PyQt.QtGui import QColor
 
-STYLES = Path(__file__).resolve().parent.parent / "resources" / "styles"
+from ..micro_detector import resources
+
 # distinct from the four styled classes, readable on imagery
 FALLBACK_COLOURS = ["#ff00ff", "#00ffff", "#ffff00", "#ff8000", "#8080ff", "#80ff80", "#ff8080", "#ffffff"]
 
 
 def class_symbol(name: str, index: int = 0):
     """The outline symbol of `name` from its QML, else a generated outline."""
-    qml = STYLES / f"{name}.qml"
-    if qml.is_file():
+    qml = resources.style(name)
+    if qml is not None:
         layer = QgsVectorLayer("Polygon?crs=EPSG:4326", "style", "memory")
         _, ok = layer.loadNamedStyle(str(qml))
         if ok and layer.renderer() is not None and layer.renderer().symbol() is not None:

@@ -13,7 +13,6 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-DEMO = ROOT / "resources" / "demo" / "kit_MunichStreet02-MOS93.tif"
 
 
 def render_quicklook(raster: Path, detections: Path, png: Path, width: int = 1600) -> Path:
@@ -54,16 +53,16 @@ def render_quicklook(raster: Path, detections: Path, png: Path, width: int = 160
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--raster", type=Path, default=DEMO)
+    parser.add_argument("--raster", type=Path, default=None, help="default: the bundled demo raster")
     parser.add_argument("--model", type=Path, default=None, help="default: the bundled default model")
     parser.add_argument("--out", type=Path, default=ROOT / "demo-output")
     args = parser.parse_args()
-    sys.path.insert(0, str(ROOT))
-    from micro_detector.cli import default_model_path
+    from micro_detector import resources
     from micro_detector.engine import detect
     from micro_detector.model.runner import open_runner
 
-    model = args.model or default_model_path()
+    model = args.model or resources.default_model_for("auto")
+    args.raster = args.raster or resources.demo_raster()
     if model is None:
         raise SystemExit("demo: no default model in resources/models/; give --model")
     args.out.mkdir(parents=True, exist_ok=True)

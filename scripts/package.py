@@ -32,7 +32,8 @@ def plugin_files(root: Path = ROOT):
                 rel = file.relative_to(root)
                 if file.is_dir() or SKIP_DIRS.intersection(rel.parts):
                     continue
-                if file.suffix in SKIP_SUFFIXES or file.name.startswith("."):
+                if file.suffix in SKIP_SUFFIXES or file.name.startswith(".") \
+                        or file.name.endswith(".aux.xml"):  # GDAL side files are never data
                     continue
                 yield file, f"{PLUGIN_DIR}/{rel.as_posix()}"
 

@@ -32,19 +32,24 @@ pip_args=(install -q --disable-pip-version-check -r "$ROOT/requirements.txt")
 [ -d /opt/wheels ] && pip_args+=(--find-links /opt/wheels)
 "$VENV/bin/python" -m pip "${pip_args[@]}"
 
-# Expose the two core packages to the venv by link, never the plugin root itself: the root
-# holds processing/, which would shadow QGIS's own top-level `processing` module.
+# The project itself, editable: the packages micro_detector and training and the
+# `micro-detector` command (pyproject.toml). setuptools maps only those packages, never the
+# root itself: the root holds processing/, which would shadow QGIS's own `processing`.
 site="$("$VENV/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')"
-ln -sfn "$ROOT/micro_detector" "$site/micro_detector"
-ln -sfn "$ROOT/training" "$site/training"
-cat > "$VENV/bin/micro-detector" <<SH
-#!/bin/sh
-exec "$VENV/bin/python" -m micro_detector "\$@"
-SH
-chmod +x "$VENV/bin/micro-detector"
+for old in micro_detector training; do  # links made by the setup of earlier versions
+  [ -L "$site/$old" ] && rm -f "$site/$old"
+done
+grep -qs 'exec .* -m micro_detector' "$VENV/bin/micro-detector" && rm -f "$VENV/bin/micro-detector"
+"$VENV/bin/python" -m pip install -q --disable-pip-version-check --no-deps --no-build-isolation -e "$ROOT"
+
+# A local wheel folder: the QGIS dependency installer's test installs onnxruntime from it
+# (no network at test time), and so can an air-gapped QGIS (--find-links, see README).
+ort="$(grep -E '^onnxruntime==' "$ROOT/requirements.txt")"
+ls "$ROOT/.wheels/onnxruntime-${ort#onnxruntime==}-"*.whl >/dev/null 2>&1 || \
+  "$VENV/bin/python" -m pip download -q --disable-pip-version-check --no-deps -d "$ROOT/.wheels" "$ort"
 
 if [ -n "${SUDO_USER:-}" ] && [ "$SUDO_USER" != root ]; then
-  chown -R "$SUDO_USER": "$VENV"
+  chown -R "$SUDO_USER": "$VENV" "$ROOT/.wheels"
 fi
 
 "$VENV/bin/python" - <<'PY'

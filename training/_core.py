@@ -1,13 +1,15 @@
-"""The core package, imported relatively inside the QGIS plugin and absolutely elsewhere.
+"""The core package, as the training package reaches it.
 
-Inside the plugin both packages live under the plugin's package (`micro_object_detection`);
-in the venv and the CLI they are top-level. Either way `training` imports the core, never
-the other way round.
+Installed (pip, the venv, the CLI), `training` and `micro_detector` are two top-level
+packages of one distribution, and training imports the core by name. Inside the QGIS
+plugin both are subpackages of the plugin's package (`micro_object_detection`), which is
+never importable under the bare names, so the plugin's own copy is imported relatively.
+Either way `training` imports the core, never the other way round.
 """
 
-try:  # inside the plugin package
+if __package__.count("."):  # inside the plugin: <plugin>.training
     from ..micro_detector import __version__, boxes, engine, georef, raster, tiling  # noqa: F401
     from ..micro_detector.model import head, io as model_io, nms, runner, spec, yolov12  # noqa: F401
-except ImportError:  # top-level packages (venv, CLI, tests)
+else:  # the installed distribution
     from micro_detector import __version__, boxes, engine, georef, raster, tiling  # noqa: F401
     from micro_detector.model import head, io as model_io, nms, runner, spec, yolov12  # noqa: F401

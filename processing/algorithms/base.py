@@ -9,11 +9,11 @@ from qgis.core import QgsProcessingAlgorithm, QgsProcessingException
 from qgis.PyQt.QtCore import QCoreApplication
 from qgis.PyQt.QtGui import QIcon
 
-from ...micro_detector.cli import default_model_path
+from ...micro_detector import resources
 from ...micro_detector.deps import MissingDependencyError, require
 
 PLUGIN_ROOT = Path(__file__).resolve().parents[2]
-ICON = PLUGIN_ROOT / "resources" / "icons" / "icon.svg"
+ICON = resources.icon("icon.svg")
 TR_CONTEXT = "MicroDetector"
 DEVICES = ["auto", "cpu", "cuda"]
 
@@ -22,8 +22,10 @@ def tr(text: str) -> str:
     return QCoreApplication.translate(TR_CONTEXT, text)
 
 
-def default_model() -> str | None:
-    path = default_model_path()
+def default_model(backend: str = "torch") -> str | None:
+    """The bundled default model: the .pt for training ("torch"), or for detection ("auto")
+    the file the installed packages can run (the ONNX export needs only onnxruntime)."""
+    path = resources.default_model_for(backend)
     return str(path) if path is not None else None
 
 
@@ -87,7 +89,7 @@ class MicroAlgorithm(QgsProcessingAlgorithm):
 
     @staticmethod
     def model_path(value: str | None) -> str:
-        path = value or default_model()
+        path = value or default_model("auto")
         if not path:
             raise QgsProcessingException(tr("No model file given and no default model is bundled."))
         if not Path(path).is_file():
