@@ -171,12 +171,22 @@ def _detect_folder(args) -> dict:
     # everything that can be checked is checked before the model loads: format, inputs, outputs
     plan_outputs(list_rasters(args.folder, args.pattern), args.output, args.format, args.layer)
     args.weights = _weights(args)
-    runner = open_runner(args.weights, backend=options.backend, device=options.device)
     args.interrupted = "the rasters finished so far are kept; run again to go on"
+    if args.workers is not None or args.scheduler:
+        from .distributed import run_from_cli  # Dask is imported only when a cluster is asked for
+
+        return _folder_result(*run_from_cli(args, options, _log))
+    if args.task_timeout is not None:
+        raise UsageError("--task-timeout needs --workers or --scheduler")
+    runner = open_runner(args.weights, backend=options.backend, device=options.device)
     rows, summary = detect_folder(
         args.folder, args.output, runner, options=options, pattern=args.pattern, fmt=args.format,
         overwrite=args.overwrite, weights=args.weights, layer=args.layer, log=_log,
         progress_for=None if args.quiet else (lambda raster: ProgressBar(raster.name)))
+    return _folder_result(rows, summary)
+
+
+def _folder_result(rows: list[dict], summary) -> dict:
     failed = [r for r in rows if r["status"] != "ok"]
     for row in failed:
         _log(f"failed: {row['raster']}: {row.get('error', '')}")
@@ -306,6 +316,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", default="gpkg", help=f"output extension ({', '.join(sorted(FORMATS))})")
     _add_output_options(p, "redo rasters already done (default: skip them, resuming a stopped run)")
     _add_detect_options(p)
+    p.add_argument("--workers", type=int, help="run on an embedded Dask LocalCluster of N worker "
+                   "processes (needs dask[distributed])")
+    p.add_argument("--scheduler", help="run on an existing Dask cluster: tcp://HOST:8786 or a "
+                   "scheduler file")
+    p.add_argument("--task-timeout", type=float, help="with --workers/--scheduler: seconds one "
+                   "raster (or block) may run before it is reported as failed")
     p.set_defaults(func=_detect_folder)
 
     p = sub.add_parser("export", help="export a model file to ONNX (decode inside the graph)")
