@@ -156,6 +156,14 @@ def check_output(target, inputs=()) -> OutputTarget:
     are the source strings read by the run (raster, mask). Returns the target; raises
     OutputError (OutputExists when only --overwrite is missing)."""
     target = as_target(target)
+    try:
+        return _check(target, inputs)
+    except PermissionError as error:  # a folder on the way that this user may not enter
+        raise OutputError(f"the output {target.path} cannot be reached: permission denied "
+                          f"({error.filename})") from None
+
+
+def _check(target: OutputTarget, inputs) -> OutputTarget:
     path = target.path
     if path.is_dir():
         raise OutputError(f"the output {path} is a folder: give a file name (e.g. {path / 'detections.gpkg'})")
