@@ -75,17 +75,21 @@ def candidate_pairs(b: np.ndarray, classes: np.ndarray, chunk: int = 200_000):
 
 def merge_detections(boxes: np.ndarray, scores: np.ndarray, classes: np.ndarray,
                      cut: np.ndarray | None = None, method: str = "nms", metric: str = "iou",
-                     threshold: float = 0.5) -> tuple[np.ndarray, np.ndarray]:
+                     threshold: float = 0.5, agnostic: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """Merge boxes from overlapping tiles.
 
     Returns (indices of the surviving boxes, their boxes): with NMS the boxes are unchanged;
     with NMM each survivor grows to the union of the boxes it absorbed (greedy, as SAHI).
+    Boxes of different classes never suppress each other unless `agnostic`: then the best
+    box on an object wins whatever its class (a survivor keeps its own class).
     """
     if method not in ("nms", "nmm") or metric not in ("iou", "ios"):
         raise ValueError(f"merge method must be nms|nmm and match iou|ios, got {method}/{metric}")
     n = len(boxes)
     if n == 0:
         return np.empty(0, np.int64), np.empty((0, 4), np.float32)
+    if agnostic:
+        classes = np.zeros(n, np.int64)
     cut = np.zeros(n, bool) if cut is None else cut
     # rank: whole boxes before cut ones, then by score; rank r means r-th in greedy order
     order = np.lexsort((-scores, cut))
@@ -132,3 +136,18 @@ def edge_cut(boxes: np.ndarray, window_bounds: np.ndarray, raster_size: tuple[in
             | ((boxes[:, 1] <= y0 + margin) & (y0 > 0))
             | ((boxes[:, 2] >= x1 - margin) & (x1 < w))
             | ((boxes[:, 3] >= y1 - margin) & (y1 < h)))
+
+
+def merge_raw(raw, plan, options):
+    """The merge stage: RawBoxes of a raster's windows -> RawBoxes of distinct objects.
+
+    Boxes cut by an inner tile edge are ranked after whole ones and matched by IoS, so a
+    neighbouring tile's whole view replaces them (see the module docstring)."""
+    from .predict import RawBoxes
+
+    info = plan.info
+    cut = edge_cut(raw.boxes, raw.windows[:, 2:6], (info.width, info.height))
+    kept, merged = merge_detections(raw.boxes, raw.scores, raw.classes, cut, options.merge,
+                                    options.match, options.iou, agnostic=options.agnostic)
+    return RawBoxes(merged.astype(np.float64), raw.scores[kept], raw.classes[kept],
+                    raw.windows[kept], raw.tiles, raw.skipped, raw.forward_s)

@@ -52,12 +52,21 @@ def open_dataset(path: str | Path) -> gdal.Dataset:
     return ds
 
 
-def _metres_per_unit(srs: osr.SpatialReference, gt, width, height) -> float:
-    if srs.IsProjected():
-        return srs.GetLinearUnits()
-    # geographic: metres per degree at the raster's centre latitude (mean of x and y)
-    lat = gt[3] + gt[5] * height / 2 + gt[4] * width / 2
-    return 111_320.0 * math.sqrt(max(math.cos(math.radians(lat)), 1e-6))
+def _metres_per_unit(srs: osr.SpatialReference, gt, width, height) -> tuple[float, float]:
+    """Metres per CRS unit along x and along y. Projected: the linear unit. Geographic: the
+    ellipsoid's metres per degree of longitude and of latitude at the raster's centre."""
+    if not srs.IsGeographic():
+        unit = srs.GetLinearUnits()
+        return unit, unit
+    lat = math.radians(gt[3] + gt[5] * height / 2 + gt[4] * width / 2)
+    a = srs.GetSemiMajor()
+    inv_f = srs.GetInvFlattening()
+    e2 = 0.0 if not inv_f else (2 - 1 / inv_f) / inv_f
+    w = 1 - e2 * math.sin(lat) ** 2
+    meridian = a * (1 - e2) / w ** 1.5  # radius of curvature north-south
+    normal = a / math.sqrt(w)  # east-west
+    rad = srs.GetAngularUnits()  # radians per CRS unit (degree: pi / 180)
+    return normal * max(math.cos(lat), 1e-9) * rad, meridian * rad
 
 
 def read_info(path: str | Path, ds: gdal.Dataset | None = None) -> RasterInfo:
@@ -76,16 +85,18 @@ def read_info(path: str | Path, ds: gdal.Dataset | None = None) -> RasterInfo:
     )
     if georeferenced:
         srs = osr.SpatialReference(wkt=wkt)
-        unit = _metres_per_unit(srs, info.geotransform, info.width, info.height)
+        mx, my = _metres_per_unit(srs, info.geotransform, info.width, info.height)
         g = info.geotransform
-        info.metres_per_unit = unit
-        info.pixel_size_m = math.sqrt(abs(g[1] * g[5] - g[2] * g[4])) * unit
+        # one number for both axes: the side of a square pixel of the same ground area
+        info.metres_per_unit = math.sqrt(mx * my)
+        info.pixel_size_m = math.sqrt(abs(g[1] * g[5] - g[2] * g[4]) * mx * my) or None
     return info
 
 
 def choose_bands(info: RasterInfo, model_bands: int, bands: list[int] | None = None) -> list[int]:
     """1-based band numbers to feed the model: the user's, else R,G,B by colour interpretation
-    for a 3-band model, else the first bands. Too few bands is an error naming the counts."""
+    for a 3-band model, else the first bands; a single grey band (alpha aside) is repeated on
+    every model band. Too few bands otherwise is an error naming the counts."""
     if bands:
         bad = [b for b in bands if not 1 <= b <= info.count]
         if bad:
@@ -94,6 +105,9 @@ def choose_bands(info: RasterInfo, model_bands: int, bands: list[int] | None = N
             raise RasterError(f"the model takes {model_bands} band(s) but {len(bands)} were "
                               f"chosen ({bands})")
         return list(bands)
+    grey = [k + 1 for k, c in enumerate(info.color_interp) if c != "Alpha"]
+    if len(grey) == 1 and model_bands > 1:  # panchromatic: the one grey band on every input
+        return grey * model_bands
     if info.count < model_bands:
         raise RasterError(f"{info.path} has {info.count} band(s) but the model needs "
                           f"{model_bands}; choose bands explicitly (e.g. --bands "
@@ -137,11 +151,29 @@ def to_uint8(data: np.ndarray, stretch: list[tuple[float, float]] | None) -> np.
     return out
 
 
+# GDAL's block cache is process-wide and by default 5% of the RAM. Reading a large raster
+# filled it, so peak memory grew with the raster (744 MB at 2k x 2k, 1320 MB at 12k x 12k).
+# Tiles are read once, row by row: the reads reuse at most the blocks of the overlap, a few
+# tile rows (a 640-px row of a 12k RGB raster is 23 MB). 128 MB holds that with room left.
+GDAL_CACHE_MB = 128
+
+
+def cap_gdal_cache(megabytes: int = GDAL_CACHE_MB) -> int:
+    """Lower GDAL's block cache to `megabytes` (a smaller cap someone set is kept). Returns
+    the cap in bytes."""
+    cap = megabytes * 1024 * 1024
+    if gdal.GetCacheMax() > cap:
+        gdal.SetCacheMax(cap)
+    return gdal.GetCacheMax()
+
+
 class WindowReader:
-    """Reads windows of chosen bands from its own GDAL handle (one per thread)."""
+    """Reads windows of chosen bands from its own GDAL handle (one per thread); caps GDAL's
+    block cache (cap_gdal_cache) so memory does not grow with the raster."""
 
     def __init__(self, info: RasterInfo, bands: list[int], stretch=None):
         self.info = info
+        cap_gdal_cache()
         self.ds = open_dataset(info.path)
         self.bands = bands
         self.stretch = stretch
@@ -152,11 +184,11 @@ class WindowReader:
         """Window (x0, y0, w, h) in source pixels resampled to (out_h, out_w):
         (uint8 image (bands, out_h, out_w), valid mask (out_h, out_w) bool)."""
         resample = gdal.GRIORA_NearestNeighbour if (w, h) == (out_w, out_h) else gdal.GRIORA_Bilinear
-        arrays = []
-        for b in self.bands:
+        arrays = {}
+        for b in dict.fromkeys(self.bands):  # a repeated band (grey as RGB) is read once
             band = self.ds.GetRasterBand(b)
-            arrays.append(band.ReadAsArray(x0, y0, w, h, out_w, out_h, resample_alg=resample))
-        data = np.stack(arrays)
+            arrays[b] = band.ReadAsArray(x0, y0, w, h, out_w, out_h, resample_alg=resample)
+        data = np.stack([arrays[b] for b in self.bands])
         valid = np.ones((out_h, out_w), bool)
         if self.use_mask:
             mask = self.ds.GetRasterBand(self.bands[0]).GetMaskBand()

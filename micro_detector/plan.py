@@ -1,0 +1,168 @@
+"""The tile plan: options + raster facts + model spec -> what to read, where, at what scale.
+
+This is the one place where the resolution (scale) rule, the band choice, the tile size and
+overlap, the search region and the window grid are decided, for detection and for training
+chips alike. Every check that needs the raster or the model is made here, before any tile
+is read. A `TilePlan` is plain data (it pickles), so a client can plan a huge raster and send
+subsets of `plan.windows` to workers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .options import DetectOptions, OptionsError
+from .raster import RasterError, RasterInfo, choose_bands
+from .tiling import Window, make_grid, overlap_pixels
+
+__all__ = ["TilePlan", "PlanError", "plan_tiles", "check_georeferenced", "resolution_scale", "class_filter", "read_size"]
+
+
+class PlanError(ValueError):
+    """The raster, the model and the options do not fit together; names what to change."""
+
+
+@dataclass
+class TilePlan:
+    """What a run reads: `windows` (source pixels) read at `scale` source px per model px."""
+
+    info: RasterInfo
+    scale: float  # source pixels per model pixel
+    tile: int  # model pixels per tile side
+    src_tile: int  # source pixels per tile side
+    overlap: int  # source pixels shared by neighbouring tiles
+    windows: list[Window]
+    bands: list[int]  # 1-based, in the model's order
+    classes: list[int] | None = None  # class ids kept (None: all)
+    region_wkt: str | None = None  # search region in the raster's CRS (None: whole raster)
+    notes: list[str] = field(default_factory=list)  # log lines: scale reason, grey band...
+    raster_gsd: float | None = None  # metres per pixel used by the scale rule
+    _region = None
+
+    def region(self):
+        """The search region as an OGR geometry (built once), or None."""
+        if self.region_wkt is None:
+            return None
+        if self._region is None:
+            from osgeo import ogr
+
+            self._region = ogr.CreateGeometryFromWkt(self.region_wkt)
+        return self._region
+
+    def __getstate__(self):
+        state = dict(self.__dict__)
+        state.pop("_region", None)  # OGR geometries do not pickle
+        return state
+
+
+def read_size(window: Window, scale: float, floor: int = 32) -> tuple[int, int]:
+    """Model pixels (out_w, out_h) a window is read at: its size / scale, at least `floor`."""
+    return max(floor, round(window.w / scale)), max(floor, round(window.h / scale))
+
+
+def resolution_scale(spec, info: RasterInfo, options: DetectOptions) -> tuple[float, float | None, str]:
+    """(scale, raster GSD used, reason): source pixels per model pixel.
+
+    `options.scale` wins. Else, with resampling on and a model that states a GSD (or a range
+    gsd_min..gsd_max), the raster's GSD (`options.gsd`, else its own) is brought to the
+    nearest GSD the model serves; differences under `gsd_tolerance` are ignored. A raster
+    with no usable GSD then needs `gsd` or `scale`: PlanError.
+    """
+    if options.scale is not None:
+        return float(options.scale), options.gsd or info.pixel_size_m, "scale set by the user"
+    served = spec.gsd_range() if hasattr(spec, "gsd_range") else \
+        ((spec.gsd, spec.gsd) if getattr(spec, "gsd", None) else None)
+    raster_gsd = options.gsd or info.pixel_size_m
+    if not options.resample or served is None:
+        why = "resampling off" if not options.resample else "the model states no GSD"
+        return 1.0, raster_gsd, f"native pixels ({why})"
+    if not raster_gsd:
+        raise PlanError(f"{info.path} has no usable ground sample distance and the model was "
+                        f"trained at {_served_text(served)}: give the raster's GSD (--gsd METRES) "
+                        "or a scale (--scale SOURCE_PX_PER_MODEL_PX), or turn resampling off")
+    target = min(max(raster_gsd, served[0]), served[1])
+    ratio = target / raster_gsd
+    if abs(ratio - 1) <= options.gsd_tolerance:
+        return 1.0, raster_gsd, (f"native pixels: raster GSD {raster_gsd:.3g} m within the "
+                                 f"model's {_served_text(served)}")
+    return ratio, raster_gsd, f"resampled from {raster_gsd:.3g} m to the model's {target:.3g} m"
+
+
+def _served_text(served: tuple[float, float]) -> str:
+    lo, hi = served
+    return f"{lo:.3g} m" if lo == hi else f"{lo:.3g}-{hi:.3g} m"
+
+
+def class_filter(spec, classes: list[str] | None) -> list[int] | None:
+    """Class ids of the names in `classes` (None: all); unknown names are a PlanError."""
+    if not classes:
+        return None
+    unknown = [c for c in classes if c not in spec.class_names]
+    if unknown:
+        raise PlanError(f"unknown class(es) {unknown}; the model knows {list(spec.class_names)}")
+    return [list(spec.class_names).index(c) for c in classes]
+
+
+def _band_plan(info: RasterInfo, spec, options: DetectOptions) -> tuple[list[int], list[str]]:
+    bands = choose_bands(info, spec.bands, options.bands)
+    notes = []
+    if not options.bands and spec.bands > 1 and len(set(bands)) == 1:
+        notes.append(f"single grey band {bands[0]} repeated to the model's {spec.bands} bands "
+                     "(panchromatic imagery)")
+    return bands, notes
+
+
+def _windows(info: RasterInfo, src_tile: int, overlap: int, region_wkt: str | None) -> list[Window]:
+    if region_wkt is None:
+        return make_grid(info.width, info.height, src_tile, overlap)
+    from osgeo import ogr
+
+    from .georef import box_polygons
+    from .region import pixel_bbox, ring_polygon
+
+    region = ogr.CreateGeometryFromWkt(region_wkt)
+    windows = make_grid(info.width, info.height, src_tile, overlap, pixel_bbox(info, region))
+    if not windows:
+        return []
+    import numpy as np
+
+    rings = box_polygons(info.geotransform, np.array([w.bounds for w in windows], float))
+    return [w for w, ring in zip(windows, rings) if ring_polygon(ring).Intersects(region)]
+
+
+def check_georeferenced(info: RasterInfo, options: DetectOptions) -> None:
+    """RasterError unless the raster is georeferenced or pixel coordinates were asked for."""
+    if not info.georeferenced and not options.pixel_coordinates:
+        raise RasterError(f"{info.path} is not georeferenced (no CRS or geotransform); "
+                          "georeference it first, or ask for pixel coordinates explicitly")
+
+
+def plan_tiles(info: RasterInfo, spec, options: DetectOptions | None = None) -> TilePlan:
+    """The plan of a run over a raster described by `info` for a model described by `spec`.
+
+    Raises RasterError (not georeferenced, bands), PlanError (classes, GSD, tile) or
+    OptionsError (extent/mask outside the raster) before any pixel is read."""
+    from .region import region_wkt
+
+    options = options or DetectOptions()
+    check_georeferenced(info, options)
+    classes = class_filter(spec, options.classes)
+    bands, notes = _band_plan(info, spec, options)
+    scale, raster_gsd, why = resolution_scale(spec, info, options)
+    tile = options.tile or spec.imgsz
+    if tile % 32:
+        raise PlanError(f"the tile must be a multiple of 32, got {tile}")
+    src_tile = max(1, round(tile * scale))
+    # overlap in pixels is given in model pixels: the same context whatever the scale
+    overlap_src = options.overlap if options.overlap < 1 else options.overlap * scale
+    try:
+        overlap = overlap_pixels(src_tile, overlap_src)
+    except ValueError as error:
+        raise OptionsError(f"option overlap={options.overlap!r} is out of range: {error}") from None
+    region = region_wkt(info, options)
+    windows = _windows(info, src_tile, overlap, region)
+    notes.insert(0, f"{info.width} x {info.height} px, {len(windows)} tiles of {src_tile} px "
+                    f"(model {tile} px, scale {scale:.3f}: {why}), overlap {overlap} px")
+    return TilePlan(info=info, scale=scale, tile=tile, src_tile=src_tile, overlap=overlap,
+                    windows=windows, bands=bands, classes=classes, region_wkt=region,
+                    notes=notes, raster_gsd=raster_gsd)
