@@ -118,10 +118,28 @@ def _evaluate(args) -> dict:
         labels = apply_absent_classes(labels, DatasetConfig.from_file(args.dataset_config))
     if not labels.images:
         raise ValueError("no image to evaluate on")
-    options = EvalOptions(conf=args.conf, tile=args.tile, overlap=args.overlap, batch=args.batch, device=args.device)
-    metrics = evaluate_model_file(args.model, labels, args.out, options, log=_log if args.verbose else None)
-    print(metrics.table(), file=sys.stderr)
-    return {"images": len(labels.images), **metrics.overall(), "out": str(args.out) if args.out else None}
+    options = EvalOptions(_eval_detect_options(args), confusion_conf=args.confusion_conf)
+    metrics = evaluate_model_file(args.model, labels, args.out, options, log=_log)
+    print(metrics.report(), file=sys.stderr)
+    cross = metrics.confusion.cross_class() if metrics.confusion is not None else None
+    return {"images": len(labels.images), **metrics.overall(), "cross_class_confusions": cross,
+            "out": str(args.out) if args.out else None, "files": metrics.files}
+
+
+def _eval_detect_options(args):
+    """The detection options of `evaluate`, as `detect` takes them (options left unset keep
+    the engine's defaults, so an engine without one of them still runs)."""
+    from .evaluate import eval_detect_options
+
+    try:
+        bands = [int(b) for b in args.bands.split(",")] if args.bands else None
+    except ValueError:
+        raise ValueError(f"--bands takes 1-based band numbers separated by commas, got {args.bands}") from None
+    given = {"bands": bands, "scale": args.scale, "gsd": args.gsd, "tta": args.tta or None,
+             "agnostic": args.agnostic or None}
+    given = {k: v for k, v in given.items() if v is not None}
+    return eval_detect_options(conf=args.conf, tile=args.tile, overlap=args.overlap, batch=args.batch,
+                               device=args.device, backend=args.backend, **given)
 
 
 def _log(message: str) -> None:
@@ -184,7 +202,17 @@ def add_commands(sub) -> None:
     p.add_argument("--overlap", type=float, default=0.2)
     p.add_argument("--batch", type=int, default=8)
     p.add_argument("--device", default="auto")
-    p.add_argument("--out", type=Path, help="folder for metrics.csv/json, plots and report.html")
+    p.add_argument("--bands", help="comma-separated 1-based band numbers, as for detect "
+                   "(default: R,G,B; a single grey band is repeated)")
+    p.add_argument("--scale", type=float, help="source pixels per model pixel (overrides the GSD rule)")
+    p.add_argument("--gsd", type=float, help="the rasters' GSD in metres, for rasters without a usable one")
+    p.add_argument("--tta", action="store_true", help="test-time augmentation (flips, quarter turns)")
+    p.add_argument("--agnostic", action="store_true", help="merge boxes of different classes on one object")
+    p.add_argument("--backend", choices=["auto", "torch", "onnx"], default="auto")
+    p.add_argument("--confusion-conf", type=float, default=0.25,
+                   help="score a prediction needs to enter the cross-class confusion counts")
+    p.add_argument("--out", type=Path, help="folder of its own for the report and its files (metrics.csv/json, "
+                   "size and confusion tables, PR_curve.png, val_images.png, report.html)")
     p.add_argument("-v", "--verbose", action="store_true")
     p.set_defaults(func=_evaluate)
 

@@ -2,25 +2,89 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import importlib
+from dataclasses import dataclass, fields
 from pathlib import Path
 
 import numpy as np
 
-from ._core import engine
+from ._core import engine, raster
 from .labels import LabelSet
-from .metrics import ImageResult, Metrics, evaluate
+from .metrics import ImageResult, Metrics, confusion_matrix, evaluate, size_breakdown
+
+# what an evaluation writes into its folder: output name -> file name
+EVALUATION_FILES = {"metrics_csv": "metrics.csv", "metrics_json": "metrics.json", "sizes_csv": "metrics_sizes.csv",
+                    "confusion_csv": "metrics_confusion.csv", "pr_curve": "PR_curve.png",
+                    "samples": "val_images.png", "report": "report.html"}
 
 
-@dataclass
+def eval_detect_options(**overrides) -> "engine.DetectOptions":
+    """Detection options for an evaluation: a low score threshold (AP integrates over all
+    confidences), at most 300 boxes per tile before the cross-tile merge, and rasters without
+    georeferencing allowed (truth and predictions are compared in pixels). `overrides` are
+    DetectOptions fields (bands, scale, gsd, tta, agnostic, tile, batch, device...)."""
+    known = {f.name for f in fields(engine.DetectOptions)}
+    unknown = sorted(set(overrides) - known)
+    if unknown:
+        raise ValueError(f"this version of the engine has no detection option(s) {unknown}")
+    return engine.DetectOptions(**{"conf": 0.001, "max_det": 300, "pixel_coordinates": True, **overrides})
+
+
+@dataclass(init=False)
 class EvalOptions:
-    conf: float = 0.001  # low: AP integrates over all confidences
-    tile: int | None = None
-    overlap: float = 0.2
-    batch: int = 8
-    device: str = "auto"
-    max_det: int = 300  # per tile, before the cross-tile merge
+    """How to evaluate: the detection options the engine runs with, and what is scored."""
+
+    detect: "engine.DetectOptions"
     max_per_image: int = 2000  # highest scores kept per raster (COCO keeps 100; micro scenes hold more)
+    breakdown: bool = True  # AP per size bucket and the cross-class confusion counts
+    confusion_conf: float = 0.25  # the score a prediction needs to enter the confusion counts
+
+    def __init__(self, detect=None, max_per_image: int = 2000, breakdown: bool = True,
+                 confusion_conf: float = 0.25, **detect_fields):
+        """`detect`: the DetectOptions; or DetectOptions fields (conf, tile, batch, device...)
+        given here build them with `eval_detect_options`. Not both."""
+        if detect is not None and detect_fields:
+            raise TypeError(f"give the detection options or their fields, not both ({sorted(detect_fields)})")
+        self.detect = detect if detect is not None else eval_detect_options(**detect_fields)
+        self.max_per_image, self.breakdown, self.confusion_conf = max_per_image, breakdown, confusion_conf
+
+
+class ImageCheckError(ValueError):
+    """Images of an evaluation that the model cannot run on; names every one of them."""
+
+
+def _planner():
+    """The engine's tile planner (bands, GSD and region rules), if this core has one."""
+    try:
+        return importlib.import_module(engine.__package__ + ".plan").plan_tiles
+    except (ImportError, AttributeError):
+        return None
+
+
+def check_images(labels: LabelSet, spec, options: "engine.DetectOptions", log=None) -> None:
+    """Before any inference: every image opens, and its bands (and GSD, when the model
+    states one) fit the model under `options`, exactly as detection will decide. Raises one
+    ImageCheckError naming all the images that do not; logs how grey images are read."""
+    plan = _planner()
+    problems, grey = [], []
+    for im in labels.images:
+        try:
+            info = raster.read_info(im.path)
+            if plan is not None:
+                bands = plan(info, spec, options).bands
+            else:
+                bands = raster.choose_bands(info, spec.bands, options.bands)
+        except (ValueError, RuntimeError, OSError) as error:  # RasterError, PlanError, OptionsError, GDAL
+            problems.append(f"{im.name}: {error}")
+            continue
+        if spec.bands > 1 and len(set(bands)) == 1 and not options.bands:
+            grey.append(im.name)
+    if problems:
+        raise ImageCheckError(f"{len(problems)} of {len(labels.images)} images cannot be evaluated with this "
+                              f"model ({spec.bands} band(s)); nothing was run:\n  " + "\n  ".join(problems))
+    if grey and log:
+        log(f"{len(grey)} single-band image(s) read as grey, the band repeated to the model's "
+            f"{spec.bands} bands: {', '.join(grey[:5])}{' ...' if len(grey) > 5 else ''}")
 
 
 def _class_index(model_names: list[str], label_names: list[str]) -> np.ndarray:
@@ -31,25 +95,23 @@ def _class_index(model_names: list[str], label_names: list[str]) -> np.ndarray:
 def predict_labelled(runner, labels: LabelSet, options: EvalOptions | None = None,
                      progress=None, log=None) -> list[ImageResult]:
     """Run tiled detection on every labelled raster; pair the detections with the truth, both
-    in the model's class indices and source pixels. `progress(done, total)` returning False
-    cancels (engine.Cancelled)."""
+    in the model's class indices and source pixels. Every image is checked first
+    (`check_images`). `progress(done, total)` returning False cancels (engine.Cancelled)."""
     options = options or EvalOptions()
     names = list(runner.spec.class_names)
     to_model = _class_index(names, labels.class_names)
     if (to_model < 0).all():
         raise ValueError(f"the model's classes {names} share none with the labels' {labels.class_names}")
-    detect_options = engine.DetectOptions(tile=options.tile, overlap=options.overlap, conf=options.conf,
-                                          batch=options.batch, device=options.device, pixel_coordinates=True,
-                                          max_det=options.max_det)
+    check_images(labels, runner.spec, options.detect, log)
     results = []
     for n, im in enumerate(labels.images):
-        det = engine.detect(im.path, None, runner=runner, options=detect_options)
+        det = engine.detect(im.path, None, runner=runner, options=options.detect)
         top = np.argsort(-det.scores, kind="stable")[:options.max_per_image]
         keep = to_model[im.classes] >= 0
         annotated = np.zeros(len(names), bool)
         annotated[to_model[to_model >= 0]] = im.annotated[to_model >= 0]
         results.append(ImageResult(det.boxes[top], det.scores[top], det.class_ids[top], im.boxes[keep],
-                                   to_model[im.classes[keep]], annotated))
+                                   to_model[im.classes[keep]], annotated, dict(det.report)))
         if log:
             log(f"{im.name}: {len(det)} detections, {int(keep.sum())} labelled objects")
         if progress is not None and progress(n + 1, len(labels.images)) is False:
@@ -59,32 +121,71 @@ def predict_labelled(runner, labels: LabelSet, options: EvalOptions | None = Non
 
 def evaluate_labelled(runner, labels: LabelSet, options: EvalOptions | None = None,
                       progress=None, log=None) -> tuple[Metrics, list[ImageResult]]:
+    """Metrics of `runner` on `labels` (with the size and confusion breakdowns unless
+    `options.breakdown` is off) and the per-image results."""
+    options = options or EvalOptions()
     results = predict_labelled(runner, labels, options, progress, log)
-    return evaluate(results, list(runner.spec.class_names)), results
+    names = list(runner.spec.class_names)
+    metrics = evaluate(results, names)
+    if options.breakdown:
+        metrics.sizes = size_breakdown(results, names)
+        metrics.confusion = confusion_matrix(results, names, options.confusion_conf)
+    return metrics, results
+
+
+def side_files_dir(report: str | Path) -> Path:
+    """The folder for the side files of a report file: `<stem>_files` beside it."""
+    report = Path(report)
+    return report.with_name(f"{report.stem}_files")
 
 
 def evaluate_model_file(model: str | Path, labels: LabelSet, out_dir: str | Path | None = None,
                         options: EvalOptions | None = None, progress=None, log=None) -> Metrics:
-    """Evaluate a model file (.pt or .onnx); with `out_dir`, write metrics CSV/JSON, the
-    precision-recall plot, sample images and an HTML report there."""
+    """Evaluate a model file (.pt or .onnx). With `out_dir` (a folder of its own, made if
+    needed), write there the metrics CSV/JSON, the size and confusion tables, the
+    precision-recall plot, sample images and an HTML report; `metrics.files` says what was
+    written where (plots are left out without matplotlib)."""
     from ._core import runner as runners
 
     options = options or EvalOptions()
-    runner = runners.open_runner(model, device=options.device)
+    out = Path(out_dir) if out_dir is not None else None
+    if out is not None and out.exists() and not out.is_dir():
+        raise ValueError(f"the evaluation folder {out} is a file; give a folder for the report and its files")
+    spec = _read_spec(model)
+    check_images(labels, spec, options.detect, log)  # before the model is even opened
+    runner = runners.open_runner(model, backend=options.detect.backend, device=options.detect.device)
     metrics, results = evaluate_labelled(runner, labels, options, progress, log)
-    if out_dir is not None:
-        from . import plots
-
-        out_dir = Path(out_dir)
-        metrics.save(out_dir)
-        plots.pr_curves(metrics, out_dir / "PR_curve.png")
-        plots.sample_images(labels, results, list(runner.spec.class_names), out_dir / "val_images.png")
-        write_html(metrics, out_dir / "report.html", title=f"Evaluation of {Path(model).name}",
-                   images=["PR_curve.png", "val_images.png"])
+    if out is not None:
+        metrics.files = write_outputs(metrics, results, labels, list(runner.spec.class_names), out,
+                                      f"Evaluation of {Path(model).name}")
     return metrics
 
 
+def _read_spec(model: str | Path):
+    """The model's spec, read without building the network (or exporting it)."""
+    if Path(model).suffix.lower() == ".onnx":
+        return importlib.import_module(engine.__package__ + ".model.onnx_io").read_onnx_spec(model)
+    from ._core import model_io
+
+    return model_io.read_model_file(model)["spec"]
+
+
+def write_outputs(metrics: Metrics, results, labels: LabelSet, class_names: list[str], out: Path,
+                  title: str) -> dict[str, str]:
+    """Write the evaluation files into `out`; returns {output name: path} of those written."""
+    from . import plots
+
+    out.mkdir(parents=True, exist_ok=True)
+    metrics.save(out)
+    plots.pr_curves(metrics, out / EVALUATION_FILES["pr_curve"])
+    plots.sample_images(labels, results, class_names, out / EVALUATION_FILES["samples"])
+    images = [EVALUATION_FILES[k] for k in ("pr_curve", "samples") if (out / EVALUATION_FILES[k]).is_file()]
+    write_html(metrics, out / EVALUATION_FILES["report"], title=title, images=images)
+    return {k: str(out / name) for k, name in EVALUATION_FILES.items() if (out / name).is_file()}
+
+
 def write_html(metrics: Metrics, path: str | Path, title: str, images: list[str] = ()) -> Path:
+    """An HTML page with the metrics table, the size and confusion tables, and the figures."""
     import html
 
     rows = metrics.rows()
@@ -92,6 +193,8 @@ def write_html(metrics: Metrics, path: str | Path, title: str, images: list[str]
     body = "".join("<tr>" + "".join(
         f"<td>{v:.3f}</td>" if isinstance(v, float) else f"<td>{html.escape(str(v))}</td>" for v in r.values())
         + "</tr>" for r in rows)
+    extra = "".join(f"<pre>{html.escape(x.table())}</pre>" for x in (metrics.sizes, metrics.confusion)
+                    if x is not None)
     figures = "".join(f'<p><img src="{html.escape(i)}" style="max-width:100%"></p>' for i in images)
     path = Path(path)
     path.write_text(f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
@@ -99,6 +202,5 @@ def write_html(metrics: Metrics, path: str | Path, title: str, images: list[str]
                     "table{border-collapse:collapse}tr:nth-child(even){background:#eee}</style></head>"
                     f"<body><h1>{html.escape(title)}</h1><p>Precision and recall at IoU 0.5 and confidence "
                     f"{metrics.conf:.3f} (best mean F1); mAP as COCO (101-point).</p>"
-                    f"<table><tr>{head}</tr>{body}</table>{figures}</body></html>")
+                    f"<table><tr>{head}</tr>{body}</table>{extra}{figures}</body></html>")
     return path
-

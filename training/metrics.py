@@ -32,6 +32,7 @@ class ImageResult:
     true_boxes: np.ndarray
     true_classes: np.ndarray
     annotated: np.ndarray | None = None  # (nc,) bool; None = all classes
+    info: dict | None = None  # the engine's report of the run (tiles, seconds, scale)
 
 
 @dataclass
