@@ -1,11 +1,13 @@
-"""The plugin object: installs the translation, registers the Processing provider and removes
-both on unload."""
+"""The plugin object: puts the plugin's dependency folder on sys.path, installs the
+translation, registers the Processing provider, adds the "Install dependencies" action, and
+removes them on unload."""
 
 from pathlib import Path
 
 from qgis.core import QgsApplication, QgsSettings
 from qgis.PyQt.QtCore import QCoreApplication, QTranslator
 
+from .installer.core import activate, deps_folder
 from .processing.provider import MicroDetectorProvider
 
 I18N = Path(__file__).resolve().parent / "i18n"
@@ -23,9 +25,14 @@ def load_translator(locale: str | None = None) -> QTranslator | None:
 class MicroDetectorPlugin:
     """QGIS plugin holding the `micro_detector` Processing provider."""
 
+    MENU = "&Micro Object Detection"
+
     def __init__(self, iface):
         self.iface = iface
         self.provider = None
+        self.action = None
+        # packages installed by the "Install dependencies" dialog; appended, never shadowing QGIS's
+        activate(deps_folder(QgsApplication.qgisSettingsDirPath()))
         self.translator = load_translator()
         if self.translator is not None:
             QCoreApplication.installTranslator(self.translator)
@@ -37,28 +44,55 @@ class MicroDetectorPlugin:
             QgsApplication.processingRegistry().addProvider(self.provider)
 
     def initGui(self):  # noqa: N802 (QGIS API)
+        from qgis.PyQt.QtGui import QIcon
+        from qgis.PyQt.QtWidgets import QAction
+
+        from .micro_detector import resources
+
         self.initProcessing()
+        self.action = QAction(QIcon(str(resources.icon("icon.svg"))), self.tr("Install dependencies…"),
+                              self.iface.mainWindow())
+        self.action.triggered.connect(self.show_installer)
+        self.iface.addPluginToMenu(self.MENU, self.action)
         self.warn_missing_dependencies()
+
+    @staticmethod
+    def tr(text: str) -> str:
+        return QCoreApplication.translate("MicroDetector", text)
+
+    def show_installer(self):
+        """Open the "Install dependencies" dialog."""
+        from .installer.dialog import InstallDialog
+
+        InstallDialog(self.iface.mainWindow() if self.iface is not None else None).exec_()
 
     def warn_missing_dependencies(self) -> list[str]:
         """Tell the user at start, without importing them, when neither torch nor onnxruntime
-        can be imported: the message bar says so, the log has the install commands."""
+        can be imported: the message bar offers the installer, the log has the commands."""
         import importlib.util
 
         missing = [name for name in ("torch", "onnxruntime") if importlib.util.find_spec(name) is None]
         if len(missing) == 2 and self.iface is not None:
             from qgis.core import Qgis, QgsMessageLog
+            from qgis.PyQt.QtWidgets import QPushButton
 
             from .micro_detector.deps import install_instructions
 
-            title = QCoreApplication.translate("MicroDetector", "Micro Object Detection")
-            text = QCoreApplication.translate(
-                "MicroDetector", "needs torch (or onnxruntime for ONNX models); see the log for how to install it.")
-            self.iface.messageBar().pushMessage(title, text, Qgis.Warning, 15)
+            title = self.tr("Micro Object Detection")
+            text = self.tr("needs ONNX Runtime (about 30 MB) to detect objects.")
+            bar = self.iface.messageBar()
+            item = bar.createMessage(title, text)
+            button = QPushButton(self.tr("Install dependencies…"))
+            button.clicked.connect(lambda: (bar.popWidget(item), self.show_installer()))
+            item.layout().addWidget(button)
+            bar.pushWidget(item, Qgis.Warning, 0)  # stays until answered
             QgsMessageLog.logMessage(install_instructions(missing), title, Qgis.Warning)
         return missing
 
     def unload(self):
+        if self.action is not None:
+            self.iface.removePluginMenu(self.MENU, self.action)
+            self.action = None
         if self.provider is not None:
             QgsApplication.processingRegistry().removeProvider(self.provider)
             self.provider = None

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import importlib
 
-PIP_SPECS = {"torch": "torch==2.13.0", "onnxruntime": "onnxruntime", "numpy": "numpy<2"}
+PIP_SPECS = {"torch": "torch==2.13.0", "onnxruntime": "onnxruntime<=1.32.0", "numpy": "numpy<2"}
+# The CPU build of torch: the default Linux wheel on PyPI pulls about 2.7 GB of CUDA libraries.
+TORCH_CPU_INDEX = "--extra-index-url https://download.pytorch.org/whl/cpu"
 
 
 class MissingDependencyError(ImportError):
@@ -18,10 +20,14 @@ class MissingDependencyError(ImportError):
 def install_instructions(packages: list[str]) -> str:
     """Plain-text instructions to install `packages` into the Python that runs QGIS."""
     specs = " ".join(f'"{PIP_SPECS.get(p, p)}"' for p in packages) + ' "numpy<2"'
+    if "torch" in packages:
+        specs += " " + TORCH_CPU_INDEX
     names = ", ".join(packages)
     return (
         f"Micro Object Detection needs the Python package(s) {names}, which the Python "
-        f"running QGIS cannot import. Install them into that Python, then restart QGIS:\n"
+        f"running QGIS cannot import. In QGIS: Plugins > Micro Object Detection > Install "
+        f"dependencies installs them into the QGIS profile (detection needs only onnxruntime). "
+        f"Or install them into that Python yourself, then restart QGIS:\n"
         f"  Debian/Ubuntu (QGIS from apt): python3 -m pip install --user "
         f"--break-system-packages {specs}\n"
         f"  Windows (OSGeo4W or the QGIS installer): open the OSGeo4W Shell and run: "
