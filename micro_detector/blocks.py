@@ -15,88 +15,77 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
-import numpy as np
-
 
 @dataclass(frozen=True)
 class Block:
-    """Consecutive windows [start, stop) of a raster's tile grid."""
+    """Windows [start, stop) of a raster's tile grid (`plan.windows`, in the plan's order)."""
 
     index: int
     start: int
     stop: int
-    windows: tuple
 
     def __len__(self) -> int:
         return self.stop - self.start
 
 
-def split_windows(windows: list, block_tiles: int) -> list[Block]:
-    """The grid's windows in blocks of at most `block_tiles`, in grid order (row by row,
-    so a block is a strip of the raster and its reads stay local)."""
-    count = -(-len(windows) // block_tiles)
-    size = -(-len(windows) // max(count, 1))  # even blocks: no small last one
-    return [Block(k, s, min(s + size, len(windows)), tuple(windows[s:s + size]))
-            for k, s in enumerate(range(0, len(windows), size))]
+def split_windows(count: int, block_tiles: int) -> list[Block]:
+    """`count` windows in even blocks of at most `block_tiles`, in grid order (row by row, so
+    a block is a strip of the raster and its reads stay local)."""
+    blocks = max(1, -(-count // block_tiles))
+    size = -(-count // blocks)
+    return [Block(k, s, min(s + size, count)) for k, s in enumerate(range(0, count, size))]
 
 
 def plan_units(units: list, spec, options, block_tiles: int, summary, log: Callable[[str], None]) -> list:
-    """Plan each raster in the client: its tile count, and its blocks when it has more than
-    `block_tiles` windows. A raster that cannot be planned (unreadable, not georeferenced,
-    an extent outside it) gets its error row now and no task. Returns the units to run."""
+    """Plan each raster in the client, as the single-process run plans it (no pixel read):
+    its tiles, and its blocks when it has more than `block_tiles`. A raster that cannot be
+    planned (unreadable, not georeferenced, an extent outside it) gets its error row now and
+    no task. Returns the units to run."""
     from .distributed import error_row
+    from .engine import plan_raster
+    from .plan import check_georeferenced
 
     kept = []
     for unit in units:
         try:
-            windows = engine_windows(unit.raster, spec, options)
+            unit.plan = plan_raster(unit.raster, spec, options)
+            check_georeferenced(unit.plan.info, options)
         except (ValueError, RuntimeError, OSError) as error:
             log(f"{unit.raster.name}: error: {error}")
-            summary.record(error_row(unit.raster, f"{type(error).__name__}: {error}", summary.fields))
+            summary.record(error_row(unit.raster, error, summary.fields))
             continue
-        unit.tiles = len(windows)
-        if len(windows) > block_tiles:
-            unit.blocks = split_windows(windows, block_tiles)
-            log(f"{unit.raster.name}: {len(windows)} tiles in {len(unit.blocks)} blocks")
+        unit.tiles = len(unit.plan.windows)
+        if unit.tiles > block_tiles:
+            unit.blocks = split_windows(unit.tiles, block_tiles)
+            log(f"{unit.raster.name}: {unit.tiles} tiles in {len(unit.blocks)} blocks")
         kept.append(unit)
     return kept
 
 
-# --- the engine's stages used here (TEMPORARY stand-ins until engine.py exposes them) ---
+def detect_block(raster: str, runner, options, plan, block: Block, progress) -> tuple:
+    """On a worker: the boxes of `block`'s windows in raster pixels, before any merge, and the
+    source's facts for the report (the stretch, computed from the whole raster)."""
+    from .engine import predict_block
+    from .source import open_source
 
-def engine_windows(raster, spec, options) -> list:
-    """The raster's tile grid for this model and these options, as the engine plans it."""
-    from .raster import open_dataset, read_info
-    from .tiling import make_grid, overlap_pixels
-
-    info = read_info(raster, open_dataset(raster))
-    tile = options.tile or spec.imgsz
-    return make_grid(info.width, info.height, tile, overlap_pixels(tile, options.overlap))
-
-
-def detect_block(raster: str, runner, options, block: Block, progress) -> object:
-    """On a worker: the boxes of `block`'s windows in raster pixels, before any merge."""
-    raise NotImplementedError
+    with open_source(raster) as source:
+        raw = predict_block(source, runner, plan, options, plan.windows[block.start:block.stop], progress)
+        return raw, source.describe()
 
 
-def combine_blocks(unit, options):
-    """In the client: a raster's blocks' boxes, in block order, merged and clipped as the
-    single-process run does it; returns its Detections."""
-    raise NotImplementedError
+def combine_blocks(unit, class_names: list[str], options):
+    """In the client: a raster's blocks' boxes, concatenated in block order (the window order
+    of a single-process run), merged and clipped by the engine's own `finish`."""
+    from .engine import finish
+    from .predict import RawBoxes
+
+    parts = [unit.parts[k] for k in sorted(unit.parts)]
+    raw = RawBoxes.concat(p.raw for p in parts)
+    return finish(raw, unit.plan, class_names, options, parts[0].facts, sum(p.seconds for p in parts))
 
 
-def write_output(target, detections, weights, options) -> None:
-    """Write a raster's detections to its target, atomically, as the engine writes them."""
-    import datetime as _dt
-    from dataclasses import asdict
+def write_output(unit, detections, options, weights) -> None:
+    """The engine's write stage, in the process that owns the output folder (atomic)."""
+    from .result import write_result
 
-    from . import __version__
-    from .writer import write_detections
-
-    meta = {"model": str(weights), "model_classes": ",".join(detections.class_names), "run_date":
-            _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
-            "micro_detector_version": __version__,
-            **{f"option_{k}": v for k, v in asdict(options).items() if v is not None},
-            "tiles": detections.report["tiles"], "scale": detections.report["scale"]}
-    write_detections(target, detections.rings, detections.records(detections.report["raster"]),
-                     detections.crs_wkt, meta)
+    write_result(unit.target, detections, unit.plan, options, str(weights))

@@ -52,7 +52,8 @@ class TaskResult:
     block: int | None
     status: str  # ok | error
     detections: object = None  # engine.Detections (whole raster)
-    raw: object = None  # blocks.RawBoxes (one block, before the merge)
+    raw: object = None  # predict.RawBoxes (one block, before the merge)
+    facts: dict | None = None  # the source's facts for the report (a block's)
     error: str = ""
     seconds: float = 0.0
     worker: str = ""
@@ -146,23 +147,22 @@ class TaskProgress:
         return True
 
 
-def detect_task(raster: str, ref: ModelRef, options, block=None, timeout: float | None = None,
+def detect_task(raster: str, ref: ModelRef, options, block=None, plan=None, timeout: float | None = None,
                 model_data: bytes | None = None) -> TaskResult:
-    """A work unit on a worker: the whole raster (merged detections) or one block of its
-    windows (raw boxes, merged by the client with the other blocks)."""
+    """A work unit on a worker: the whole raster (merged detections), or one block of its
+    plan's windows (raw boxes, merged by the client with the other blocks)."""
     from .blocks import detect_block
     from .engine import Cancelled, detect
 
     start = time.monotonic()
-    key = raster if block is None else f"{raster}#{block.index}"
-    progress = TaskProgress(key, timeout)
     result = TaskResult(raster, None if block is None else block.index, "ok", worker=_worker_name())
     try:
         runner = worker_runner(ref, model_data)
+        progress = TaskProgress(raster if block is None else f"{raster}#{block.index}", timeout)
         if block is None:
             result.detections = detect(raster, None, runner=runner, options=options, progress=progress)
         else:
-            result.raw = detect_block(raster, runner, options, block, progress)
+            result.raw, result.facts = detect_block(raster, runner, options, plan, block, progress)
     except Cancelled:
         if not progress.timed_out:
             raise

@@ -19,7 +19,7 @@ import sys
 import threading
 import time
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
@@ -148,13 +148,15 @@ class FolderProgress:
 
 @dataclass
 class _Unit:
-    """One raster of the run: its output target, its blocks (None: one task) and what came back."""
+    """One raster of the run: its output target, plan, blocks (None: one task), what came back."""
 
     raster: Path
     target: object
-    tiles: int
-    blocks: list | None
-    parts: dict
+    plan: object = None
+    tiles: int = 0
+    blocks: list | None = None
+    parts: dict = field(default_factory=dict)
+    futures: list = field(default_factory=list)
     failed: str = ""
 
 
@@ -166,7 +168,7 @@ def detect_folder_dask(folder: str | Path, output: str | Path, weights: str | Pa
     """Like batch.detect_folder, on Dask: same outputs, same summary.csv, same resume.
     Returns (rows, summary path). engine.Cancelled (from `cancelled`) and KeyboardInterrupt
     cancel the pending tasks and propagate; finished outputs stay, nothing half-written does."""
-    from .batch import list_rasters, plan_outputs, prepare_output_folder, SummaryTable
+    from .batch import SummaryTable, list_rasters, plan_outputs, prepare_output_folder
     from .blocks import plan_units
     from .engine import DetectOptions
     from .outputs import DEFAULT_LAYER, is_done
@@ -187,12 +189,15 @@ def detect_folder_dask(folder: str | Path, output: str | Path, weights: str | Pa
             summary.rows.setdefault(raster.name, {"raster": raster.name, "status": "ok",
                                                   "output": target.path.name})
             continue
-        units.append(_Unit(raster, target, 0, None, {}))
+        units.append(_Unit(raster, target))
     units = plan_units(units, spec, options, cluster.block_tiles, summary, log)
     bar = FolderProgress(len(units), sum(u.tiles for u in units), enabled=progress)
     if units:
         with connect(cluster, log) as (client, local):
-            _run(client, local, units, weights, options, cluster, summary, bar, log, cancelled)
+            run = _Run(client, options, weights, list(spec.class_names), summary, bar, log)
+            run.submit(units, cluster, send_bytes=cluster.send_model == "bytes"
+                       or (cluster.send_model == "auto" and not local))
+            run.collect(cancelled)
     bar.close()
     rows = summary.rows
     return [rows[r.name] for r in rasters if r.name in rows], summary.path
@@ -209,106 +214,117 @@ def model_spec(weights: str | Path):
     return read_model_file(weights)["spec"]
 
 
-def _submit(client, local, units, weights, options, cluster):
-    """Submit every unit's tasks; the model goes by path to a local cluster, else as bytes
-    scattered once to all workers. Returns {future: (unit, block)}."""
-    from .dask_tasks import ModelRef, detect_task
+@dataclass
+class _Run:
+    """The client's side of a run: submits the tasks, takes results as they arrive, writes."""
 
-    ref = ModelRef.of(weights, options.backend, options.device)
-    data = None
-    if cluster.send_model == "bytes" or (cluster.send_model == "auto" and not local):
-        data = client.scatter(Path(weights).read_bytes(), broadcast=True, hash=False)
-    futures = {}
-    for unit in units:
-        for block in unit.blocks or [None]:
-            key = f"detect-{unit.raster.name}-{'all' if block is None else block.index}-{ref.sha256[:8]}"
-            future = client.submit(detect_task, str(unit.raster), ref, options, block,
-                                   cluster.task_timeout, data, key=f"{key}-{time.time_ns()}",
-                                   retries=cluster.retries, pure=False)
-            futures[future] = (unit, block)
-    return futures
+    client: object
+    options: object
+    weights: Path
+    class_names: list
+    summary: object
+    bar: FolderProgress
+    log: Callable[[str], None]
+    futures: dict = field(default_factory=dict)  # future -> (unit, block)
 
+    def submit(self, units: list, cluster: ClusterOptions, send_bytes: bool) -> None:
+        """One task per raster or block. The model goes by path, or as bytes scattered once
+        to every worker; a split raster's plan is scattered once for its blocks."""
+        from .dask_tasks import ModelRef, detect_task
 
-def _run(client, local, units, weights, options, cluster, summary, bar, log, cancelled) -> None:
-    """Collect results as they arrive and write each finished raster; cancel on request."""
-    from distributed import wait
+        ref = ModelRef.of(self.weights, self.options.backend, self.options.device)
+        data = None
+        if send_bytes:
+            data = self.client.scatter(Path(self.weights).read_bytes(), broadcast=True, hash=False)
+        for unit in units:
+            plan = self.client.scatter(unit.plan, hash=False) if unit.blocks else None
+            for block in unit.blocks or [None]:
+                part = "all" if block is None else f"block{block.index}"
+                future = self.client.submit(
+                    detect_task, str(unit.raster), ref, self.options, block, plan,
+                    cluster.task_timeout, data, key=f"detect-{unit.raster.name}-{part}-{time.time_ns()}",
+                    retries=cluster.retries, pure=False)
+                self.futures[future] = (unit, block)
+                unit.futures.append(future)
 
-    from .dask_tasks import PROGRESS_TOPIC
-    from .engine import Cancelled
+    def collect(self, cancelled: Callable[[], bool] | None) -> None:
+        """Take results as they arrive until none is pending; cancel on request or Ctrl-C."""
+        from distributed import wait
 
-    client.subscribe_topic(PROGRESS_TOPIC, bar.on_event)
-    futures = _submit(client, local, units, weights, options, cluster)
-    pending = set(futures)
-    try:
-        while pending:
-            if cancelled is not None and cancelled():
-                raise Cancelled("cancelled: pending rasters were not started; finished outputs are kept")
-            try:
-                done, pending = wait(pending, timeout=0.5, return_when="FIRST_COMPLETED")
-            except TimeoutError:  # nothing finished in this half second
-                done = set()
-            for future in done:
-                unit, block = futures.pop(future)
-                _collect(unit, block, future, options, weights, summary, bar, log)
-            bar.draw()
-    except BaseException:
-        client.cancel(list(pending))
-        raise
-    finally:
-        client.unsubscribe_topic(PROGRESS_TOPIC)
-    from .dask_tasks import model_loads
+        from .dask_tasks import PROGRESS_TOPIC, model_loads
+        from .engine import Cancelled
 
-    loads = client.run(model_loads)  # each worker should have opened the model once
-    log(f"model loads per worker: {', '.join(str(len(v)) for v in loads.values())}")
+        self.client.subscribe_topic(PROGRESS_TOPIC, self.bar.on_event)
+        try:
+            while self.futures:
+                if cancelled is not None and cancelled():
+                    raise Cancelled("cancelled: the pending rasters were not run; finished "
+                                    "outputs are kept")
+                try:
+                    done, _ = wait(list(self.futures), timeout=0.5, return_when="FIRST_COMPLETED")
+                except TimeoutError:  # nothing finished in this half second
+                    done = ()
+                for future in done:
+                    if future in self.futures:
+                        self.take(future, *self.futures.pop(future))
+                self.bar.draw()
+        except BaseException:
+            self.client.cancel(list(self.futures))
+            raise
+        finally:
+            self.client.unsubscribe_topic(PROGRESS_TOPIC)
+        loads = self.client.run(model_loads)  # each worker should have opened the model once
+        self.log(f"model loads per worker: {', '.join(str(len(v)) for v in loads.values())}")
 
+    def take(self, future, unit: _Unit, block) -> None:
+        """One finished task: keep a block until its raster is complete; write a complete
+        raster; record a failed one (and cancel the rest of its blocks)."""
+        from .blocks import combine_blocks
 
-def _collect(unit, block, future, options, weights, summary, bar, log) -> None:
-    """Take one finished task: keep a block's boxes until its raster is complete; write a
-    complete raster; record an error row for a failed one."""
-    from .blocks import combine_blocks
-
-    try:
-        result = future.result()
-        status, error = result.status, result.error
-    except Exception as exc:  # raised after every retry, or the worker died too often
-        result, status, error = None, "error", f"{type(exc).__name__}: {exc}"
-    key = str(unit.raster) if block is None else f"{unit.raster}#{block.index}"
-    bar.finish_unit(key, unit.tiles if block is None else len(block.windows))
-    if unit.failed:
-        return
-    if status != "ok":
-        unit.failed = error
-        bar.done_rasters += 1
-        log(f"{unit.raster.name}: error: {error}")
-        summary.record(error_row(unit.raster, error, summary.fields))
-        return
-    if block is None:
-        detections = result.detections
-    else:
-        unit.parts[block.index] = result.raw
-        if len(unit.parts) < len(unit.blocks):
+        try:
+            result = future.result()
+            status, error = result.status, result.error
+        except Exception as exc:  # raised after every retry, or its workers died too often
+            result, status, error = None, "error", f"{type(exc).__name__}: {exc}"
+        key = str(unit.raster) if block is None else f"{unit.raster}#{block.index}"
+        self.bar.finish_unit(key, unit.tiles if block is None else len(block))
+        if status != "ok":
+            self.fail(unit, error)
             return
-        detections = combine_blocks(unit, options)
-    _write(unit, detections, weights, options, summary, bar, log)
+        if block is None:
+            self.write(unit, result.detections)
+            return
+        unit.parts[block.index] = result
+        if len(unit.parts) == len(unit.blocks):
+            self.write(unit, combine_blocks(unit, self.class_names, self.options))
 
+    def fail(self, unit: _Unit, error: str) -> None:
+        unit.failed = error
+        rest = [f for f in unit.futures if f in self.futures]
+        for f in rest:
+            del self.futures[f]
+        self.client.cancel(rest)
+        self.log(f"{unit.raster.name}: error: {error}")
+        self.summary.record(error_row(unit.raster, error, self.summary.fields))
+        self.bar.done_rasters += 1
 
-def _write(unit, detections, weights, options, summary, bar, log) -> None:
-    from .batch import warn_if_all_nodata
-    from .blocks import write_output
+    def write(self, unit: _Unit, detections) -> None:
+        """The raster's output, atomically, then its summary row."""
+        from .batch import warn_if_all_nodata
+        from .blocks import write_output
 
-    try:
-        write_output(unit.target, detections, weights, options)
-    except (ValueError, OSError) as error:
-        summary.record(error_row(unit.raster, str(error), summary.fields))
-        log(f"{unit.raster.name}: error: {error}")
-    else:
-        warn_if_all_nodata(detections.report, unit.raster, log)
-        summary.record({"raster": unit.raster.name, "status": "ok", "output": unit.target.path.name,
-                        "objects": len(detections), "seconds": detections.report.get("seconds", ""),
-                        "tiles": detections.report.get("tiles", 0),
-                        **{f"n_{k}": v for k, v in detections.counts().items()}, "error": "",
-                        "written_now": True})
-    bar.done_rasters += 1
+        try:
+            write_output(unit, detections, self.options, self.weights)
+        except (ValueError, OSError) as error:
+            self.fail(unit, f"{type(error).__name__}: {error}")
+            return
+        warn_if_all_nodata(detections.report, unit.raster, self.log)
+        report = detections.report
+        self.summary.record({
+            "raster": unit.raster.name, "status": "ok", "output": unit.target.path.name,
+            "objects": len(detections), "seconds": report.get("seconds", ""), "tiles": report.get("tiles", 0),
+            **{f"n_{k}": v for k, v in detections.counts().items()}, "error": "", "written_now": True})
+        self.bar.done_rasters += 1
 
 
 def error_row(raster: Path, error: str, fields: list[str]) -> dict:

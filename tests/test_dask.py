@@ -84,16 +84,18 @@ def gpkgs(folder: Path) -> list[str]:
     return sorted(p.name for p in folder.glob("*.gpkg"))
 
 
-def test_blocks_partition_the_windows_exactly():
+def test_blocks_partition_the_plan_windows_exactly():
     from micro_detector.blocks import split_windows
-    from micro_detector.tiling import make_grid
+    from micro_detector.engine import plan_raster
+    from micro_detector.model.spec import ModelSpec
 
-    windows = make_grid(1764, 430, 128, 26)
-    blocks = split_windows(windows, 20)
-    assert len(blocks) == -(-len(windows) // 20)
-    seen = [w for b in blocks for w in b.windows]
-    assert sorted(seen, key=lambda w: (w.row, w.col)) == sorted(windows, key=lambda w: (w.row, w.col))
-    assert all(0 < len(b.windows) <= 20 for b in blocks)
+    plan = plan_raster(FRAME, ModelSpec(scale="n", imgsz=128), options())
+    for size in (1, 7, 20, len(plan.windows), 10_000):
+        blocks = split_windows(len(plan.windows), size)
+        assert len(blocks) == -(-len(plan.windows) // size)
+        assert [b.index for b in blocks] == list(range(len(blocks)))
+        assert [w for b in blocks for w in plan.windows[b.start:b.stop]] == plan.windows
+        assert all(0 < len(b) <= size for b in blocks)
 
 
 def test_no_dask_import_without_workers(tmp_path, serial):
