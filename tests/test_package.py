@@ -22,9 +22,11 @@ def test_zip_has_one_top_folder_and_no_dev_files(plugin_zip):
     assert {n.split("/")[0] for n in names} == {PLUGIN_NAME}
     for required in ("metadata.txt", "__init__.py", "plugin.py", "LICENSE",
                      "processing/provider.py", "micro_detector/__init__.py",
-                     "resources/icons/icon.png"):
+                     "resources/icons/icon.png", "resources/models/default.onnx", "installer/core.py",
+                     "training/_core.py"):
         assert f"{PLUGIN_NAME}/{required}" in names
-    forbidden = ("/tests/", "/.venv/", "__pycache__", ".pyc", "/.git/", "/.ci/", "/benchmarks/")
+    forbidden = ("/tests/", "/.venv/", "__pycache__", ".pyc", "/.git/", "/.ci/", "/benchmarks/", ".aux.xml",
+                 "/.wheels/", ".egg-info")
     assert [n for n in names if any(f in n for f in forbidden)] == []
 
 
