@@ -1,0 +1,76 @@
+"""Fault test for detect-folder: SIGKILL at random points of a run, then a rerun. Ten times over,
+every output must equal the clean run's, the summary must agree, and no litter may remain."""
+
+from __future__ import annotations
+
+import csv
+import random
+import subprocess
+import time
+
+import pytest
+
+from bad_input_kit import ENV, PYTHON, cli, layer_rows, litter, make_raster
+
+RASTERS = ("a", "b", "c", "d", "e")
+
+
+def _command(folder, out, model):
+    return [PYTHON, "-m", "micro_detector", "detect-folder", str(folder), "-o", str(out), "--weights",
+            str(model), "--tile", "64", "-q"]
+
+
+def _summary(out):
+    with open(out / "summary.csv", newline="") as f:
+        return sorted((r["raster"], r["status"], r["n_a"], r["n_b"]) for r in csv.DictReader(f))
+
+
+def _contents(out):
+    return {name: layer_rows(out / f"{name}.gpkg") for name in RASTERS}
+
+
+def _wait_for(out, proc) -> None:
+    while not out.is_dir() and proc.poll() is None:
+        time.sleep(0.01)
+
+
+def _run_to_end(command, out) -> float:
+    """Run to the end; return the seconds from the output folder's creation to the end."""
+    proc = subprocess.Popen(command, env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _wait_for(out, proc)
+    start = time.monotonic()
+    assert proc.wait() == 0
+    return time.monotonic() - start
+
+
+@pytest.mark.slow
+def test_sigkill_at_random_points_then_rerun_gives_the_clean_result(tmp_path):
+    model = tmp_path / "m.pt"
+    assert cli("new-model", "--scale", "n", "--imgsz", "64", "--classes", "a,b", "-o", model).returncode == 0
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for k, name in enumerate(RASTERS):
+        make_raster(folder / f"{name}.tif", size=128 + 32 * k)
+    clean = tmp_path / "clean"
+    work_seconds = _run_to_end(_command(folder, clean, model), clean)
+    expected, expected_summary = _contents(clean), _summary(clean)
+    assert any(expected.values())  # the untrained model finds something to compare
+
+    rng = random.Random(12)
+    kills_mid_run = 0
+    for attempt in range(10):
+        out = tmp_path / f"run{attempt}"
+        proc = subprocess.Popen(_command(folder, out, model), env=ENV, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL)
+        _wait_for(out, proc)  # past start-up: the model is loaded and rasters are being done
+        time.sleep(rng.uniform(0, work_seconds))
+        proc.kill()  # SIGKILL: no handler, no cleanup
+        proc.wait()
+        kills_mid_run += not (out / "e.gpkg").exists()
+        rerun = subprocess.run(_command(folder, out, model), env=ENV, capture_output=True, text=True)
+        assert rerun.returncode == 0, rerun.stderr
+        assert _contents(out) == expected, f"attempt {attempt}"
+        assert _summary(out) == expected_summary
+        assert litter(out) == [], litter(out)
+        assert sorted(p.name for p in out.iterdir()) == sorted([f"{n}.gpkg" for n in RASTERS] + ["summary.csv"])
+    assert kills_mid_run >= 3  # the kills did land inside runs, not only before or after
