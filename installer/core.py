@@ -33,6 +33,8 @@ SIZE_MB = {"onnxruntime": 28, "torch": 200, "sympy": 6, "networkx": 2, "mpmath":
 TORCH_DEPS = {"filelock": "filelock", "typing-extensions": "typing_extensions", "sympy": "sympy",
               "mpmath": "mpmath", "networkx": "networkx", "jinja2": "jinja2", "markupsafe": "markupsafe",
               "fsspec": "fsspec"}
+# no console window flashing up for each subprocess on Windows
+NO_WINDOW = {"creationflags": 0x08000000} if os.name == "nt" else {}
 OFFLINE_HINTS = ("ProxyError", "NewConnectionError", "Temporary failure in name resolution",
                  "Failed to establish a new connection", "Network is unreachable", "SSLError",
                  "No matching distribution found", "Could not find a version that satisfies",
@@ -114,6 +116,7 @@ def find_python() -> str:
     exe = Path(sys.executable)
     prefixes = [Path(sys.exec_prefix), Path(sys.base_exec_prefix)]
     candidates = [exe] if exe.name.lower().startswith("python") else []
+    candidates += [exe.parent / "bin" / "python3", exe.parent / "python3"]  # QGIS.app/Contents/MacOS
     for prefix in prefixes:
         candidates += [prefix / "python.exe", prefix / "python3.exe", prefix / "bin" / f"python{version}",
                        prefix / "bin" / "python3"]
@@ -128,7 +131,7 @@ def find_python() -> str:
 def _python_version(python: Path) -> str | None:
     try:
         done = subprocess.run([str(python), "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
-                              capture_output=True, text=True, timeout=60)
+                              capture_output=True, text=True, timeout=60, **NO_WINDOW)
     except (OSError, subprocess.SubprocessError):
         return None
     return done.stdout.strip() if done.returncode == 0 else None

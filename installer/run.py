@@ -4,6 +4,7 @@ place, activate. Also uninstall. No QGIS imports: the QgsTask and the dialog cal
 from __future__ import annotations
 
 import json
+import os
 import queue
 import shutil
 import subprocess
@@ -11,7 +12,7 @@ import threading
 from pathlib import Path
 from typing import Callable
 
-from .core import InstallError, Plan, activate, explain_failure, pip_commands
+from .core import NO_WINDOW, InstallError, Plan, activate, explain_failure, pip_commands
 
 Log = Callable[[str], None]
 Check = Callable[[], bool]
@@ -33,8 +34,10 @@ def run_pip(cmd: list[str], log: Log, cancelled: Check, plan: Plan) -> str:
     failure) or Cancelled."""
     log("$ " + " ".join(cmd))
     try:
+        # UTF-8 both ways: the reader must not die on a Windows code page character
         proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                                stdin=subprocess.DEVNULL)
+                                encoding="utf-8", errors="replace", stdin=subprocess.DEVNULL,
+                                env=dict(os.environ, PYTHONIOENCODING="utf-8"), **NO_WINDOW)
     except OSError as error:
         raise InstallError(f"cannot run {cmd[0]}: {error}") from None
     lines: queue.Queue = queue.Queue()
@@ -70,7 +73,7 @@ def verify(python: str, folder: Path, modules: list[str]) -> dict[str, str]:
             "    out[m] = [getattr(mod, '__version__', '?'), mod.__file__]\n"
             "print(json.dumps(out))")
     done = subprocess.run([python, "-c", code, str(folder), *modules], capture_output=True, text=True,
-                          timeout=300, stdin=subprocess.DEVNULL)
+                          timeout=300, stdin=subprocess.DEVNULL, **NO_WINDOW)
     if done.returncode != 0:
         raise InstallError("The installed packages do not import in QGIS's Python; nothing was "
                            "activated:\n" + "\n".join(done.stderr.strip().splitlines()[-6:]))
