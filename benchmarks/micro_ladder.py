@@ -1,7 +1,7 @@
 """Micro benchmark: models scored on a resolution ladder of the micro4 validation split.
 
     .venv/bin/python benchmarks/micro_ladder.py MODEL [MODEL ...] [--rungs native,24,16,11]
-        [--limit N] [--scale S] [--gsd G] [--tta] [--agnostic] [--tile T] [--batch B]
+        [--limit N] [--scale S] [--gsd G] [--variants plain,tta,agnostic] [--tile T] [--batch B]
         [--device D] [--backend B] [--data ../shared/data/micro4]
         [--config training/datasets/micro4.json] [--work benchmarks/work/ladder]
         [--out benchmarks/micro_ladder.txt] [--build-only]
@@ -165,21 +165,43 @@ def run(args) -> dict:
     rungs, ladder = build_ladder(args)
     if args.build_only:
         return {"ladder": ladder, "rungs": {n: str(f) for n, f in rungs}}
-    flags = {k: v for k, v in {"scale": args.scale, "gsd": args.gsd, "tta": args.tta or None,
-                               "agnostic": args.agnostic or None, "tile": args.tile}.items() if v is not None}
-    options = EvalOptions(eval_detect_options(batch=args.batch, device=args.device, backend=args.backend, **flags),
-                          confusion_conf=args.confusion_conf)
+    flags = {k: v for k, v in {"scale": args.scale, "gsd": args.gsd, "tile": args.tile}.items() if v is not None}
     rows, models = [], []
     for path, name in zip(args.models, _names(args.models)):
         runner = open_runner(path, backend=args.backend, device=args.device)
         models.append({"name": name, **model_facts(path, runner)})
-        for rung, folder in rungs:
-            start = time.perf_counter()
-            row = evaluate_rung(runner, folder, options, Path(args.work) / "eval" / name / rung)
-            rows.append({"model_name": name, "rung": rung, **row})
-            log(f"{name} on {rung}: mAP50 {row['all']['mAP50']:.3f} ({time.perf_counter() - start:.0f} s)")
+        for variant in args.variants:
+            switches = {k: True for k in variant.split("+") if k != "plain"}
+            options = EvalOptions(eval_detect_options(batch=args.batch, device=args.device, backend=args.backend,
+                                                      **flags, **switches), confusion_conf=args.confusion_conf)
+            label = name if variant == "plain" else f"{name} +{variant}"
+            for rung, folder in rungs:
+                start = time.perf_counter()
+                row = evaluate_rung(runner, folder, options, Path(args.work) / "eval" / name / variant / rung)
+                rows.append({"model_name": label, "model": name, "variant": variant, "rung": rung, **row})
+                log(f"{label} on {rung}: mAP50 {row['all']['mAP50']:.3f} ({time.perf_counter() - start:.0f} s)")
     class_names = [n for n in models[0]["classes"] if any(n in r["classes"] for r in rows)]
-    return {"ladder": ladder, "models": models, "flags": flags, "rows": rows, "class_names": class_names}
+    return {"ladder": ladder, "models": models, "flags": flags, "variants": args.variants, "rows": rows,
+            "class_names": class_names}
+
+
+def ablation_table(rows: list[dict]) -> str:
+    """One line per model and variant: mAP50 over classes on each rung, mAP50-95 and the
+    cross-class confusions at native resolution, and ms per tile over all rungs."""
+    rungs = list(dict.fromkeys(r["rung"] for r in rows))
+    head = f"{'model':<34}" + "".join(f"{'mAP50 ' + g:>14}" for g in rungs) + \
+        f"{'50-95 native':>14}{'cross native':>14}{'ms/tile':>9}"
+    lines = [head, "-" * len(head)]
+    for label in dict.fromkeys(r["model_name"] for r in rows):
+        mine = {r["rung"]: r for r in rows if r["model_name"] == label}
+        native = mine.get("native")
+        tiles = sum(r["tiles"] for r in mine.values())
+        ms = sum((r["ms_per_tile"] or 0) * r["tiles"] for r in mine.values()) / tiles if tiles else None
+        lines.append(f"{label[:33]:<34}" + "".join(f"{_cell(mine[g]['all']['mAP50'] if g in mine else None):>14}"
+                                                  for g in rungs)
+                     + f"{_cell(native['all']['mAP50-95'] if native else None):>14}"
+                     + f"{native['cross_class'] if native else '-':>14}" + f"{'-' if ms is None else f'{ms:.0f}':>9}")
+    return "\n".join(lines)
 
 
 def report_text(result: dict, args) -> str:
@@ -190,13 +212,15 @@ def report_text(result: dict, args) -> str:
               f"data: {args.data}; config: {args.config}; validation images: {lad['val_images']}, "
               f"used: {len(lad['images'])}{' (--limit ' + str(args.limit) + ')' if args.limit else ''}",
               f"native median object side per class (px): {medians}",
-              f"detection flags: {result['flags'] or 'engine defaults'}; conf 0.001 for AP; confusions at "
+              f"detection flags: {result['flags'] or 'engine defaults'}; variants {result['variants']}; "
+              f"conf 0.001 for AP; confusions at "
               f"IoU 0.5, conf >= {args.confusion_conf}"]
     for m in result["models"]:
         header.append(f"model {m['name']}: {m['path']} sha256 {m['sha256_12']} YOLOv12{m['scale']} imgsz "
                       f"{m['imgsz']}, GSD served {m['gsd_served'] or 'none stated (native pixels)'}")
     confusions = [f"{r['model_name']} on {r['rung']}:\n{r['confusion_table']}" for r in result["rows"]]
-    return "\n".join(header) + "\n\nmAP50 per class, rows model x rung\n" + \
+    return "\n".join(header) + "\n\nAblation: mAP50 over classes per rung\n" + ablation_table(result["rows"]) + \
+        "\n\nmAP50 per class, rows model x rung\n" + \
         summary_table(result["rows"], result["class_names"]) + \
         "\n\nPer class: P and R at the best mean-F1 confidence, AP50 per size bucket (px, rung pixels)\n" + \
         detail_table(result["rows"]) + "\n\nCross-class confusion counts\n" + "\n\n".join(confusions) + "\n"
@@ -217,8 +241,8 @@ def parse_args(argv=None):
     p.add_argument("--build-only", action="store_true", help="only build the rung folders")
     p.add_argument("--scale", type=float)
     p.add_argument("--gsd", type=float)
-    p.add_argument("--tta", action="store_true")
-    p.add_argument("--agnostic", action="store_true")
+    p.add_argument("--variants", default="plain", help="comma-separated detection variants run for every "
+                   "model: plain, tta, agnostic, tta+agnostic (an ablation of the engine options)")
     p.add_argument("--tile", type=int)
     p.add_argument("--batch", type=int, default=8)
     p.add_argument("--device", default="cpu")
@@ -231,6 +255,10 @@ def parse_args(argv=None):
         if rung != "native" and not rung.replace(".", "", 1).isdigit():
             p.error(f"--rungs takes 'native' and numbers of pixels, got {rung!r}")
     args.config = args.config or None
+    args.variants = args.variants.split(",")
+    for v in args.variants:
+        if v != "plain" and not set(v.split("+")) <= {"tta", "agnostic"}:
+            p.error(f"--variants takes plain, tta, agnostic or tta+agnostic, got {v!r}")
     if args.out is None:
         args.out = Path(args.work) / "micro_ladder_subset.txt" if args.limit else ROOT / "benchmarks" / "micro_ladder.txt"
     return args
