@@ -135,6 +135,8 @@ class TaskProgress:
             self.worker = get_worker()
         except (ImportError, ValueError):  # called outside a worker (tests, serial use)
             self.worker = None
+        if self.worker is not None:  # the client times a stuck task from here
+            self.worker.log_event(PROGRESS_TOPIC, {"key": key, "done": 0, "start": True})
 
     def __call__(self, done: int, total: int) -> bool:
         now = time.monotonic()

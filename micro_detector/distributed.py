@@ -79,9 +79,10 @@ def connect(cluster: ClusterOptions, log: Callable[[str], None]):
         finally:
             client.close()
         return
+    _python_for_workers()
     bokeh = importlib.util.find_spec("bokeh") is not None
     local = LocalCluster(n_workers=cluster.workers, threads_per_worker=1, processes=True,
-                         dashboard_address=":0" if bokeh else None, silence_logs=logging.ERROR)
+                         dashboard_address=":0" if bokeh else None, silence_logs=logging.CRITICAL)
     client = Client(local)
     if bokeh:
         log(f"Dask dashboard: {client.dashboard_link}")
@@ -92,6 +93,20 @@ def connect(cluster: ClusterOptions, log: Callable[[str], None]):
     finally:
         client.close()
         local.close()
+
+
+def _python_for_workers() -> None:
+    """Local workers are spawned from sys.executable, which inside QGIS is QGIS itself:
+    point multiprocessing at the Python interpreter QGIS runs on instead."""
+    import multiprocessing
+
+    if Path(sys.executable).name.lower().startswith("python"):
+        return
+    prefix = Path(sys.exec_prefix)
+    for candidate in (prefix / "bin" / "python3", prefix / "python.exe", prefix / "bin" / "python"):
+        if candidate.is_file():
+            multiprocessing.set_executable(str(candidate))
+            return
 
 
 class FolderProgress:
@@ -107,12 +122,21 @@ class FolderProgress:
         self.stream, self.enabled = stream, enabled
         self.last_draw = 0.0
         self.last_state = None
+        self.started: dict[str, float] = {}  # task key -> when its current attempt began
 
     def on_event(self, event) -> None:
         """Handler for the workers' progress topic: event = (timestamp, {key, done, total})."""
         msg = event[1]
         with self.lock:
             self.done[msg["key"]] = max(self.done.get(msg["key"], 0), int(msg["done"]))
+            if msg.get("start"):  # an attempt began (a retry starts the clock again)
+                self.started[msg["key"]] = time.monotonic()
+
+    def interrupt(self) -> None:
+        """End the bar's line so that a log message starts on its own."""
+        if self.enabled and self.last_state is not None:
+            self.stream.write("\n")
+            self.last_state = None
 
     def finish_unit(self, key: str, tiles: int) -> None:
         with self.lock:
@@ -194,7 +218,8 @@ def detect_folder_dask(folder: str | Path, output: str | Path, weights: str | Pa
     bar = FolderProgress(len(units), sum(u.tiles for u in units), enabled=progress)
     if units:
         with connect(cluster, log) as (client, local):
-            run = _Run(client, options, weights, list(spec.class_names), summary, bar, log)
+            run = _Run(client, options, weights, list(spec.class_names), summary, bar,
+                       _log_beside(bar, log), cluster.task_timeout)
             run.submit(units, cluster, send_bytes=cluster.send_model == "bytes"
                        or (cluster.send_model == "auto" and not local))
             run.collect(cancelled)
@@ -225,6 +250,7 @@ class _Run:
     summary: object
     bar: FolderProgress
     log: Callable[[str], None]
+    task_timeout: float | None = None
     futures: dict = field(default_factory=dict)  # future -> (unit, block)
 
     def submit(self, units: list, cluster: ClusterOptions, send_bytes: bool) -> None:
@@ -267,6 +293,7 @@ class _Run:
                 for future in done:
                     if future in self.futures:
                         self.take(future, *self.futures.pop(future))
+                self.fail_stuck()
                 self.bar.draw()
         except BaseException:
             self.client.cancel(list(self.futures))
@@ -286,8 +313,7 @@ class _Run:
             status, error = result.status, result.error
         except Exception as exc:  # raised after every retry, or its workers died too often
             result, status, error = None, "error", f"{type(exc).__name__}: {exc}"
-        key = str(unit.raster) if block is None else f"{unit.raster}#{block.index}"
-        self.bar.finish_unit(key, unit.tiles if block is None else len(block))
+        self.bar.finish_unit(_task_key(unit, block), unit.tiles if block is None else len(block))
         if status != "ok":
             self.fail(unit, error)
             return
@@ -297,6 +323,19 @@ class _Run:
         unit.parts[block.index] = result
         if len(unit.parts) == len(unit.blocks):
             self.write(unit, combine_blocks(unit, self.class_names, self.options))
+
+    def fail_stuck(self) -> None:
+        """A task past its timeout that has not answered (a hung read never reaches the
+        worker's own check between batches) fails here, after a grace period."""
+        if self.task_timeout is None:
+            return
+        limit = self.task_timeout + max(30.0, self.task_timeout / 2)
+        now = time.monotonic()
+        for future, (unit, block) in list(self.futures.items()):
+            started = self.bar.started.get(_task_key(unit, block))
+            if future in self.futures and started is not None and now - started > limit:
+                self.fail(unit, f"no answer {limit:g} s after it started (--task-timeout "
+                                f"{self.task_timeout:g}): stuck, e.g. on a read")
 
     def fail(self, unit: _Unit, error: str) -> None:
         unit.failed = error
@@ -325,6 +364,19 @@ class _Run:
             "objects": len(detections), "seconds": report.get("seconds", ""), "tiles": report.get("tiles", 0),
             **{f"n_{k}": v for k, v in detections.counts().items()}, "error": "", "written_now": True})
         self.bar.done_rasters += 1
+
+
+def _task_key(unit: _Unit, block) -> str:
+    """The key a task reports its progress under (as dask_tasks.detect_task names it)."""
+    return str(unit.raster) if block is None else f"{unit.raster}#{block.index}"
+
+
+def _log_beside(bar: FolderProgress, log: Callable[[str], None]) -> Callable[[str], None]:
+    def say(message: str) -> None:
+        bar.interrupt()
+        log(message)
+
+    return say
 
 
 def error_row(raster: Path, error: str, fields: list[str]) -> dict:
