@@ -126,7 +126,7 @@ def write_rung(folder: Path, rung: str, plan: list[dict], class_names: list[str]
     """Write the rung into `folder` (built under a temporary name, renamed when complete; an
     existing rung with the same manifest is kept as is)."""
     done = folder / "manifest.json"
-    if done.is_file() and json.loads(done.read_text()) == manifest:
+    if done.is_file() and json.loads(done.read_text()) == json.loads(json.dumps(manifest)):
         return folder
     tmp = folder.with_name(folder.name + ".partial")
     shutil.rmtree(tmp, ignore_errors=True)
