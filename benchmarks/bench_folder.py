@@ -6,15 +6,16 @@ same folder, and the scaling efficiency, in one run.
 
 Without --folder, the folder is `--rasters` crops of `--size` px cut from micro4 images
 (../shared/data/micro4/images) or, when that is absent, from the test frame in tests/data.
-Each worker count runs on a warm cluster (workers started and the model loaded on each
-before the clock starts), so the figures are steady-state throughput; the cluster start
-is timed apart. Efficiency = rate(n) / (n x rate(1)). The machine's cores and what the
+Each worker count runs on a warm cluster (workers started, the model loaded on each and
+one raster run before the clock starts), so the figures are steady-state throughput; the
+cluster start is timed apart. Efficiency = rate(n) / (n x rate(1)). The machine's cores and what the
 workers had of them are printed too: on 2 cores, more than 2 workers only share them.
 """
 
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import shutil
 import sys
@@ -45,14 +46,15 @@ def warm_cluster(workers: int, weights: Path, options):
     """A LocalCluster of `workers` one-thread processes with the model loaded on each."""
     from distributed import Client, LocalCluster
 
-    from micro_detector.dask_tasks import ModelRef, worker_runner
+    from micro_detector.dask_tasks import ModelRef, warm
 
     t0 = time.perf_counter()
-    cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None)
+    cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
+                           silence_logs=logging.CRITICAL)
     client = Client(cluster)
     ref = ModelRef.of(weights, options.backend, options.device)
-    client.run(worker_runner, ref)
-    return cluster, client, time.perf_counter() - t0
+    backends = set(client.run(warm, ref).values())
+    return cluster, client, time.perf_counter() - t0, backends
 
 
 def _cpu_seconds() -> float:
@@ -62,13 +64,16 @@ def _cpu_seconds() -> float:
 def run(folder: Path, weights: Path, workers: int, options, block_tiles: int) -> dict:
     from micro_detector.distributed import ClusterOptions, detect_folder_dask
 
-    cluster, client, startup = warm_cluster(workers, weights, options)
+    cluster, client, startup, backends = warm_cluster(workers, weights, options)
     out = Path(tempfile.mkdtemp(prefix=f"bench-folder-{workers}-"))
+    first = sorted(folder.glob("*.tif"))[0].name  # one raster first: imports and first calls
+    detect_folder_dask(folder, out / "warmup", weights, options=options, progress=False, pattern=first,
+                       cluster=ClusterOptions(scheduler=cluster.scheduler_address, send_model="path"))
     cpu0 = os.times()
     worker_cpu0 = sum(client.run(_cpu_seconds).values())
     try:
         t0 = time.perf_counter()
-        rows, _ = detect_folder_dask(folder, out, weights, options=options, progress=False,
+        rows, _ = detect_folder_dask(folder, out / "run", weights, options=options, progress=False,
                                      cluster=ClusterOptions(scheduler=cluster.scheduler_address,
                                                             block_tiles=block_tiles, send_model="path"))
         wall = time.perf_counter() - t0
@@ -81,7 +86,7 @@ def run(folder: Path, weights: Path, workers: int, options, block_tiles: int) ->
     tiles = sum(int(r.get("tiles") or 0) for r in rows)
     return {"workers": workers, "startup_s": startup, "wall_s": wall, "rasters": len(rows),
             "failed": sum(r["status"] != "ok" for r in rows), "tiles": tiles,
-            "client_cpu_s": client_cpu, "worker_cpu_s": worker_cpu}
+            "client_cpu_s": client_cpu, "worker_cpu_s": worker_cpu, "backends": backends}
 
 
 def main() -> None:
@@ -111,6 +116,8 @@ def main() -> None:
         print(f"{r['workers']:>7} {r['startup_s']:>8.1f} {r['wall_s']:>8.1f} {r['rasters'] / r['wall_s']:>9.3f} "
               f"{rate:>8.2f} {rate / (r['workers'] * base):>10.0%} {r['worker_cpu_s']:>12.1f} "
               f"{r['client_cpu_s']:>12.1f}" + (f"  ({r['failed']} failed)" if r["failed"] else ""))
+    print(f"backend on the workers: {', '.join(sorted(set().union(*(r['backends'] for r in results))))}; "
+          "one compute thread per worker")
     print("efficiency = tiles/s with n workers / (n x tiles/s per worker with the first count); "
           "worker cpu s / (wall s x cores) shows how much of the machine the workers had")
     shutil.rmtree(tmp, ignore_errors=True)

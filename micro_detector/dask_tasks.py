@@ -99,11 +99,16 @@ def worker_runner(ref: ModelRef, data: bytes | None = None):
 
             cap_threads(1)
             path = _model_file(ref, data)
-            kwargs = {"threads": 1} if (ref.backend == "onnx" or path.suffix.lower() == ".onnx") else {}
-            runner = open_runner(path, backend=ref.backend, device=ref.device, **kwargs)
+            runner = open_runner(path, backend=ref.backend, device=ref.device, threads=1)
             _RUNNERS[key] = runner
             _LOADS.append(ref.sha256)
     return runner
+
+
+def warm(ref: ModelRef, data: bytes | None = None) -> str:
+    """Open the model on this worker now (for `client.run`); returns the backend that runs it."""
+    runner = worker_runner(ref, data)
+    return str(getattr(runner, "backend", type(runner).__name__))
 
 
 def model_loads() -> list[str]:
