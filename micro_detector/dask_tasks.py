@@ -60,14 +60,15 @@ class TaskResult:
 
 
 def cap_threads(threads: int = 1) -> None:
-    """One compute thread per task: the worker's processes, not its threads, give parallelism."""
+    """One compute thread per task: the worker's processes, not its threads, give parallelism.
+    The runner gets `threads` too; torch, when this process has it, is capped here as well
+    (but not imported for that: an ONNX Runtime worker never needs it)."""
+    import sys
+
     for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
         os.environ[name] = str(threads)
-    try:
-        import torch
-    except ImportError:
-        return
-    torch.set_num_threads(threads)
+    if "torch" in sys.modules:
+        sys.modules["torch"].set_num_threads(threads)
 
 
 def _model_file(ref: ModelRef, data: bytes | None) -> Path:
@@ -100,6 +101,7 @@ def worker_runner(ref: ModelRef, data: bytes | None = None):
             cap_threads(1)
             path = _model_file(ref, data)
             runner = open_runner(path, backend=ref.backend, device=ref.device, threads=1)
+            cap_threads(1)  # again: opening a .pt may have imported torch just now
             _RUNNERS[key] = runner
             _LOADS.append(ref.sha256)
     return runner

@@ -8,113 +8,33 @@ its boxes arrive, then records its row in summary.csv. So:
   exception in a task is retried (`retries`);
 - this process killed mid-run leaves finished outputs only; a rerun skips them;
 - a raster that fails, or runs past `task_timeout`, becomes an error row; the batch goes on.
-Dask is imported only here, and only when a cluster is asked for.
+Dask is imported only by these modules (dask_cluster.py, dask_tasks.py on the workers), and
+only when a cluster is asked for.
 """
 
 from __future__ import annotations
 
-import importlib.util
-import logging
 import sys
 import threading
 import time
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from .deps import MissingDependencyError
+from .dask_cluster import DASK_REQUIREMENT, ClusterOptions, connect, require_dask
 
-DASK_REQUIREMENT = "dask[distributed]==2026.8.0"
-
-
-@dataclass
-class ClusterOptions:
-    """Where and how the tasks run."""
-
-    workers: int | None = None  # LocalCluster of this many processes
-    scheduler: str | None = None  # or an existing cluster: tcp://HOST:8786 or a scheduler file
-    task_timeout: float | None = None  # seconds per raster or block; None: no limit
-    retries: int = 2  # re-runs of a task that raised (a killed worker is rescheduled anyway)
-    block_tiles: int = 256  # rasters with more windows than this are split into blocks
-    send_model: str = "auto"  # path | bytes | auto (bytes to a remote scheduler)
-
-    def __post_init__(self):
-        if self.workers is not None and self.scheduler:
-            raise ValueError("give --workers or --scheduler, not both")
-        if self.workers is not None and self.workers < 1:
-            raise ValueError(f"--workers must be at least 1, got {self.workers}")
-        if self.task_timeout is not None and self.task_timeout <= 0:
-            raise ValueError(f"--task-timeout must be positive, got {self.task_timeout}")
-        if self.block_tiles < 1:
-            raise ValueError(f"block_tiles must be at least 1, got {self.block_tiles}")
-
-
-def require_dask() -> None:
-    """Fail with the install command when Dask distributed is missing."""
-    try:
-        import dask  # noqa: F401
-        import distributed  # noqa: F401
-    except ImportError:
-        raise MissingDependencyError(
-            "--workers and --scheduler run on Dask distributed, which is not installed. "
-            f'Install it with: {sys.executable} -m pip install "{DASK_REQUIREMENT}"') from None
-
-
-@contextmanager
-def connect(cluster: ClusterOptions, log: Callable[[str], None]):
-    """A Dask client: on an embedded LocalCluster of `workers` processes (one thread each), or
-    on the scheduler at `scheduler`. Yields (client, local)."""
-    require_dask()
-    from distributed import Client, LocalCluster
-
-    if cluster.scheduler:
-        target = cluster.scheduler
-        kwargs = {"scheduler_file": target} if Path(target).is_file() else {"address": target}
-        client = Client(timeout="30s", **kwargs)
-        log(f"connected to {client.scheduler.address} "
-            f"({len(client.scheduler_info()['workers'])} workers)")
-        try:
-            yield client, False
-        finally:
-            client.close()
-        return
-    _python_for_workers()
-    bokeh = importlib.util.find_spec("bokeh") is not None
-    local = LocalCluster(n_workers=cluster.workers, threads_per_worker=1, processes=True,
-                         dashboard_address=":0" if bokeh else None, silence_logs=logging.CRITICAL)
-    client = Client(local)
-    if bokeh:
-        log(f"Dask dashboard: {client.dashboard_link}")
-    else:
-        log('Dask dashboard off: it needs bokeh (pip install "bokeh>=3.1")')
-    try:
-        yield client, True
-    finally:
-        client.close()
-        local.close()
-
-
-def _python_for_workers() -> None:
-    """Local workers are spawned from sys.executable, which inside QGIS is QGIS itself:
-    point multiprocessing at the Python interpreter QGIS runs on instead."""
-    import multiprocessing
-
-    if Path(sys.executable).name.lower().startswith("python"):
-        return
-    prefix = Path(sys.exec_prefix)
-    for candidate in (prefix / "bin" / "python3", prefix / "python.exe", prefix / "bin" / "python"):
-        if candidate.is_file():
-            multiprocessing.set_executable(str(candidate))
-            return
+__all__ = ["ClusterOptions", "DASK_REQUIREMENT", "FolderProgress", "detect_folder_dask", "require_dask",
+           "run_from_cli"]
 
 
 class FolderProgress:
     """One stderr line over the whole run: rasters and tiles done across workers, tiles/s, ETA.
     Workers report absolute tile counts per task, so a retried task never counts twice."""
 
-    def __init__(self, rasters: int, tiles: int, stream=sys.stderr, enabled: bool = True):
+    def __init__(self, rasters: int, tiles: int, stream=sys.stderr, enabled: bool = True,
+                 report: Callable[[int, int], object] | None = None):
         self.rasters, self.tiles = rasters, tiles
+        self.report = report  # (tiles done, tiles) on each change, e.g. QGIS's feedback
         self.done_rasters = 0
         self.done: dict[str, int] = {}
         self.lock = threading.Lock()
@@ -148,13 +68,17 @@ class FolderProgress:
 
     def draw(self, force: bool = False) -> None:
         now = time.monotonic()
-        if not self.enabled or (not force and now - self.last_draw < 0.5):
+        if not (self.enabled or self.report) or (not force and now - self.last_draw < 0.5):
             return
         tiles = self.tiles_done()
         state = (tiles, self.done_rasters)
         if not force and state == self.last_state and now - self.last_draw < 10:
             return  # redraw on change, or every 10 s for the rate and ETA
         self.last_draw, self.last_state = now, state
+        if self.report is not None:
+            self.report(tiles, self.tiles)
+        if not self.enabled:
+            return
         rate = tiles / max(now - self.start, 1e-9)
         eta = (self.tiles - tiles) / rate if rate > 0 else 0
         bar = "#" * int(24 * tiles / max(self.tiles, 1))
@@ -164,8 +88,8 @@ class FolderProgress:
         self.stream.flush()
 
     def close(self) -> None:
+        self.draw(force=True)
         if self.enabled:
-            self.draw(force=True)
             self.stream.write("\n")
             self.stream.flush()
 
@@ -186,11 +110,12 @@ class _Unit:
 
 def detect_folder_dask(folder: str | Path, output: str | Path, weights: str | Path, *, options=None,
                        cluster: ClusterOptions | None = None, pattern: str = "*.tif", fmt: str = "gpkg",
-                       overwrite: bool = False, layer: str | None = None, progress: bool = True,
+                       overwrite: bool = False, layer: str | None = None, progress=True,
                        log: Callable[[str], None] | None = None,
                        cancelled: Callable[[], bool] | None = None) -> tuple[list[dict], Path]:
     """Like batch.detect_folder, on Dask: same outputs, same summary.csv, same resume.
-    Returns (rows, summary path). engine.Cancelled (from `cancelled`) and KeyboardInterrupt
+    `progress`: True for a bar on stderr, or a callable (tiles done, tiles) (e.g. QGIS's
+    feedback), or False. Returns (rows, summary path). engine.Cancelled (from `cancelled`) and KeyboardInterrupt
     cancel the pending tasks and propagate; finished outputs stay, nothing half-written does."""
     from .batch import SummaryTable, list_rasters, plan_outputs, prepare_output_folder
     from .blocks import plan_units
@@ -215,7 +140,8 @@ def detect_folder_dask(folder: str | Path, output: str | Path, weights: str | Pa
             continue
         units.append(_Unit(raster, target))
     units = plan_units(units, spec, options, cluster.block_tiles, summary, log)
-    bar = FolderProgress(len(units), sum(u.tiles for u in units), enabled=progress)
+    bar = FolderProgress(len(units), sum(u.tiles for u in units), enabled=progress is True,
+                         report=progress if callable(progress) else None)
     if units:
         with connect(cluster, log) as (client, local):
             run = _Run(client, options, weights, list(spec.class_names), summary, bar,
