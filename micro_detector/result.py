@@ -80,8 +80,9 @@ def run_report(plan: TilePlan, raw: RawBoxes, detections: Detections, source_fac
 
 
 def model_label(runner, weights=None) -> str:
-    """What the output's metadata names as the model: the runner's source file."""
-    path = getattr(runner, "path", None) or weights
+    """What the output's metadata names as the model: the file the runner was opened from
+    (`runner.source` for a .pt run through its cached ONNX export, else `runner.path`)."""
+    path = getattr(runner, "source", None) or getattr(runner, "path", None) or weights
     return str(path) if path is not None else "in-memory"
 
 

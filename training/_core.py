@@ -8,8 +8,8 @@ Either way `training` imports the core, never the other way round.
 """
 
 if __package__.count("."):  # inside the plugin: <plugin>.training
-    from ..micro_detector import __version__, boxes, engine, georef, raster, tiling  # noqa: F401
+    from ..micro_detector import __version__, boxes, engine, georef, plan, raster, source, stream, tiling  # noqa: F401
     from ..micro_detector.model import head, io as model_io, nms, runner, spec, yolov12  # noqa: F401
 else:  # the installed distribution
-    from micro_detector import __version__, boxes, engine, georef, raster, tiling  # noqa: F401
+    from micro_detector import __version__, boxes, engine, georef, plan, raster, source, stream, tiling  # noqa: F401
     from micro_detector.model import head, io as model_io, nms, runner, spec, yolov12  # noqa: F401

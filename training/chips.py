@@ -18,10 +18,10 @@ from pathlib import Path
 import numpy as np
 
 from ._core import raster as raster_io
-from ._core import tiling
+from ._core import engine, plan, source as sources, spec as model_spec, stream
 from .labels import LabeledImage
 
-CACHE_VERSION = 1
+CACHE_VERSION = 2  # 2: chips planned by the engine's TilePlan (GSD tolerance, grey bands)
 
 
 @dataclass
@@ -59,11 +59,14 @@ def _cache_key(images: list[LabeledImage], config: ChipConfig, nc: int) -> str:
     return h.hexdigest()[:16]
 
 
-def _scale_for(image: LabeledImage, gsd: float | None) -> float:
-    """Source pixels per training pixel."""
-    if gsd is None or not image.gsd:
-        return 1.0
-    return gsd / image.gsd
+def chip_plan(image: LabeledImage, config: ChipConfig):
+    """The image's tile plan for chips: the detection engine's own plan (one scale rule, one
+    band rule, one grid), for a model of `config.size` px trained at `config.gsd`."""
+    spec = model_spec.ModelSpec(scale="n", bands=config.bands, imgsz=config.size, gsd=config.gsd)
+    options = engine.DetectOptions(tile=config.size, overlap=config.overlap,
+                                   resample=config.gsd is not None, gsd=image.gsd,
+                                   pixel_coordinates=True)
+    return plan.plan_tiles(raster_io.read_info(image.path), spec, options)
 
 
 def chip_boxes(boxes: np.ndarray, classes: np.ndarray, window: tuple[float, float, float, float],
@@ -82,6 +85,18 @@ def chip_boxes(boxes: np.ndarray, classes: np.ndarray, window: tuple[float, floa
     return out.astype(np.float32), classes[keep].astype(np.int64)
 
 
+def read_chip(source, window, scale: float, size: int) -> np.ndarray:
+    """A chip: the detection tile of `window` (same read, same pixels), nodata shown as the
+    padding grey (114), padded (or, past a rounding pixel, cropped) to size x size."""
+    data, valid = stream.read_tile(source, window, scale)
+    data = data[:, :size, :size]
+    valid = valid[:size, :size]
+    data[:, ~valid] = 114
+    chip = np.full((data.shape[0], size, size), 114, np.uint8)
+    chip[:, :data.shape[1], :data.shape[2]] = data
+    return chip
+
+
 def build_chips(images: list[LabeledImage], nc: int, config: ChipConfig, cache_dir: str | Path,
                 log=None, progress=None) -> ChipStore:
     """Cut (or load from the cache) the chips of `images`."""
@@ -95,54 +110,43 @@ def build_chips(images: list[LabeledImage], nc: int, config: ChipConfig, cache_d
         return _load(array_path, index_path)
 
     size = config.size
-    plan = []  # (image index, window, scale, boxes, classes)
+    chosen = []  # (image index, window, scale, boxes, classes)
     rng = np.random.default_rng(config.seed)
     for i, im in enumerate(images):
-        scale = _scale_for(im, config.gsd)
-        src = max(1, round(size * scale))
-        grid = tiling.make_grid(im.width, im.height, src, tiling.overlap_pixels(src, config.overlap))
+        tiles = chip_plan(im, config)
         positives, negatives = [], []
-        for w in grid:
-            b, c = chip_boxes(im.boxes, im.classes, w.bounds, scale, config.min_visibility)
-            (positives if len(b) else negatives).append((i, w, scale, b, c))
+        for w in tiles.windows:
+            b, c = chip_boxes(im.boxes, im.classes, w.bounds, tiles.scale, config.min_visibility)
+            (positives if len(b) else negatives).append((i, w, tiles.scale, b, c))
         n_neg = min(len(negatives), int(np.ceil(config.negative_ratio * max(len(positives), 1))))
-        chosen = rng.choice(len(negatives), n_neg, replace=False) if n_neg else []
-        plan.extend(positives + [negatives[k] for k in sorted(chosen)])
-    if not plan:
+        picked = rng.choice(len(negatives), n_neg, replace=False) if n_neg else []
+        chosen.extend(positives + [negatives[k] for k in sorted(picked)])
+    if not chosen:
         raise ValueError("no chip could be cut from the labelled images")
 
     tmp = array_path.with_name(array_path.name + ".part.npy")
-    arr = np.lib.format.open_memmap(tmp, mode="w+", dtype=np.uint8, shape=(len(plan), config.bands, size, size))
-    readers: dict[int, raster_io.WindowReader] = {}
+    arr = np.lib.format.open_memmap(tmp, mode="w+", dtype=np.uint8, shape=(len(chosen), config.bands, size, size))
     index = {"boxes": [], "classes": [], "annotated": [], "origin": []}
-    for n, (i, w, scale, b, c) in enumerate(plan):
-        if i not in readers:
-            readers.clear()  # one open raster at a time
-            info = raster_io.read_info(images[i].path)
-            bands = raster_io.choose_bands(info, config.bands)
-            stretch = None
-            if info.dtype != "byte":
-                stretch = raster_io.compute_stretch(raster_io.open_dataset(info.path), info, bands)
-            readers[i] = raster_io.WindowReader(info, bands, stretch)
-        out_w, out_h = max(1, round(w.w / scale)), max(1, round(w.h / scale))
-        out_w, out_h = min(out_w, size), min(out_h, size)
-        data, valid = readers[i].read(w.x0, w.y0, w.w, w.h, out_w, out_h)
-        data[:, ~valid] = 114  # nodata shows as the padding grey
-        arr[n] = 114
-        arr[n, :, :out_h, :out_w] = data
+    source, source_of = None, None
+    for n, (i, w, scale, b, c) in enumerate(chosen):
+        if source_of != i:  # one open raster at a time, set up as detection sets it up
+            source = sources.GdalSource(images[i].path)
+            source.select_bands(raster_io.choose_bands(source.info, config.bands))
+            source_of = i
+        arr[n] = read_chip(source, w, scale, size)
         index["boxes"].append(np.round(b, 3).tolist())
         index["classes"].append(c.tolist())
         index["annotated"].append(images[i].annotated.astype(int).tolist())
         index["origin"].append({"image": images[i].name, "window": list(w.bounds), "scale": scale})
         if progress is not None and n % 50 == 0:
-            progress(n, len(plan))
+            progress(n, len(chosen))
     arr.flush()
     del arr
     os.replace(tmp, array_path)
     tmp_index = index_path.with_name(index_path.name + ".part")
     tmp_index.write_text(json.dumps(index))
     os.replace(tmp_index, index_path)
-    log(f"chips: cut {len(plan)} chips of {size} px from {len(images)} images -> {array_path.name}")
+    log(f"chips: cut {len(chosen)} chips of {size} px from {len(images)} images -> {array_path.name}")
     return _load(array_path, index_path)
 
 
