@@ -152,7 +152,7 @@ def evaluate_model_file(model: str | Path, labels: LabelSet, out_dir: str | Path
     if out is not None and out.exists() and not out.is_dir():
         raise ValueError(f"the evaluation folder {out} is a file; give a folder for the report and its files")
     spec = _read_spec(model)
-    check_images(labels, spec, options.detect, log)  # before the model is even opened
+    check_images(labels, spec, options.detect)  # before the model is even opened (notes come later)
     runner = runners.open_runner(model, backend=options.detect.backend, device=options.detect.device)
     metrics, results = evaluate_labelled(runner, labels, options, progress, log)
     if out is not None:
@@ -176,6 +176,8 @@ def write_outputs(metrics: Metrics, results, labels: LabelSet, class_names: list
     from . import plots
 
     out.mkdir(parents=True, exist_ok=True)
+    for name in EVALUATION_FILES.values():  # a plot of an earlier run must not pass for this one's
+        (out / name).unlink(missing_ok=True)
     metrics.save(out)
     plots.pr_curves(metrics, out / EVALUATION_FILES["pr_curve"])
     plots.sample_images(labels, results, class_names, out / EVALUATION_FILES["samples"])
