@@ -10,6 +10,7 @@ import numpy as np
 
 
 def box_area(b: np.ndarray) -> np.ndarray:
+    """Areas of (n, 4) xyxy boxes (0 for inverted ones)."""
     return np.clip(b[:, 2] - b[:, 0], 0, None) * np.clip(b[:, 3] - b[:, 1], 0, None)
 
 
@@ -21,6 +22,7 @@ def box_inter(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 def box_iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Pairwise intersection over union: (n, 4) x (m, 4) -> (n, m)."""
     inter = box_inter(a, b)
     return inter / np.maximum(box_area(a)[:, None] + box_area(b)[None, :] - inter, 1e-9)
 

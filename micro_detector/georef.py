@@ -11,6 +11,7 @@ def pixel_to_map(gt: tuple[float, ...], cols: np.ndarray, rows: np.ndarray):
 
 
 def map_to_pixel(gt: tuple[float, ...], xs: np.ndarray, ys: np.ndarray):
+    """Map (x, y) -> pixel-edge (col, row): the inverse of pixel_to_map."""
     det = gt[1] * gt[5] - gt[2] * gt[4]
     if det == 0:
         raise ValueError("the geotransform is singular")

@@ -107,6 +107,7 @@ class _Collector:
         self.boxes, self.scores, self.classes, self.windows = [], [], [], []
 
     def add(self, window: Window, image: np.ndarray, dets: np.ndarray) -> None:
+        """One tile's detections (tile pixels) added in raster pixels."""
         h_img, w_img = image.shape[1:]
         dets = dets[(dets[:, 0] < w_img) & (dets[:, 1] < h_img)]  # ignore the padding
         self.boxes.append(to_raster_pixels(dets, window, (h_img, w_img)))
@@ -115,6 +116,7 @@ class _Collector:
         self.windows.append(np.repeat([[window.row, window.col, *window.bounds]], len(dets), 0))
 
     def result(self, tiles: int, skipped: int, forward_s: float) -> RawBoxes:
+        """Everything added so far as one RawBoxes."""
         raw = RawBoxes.concat([])
         if self.boxes:
             raw = RawBoxes(np.concatenate(self.boxes), np.concatenate(self.scores).astype(np.float32),

@@ -23,6 +23,8 @@ class RasterError(ValueError):
 
 @dataclass
 class RasterInfo:
+    """Facts about a raster known before reading pixels (see source.py for each field)."""
+
     path: str
     width: int
     height: int
@@ -38,6 +40,7 @@ class RasterInfo:
 
 
 def open_dataset(path: str | Path) -> gdal.Dataset:
+    """A read-only GDAL dataset, or RasterError saying why not (missing, unreadable, empty)."""
     path = str(path)
     if "://" not in path and not path.startswith("/vsi") and not Path(path).exists():
         raise RasterError(f"raster not found: {path}")
@@ -70,6 +73,7 @@ def _metres_per_unit(srs: osr.SpatialReference, gt, width, height) -> tuple[floa
 
 
 def read_info(path: str | Path, ds: gdal.Dataset | None = None) -> RasterInfo:
+    """The facts about a raster (size, bands, georeferencing, GSD in metres) without reading pixels."""
     ds = ds or open_dataset(path)
     gt = ds.GetGeoTransform(can_return_null=True)
     wkt = ds.GetProjection() or None

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class Window:
+    """One tile of the grid: its row and column in the grid and its source-pixel rectangle."""
+
     row: int
     col: int
     x0: int  # source pixels
@@ -16,6 +18,7 @@ class Window:
 
     @property
     def bounds(self) -> tuple[int, int, int, int]:
+        """(x0, y0, x1, y1) in source pixels."""
         return self.x0, self.y0, self.x0 + self.w, self.y0 + self.h
 
 
