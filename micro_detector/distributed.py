@@ -201,26 +201,26 @@ class _Run:
 
     def collect(self, cancelled: Callable[[], bool] | None) -> None:
         """Take results as they arrive until none is pending; cancel on request or Ctrl-C."""
-        from distributed import wait
+        from distributed import as_completed
 
         from .dask_tasks import PROGRESS_TOPIC, model_loads
         from .engine import Cancelled
 
         self.client.subscribe_topic(PROGRESS_TOPIC, self.bar.on_event)
+        arrivals = as_completed(list(self.futures))
         try:
             while self.futures:
                 if cancelled is not None and cancelled():
                     raise Cancelled("cancelled: the pending rasters were not run; finished "
                                     "outputs are kept")
-                try:
-                    done, _ = wait(list(self.futures), timeout=0.5, return_when="FIRST_COMPLETED")
-                except TimeoutError:  # nothing finished in this half second
-                    done = ()
+                done = arrivals.next_batch(block=False) if arrivals.has_ready() else ()
                 for future in done:
-                    if future in self.futures:
+                    if future in self.futures:  # not a block cancelled with its failed raster
                         self.take(future, *self.futures.pop(future))
                 self.fail_stuck()
                 self.bar.draw()
+                if not done:
+                    time.sleep(0.2)
         except BaseException:
             self.client.cancel(list(self.futures))
             raise

@@ -245,19 +245,33 @@ def _busy_workers(client) -> dict:
             if any("detect-" in str(k) for k in keys) and addr in info}
 
 
-@pytest.mark.slow
-def test_client_killed_then_rerun_skips_finished_rasters(tmp_path, serial):
+def crops_and_frame(tmp_path: Path, serial) -> tuple[Path, Path]:
+    """The six crops and the whole frame (zframe.tif, sorted last, 72 tiles: still running
+    when a run is stopped after a few crops), with their serial outputs."""
     crops_folder, crops_reference = serial
     folder, big, reference = (tmp_path / name for name in ("in", "big", "ref"))
     for path in (folder, big):
         path.mkdir()
     for raster in crops_folder.glob("*.tif"):
         gdal.Translate(str(folder / raster.name), str(raster))
-    for path in (big, folder):  # sorted last, 72 tiles: still running when the client is killed
+    for path in (big, folder):
         gdal.Translate(str(path / "zframe.tif"), str(FRAME))
     serial_run(big, reference)
     for done in crops_reference.glob("*.gpkg"):
         gdal.VectorTranslate(str(reference / done.name), str(done))
+    return folder, reference
+
+
+def assert_finished_outputs_whole(out: Path, reference: Path) -> None:
+    """Every output present equals the serial one; nothing half-written is left."""
+    for name in gpkgs(out):
+        assert features(out / name) == features(reference / name), name
+    assert not [p for p in out.iterdir() if p.name.startswith(".") or p.name.endswith(".part")]
+
+
+@pytest.mark.slow
+def test_client_killed_then_rerun_skips_finished_rasters(tmp_path, serial):
+    folder, reference = crops_and_frame(tmp_path, serial)
     out = tmp_path / "out"
     args = [CLI, "detect-folder", str(folder), "-o", str(out), "--weights", str(MODEL), "--tile", "128",
             "--batch", "4", "--device", "cpu", "--workers", "2"]
@@ -281,9 +295,7 @@ def test_client_killed_then_rerun_skips_finished_rasters(tmp_path, serial):
     assert "Dask dashboard" in second.stderr
     assert "rasters" in second.stderr and "tiles/s" in second.stderr  # the progress bar
     assert sorted(gpkgs(reference)) == sorted(gpkgs(out)) and len(gpkgs(out)) == 7
-    for name in gpkgs(reference):
-        assert features(out / name) == features(reference / name), name
-    assert not [p for p in out.iterdir() if p.name.startswith(".") or p.name.endswith(".part")]
+    assert_finished_outputs_whole(out, reference)
     rows = list(csv.DictReader(open(out / "summary.csv")))
     assert sorted(r["raster"] for r in rows) == sorted(p.name for p in folder.glob("*.tif"))
     assert all(r["status"] == "ok" for r in rows)
@@ -308,3 +320,43 @@ def test_failed_and_timed_out_rasters_are_reported_and_the_batch_goes_on(tmp_pat
     assert late.returncode == 1, late.stderr
     rows = {r["raster"]: r for r in csv.DictReader(open(tmp_path / "b" / "summary.csv"))}
     assert "timed out" in rows["good.tif"]["error"] and not (tmp_path / "b" / "good.gpkg").exists()
+
+
+@pytest.fixture
+def plugin(qgis_iface, qgis_processing):
+    import importlib
+
+    instance = importlib.import_module("micro_object_detection").classFactory(qgis_iface)
+    instance.initProcessing()
+    yield instance
+    instance.unload()
+
+
+@pytest.mark.slow
+def test_qgis_detect_folder_on_workers_and_its_cancel(plugin, tmp_path, serial):
+    import processing
+    from qgis.core import QgsProcessingContext, QgsProcessingFeedback
+
+    folder, reference = crops_and_frame(tmp_path, serial)
+    params = {"FOLDER": str(folder), "MODEL": str(MODEL), "TILE": 128, "BATCH": 4, "SUMMARY": "memory:"}
+    plain = processing.run("micro_detector:detect_folder", {**params, "OUTPUT_FOLDER": str(tmp_path / "plain")})
+    context = QgsProcessingContext()
+    result = processing.run("micro_detector:detect_folder",
+                            {**params, "OUTPUT_FOLDER": str(tmp_path / "dask"), "WORKERS": 2}, context=context)
+    assert result["SUMMARY_CSV"] and plain["SUMMARY_CSV"]
+    assert gpkgs(tmp_path / "dask") == gpkgs(tmp_path / "plain") and len(gpkgs(tmp_path / "dask")) == 7
+    for name in gpkgs(tmp_path / "plain"):
+        assert features(tmp_path / "dask" / name) == features(tmp_path / "plain" / name), name
+
+    class CancelAfterAFifth(QgsProcessingFeedback):
+        def setProgress(self, progress):  # noqa: N802 (QGIS API)
+            super().setProgress(progress)
+            if progress >= 20:
+                self.cancel()
+
+    out = tmp_path / "cancelled"
+    result = processing.run("micro_detector:detect_folder", {**params, "OUTPUT_FOLDER": str(out), "WORKERS": 2},
+                            feedback=CancelAfterAFifth())
+    assert result == {}
+    assert "zframe.gpkg" not in gpkgs(out)  # pending when cancelled: never written
+    assert_finished_outputs_whole(out, tmp_path / "plain")
