@@ -110,16 +110,18 @@ def main() -> None:
     results = [run(folder, args.weights, int(n), options, args.block_tiles) for n in args.workers.split(",")]
     base = results[0]["tiles"] / results[0]["wall_s"] / results[0]["workers"]
     print(f"{'workers':>7} {'start s':>8} {'wall s':>8} {'rasters/s':>9} {'tiles/s':>8} "
-          f"{'efficiency':>10} {'worker cpu s':>12} {'client cpu s':>12}")
+          f"{'efficiency':>10} {'worker cpu s':>12} {'cores busy':>10} {'client cpu s':>12}")
     for r in results:
         rate = r["tiles"] / r["wall_s"]
         print(f"{r['workers']:>7} {r['startup_s']:>8.1f} {r['wall_s']:>8.1f} {r['rasters'] / r['wall_s']:>9.3f} "
               f"{rate:>8.2f} {rate / (r['workers'] * base):>10.0%} {r['worker_cpu_s']:>12.1f} "
-              f"{r['client_cpu_s']:>12.1f}" + (f"  ({r['failed']} failed)" if r["failed"] else ""))
+              f"{r['worker_cpu_s'] / r['wall_s']:>10.2f} {r['client_cpu_s']:>12.1f}"
+              + (f"  ({r['failed']} failed)" if r["failed"] else ""))
     print(f"backend on the workers: {', '.join(sorted(set().union(*(r['backends'] for r in results))))}; "
           "one compute thread per worker")
     print("efficiency = tiles/s with n workers / (n x tiles/s per worker with the first count); "
-          "worker cpu s / (wall s x cores) shows how much of the machine the workers had")
+          f"cores busy = worker cpu s / wall s (at most {os.cpu_count()} here, whatever the worker count); "
+          "client cpu s = planning, merging and writing in the process that owns the output folder")
     shutil.rmtree(tmp, ignore_errors=True)
 
 
