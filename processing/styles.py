@@ -65,7 +65,8 @@ def embed_style(path: str, class_names: list[str]) -> bool:
         return False
     style_detections(layer, class_names)
     if path.lower().endswith(".gpkg"):
-        message = layer.saveStyleToDatabase("micro_detector", "Detections per class", True, "")
-        return not message
+        from .gpkg_style import embed_in_gpkg  # not saveStyleToDatabase: it hangs on a 2nd call
+
+        return embed_in_gpkg(path, layer, "micro_detector", "Detections per class")
     _, ok = layer.saveNamedStyle(str(Path(path).with_suffix(".qml")))
     return bool(ok)

@@ -56,9 +56,18 @@ class MicroAlgorithm(QgsProcessingAlgorithm):
         return self.tr(self.HELP)
 
     def checkParameterValues(self, parameters, context):  # noqa: N802 (QGIS API)
-        """QGIS's own checks first, then the algorithm's `check_values`."""
-        ok, message = super().checkParameterValues(parameters, context)
-        return self.check_values(parameters, context) if ok else (ok, message)
+        """Unreadable input rasters (named as what they are, not "not found"), QGIS's own
+        checks, the algorithm's `check_values`, then the output-safety rule (checks.py)."""
+        from .checks import check_input_rasters, check_outputs
+
+        ok, message = check_input_rasters(self, parameters, context)
+        if ok:
+            ok, message = super().checkParameterValues(parameters, context)
+        if ok:
+            ok, message = self.check_values(parameters, context)
+        if ok:
+            ok, message = check_outputs(self, parameters, context)
+        return ok, message
 
     def check_values(self, parameters, context) -> tuple[bool, str]:
         return True, ""
