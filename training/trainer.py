@@ -1,6 +1,11 @@
 """The trainer: optimiser groups, warmup and LR schedule, EMA, AMP, accumulation, validation,
 checkpoints, resume, early stop, best model by validation mAP50-95, single process or DDP.
 
+`Trainer.fit` reads as its stages: setup (model, chips, loader, optimiser, resume) -> per
+epoch: train one epoch -> validate -> checkpoint -> early stop? -> finish (final table,
+plots, report). The checkpoint is written and read in `checkpoint.py`; the optimiser
+groups, LR schedule and EMA live in `optim.py`.
+
 Outputs in the run folder:
   best.pt                 the best model (EMA weights) in the project's model format
   last_checkpoint.pt      everything needed to resume (model, EMA, optimiser, history)
@@ -25,130 +30,14 @@ import torch
 from torch import nn
 
 from ._core import engine, model_io, runner as runners, spec as model_spec, yolov12
-from .chips import ChipConfig, build_chips
-from .dataset import AugmentConfig, ChipDataset, collate
+from .checkpoint import CHECKPOINT_FORMAT, Checkpoint, CheckpointError, read_checkpoint  # noqa: F401
+from .chips import build_chips
+from .config import TrainConfig, TrainResult, model_spec_for
+from .dataset import ChipDataset, collate
 from .evaluate import EvalOptions, evaluate_labelled, write_html
 from .labels import LabelSet
-from .loss import DetectionLoss, LossWeights
-
-CHECKPOINT_FORMAT = "micro-detector-checkpoint"
-
-
-@dataclass
-class TrainConfig:
-    scale: str = "n"
-    epochs: int = 100
-    imgsz: int = 320  # chip and input size
-    batch: int = 16
-    nbs: int = 64  # nominal batch: gradients accumulate up to it, weight decay scales with it
-    device: str = "auto"
-    optimizer: str = "auto"  # sgd | adamw | auto (AdamW for short runs, SGD for long ones)
-    lr0: float | None = None  # default 0.01 for SGD, 0.002 for AdamW
-    lrf: float = 0.01  # final LR as a fraction of lr0
-    momentum: float = 0.937
-    weight_decay: float = 5e-4
-    warmup_epochs: float = 3.0
-    warmup_bias_lr: float = 0.1
-    warmup_momentum: float = 0.8
-    schedule: str = "cosine"  # cosine | linear
-    ema: bool = True
-    amp: bool = True  # on CUDA
-    close_mosaic: int = 10  # last epochs without mosaic
-    patience: int = 50  # epochs without a better val mAP50-95 before stopping
-    workers: int | None = None  # data loader processes (None: by device and cores)
-    seed: int = 0
-    val_every: int = 1
-    weights: str | None = None  # start from a model file (layers of matching shape)
-    chips: ChipConfig = field(default_factory=ChipConfig)
-    augment: AugmentConfig = field(default_factory=AugmentConfig)
-    loss: LossWeights = field(default_factory=LossWeights)
-    eval_conf: float = 0.001
-    eval_batch: int = 8
-
-    @classmethod
-    def from_dict(cls, data: dict) -> "TrainConfig":
-        data = dict(data)
-        sub = {"chips": ChipConfig, "augment": AugmentConfig, "loss": LossWeights}
-        for key, kind in sub.items():
-            if isinstance(data.get(key), dict):
-                data[key] = kind(**data[key])
-        return cls(**data)
-
-
-@dataclass
-class TrainResult:
-    model_path: Path
-    metrics: object | None  # Metrics of best.pt on the validation rasters
-    history: list[dict]
-    run_dir: Path
-    stopped_early: bool = False
-    seconds: float = 0.0
-
-
-class ModelEMA:
-    """Exponential moving average of the weights, decay ramping up over the first updates."""
-
-    def __init__(self, model: nn.Module, decay: float = 0.9999, tau: float = 2000.0, updates: int = 0):
-        self.ema = copy.deepcopy(_unwrap(model)).eval()
-        for p in self.ema.parameters():
-            p.requires_grad_(False)
-        self.decay, self.tau, self.updates = decay, tau, updates
-
-    @torch.no_grad()
-    def update(self, model: nn.Module) -> None:
-        self.updates += 1
-        d = self.decay * (1 - math.exp(-self.updates / self.tau))
-        current = _unwrap(model).state_dict()
-        for k, v in self.ema.state_dict().items():
-            if v.dtype.is_floating_point:
-                v.mul_(d).add_(current[k].detach(), alpha=1 - d)
-            else:
-                v.copy_(current[k])
-
-
-def _unwrap(model: nn.Module) -> nn.Module:
-    return model.module if isinstance(model, nn.parallel.DistributedDataParallel) else model
-
-
-def _lr_lambda(config: TrainConfig):
-    e = max(config.epochs, 1)
-    if config.schedule == "linear":
-        return lambda x: (1 - x / e) * (1 - config.lrf) + config.lrf
-    if config.schedule == "cosine":
-        return lambda x: ((1 - math.cos(x * math.pi / e)) / 2) * (config.lrf - 1) + 1
-    raise ValueError(f"unknown LR schedule {config.schedule!r}: cosine or linear")
-
-
-def build_optimizer(model: nn.Module, config: TrainConfig, iterations: int):
-    """Three groups: weights with decay, normalisation weights and biases without."""
-    decay, no_decay, biases = [], [], []
-    for module in model.modules():
-        for name, p in module.named_parameters(recurse=False):
-            if not p.requires_grad:
-                continue
-            if name == "bias":
-                biases.append(p)
-            elif isinstance(module, (nn.BatchNorm2d, nn.LayerNorm, nn.GroupNorm)) or name == "gamma":
-                no_decay.append(p)
-            else:
-                decay.append(p)
-    kind = config.optimizer.lower()
-    if kind == "auto":
-        kind = "adamw" if iterations < 10000 else "sgd"
-    lr = config.lr0 if config.lr0 is not None else (0.01 if kind == "sgd" else 0.002)
-    accumulate = max(round(config.nbs / config.batch), 1)
-    wd = config.weight_decay * config.batch * accumulate / config.nbs
-    if kind == "sgd":
-        opt = torch.optim.SGD(biases, lr=lr, momentum=config.momentum, nesterov=True)
-    elif kind == "adamw":
-        opt = torch.optim.AdamW(biases, lr=lr, betas=(config.momentum, 0.999), weight_decay=0.0)
-    else:
-        raise ValueError(f"unknown optimizer {config.optimizer!r}: sgd, adamw or auto")
-    opt.add_param_group({"params": decay, "weight_decay": wd})
-    opt.add_param_group({"params": no_decay, "weight_decay": 0.0})
-    for g in opt.param_groups:
-        g["initial_lr"] = lr
-    return opt, kind, lr
+from .loss import DetectionLoss
+from .optim import ModelEMA, build_optimizer, lr_lambda, unwrap
 
 
 def _ddp() -> tuple[int, int, int]:
@@ -164,40 +53,6 @@ def _default_workers(device: torch.device) -> int:
     return min(2, cores // 2)
 
 
-class CheckpointError(ValueError):
-    """A --resume file that is missing, damaged, refused or not one of our checkpoints."""
-
-
-def read_checkpoint(path: str | Path) -> dict:
-    """A training checkpoint, loaded weights-only (nothing pickled runs); CheckpointError
-    naming the problem for anything else."""
-    path = Path(path)
-    if not path.is_file():
-        raise CheckpointError(f"checkpoint not found: {path}")
-    import zipfile
-
-    if not zipfile.is_zipfile(path):
-        raise CheckpointError(f"{path} is not a training checkpoint (not a torch archive: corrupt, "
-                              "truncated or another kind of file)")
-    try:
-        checkpoint = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as error:  # torch raises several types for foreign or damaged files
-        first = (str(error).strip().splitlines() or [type(error).__name__])[0][:200]
-        refused = "weights only load failed" in str(error).lower()
-        raise CheckpointError(f"{path} cannot be resumed from: " + (
-            "it holds Python objects that a weights-only load refuses to run" if refused else
-            f"not a readable torch checkpoint (corrupt, truncated or another kind of file): {first}")) from None
-    if not isinstance(checkpoint, dict) or checkpoint.get("format") != CHECKPOINT_FORMAT:
-        raise CheckpointError(f"{path} is not a training checkpoint of micro-detector")
-    return checkpoint
-
-
-def _save_atomic(obj, path: Path) -> None:
-    tmp = path.with_name(path.name + ".part")
-    torch.save(obj, tmp)
-    tmp.replace(path)
-
-
 def _transfer(model: nn.Module, path: str, log) -> None:
     payload = model_io.read_model_file(path)
     own = model.state_dict()
@@ -205,6 +60,42 @@ def _transfer(model: nn.Module, path: str, log) -> None:
              if k in own and own[k].shape == v.shape}
     model.load_state_dict(state, strict=False)
     log(f"weights: {len(state)}/{len(own)} tensors taken from {path}")
+
+
+@dataclass
+class _Run:
+    """The state of a run in progress, shared by the stages of `Trainer.fit`."""
+
+    cfg: TrainConfig
+    device: torch.device
+    spec: model_spec.ModelSpec
+    model: nn.Module
+    dataset: ChipDataset
+    loader: torch.utils.data.DataLoader
+    sampler: object | None
+    optimizer: torch.optim.Optimizer
+    opt_kind: str
+    lr0: float
+    scheduler: object
+    lf: object
+    scaler: object
+    use_amp: bool
+    criterion: DetectionLoss
+    ema: ModelEMA | None
+    warmup_iters: int
+    accumulate: int
+    history: list = field(default_factory=list)
+    start_epoch: int = 0
+    best_fitness: float = -math.inf
+    best_epoch: int = -1
+    last_step: int = -1
+
+    @property
+    def nb(self) -> int:
+        return len(self.loader)
+
+    def eval_model(self) -> nn.Module:
+        return self.ema.ema if self.ema is not None else unwrap(self.model)
 
 
 class Trainer:
@@ -232,41 +123,63 @@ class Trainer:
         return torch.device(name)
 
     def fit(self, train: LabelSet, val: LabelSet | None, resume: str | Path | None = None) -> TrainResult:
+        """Train on `train`, validate on `val`, resume from a checkpoint when given."""
         start_time = time.perf_counter()
-        cfg = self.config
+        val = val if val is not None and val.images else None
+        run = self._setup(train, val, resume)
+        stopped_early = False
+        for epoch in range(run.start_epoch, run.cfg.epochs):
+            record = self._train_epoch(run, epoch)
+            fitness = self._validation(run, epoch, record, val) if self.main else None
+            if self.main:
+                self._checkpoint(run, epoch, record, fitness, train, val)
+            if self._early_stop(run, epoch):
+                stopped_early = True
+                break
+        metrics = self._finish(run, val) if self.main else None
+        if self.world > 1:
+            torch.distributed.barrier()
+        return TrainResult(self.run_dir / "best.pt", metrics, run.history, self.run_dir, stopped_early,
+                           time.perf_counter() - start_time)
+
+    # -- setup -------------------------------------------------------------------------------
+    def _setup(self, train: LabelSet, val: LabelSet | None, resume) -> _Run:
         device = self._device()
         if self.world > 1 and not torch.distributed.is_initialized():
             torch.distributed.init_process_group("nccl" if device.type == "cuda" else "gloo")
         if device.type == "cuda":
             torch.cuda.set_device(device)
-        torch.manual_seed(cfg.seed + self.rank)
+        torch.manual_seed(self.config.seed + self.rank)
         self.run_dir.mkdir(parents=True, exist_ok=True)
-
-        checkpoint = None
-        if resume is not None:
-            checkpoint = read_checkpoint(resume)
-            cfg = self.config = TrainConfig.from_dict({**checkpoint["config"], "epochs": cfg.epochs,
-                                                       "device": cfg.device, "workers": cfg.workers})
+        checkpoint = read_checkpoint(resume) if resume is not None else None
+        if checkpoint is not None:
+            self.config = TrainConfig.from_dict({**checkpoint.config, "epochs": self.config.epochs,
+                                                 "device": self.config.device, "workers": self.config.workers})
+        cfg = self.config
         cfg.chips.size, cfg.chips.seed = cfg.imgsz, cfg.seed
 
-        gsd = cfg.chips.gsd
-        if gsd is None:
-            gsds = [im.gsd for im in train.images if im.gsd]
-            if gsds and len(gsds) == len(train.images) and max(gsds) / min(gsds) < 1.1:
-                gsd = float(np.median(gsds))  # one native GSD: detection resamples to it
-        gsd_range = tuple(cfg.augment.gsd_range) if cfg.augment.gsd_range else None
-        if gsd_range is not None:  # the model serves the range it was shown
-            gsd = float(np.sqrt(gsd_range[0] * gsd_range[1]))
-        spec = model_spec.ModelSpec(scale=cfg.scale, class_names=list(train.class_names), bands=cfg.chips.bands,
-                                    imgsz=cfg.imgsz, gsd=gsd,
-                                    gsd_min=gsd_range[0] if gsd_range else None,
-                                    gsd_max=gsd_range[1] if gsd_range else None)
+        spec = model_spec_for(cfg, train)
         model = yolov12.build_model(spec)
         if cfg.weights and checkpoint is None:
             _transfer(model, cfg.weights, self.log)
         model.to(device)
+        dataset, loader, sampler, workers = self._data(cfg, spec, train, val, device)
+        run = self._optimisation(cfg, device, spec, model, dataset, loader, sampler)
+        if checkpoint is not None:
+            self._restore(run, checkpoint)
+            self.log(f"resumed from {resume} at epoch {run.start_epoch + 1}/{cfg.epochs}")
+        if self.world > 1:
+            run.model = nn.parallel.DistributedDataParallel(
+                model, device_ids=[device.index] if device.type == "cuda" else None)
+        if self.main:
+            self._write_run_files(run, train, val)
+        self.log(f"YOLOv12{cfg.scale} on {device}: {cfg.epochs} epochs x {run.nb} batches of {cfg.batch}, "
+                 f"{run.opt_kind} lr0 {run.lr0}, accumulate {run.accumulate}, warmup {run.warmup_iters} "
+                 f"iterations, AMP {run.use_amp}, {workers} loader workers, world {self.world}")
+        return run
 
-        # chips: rank 0 cuts them into the cache, the other ranks then read the cache
+    def _data(self, cfg, spec, train: LabelSet, val: LabelSet | None, device):
+        """Chips (rank 0 cuts them into the cache, the other ranks then read it) and the loader."""
         if self.main:
             self.progress(0.0, "cutting training chips")
             store = build_chips(train.images, spec.nc, cfg.chips, self.cache_dir, log=self.log)
@@ -277,10 +190,9 @@ class Trainer:
         n_pos = sum(1 for b in store.boxes if len(b))
         self.log(f"train: {len(train.images)} images -> {len(store)} chips ({n_pos} with objects), "
                  f"{sum(len(b) for b in store.boxes)} boxes; val: {len(val.images) if val else 0} images")
-
         image_gsd = {im.name: im.gsd for im in train.images}
         chip_gsd = np.array([(image_gsd.get(o["image"]) or 0.0) * o["scale"] for o in store.origin])
-        if gsd_range is not None and not (chip_gsd > 0).any():
+        if cfg.augment.gsd_range and not (chip_gsd > 0).any():
             raise ValueError("GSD-range training needs rasters with a known GSD; none of the training images has one")
         dataset = ChipDataset(store, augment_config=cfg.augment, seed=cfg.seed, chip_gsd=chip_gsd)
         sampler = None
@@ -288,177 +200,179 @@ class Trainer:
             sampler = torch.utils.data.distributed.DistributedSampler(dataset, shuffle=True, seed=cfg.seed)
         local_batch = max(cfg.batch // self.world, 1)
         workers = cfg.workers if cfg.workers is not None else _default_workers(device)
-        generator = torch.Generator().manual_seed(cfg.seed)
         loader = torch.utils.data.DataLoader(
             dataset, batch_size=local_batch, shuffle=sampler is None, sampler=sampler, num_workers=workers,
             collate_fn=collate, pin_memory=device.type == "cuda", drop_last=len(dataset) >= 2 * local_batch,
-            generator=generator)
-        nb = len(loader)
-        if nb == 0:
+            generator=torch.Generator().manual_seed(cfg.seed))
+        if len(loader) == 0:
             raise ValueError("no training batch: too few chips for the batch size")
+        return dataset, loader, sampler, workers
 
+    def _optimisation(self, cfg, device, spec, model, dataset, loader, sampler) -> _Run:
+        nb = len(loader)
         optimizer, opt_kind, lr0 = build_optimizer(model, cfg, nb * cfg.epochs)
-        lf = _lr_lambda(cfg)
-        scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lr_lambda=lf)
+        lf = lr_lambda(cfg.epochs, cfg.schedule, cfg.lrf)
         use_amp = cfg.amp and device.type == "cuda"
-        scaler = torch.amp.GradScaler("cuda", enabled=use_amp)
-        criterion = DetectionLoss(model, cfg.loss)
-        accumulate = max(round(cfg.nbs / cfg.batch), 1)
         warmup_iters = 0
         if cfg.warmup_epochs > 0:
             warmup_iters = min(max(round(cfg.warmup_epochs * nb), 100), nb * cfg.epochs // 2)
+        return _Run(cfg=cfg, device=device, spec=spec, model=model, dataset=dataset, loader=loader,
+                    sampler=sampler, optimizer=optimizer, opt_kind=opt_kind, lr0=lr0,
+                    scheduler=torch.optim.lr_scheduler.LambdaLR(optimizer, lr_lambda=lf), lf=lf,
+                    scaler=torch.amp.GradScaler("cuda", enabled=use_amp), use_amp=use_amp,
+                    criterion=DetectionLoss(model, cfg.loss), ema=ModelEMA(model) if cfg.ema else None,
+                    warmup_iters=warmup_iters, accumulate=max(round(cfg.nbs / cfg.batch), 1))
 
-        history: list[dict] = []
-        start_epoch, best_fitness, best_epoch = 0, -math.inf, -1
-        ema = ModelEMA(model) if cfg.ema else None
-        if checkpoint is not None:
-            model.load_state_dict(checkpoint["model"])
-            optimizer.load_state_dict(checkpoint["optimizer"])
-            if ema is not None and checkpoint.get("ema") is not None:
-                ema.ema.load_state_dict(checkpoint["ema"])
-                ema.updates = checkpoint["ema_updates"]
-            if checkpoint.get("scaler"):
-                scaler.load_state_dict(checkpoint["scaler"])
-            start_epoch = checkpoint["epoch"] + 1
-            best_fitness, best_epoch = checkpoint["best_fitness"], checkpoint["best_epoch"]
-            history = checkpoint["history"]
-            scheduler.last_epoch = start_epoch
-            self.log(f"resumed from {resume} at epoch {start_epoch + 1}/{cfg.epochs}")
+    def _restore(self, run: _Run, ck: Checkpoint) -> None:
+        run.model.load_state_dict(ck.model)
+        run.optimizer.load_state_dict(ck.optimizer)
+        if run.ema is not None and ck.ema is not None:
+            run.ema.ema.load_state_dict(ck.ema)
+            run.ema.updates = ck.ema_updates
+        if ck.scaler:
+            run.scaler.load_state_dict(ck.scaler)
+        run.start_epoch = ck.epoch + 1
+        run.best_fitness, run.best_epoch, run.history = ck.best_fitness, ck.best_epoch, ck.history
+        run.scheduler.last_epoch = run.start_epoch
+
+    def _write_run_files(self, run: _Run, train: LabelSet, val: LabelSet | None) -> None:
+        (self.run_dir / "train_config.json").write_text(json.dumps(
+            {**asdict(run.cfg), "optimizer_used": run.opt_kind, "lr0_used": run.lr0, "device_used": str(run.device),
+             "world_size": self.world, "classes": run.spec.class_names, "gsd": run.spec.gsd,
+             "gsd_range": run.spec.gsd_range()}, indent=2))
+        (self.run_dir / "labels_report.json").write_text(json.dumps(
+            {"train": train.report, "train_instances": train.instances(),
+             "val_instances": val.instances() if val else {}}, indent=2))
+
+    # -- one epoch ---------------------------------------------------------------------------
+    def _warmup(self, run: _Run, ni: int, epoch: int) -> None:
+        cfg = run.cfg
+        run.accumulate = max(1, round(np.interp(ni, [0, run.warmup_iters], [1, cfg.nbs / cfg.batch])))
+        for j, g in enumerate(run.optimizer.param_groups):
+            # SGD biases start high and come down; everything else ramps up
+            start = cfg.warmup_bias_lr if j == 0 and run.opt_kind == "sgd" else 0.0
+            g["lr"] = float(np.interp(ni, [0, run.warmup_iters], [start, g["initial_lr"] * run.lf(epoch)]))
+            if "momentum" in g:
+                g["momentum"] = float(np.interp(ni, [0, run.warmup_iters], [cfg.warmup_momentum, cfg.momentum]))
+
+    def _step(self, run: _Run, ni: int) -> None:
+        """An optimiser step once `accumulate` batches of gradients are in."""
+        if ni - run.last_step < run.accumulate:
+            return
+        run.scaler.unscale_(run.optimizer)
+        nn.utils.clip_grad_norm_(run.model.parameters(), max_norm=10.0)
+        run.scaler.step(run.optimizer)
+        run.scaler.update()
+        run.optimizer.zero_grad(set_to_none=True)
+        if run.ema is not None:
+            run.ema.update(run.model)
+        run.last_step = ni
+
+    def _train_epoch(self, run: _Run, epoch: int) -> dict:
+        """One pass over the loader; returns the epoch's record (mean losses, LR, speed)."""
+        cfg, device, nb = run.cfg, run.device, run.nb
+        epoch_start = time.perf_counter()
+        run.model.train()
+        run.dataset.set_epoch(epoch)
+        run.dataset.mosaic_enabled = epoch < cfg.epochs - cfg.close_mosaic
+        if run.sampler is not None:
+            run.sampler.set_epoch(epoch)
+        if epoch == run.start_epoch:
+            run.optimizer.zero_grad(set_to_none=True)
+        sums, seen, i = torch.zeros(3, device=device), 0, 0
+        for i, (images, targets, annotated) in enumerate(run.loader):
+            ni = i + nb * epoch
+            if run.warmup_iters and ni <= run.warmup_iters:
+                self._warmup(run, ni, epoch)
+            x = images.to(device, non_blocking=True).float()  # 0-255: the model normalises
+            with torch.autocast(device.type, dtype=torch.float16, enabled=run.use_amp):
+                raw = run.model(x)
+            loss, parts = run.criterion(raw, targets.to(device), annotated.to(device))
+            if not torch.isfinite(loss):
+                raise FloatingPointError(f"the loss became {loss.item()} at epoch {epoch + 1}, batch {i + 1}; "
+                                         "lower the learning rate")
+            run.scaler.scale(loss).backward()
+            self._step(run, ni)
+            sums += parts
+            seen += len(images)
+            if self.cancel():
+                raise engine.Cancelled()
+            self.progress((ni + 1) / (nb * cfg.epochs),
+                          f"epoch {epoch + 1}/{cfg.epochs} batch {i + 1}/{nb} loss {float(parts.sum()):.3f}")
+        run.scheduler.step()
+        train_s = time.perf_counter() - epoch_start
+        means = (sums / max(i + 1, 1)).tolist()
+        return {"epoch": epoch + 1, "train/box": means[0], "train/cls": means[1], "train/dfl": means[2],
+                "lr": run.optimizer.param_groups[1]["lr"], "train_seconds": round(train_s, 2),
+                "images_per_s": round(seen * self.world / train_s, 2)}
+
+    # -- validation, checkpoint, early stop --------------------------------------------------
+    def _validation(self, run: _Run, epoch: int, record: dict, val: LabelSet | None) -> float | None:
+        """Validate when due; returns the fitness (val mAP50-95; minus the loss without a
+        validation set; None when not validated this epoch)."""
+        cfg = run.cfg
+        losses = (f"epoch {epoch + 1}/{cfg.epochs}: loss box {record['train/box']:.3f} cls "
+                  f"{record['train/cls']:.3f} dfl {record['train/dfl']:.3f}, {record['images_per_s']} img/s")
+        if val is None:
+            self.log(losses)
+            return -(record["train/box"] + record["train/cls"] + record["train/dfl"])
+        if (epoch + 1) % cfg.val_every and epoch + 1 != cfg.epochs:
+            self.log(losses)
+            return None
+        record.update(self._validate(run.eval_model(), val, run.device).overall())
+        self.log(f"{losses}; val P {record['precision']:.3f} R {record['recall']:.3f} "
+                 f"mAP50 {record['mAP50']:.3f} mAP50-95 {record['mAP50-95']:.3f}")
+        return record["mAP50-95"]
+
+    def _checkpoint(self, run: _Run, epoch: int, record: dict, fitness: float | None,
+                    train: LabelSet, val: LabelSet | None) -> None:
+        """best.pt when the fitness improved, then the resumable checkpoint and results.csv."""
+        run.history.append(record)
+        if fitness is not None and fitness > run.best_fitness:
+            run.best_fitness, run.best_epoch = fitness, epoch
+            model_io.save_model(run.eval_model(), self.run_dir / "best.pt",
+                                metadata=self._metadata(run.cfg, epoch, record, train, val))
+        Checkpoint(config=asdict(run.cfg), epoch=epoch, model=unwrap(run.model).state_dict(),
+                   optimizer=run.optimizer.state_dict(),
+                   ema=run.ema.ema.state_dict() if run.ema is not None else None,
+                   ema_updates=run.ema.updates if run.ema is not None else 0,
+                   scaler=run.scaler.state_dict() if run.use_amp else None, best_fitness=run.best_fitness,
+                   best_epoch=run.best_epoch, history=run.history).save(self.run_dir / "last_checkpoint.pt")
+        self._write_history(run.history)
+
+    def _early_stop(self, run: _Run, epoch: int) -> bool:
+        stop = torch.zeros(1, device=run.device)
+        patience = run.cfg.patience
+        if self.main and epoch - run.best_epoch >= patience and epoch + 1 != run.cfg.epochs:
+            self.log(f"early stop: no better validation mAP50-95 for {patience} epochs "
+                     f"(best epoch {run.best_epoch + 1})")
+            stop[0] = 1
         if self.world > 1:
-            model = nn.parallel.DistributedDataParallel(
-                model, device_ids=[device.index] if device.type == "cuda" else None)
+            torch.distributed.broadcast(stop, 0)
+        return bool(stop.item())
 
-        if self.main:
-            (self.run_dir / "train_config.json").write_text(json.dumps(
-                {**asdict(cfg), "optimizer_used": opt_kind, "lr0_used": lr0, "device_used": str(device),
-                 "world_size": self.world, "classes": spec.class_names, "gsd": gsd}, indent=2))
-            (self.run_dir / "labels_report.json").write_text(json.dumps(
-                {"train": train.report, "train_instances": train.instances(),
-                 "val_instances": val.instances() if val else {}}, indent=2))
-        self.log(f"YOLOv12{cfg.scale} on {device}: {cfg.epochs} epochs x {nb} batches of {cfg.batch}, "
-                 f"{opt_kind} lr0 {lr0}, accumulate {accumulate}, warmup {warmup_iters} iterations, "
-                 f"AMP {use_amp}, {workers} loader workers, world {self.world}")
+    # -- finish ------------------------------------------------------------------------------
+    def _finish(self, run: _Run, val: LabelSet | None):
+        """Plots; with validation data, the final table of best.pt, written into the run
+        folder and into the model file itself (the model carries its own card)."""
+        from . import plots
 
-        norm_scale = torch.tensor(spec.std, device=device).view(1, -1, 1, 1) * spec.input_scale
-        norm_shift = torch.tensor(spec.mean, device=device).view(1, -1, 1, 1) * spec.input_scale
-        stopped_early = False
-        last_step = -1
-        total_iters = nb * cfg.epochs
-        optimizer.zero_grad(set_to_none=True)
-        for epoch in range(start_epoch, cfg.epochs):
-            epoch_start = time.perf_counter()
-            model.train()
-            dataset.set_epoch(epoch)
-            dataset.mosaic_enabled = epoch < cfg.epochs - cfg.close_mosaic
-            if sampler is not None:
-                sampler.set_epoch(epoch)
-            sums = torch.zeros(3, device=device)
-            seen = 0
-            for i, (images, targets, annotated) in enumerate(loader):
-                ni = i + nb * epoch
-                if ni <= warmup_iters and warmup_iters:
-                    accumulate = max(1, round(np.interp(ni, [0, warmup_iters], [1, cfg.nbs / cfg.batch])))
-                    for j, g in enumerate(optimizer.param_groups):
-                        # SGD biases start high and come down; everything else ramps up
-                        start = cfg.warmup_bias_lr if j == 0 and opt_kind == "sgd" else 0.0
-                        g["lr"] = float(np.interp(ni, [0, warmup_iters], [start, g["initial_lr"] * lf(epoch)]))
-                        if "momentum" in g:
-                            g["momentum"] = float(np.interp(ni, [0, warmup_iters], [cfg.warmup_momentum, cfg.momentum]))
-                x = images.to(device, non_blocking=True).float()
-                x = (x - norm_shift) / norm_scale
-                with torch.autocast(device.type, dtype=torch.float16, enabled=use_amp):
-                    raw = model(x)
-                loss, parts = criterion(raw, targets.to(device), annotated.to(device))
-                if not torch.isfinite(loss):
-                    raise FloatingPointError(f"the loss became {loss.item()} at epoch {epoch + 1}, batch {i + 1}; "
-                                             "lower the learning rate")
-                scaler.scale(loss).backward()
-                if ni - last_step >= accumulate:
-                    scaler.unscale_(optimizer)
-                    nn.utils.clip_grad_norm_(model.parameters(), max_norm=10.0)
-                    scaler.step(optimizer)
-                    scaler.update()
-                    optimizer.zero_grad(set_to_none=True)
-                    if ema is not None:
-                        ema.update(model)
-                    last_step = ni
-                sums += parts
-                seen += len(images)
-                if self.cancel():
-                    raise engine.Cancelled()
-                self.progress((ni + 1) / total_iters,
-                              f"epoch {epoch + 1}/{cfg.epochs} batch {i + 1}/{nb} "
-                              f"loss {float(parts.sum()):.3f}")
-            scheduler.step()
-            train_s = time.perf_counter() - epoch_start
-            means = (sums / max(i + 1, 1)).tolist()
-            record = {"epoch": epoch + 1, "train/box": means[0], "train/cls": means[1], "train/dfl": means[2],
-                      "lr": optimizer.param_groups[1]["lr"], "train_seconds": round(train_s, 2),
-                      "images_per_s": round(seen * self.world / train_s, 2)}
-
-            final = epoch + 1 == cfg.epochs
-            stop = torch.zeros(1, device=device)
-            if self.main:
-                eval_model = ema.ema if ema is not None else _unwrap(model)
-                if val is not None and val.images and ((epoch + 1) % cfg.val_every == 0 or final):
-                    metrics = self._validate(eval_model, val, device)
-                    record.update(metrics.overall())
-                    fitness = record["mAP50-95"]
-                    self.log(f"epoch {epoch + 1}/{cfg.epochs}: loss box {means[0]:.3f} cls {means[1]:.3f} "
-                             f"dfl {means[2]:.3f}, {record['images_per_s']} img/s; val P {record['precision']:.3f} "
-                             f"R {record['recall']:.3f} mAP50 {record['mAP50']:.3f} "
-                             f"mAP50-95 {record['mAP50-95']:.3f}")
-                else:
-                    fitness = -sum(means) if val is None or not val.images else None
-                    self.log(f"epoch {epoch + 1}/{cfg.epochs}: loss box {means[0]:.3f} cls {means[1]:.3f} "
-                             f"dfl {means[2]:.3f}, {record['images_per_s']} img/s")
-                history.append(record)
-                if fitness is not None and fitness > best_fitness:
-                    best_fitness, best_epoch = fitness, epoch
-                    model_io.save_model(eval_model, self.run_dir / "best.pt", metadata=self._metadata(
-                        cfg, epoch, record, train, val))
-                ckpt = {"format": CHECKPOINT_FORMAT, "config": asdict(cfg), "epoch": epoch,
-                        "model": _unwrap(model).state_dict(), "optimizer": optimizer.state_dict(),
-                        "ema": ema.ema.state_dict() if ema is not None else None,
-                        "ema_updates": ema.updates if ema is not None else 0,
-                        "scaler": scaler.state_dict() if use_amp else None, "best_fitness": best_fitness,
-                        "best_epoch": best_epoch, "history": history}
-                _save_atomic(ckpt, self.run_dir / "last_checkpoint.pt")
-                self._write_history(history)
-                if epoch - best_epoch >= cfg.patience and not final:
-                    self.log(f"early stop: no better validation mAP50-95 for {cfg.patience} epochs "
-                             f"(best epoch {best_epoch + 1})")
-                    stop[0] = 1
-            if self.world > 1:
-                torch.distributed.broadcast(stop, 0)
-            if stop.item():
-                stopped_early = True
-                break
-
-        result_metrics = None
-        if self.main:
-            from . import plots
-
-            plots.results(history, self.run_dir / "results.png")
-            if val is not None and val.images and (self.run_dir / "best.pt").is_file():
-                best = model_io.load_model(self.run_dir / "best.pt")
-                # fp32 on any device: the same model is saved again below with the table
-                result_metrics, results = evaluate_labelled(
-                    runners.TorchRunner(best, device=str(device), dtype="fp32"), val, self._eval_options(device))
-                result_metrics.save(self.run_dir)
-                plots.pr_curves(result_metrics, self.run_dir / "PR_curve.png")
-                plots.sample_images(val, results, spec.class_names, self.run_dir / "val_images.png")
-                write_html(result_metrics, self.run_dir / "report.html",
-                           title=f"YOLOv12{cfg.scale}: best epoch {best_epoch + 1} on the validation rasters",
-                           images=["results.png", "PR_curve.png", "val_images.png"])
-                # the table goes into the model file too, so the model carries its own card
-                model_io.save_model(best, self.run_dir / "best.pt",
-                                    metadata={**best.metadata, "val_table": result_metrics.rows()})
-                self.log("validation of best.pt:\n" + result_metrics.table())
-        if self.world > 1:
-            torch.distributed.barrier()
-        return TrainResult(self.run_dir / "best.pt", result_metrics, history, self.run_dir, stopped_early,
-                           time.perf_counter() - start_time)
+        plots.results(run.history, self.run_dir / "results.png")
+        if val is None or not (self.run_dir / "best.pt").is_file():
+            return None
+        best = model_io.load_model(self.run_dir / "best.pt")
+        # fp32 on any device: the same model is saved again below with the table
+        metrics, results = evaluate_labelled(
+            runners.TorchRunner(best, device=str(run.device), dtype="fp32"), val, self._eval_options(run.device))
+        metrics.save(self.run_dir)
+        plots.pr_curves(metrics, self.run_dir / "PR_curve.png")
+        plots.sample_images(val, results, run.spec.class_names, self.run_dir / "val_images.png")
+        write_html(metrics, self.run_dir / "report.html",
+                   title=f"YOLOv12{run.cfg.scale}: best epoch {run.best_epoch + 1} on the validation rasters",
+                   images=["results.png", "PR_curve.png", "val_images.png"])
+        model_io.save_model(best, self.run_dir / "best.pt", metadata={**best.metadata, "val_table": metrics.rows()})
+        self.log("validation of best.pt:\n" + metrics.table())
+        return metrics
 
     def _eval_options(self, device: torch.device) -> EvalOptions:
         return EvalOptions(conf=self.config.eval_conf, tile=self.config.imgsz, batch=self.config.eval_batch,
@@ -469,7 +383,8 @@ class Trainer:
         metrics, _ = evaluate_labelled(runner, val, self._eval_options(device))
         return metrics
 
-    def _metadata(self, cfg: TrainConfig, epoch: int, record: dict, train: LabelSet, val: LabelSet | None) -> dict:
+    def _metadata(self, cfg: TrainConfig, epoch: int, record: dict, train: LabelSet,
+                  val: LabelSet | None) -> dict:
         from ._core import __version__
 
         return {"trained": True, "epoch": epoch + 1, "epochs": cfg.epochs, "scale": cfg.scale,

@@ -1,0 +1,105 @@
+"""What a training run is asked to do: `TrainConfig` (every training default, written once:
+the CLI and the QGIS train algorithm read their defaults from these fields), its result, and
+the spec of the model it trains."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from ._core import spec as model_spec
+from .chips import ChipConfig
+from .dataset import AugmentConfig
+from .labels import LabelSet
+from .loss import LossWeights
+
+
+@dataclass
+class TrainConfig:
+    scale: str = "n"
+    epochs: int = 100
+    imgsz: int = 320  # chip and input size
+    batch: int = 16
+    nbs: int = 64  # nominal batch: gradients accumulate up to it, weight decay scales with it
+    device: str = "auto"
+    optimizer: str = "auto"  # sgd | adamw | auto (AdamW for short runs, SGD for long ones)
+    lr0: float | None = None  # default 0.01 for SGD, 0.002 for AdamW
+    lrf: float = 0.01  # final LR as a fraction of lr0
+    momentum: float = 0.937
+    weight_decay: float = 5e-4
+    warmup_epochs: float = 3.0
+    warmup_bias_lr: float = 0.1
+    warmup_momentum: float = 0.8
+    schedule: str = "cosine"  # cosine | linear
+    ema: bool = True
+    amp: bool = True  # on CUDA
+    close_mosaic: int = 10  # last epochs without mosaic
+    patience: int = 50  # epochs without a better val mAP50-95 before stopping
+    workers: int | None = None  # data loader processes (None: by device and cores)
+    seed: int = 0
+    val_every: int = 1
+    weights: str | None = None  # start from a model file (layers of matching shape)
+    chips: ChipConfig = field(default_factory=ChipConfig)
+    augment: AugmentConfig = field(default_factory=AugmentConfig)
+    loss: LossWeights = field(default_factory=LossWeights)
+    eval_conf: float = 0.001
+    eval_batch: int = 8
+
+    def __post_init__(self):
+        checks = [(self.epochs >= 1, f"epochs must be >= 1, got {self.epochs}"),
+                  (self.batch >= 1, f"batch must be >= 1, got {self.batch}"),
+                  (self.nbs >= 1, f"nbs must be >= 1, got {self.nbs}"),
+                  (self.imgsz > 0 and self.imgsz % 32 == 0,
+                   f"imgsz must be a positive multiple of 32, got {self.imgsz}"),
+                  (self.lr0 is None or self.lr0 > 0, f"lr0 must be > 0, got {self.lr0}"),
+                  (0 < self.lrf <= 1, f"lrf must be in (0, 1], got {self.lrf}"),
+                  (self.warmup_epochs >= 0, f"warmup_epochs must be >= 0, got {self.warmup_epochs}"),
+                  (self.val_every >= 1, f"val_every must be >= 1, got {self.val_every}"),
+                  (self.patience >= 1, f"patience must be >= 1, got {self.patience}"),
+                  (self.close_mosaic >= 0, f"close_mosaic must be >= 0, got {self.close_mosaic}"),
+                  (self.schedule in ("cosine", "linear"),
+                   f"schedule must be cosine or linear, got {self.schedule!r}"),
+                  (self.optimizer.lower() in ("auto", "sgd", "adamw"),
+                   f"optimizer must be auto, sgd or adamw, got {self.optimizer!r}")]
+        for ok, message in checks:
+            if not ok:
+                raise ValueError(message)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "TrainConfig":
+        data = dict(data)
+        sub = {"chips": ChipConfig, "augment": AugmentConfig, "loss": LossWeights}
+        for key, kind in sub.items():
+            if isinstance(data.get(key), dict):
+                data[key] = kind(**data[key])
+        return cls(**data)
+
+
+@dataclass
+class TrainResult:
+    model_path: Path
+    metrics: object | None  # Metrics of best.pt on the validation rasters
+    history: list[dict]
+    run_dir: Path
+    stopped_early: bool = False
+    seconds: float = 0.0
+
+
+def model_spec_for(cfg: TrainConfig, train: LabelSet) -> model_spec.ModelSpec:
+    """The spec of the model a run trains: its classes, input, and the GSD it serves.
+
+    A GSD range (GSD-range training) is written as the range; otherwise a fixed `--gsd`, or
+    the one native GSD when every training image shares it (within 10%), or none."""
+    gsd = cfg.chips.gsd
+    if gsd is None:
+        gsds = [im.gsd for im in train.images if im.gsd]
+        if gsds and len(gsds) == len(train.images) and max(gsds) / min(gsds) < 1.1:
+            gsd = float(np.median(gsds))  # one native GSD: detection resamples to it
+    gsd_range = tuple(cfg.augment.gsd_range) if cfg.augment.gsd_range else None
+    if gsd_range is not None:  # the model serves the range it was shown
+        gsd = float(np.sqrt(gsd_range[0] * gsd_range[1]))
+    return model_spec.ModelSpec(scale=cfg.scale, class_names=list(train.class_names), bands=cfg.chips.bands,
+                                imgsz=cfg.imgsz, gsd=gsd, gsd_min=gsd_range[0] if gsd_range else None,
+                                gsd_max=gsd_range[1] if gsd_range else None)
