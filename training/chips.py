@@ -19,20 +19,10 @@ import numpy as np
 
 from ._core import raster as raster_io
 from ._core import engine, plan, source as sources, spec as model_spec, stream
+from .config import ChipConfig  # noqa: F401  (re-exported: its home before config.py)
 from .labels import LabeledImage
 
 CACHE_VERSION = 2  # 2: chips planned by the engine's TilePlan (GSD tolerance, grey bands)
-
-
-@dataclass
-class ChipConfig:
-    size: int = 320  # chip side in training pixels (= the model's input size)
-    overlap: float = 0.2  # fraction of the chip
-    min_visibility: float = 0.5  # keep a box cut by the chip edge if this much of its area stays
-    negative_ratio: float = 0.25  # empty chips kept, per chip with objects (deterministic choice)
-    gsd: float | None = None  # resample rasters to this GSD (m/px); None = native pixels
-    bands: int = 3
-    seed: int = 0
 
 
 @dataclass

@@ -146,6 +146,19 @@ def _log(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
+def config_default(cls, name: str):
+    """The default of dataclass field `name` of `cls`: every training default is written
+    once, in the config dataclasses; the CLI and the QGIS algorithm read it from there."""
+    from dataclasses import MISSING, fields
+
+    for f in fields(cls):
+        if f.name == name:
+            if f.default is not MISSING:
+                return f.default
+            return f.default_factory() if f.default_factory is not MISSING else None
+    raise KeyError(f"{cls.__name__} has no field {name!r}")
+
+
 def _scales() -> list[str]:
     """Model scales, from the core's torch-free spec module (building the parser of
     `micro-detector` must not import torch)."""
@@ -157,35 +170,39 @@ def _scales() -> list[str]:
 
 
 def add_commands(sub) -> None:
+    from .config import AugmentConfig, ChipConfig, LossWeights, TrainConfig
+
+    t, c, a, w = (lambda name, cls=cls: config_default(cls, name)
+                  for cls in (TrainConfig, ChipConfig, AugmentConfig, LossWeights))
     p = sub.add_parser("train", help="train a YOLOv12 model on labelled rasters")
     add_label_arguments(p)
-    p.add_argument("--scale", choices=_scales(), default="n")
-    p.add_argument("--epochs", type=int, default=100)
-    p.add_argument("--imgsz", type=int, default=320, help="chip and input size (multiple of 32)")
-    p.add_argument("--batch", type=int, default=16)
-    p.add_argument("--nbs", type=int, default=64, help="nominal batch (gradient accumulation)")
-    p.add_argument("--device", default="auto")
-    p.add_argument("--optimizer", choices=["auto", "sgd", "adamw"], default="auto")
-    p.add_argument("--lr0", type=float)
-    p.add_argument("--schedule", choices=["cosine", "linear"], default="cosine")
-    p.add_argument("--warmup-epochs", type=float, default=3.0)
-    p.add_argument("--patience", type=int, default=50)
-    p.add_argument("--close-mosaic", type=int, default=10)
-    p.add_argument("--mosaic", type=float, default=0.8, help="mosaic probability")
-    p.add_argument("--workers", type=int)
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--val-every", type=int, default=1)
-    p.add_argument("--gsd", type=float, help="train at this GSD (m/px); default: native pixels")
-    p.add_argument("--gsd-range", type=_gsd_range, metavar="MIN,MAX",
+    p.add_argument("--scale", choices=_scales(), default=t("scale"))
+    p.add_argument("--epochs", type=int, default=t("epochs"))
+    p.add_argument("--imgsz", type=int, default=t("imgsz"), help="chip and input size (multiple of 32)")
+    p.add_argument("--batch", type=int, default=t("batch"))
+    p.add_argument("--nbs", type=int, default=t("nbs"), help="nominal batch (gradient accumulation)")
+    p.add_argument("--device", default=t("device"))
+    p.add_argument("--optimizer", choices=["auto", "sgd", "adamw"], default=t("optimizer"))
+    p.add_argument("--lr0", type=float, default=t("lr0"))
+    p.add_argument("--schedule", choices=["cosine", "linear"], default=t("schedule"))
+    p.add_argument("--warmup-epochs", type=float, default=t("warmup_epochs"))
+    p.add_argument("--patience", type=int, default=t("patience"))
+    p.add_argument("--close-mosaic", type=int, default=t("close_mosaic"))
+    p.add_argument("--mosaic", type=float, default=a("mosaic"), help="mosaic probability")
+    p.add_argument("--workers", type=int, default=t("workers"))
+    p.add_argument("--seed", type=int, default=t("seed"))
+    p.add_argument("--val-every", type=int, default=t("val_every"))
+    p.add_argument("--gsd", type=float, default=c("gsd"), help="train at this GSD (m/px); default: native pixels")
+    p.add_argument("--gsd-range", type=_gsd_range, metavar="MIN,MAX", default=a("gsd_range"),
                    help="train over this range of GSDs (m/px): each chip is shown at a random GSD in it, "
                         "and the model serves rasters in the range at their own pixels")
-    p.add_argument("--assign", choices=["ciou", "nwd"], default="ciou",
+    p.add_argument("--assign", choices=["ciou", "nwd"], default=w("assign"),
                    help="alignment metric of the task-aligned assigner (nwd: Gaussian Wasserstein, for tiny objects)")
-    p.add_argument("--nwd-loss", type=float, default=0.0, metavar="SHARE",
+    p.add_argument("--nwd-loss", type=float, default=w("nwd"), metavar="SHARE",
                    help="share of the NWD term in the box loss (0 = CIoU only, 1 = NWD only)")
-    p.add_argument("--chip-overlap", type=float, default=0.2)
-    p.add_argument("--min-visibility", type=float, default=0.5)
-    p.add_argument("--negative-ratio", type=float, default=0.25)
+    p.add_argument("--chip-overlap", type=float, default=c("overlap"))
+    p.add_argument("--min-visibility", type=float, default=c("min_visibility"))
+    p.add_argument("--negative-ratio", type=float, default=c("negative_ratio"))
     p.add_argument("--weights", type=Path, help="start from this model file")
     p.add_argument("--resume", type=Path, help="last_checkpoint.pt of an interrupted run")
     p.add_argument("--cache", type=Path, help="chip cache folder (default: OUT/cache)")

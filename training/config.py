@@ -1,19 +1,70 @@
-"""What a training run is asked to do: `TrainConfig` (every training default, written once:
-the CLI and the QGIS train algorithm read their defaults from these fields), its result, and
-the spec of the model it trains."""
+"""What a training run is asked to do: `TrainConfig` with its parts `AugmentConfig` and
+`LossWeights` (every training default, written once: the CLI and the QGIS train algorithm
+read their defaults from these fields), its result, and the spec of the model it trains.
+
+Pure data: importing this module imports no torch (building the CLI parser must stay fast)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ._core import spec as model_spec
-from .chips import ChipConfig
-from .dataset import AugmentConfig
-from .labels import LabelSet
-from .loss import LossWeights
+if TYPE_CHECKING:  # the core and the labels import torch and GDAL; this module stays light
+    from .labels import LabelSet
+
+
+@dataclass
+class ChipConfig:
+    size: int = 320  # chip side in training pixels (= the model's input size)
+    overlap: float = 0.2  # fraction of the chip
+    min_visibility: float = 0.5  # keep a box cut by the chip edge if this much of its area stays
+    negative_ratio: float = 0.25  # empty chips kept, per chip with objects (deterministic choice)
+    gsd: float | None = None  # resample rasters to this GSD (m/px); None = native pixels
+    bands: int = 3
+    seed: int = 0
+
+
+@dataclass
+class AugmentConfig:
+    mosaic: float = 0.8  # probability of a 4-chip mosaic (at native scale, no shrinking)
+    rot90: bool = True
+    flip: float = 0.5  # probability of each of the two flips
+    scale: float = 0.25  # zoom factor drawn in [1 - scale, 1 + scale]
+    hsv_h: float = 0.015  # hue turn, fraction of a full turn
+    hsv_s: float = 0.5
+    hsv_v: float = 0.3
+    min_visibility: float = 0.5
+    # GSD-range training: with probability `gsd_prob`, a chip is shown at a ground sample
+    # distance drawn log-uniformly in `gsd_range` (m/px), so one object class appears at many
+    # pixel sizes (cars 6-26 px from 0.13 m frames). Shrunk chips are tiled with others of
+    # the same annotated classes to fill the input; zoom is limited to [min_zoom, max_zoom].
+    gsd_range: tuple[float, float] | None = None
+    gsd_prob: float = 0.8
+    min_zoom: float = 0.2
+    max_zoom: float = 1.5
+
+
+@dataclass
+class LossWeights:
+    """Loss weights and the tiny-object options of the box terms."""
+
+    box: float = 7.5
+    cls: float = 0.5
+    dfl: float = 1.5
+    assign: str = "ciou"  # alignment metric of the assigner: ciou | nwd
+    nwd: float = 0.0  # share of (1 - NWD) in the box loss, the rest (1 - CIoU); 0 = CIoU only
+    nwd_constant: float = 12.8  # NWD's normalising constant, input pixels
+
+    def __post_init__(self):
+        if self.assign not in ("ciou", "nwd"):
+            raise ValueError(f"assign must be 'ciou' or 'nwd', got {self.assign!r}")
+        if not 0 <= self.nwd <= 1:
+            raise ValueError(f"nwd share must be in [0, 1], got {self.nwd}")
+        if not self.nwd_constant > 0:
+            raise ValueError(f"nwd_constant must be > 0, got {self.nwd_constant}")
 
 
 @dataclass
@@ -87,11 +138,13 @@ class TrainResult:
     seconds: float = 0.0
 
 
-def model_spec_for(cfg: TrainConfig, train: LabelSet) -> model_spec.ModelSpec:
+def model_spec_for(cfg: TrainConfig, train: LabelSet):
     """The spec of the model a run trains: its classes, input, and the GSD it serves.
 
     A GSD range (GSD-range training) is written as the range; otherwise a fixed `--gsd`, or
     the one native GSD when every training image shares it (within 10%), or none."""
+    from ._core import spec as model_spec
+
     gsd = cfg.chips.gsd
     if gsd is None:
         gsds = [im.gsd for im in train.images if im.gsd]

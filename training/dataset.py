@@ -2,33 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 import torch
 
 from . import augment
 from .chips import ChipStore
-
-
-@dataclass
-class AugmentConfig:
-    mosaic: float = 0.8  # probability of a 4-chip mosaic (at native scale, no shrinking)
-    rot90: bool = True
-    flip: float = 0.5  # probability of each of the two flips
-    scale: float = 0.25  # zoom factor drawn in [1 - scale, 1 + scale]
-    hsv_h: float = 0.015  # hue turn, fraction of a full turn
-    hsv_s: float = 0.5
-    hsv_v: float = 0.3
-    min_visibility: float = 0.5
-    # GSD-range training: with probability `gsd_prob`, a chip is shown at a ground sample
-    # distance drawn log-uniformly in `gsd_range` (m/px), so one object class appears at many
-    # pixel sizes (cars 6-26 px from 0.13 m frames). Shrunk chips are tiled with others of
-    # the same annotated classes to fill the input; zoom is limited to [min_zoom, max_zoom].
-    gsd_range: tuple[float, float] | None = None
-    gsd_prob: float = 0.8
-    min_zoom: float = 0.2
-    max_zoom: float = 1.5
+from .config import AugmentConfig  # noqa: F401  (re-exported: its home before config.py)
 
 
 class ChipDataset(torch.utils.data.Dataset):

@@ -7,12 +7,12 @@ chip from a source that labels only aircraft never teaches "vehicle = background
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
 
 from ._core import head
+from .config import LossWeights  # noqa: F401  (re-exported: its home before config.py)
 
 
 def box_ciou(a: torch.Tensor, b: torch.Tensor, eps: float = 1e-7) -> torch.Tensor:
@@ -122,26 +122,6 @@ class TaskAlignedAssigner:
         max_overlap = (overlaps * pos).amax(-1, keepdim=True)
         norm = (align * max_overlap / (max_align + self.eps)).amax(1)  # (B, A)
         return target_boxes, target_scores * norm.unsqueeze(-1), fg
-
-
-@dataclass
-class LossWeights:
-    """Loss weights and the tiny-object options of the box terms."""
-
-    box: float = 7.5
-    cls: float = 0.5
-    dfl: float = 1.5
-    assign: str = "ciou"  # alignment metric of the assigner: ciou | nwd
-    nwd: float = 0.0  # share of (1 - NWD) in the box loss, the rest (1 - CIoU); 0 = CIoU only
-    nwd_constant: float = 12.8  # NWD's normalising constant, input pixels
-
-    def __post_init__(self):
-        if self.assign not in ("ciou", "nwd"):
-            raise ValueError(f"assign must be 'ciou' or 'nwd', got {self.assign!r}")
-        if not 0 <= self.nwd <= 1:
-            raise ValueError(f"nwd share must be in [0, 1], got {self.nwd}")
-        if not self.nwd_constant > 0:
-            raise ValueError(f"nwd_constant must be > 0, got {self.nwd_constant}")
 
 
 class DetectionLoss:
