@@ -61,7 +61,10 @@ def connect(cluster: ClusterOptions, log: Callable[[str], None]):
     if cluster.scheduler:
         target = cluster.scheduler
         kwargs = {"scheduler_file": target} if Path(target).is_file() else {"address": target}
-        client = Client(timeout="30s", **kwargs)
+        try:
+            client = Client(timeout="30s", **kwargs)
+        except (OSError, ValueError) as error:  # refused, timed out, or not an address at all
+            raise ValueError(f"cannot reach the Dask scheduler {target}: {error}") from None
         log(f"connected to {client.scheduler.address} "
             f"({len(client.scheduler_info()['workers'])} workers)")
         try:

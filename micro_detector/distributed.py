@@ -17,6 +17,7 @@ from __future__ import annotations
 import sys
 import threading
 import time
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -128,28 +129,30 @@ def detect_folder_dask(folder: str | Path, output: str | Path, weights: str | Pa
     require_dask()
     rasters = list_rasters(folder, pattern)
     targets = plan_outputs(rasters, output, fmt, layer or DEFAULT_LAYER, overwrite)
-    output = prepare_output_folder(output)
     spec = model_spec(weights)
-    summary = SummaryTable(output / "summary.csv", list(spec.class_names))
-    units = []
-    for raster, target in zip(rasters, targets):
-        if not overwrite and is_done(target):
+    todo = [overwrite or not is_done(target) for target in targets]
+    # the cluster first: an unreachable scheduler fails before anything is written
+    with connect(cluster, log) if any(todo) else nullcontext((None, True)) as (client, local):
+        output = prepare_output_folder(output)
+        summary = SummaryTable(output / "summary.csv", list(spec.class_names))
+        units = []
+        for raster, target, run_it in zip(rasters, targets, todo):
+            if run_it:
+                units.append(_Unit(raster, target))
+                continue
             log(f"{raster.name}: done before, skipped")
             summary.rows.setdefault(raster.name, {"raster": raster.name, "status": "ok",
                                                   "output": target.path.name})
-            continue
-        units.append(_Unit(raster, target))
-    units = plan_units(units, spec, options, cluster.block_tiles, summary, log)
-    bar = FolderProgress(len(units), sum(u.tiles for u in units), enabled=progress is True,
-                         report=progress if callable(progress) else None)
-    if units:
-        with connect(cluster, log) as (client, local):
+        units = plan_units(units, spec, options, cluster.block_tiles, summary, log)
+        bar = FolderProgress(len(units), sum(u.tiles for u in units), enabled=progress is True,
+                             report=progress if callable(progress) else None)
+        if units:
             run = _Run(client, options, weights, list(spec.class_names), summary, bar,
                        _log_beside(bar, log), cluster.task_timeout)
             run.submit(units, cluster, send_bytes=cluster.send_model == "bytes"
                        or (cluster.send_model == "auto" and not local))
             run.collect(cancelled)
-    bar.close()
+        bar.close()
     rows = summary.rows
     return [rows[r.name] for r in rasters if r.name in rows], summary.path
 
