@@ -239,8 +239,9 @@ def parse_args(argv=None):
     p.add_argument("--out", type=Path, help="table (.txt; the .json beside it); default "
                    "benchmarks/micro_ladder.txt, or the work folder with --limit")
     p.add_argument("--build-only", action="store_true", help="only build the rung folders")
-    p.add_argument("--scale", type=float)
-    p.add_argument("--gsd", type=float)
+    p.add_argument("--scale", type=float, help="engine --scale: source px per model px on every rung")
+    p.add_argument("--gsd", type=float, help="engine --gsd: overrides the GSD written in every rung file "
+                   "(for checks only; the rungs carry their true GSD)")
     p.add_argument("--variants", default="plain", help="comma-separated detection variants run for every "
                    "model: plain, tta, agnostic, tta+agnostic (an ablation of the engine options)")
     p.add_argument("--tile", type=int)
