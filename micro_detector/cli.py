@@ -130,10 +130,19 @@ def _log(message: str) -> None:
     print(message, file=sys.stderr)
 
 
+def _open_runner(args, options):
+    """The runner for args.weights; which backend runs and why goes to the log."""
+    from .model.runner import open_runner
+
+    runner = open_runner(args.weights, backend=options.backend, device=options.device,
+                         precision=getattr(args, "precision", "fp32"))
+    _log(f"backend: {runner.backend} ({runner.backend_reason})")
+    return runner
+
+
 def _detect(args) -> dict:
     from .batch import warn_if_all_nodata
     from .engine import detect
-    from .model.runner import open_runner
     from .outputs import OutputTarget, check_output
     from .raster import open_dataset
 
@@ -142,11 +151,12 @@ def _detect(args) -> dict:
                           inputs=[args.raster, options.mask])
     open_dataset(args.raster)  # a missing or unreadable raster fails before the model loads
     args.weights = _weights(args)
-    runner = open_runner(args.weights, backend=options.backend, device=options.device)
+    runner = _open_runner(args, options)
     args.interrupted = "nothing was written"
     result = detect(args.raster, target, runner=runner, options=options,
                     progress=None if args.quiet else ProgressBar(args.raster.name), log=_log,
                     **_weights_kwarg(args.weights))
+    result.report.update(backend=runner.backend, backend_reason=runner.backend_reason)
     warn_if_all_nodata(result.report, args.raster, _log)
     return result.report
 
@@ -162,7 +172,6 @@ def _weights_kwarg(weights) -> dict:
 
 def _detect_folder(args) -> dict:
     from .batch import detect_folder, list_rasters, plan_outputs
-    from .model.runner import open_runner
     from .outputs import OutputError
 
     options = _detect_options(args)
@@ -178,7 +187,7 @@ def _detect_folder(args) -> dict:
         return _folder_result(*run_from_cli(args, options, _log))
     if args.task_timeout is not None:
         raise UsageError("--task-timeout needs --workers or --scheduler")
-    runner = open_runner(args.weights, backend=options.backend, device=options.device)
+    runner = _open_runner(args, options)
     rows, summary = detect_folder(
         args.folder, args.output, runner, options=options, pattern=args.pattern, fmt=args.format,
         overwrite=args.overwrite, weights=args.weights, layer=args.layer, log=_log,
@@ -270,6 +279,8 @@ def _add_detect_options(p) -> None:
     p.add_argument("--device", default=d("device"), help="cpu | cuda | auto")
     p.add_argument("--batch", type=BATCH, default=d("batch"), help="tiles per forward pass, >= 1")
     p.add_argument("--backend", choices=["auto", "torch", "onnx"], default=d("backend"))
+    p.add_argument("--precision", choices=["fp32", "int8"], default="fp32",
+                   help="int8: statically quantized ONNX Runtime model (experimental, CPU)")
     p.add_argument("--no-resample", action="store_true", help="do not resample to the model's GSD")
     p.add_argument("--scale", type=SCALE, default=d("scale"),
                    help="source pixels per model pixel, > 0 (overrides GSD)")

@@ -89,13 +89,16 @@ def test_area_attention_matches_explicit_stripes(area):
     torch.testing.assert_close(attn(x), expected, rtol=1e-4, atol=1e-5)
 
 
-def test_eval_output_is_boxes_after_nms_with_dense_cap():
+def test_eval_mode_gives_raw_maps_and_runner_nms_gives_boxes_with_dense_cap():
+    from micro_detector.model.nms import postprocess
+
     torch.manual_seed(0)
     model = build_model(ModelSpec(scale="n")).eval()
-    assert model.max_det >= 1000
-    model.conf = 0.0  # untrained: keep everything so NMS has work to do
+    x = torch.randint(0, 256, (2, 3, 128, 128), dtype=torch.uint8)
     with torch.no_grad():
-        dets = model(torch.rand(2, 3, 128, 128))
+        raw = model(x)  # eval mode too: raw head maps, NMS belongs to the runners
+        assert [tuple(r.shape[2:]) for r in raw] == [(16, 16), (8, 8), (4, 4)]
+        dets = postprocess(model.forward_decoded(x), conf=0.0)  # untrained: keep everything
     assert len(dets) == 2
     for d in dets:
         assert d.ndim == 2 and d.shape[1] == 6 and d.shape[0] > 0

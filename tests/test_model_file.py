@@ -45,7 +45,7 @@ def lively_model(seed=0, **spec):
     model.train()
     with torch.no_grad():
         for k in range(4):
-            model(torch.from_numpy(real_crops(4, 128, 128, seed=100 + k)).float() / 255)
+            model(torch.from_numpy(real_crops(4, 128, 128, seed=100 + k)))  # pixels: the model normalises
     return model.eval()
 
 

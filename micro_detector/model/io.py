@@ -2,6 +2,11 @@
 
 Keys: format, format_version, spec (ModelSpec as a dict), state_dict, metadata (free-form
 training metadata: JSON-like values only). Nothing pickled is ever executed on load.
+
+Format versions: 1 = the network took normalised input, which its runners computed from the
+spec; 2 = the network normalises 0-255 pixels itself (its first layer, built from the same
+spec fields). The stored tensors are the same, so a version 1 file loads into today's
+network and gives the same outputs for the same pixels.
 """
 
 from __future__ import annotations
@@ -16,13 +21,15 @@ from .spec import ModelFileError, ModelSpec
 from .yolov12 import YOLOv12, build_model
 
 FORMAT = "micro-detector-model"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 
 
 def save_model(model: YOLOv12, path: str | Path, metadata: dict | None = None,
                half: bool = False) -> Path:
     """Write `model` with its spec and metadata; written to a temporary name, then renamed."""
     path = Path(path)
+    if getattr(model, "fused", False):
+        raise ValueError("this model had its BatchNorm folded for inference; save the unfused model")
     params = {name for name, _ in model.named_parameters()}
     state = {}
     for k, v in model.state_dict().items():

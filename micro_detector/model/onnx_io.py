@@ -9,15 +9,26 @@ from pathlib import Path
 from .spec import ModelFileError, ModelSpec
 
 SPEC_KEY = "micro_detector_spec"
+# "pixels": the graph takes 0-255 pixels and normalises them itself. Exports made before the
+# model held its normalisation lack this key; their runners normalise outside the graph.
+INPUT_KEY = "micro_detector_input"
+SOURCE_KEY = "micro_detector_source_sha256"  # SHA-256 of the .pt file the export was made from
 
 
 def export_onnx(model, path: str | Path, imgsz: int | None = None, dynamic_spatial: bool = True,
-                opset: int = 17, batch: int = 1) -> Path:
-    """Write `model` as ONNX: input `images` (B, bands, H, W) float, normalised as the spec says;
-    output `pred` (B, 4 + nc, A): xyxy boxes in input pixels and class probabilities.
-    Batch is always dynamic; H and W too unless `dynamic_spatial` is False."""
+                opset: int = 17, batch: int = 1, source_sha256: str | None = None) -> Path:
+    """Write `model` as ONNX: input `images` (B, bands, H, W) float pixels in the 0-255 range
+    (the graph normalises them as the spec says); output `pred` (B, 4 + nc, A): xyxy boxes in
+    input pixels and class probabilities. Batch is always dynamic; H and W too unless
+    `dynamic_spatial` is False. Written under a unique temporary name, then renamed, so two
+    processes exporting to the same path never mix their bytes."""
+    import os
+    import uuid
+
     import onnx
     import torch
+
+    from .fuse import fuse_model
 
     path = Path(path)
     spec: ModelSpec = model.spec
@@ -37,19 +48,28 @@ def export_onnx(model, path: str | Path, imgsz: int | None = None, dynamic_spati
     if dynamic_spatial:
         axes["images"].update({2: "height", 3: "width"})
         axes["pred"][2] = "anchors"
-    tmp = path.with_name(path.name + ".part")
+    # unique per process and call (not mkstemp: that would leave the file readable by us only)
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.part")
     x = torch.zeros(batch, spec.bands, imgsz, imgsz)
-    with warnings.catch_warnings():
-        # shape checks in forward are traced as constants; the exported graph stays dynamic
-        warnings.simplefilter("ignore", torch.jit.TracerWarning)
-        torch.onnx.export(Decoded(model), (x,), str(tmp), dynamo=False, opset_version=opset,
-                          input_names=["images"], output_names=["pred"], dynamic_axes=axes)
-    model.train(was_training)
-    proto = onnx.load(str(tmp))
-    meta = proto.metadata_props.add()
-    meta.key, meta.value = SPEC_KEY, json.dumps(spec.to_dict())
-    onnx.save(proto, str(tmp))
-    tmp.replace(path)
+    try:
+        with warnings.catch_warnings():
+            # shape checks in forward are traced as constants; the exported graph stays dynamic
+            warnings.simplefilter("ignore", torch.jit.TracerWarning)
+            # BatchNorm folded first: conv biases become initializers (quantization needs that)
+            torch.onnx.export(Decoded(fuse_model(model)), (x,), str(tmp), dynamo=False, opset_version=opset,
+                              input_names=["images"], output_names=["pred"], dynamic_axes=axes)
+        model.train(was_training)
+        proto = onnx.load(str(tmp))
+        meta = {SPEC_KEY: json.dumps(spec.to_dict()), INPUT_KEY: "pixels"}
+        if source_sha256:
+            meta[SOURCE_KEY] = source_sha256
+        for key, value in meta.items():
+            prop = proto.metadata_props.add()
+            prop.key, prop.value = key, value
+        onnx.save(proto, str(tmp))
+        tmp.replace(path)
+    finally:
+        tmp.unlink(missing_ok=True)
     return path
 
 

@@ -2,8 +2,11 @@
 
 `runner.predict(batch)` takes a (B, bands, H, W) array of 8-bit-range pixel values (uint8
 or float; H and W divisible by 32) and returns per image a float32 (k, 6) array
-x1, y1, x2, y2, score, class in input pixels. Normalisation to the model's input follows
-the model's spec, so callers never need to know it.
+x1, y1, x2, y2, score, class in input pixels. The network normalises its input itself.
+
+`open_runner` picks the backend: for a .pt on the CPU with onnxruntime installed, the
+cached ONNX export on ONNX Runtime (the fastest CPU path); `runner.backend` and
+`runner.backend_reason` say which ran and why.
 """
 
 from __future__ import annotations
@@ -12,15 +15,24 @@ from pathlib import Path
 
 import numpy as np
 
+from .cpu import ort_session_options, set_torch_threads
 from .spec import ModelSpec
+
+BACKENDS = ("auto", "torch", "onnx")
+PRECISIONS = ("fp32", "int8")
 
 
 class TorchRunner:
-    """A YOLOv12 torch model on CPU or CUDA (fp16/bf16 and channels_last on CUDA)."""
+    """A YOLOv12 torch model on CPU or CUDA (fp16/bf16 and channels_last on CUDA), with its
+    BatchNorm folded into the convolutions (on a copy unless `copy=False`)."""
+
+    backend = "torch"
 
     def __init__(self, model, device: str = "cpu", dtype: str = "auto", channels_last: bool | None = None,
-                 compile: bool = False):
+                 compile: bool = False, fuse: bool = True, threads: int | None = None, copy: bool = True):
         import torch
+
+        from .fuse import fuse_model
 
         self.torch = torch
         self.device = torch.device(resolve_device(device))
@@ -29,21 +41,25 @@ class TorchRunner:
                       "fp16": torch.float16, "bf16": torch.bfloat16}[dtype]
         if not cuda and self.dtype == torch.float16:
             raise ValueError("fp16 inference needs CUDA; use fp32 or bf16 on the CPU")
+        self.threads = None if cuda else set_torch_threads(torch, threads)
         self.channels_last = cuda if channels_last is None else channels_last
+        self.spec: ModelSpec = model.spec
+        self.path = getattr(model, "path", None)
+        self.backend_reason = "a torch model was given"
+        if fuse:
+            model = fuse_model(model, inplace=not copy)
         self.model = model.eval().to(self.device, self.dtype)
         if self.channels_last:
             self.model = self.model.to(memory_format=torch.channels_last)
-        self.spec: ModelSpec = model.spec
         self._forward = torch.compile(self.model.forward_decoded) if compile else self.model.forward_decoded
-        spec = self.spec
-        self._scale = torch.tensor(spec.std, device=self.device).view(1, -1, 1, 1) * spec.input_scale
-        self._shift = torch.tensor(spec.mean, device=self.device).view(1, -1, 1, 1) * spec.input_scale
 
     @classmethod
     def from_file(cls, path: str | Path, **kwargs) -> "TorchRunner":
         from .io import load_model
 
-        return cls(load_model(path), **kwargs)
+        model = load_model(path)
+        model.path = Path(path)
+        return cls(model, copy=False, **kwargs)
 
     def predict(self, batch: np.ndarray, conf: float = 0.25, iou: float = 0.7, max_det: int = 3000,
                 classes: list[int] | None = None) -> list[np.ndarray]:
@@ -53,7 +69,7 @@ class TorchRunner:
         check_batch(batch, self.spec)
         with torch.inference_mode():
             x = torch.from_numpy(np.ascontiguousarray(batch)).to(self.device, non_blocking=True)
-            x = ((x.float() - self._shift) / self._scale).to(self.dtype)
+            x = x.to(self.dtype)  # 0-255 pixels: the model's first layer normalises them
             if self.channels_last:
                 x = x.contiguous(memory_format=torch.channels_last)
             pred = self._forward(x).float()
@@ -62,33 +78,42 @@ class TorchRunner:
 
 
 class OnnxRunner:
-    """An exported model (decode inside the graph) on ONNX Runtime; NMS in numpy. No torch."""
+    """An exported model (decode inside the graph) on ONNX Runtime; NMS in numpy. No torch.
+    Threads: `threads` intra-op (default: physical cores), none spinning while idle."""
+
+    backend = "onnx"
 
     def __init__(self, path: str | Path, device: str = "cpu", threads: int | None = None):
         from ..deps import require
-        from .onnx_io import open_session, spec_from_session
+        from .onnx_io import INPUT_KEY, open_session, spec_from_session
 
         ort = require("onnxruntime")
         self.path = Path(path)
-        options = ort.SessionOptions()
-        if threads:
-            options.intra_op_num_threads = threads
+        self.backend_reason = "the model is an ONNX file"
+        options = ort_session_options(ort, threads)
+        self.threads = options.intra_op_num_threads
         providers = ["CPUExecutionProvider"]
         if resolve_device(device, onnx=True) == "cuda":
             providers.insert(0, "CUDAExecutionProvider")
         self.session = open_session(self.path, options, providers)
         self.spec = spec_from_session(self.session, self.path)
         self.input_name = self.session.get_inputs()[0].name
-        spec = self.spec
-        self._scale = (np.asarray(spec.std, np.float32) * spec.input_scale).reshape(1, -1, 1, 1)
-        self._shift = (np.asarray(spec.mean, np.float32) * spec.input_scale).reshape(1, -1, 1, 1)
+        self._legacy = None
+        if self.session.get_modelmeta().custom_metadata_map.get(INPUT_KEY) != "pixels":
+            # exported before the model held its normalisation: the graph wants normalised input
+            spec = self.spec
+            scale = (np.asarray(spec.std, np.float32) * spec.input_scale).reshape(1, -1, 1, 1)
+            shift = (np.asarray(spec.mean, np.float32) * spec.input_scale).reshape(1, -1, 1, 1)
+            self._legacy = (shift, scale)
 
     def predict(self, batch: np.ndarray, conf: float = 0.25, iou: float = 0.7, max_det: int = 3000,
                 classes: list[int] | None = None) -> list[np.ndarray]:
         from ..boxes import postprocess
 
         check_batch(batch, self.spec)
-        x = ((batch.astype(np.float32) - self._shift) / self._scale).astype(np.float32)
+        x = np.ascontiguousarray(batch, dtype=np.float32)
+        if self._legacy is not None:
+            x = ((x - self._legacy[0]) / self._legacy[1]).astype(np.float32)
         pred = self.session.run(None, {self.input_name: x})[0]
         return postprocess(pred, conf=conf, iou=iou, max_det=max_det, classes=classes)
 
@@ -118,19 +143,104 @@ def resolve_device(device: str, onnx: bool = False) -> str:
     return device
 
 
-def open_runner(path: str | Path, backend: str = "auto", device: str = "auto", **kwargs):
-    """A runner for a model file (.pt) or an exported model (.onnx)."""
+def open_runner(path: str | Path, backend: str = "auto", device: str = "auto", *,
+                precision: str = "fp32", cache_dir: str | Path | None = None,
+                threads: int | None = None, calibration: str | Path | None = None, **kwargs):
+    """A runner for a model file (.pt) or an exported model (.onnx).
+
+    backend "auto": an .onnx runs on ONNX Runtime; a .pt runs on torch on a CUDA GPU, else on
+    ONNX Runtime through its cached export (see cache.py) when onnxruntime is installed, else
+    on torch; without torch, an export beside the model or in the cache is used. "torch" and
+    "onnx" force the choice. precision "int8" (ONNX Runtime only) runs a statically quantized
+    export calibrated on chips of `calibration` (a raster; default the demo raster).
+    `cache_dir`: where exports are kept (default: see cache.default_cache_dir).
+    The runner's `backend` and `backend_reason` say which ran and why."""
     path = Path(path)
-    if backend == "auto":
-        backend = "onnx" if path.suffix.lower() == ".onnx" else "torch"
-    if backend == "onnx":
-        if path.suffix.lower() != ".onnx":
-            raise ValueError(f"the onnx backend needs an exported .onnx model, got {path.name}: "
-                             "export it first (micro-detector export)")
-        return OnnxRunner(path, device=device, **kwargs)
+    if backend not in BACKENDS:
+        raise ValueError(f"unknown backend {backend!r}: choose one of {', '.join(BACKENDS)}")
+    if precision not in PRECISIONS:
+        raise ValueError(f"unknown precision {precision!r}: choose one of {', '.join(PRECISIONS)}")
     if path.suffix.lower() == ".onnx":
-        raise ValueError(f"{path.name} is an ONNX model: use the onnx backend")
+        if backend == "torch":
+            raise ValueError(f"{path.name} is an ONNX model: use the onnx backend")
+        if precision == "int8":
+            raise ValueError("int8 is made from a .pt model file: give the .pt, not the .onnx")
+        return OnnxRunner(path, device=device, threads=threads, **kwargs)
+    if backend == "torch":
+        if precision == "int8":
+            raise ValueError("int8 runs on ONNX Runtime: use --backend onnx (or auto)")
+        return _torch_runner(path, device, threads, "asked for (--backend torch)", **kwargs)
+    if backend == "onnx":
+        return _cached_onnx_runner(path, device, threads, precision, cache_dir, calibration,
+                                   "asked for (--backend onnx)")
+    return _auto_runner(path, device, threads, precision, cache_dir, calibration, **kwargs)
+
+
+def _importable(name: str) -> bool:
+    import importlib.util
+
+    try:
+        return importlib.util.find_spec(name) is not None
+    except (ImportError, ValueError):  # a blocked or half-installed package
+        return False
+
+
+def _torch_runner(path: Path, device: str, threads, reason: str, **kwargs) -> TorchRunner:
     from ..deps import require
 
     require("torch")
-    return TorchRunner.from_file(path, device=device, **kwargs)
+    runner = TorchRunner.from_file(path, device=device, threads=threads, **kwargs)
+    runner.backend_reason = reason
+    return runner
+
+
+def _cached_onnx_runner(path: Path, device: str, threads, precision: str, cache_dir,
+                        calibration, why: str) -> OnnxRunner:
+    from ..deps import require
+    from .cache import cached_export
+
+    require("onnxruntime")
+    onnx_path, reused = cached_export(path, cache_dir, precision, calibration)
+    runner = OnnxRunner(onnx_path, device=device, threads=threads)
+    runner.source = path
+    runner.backend_reason = (f"{why}; {precision} ONNX export of {path.name} "
+                             f"{'reused from' if reused else 'made once in'} {onnx_path.parent}")
+    return runner
+
+
+def _auto_runner(path: Path, device: str, threads, precision: str, cache_dir, calibration,
+                 **kwargs):
+    if not _importable("torch"):
+        from .cache import find_export
+
+        found = find_export(path, cache_dir) if path.is_file() and _importable("onnxruntime") else None
+        if found is None or precision == "int8":
+            return _torch_runner(path, device, threads, "")  # raises: names the missing torch
+        runner = OnnxRunner(found, device=device, threads=threads)
+        runner.source = path
+        runner.backend_reason = f"torch is not installed; the model's ONNX export {found} was found"
+        return runner
+    if device != "cpu" and resolve_device(device) != "cpu":
+        if precision == "int8":
+            raise ValueError("int8 runs on the CPU through ONNX Runtime: use --device cpu")
+        return _torch_runner(path, device, threads, "a CUDA GPU is usable: torch runs on it", **kwargs)
+    missing = [name for name in ("onnxruntime", "onnx") if not _importable(name)]
+    if missing:
+        if precision == "int8":
+            from ..deps import require
+
+            require(*missing)
+        return _torch_runner(path, device, threads, f"{' and '.join(missing)} not installed "
+                             "(install onnxruntime for a faster CPU path)", **kwargs)
+    from .spec import ModelFileError
+
+    try:
+        return _cached_onnx_runner(path, "cpu", threads, precision, cache_dir, calibration,
+                                   "onnxruntime is installed (the fastest CPU path)")
+    except ModelFileError:
+        raise  # the model file itself is bad: the torch path would fail the same way
+    except Exception as error:  # e.g. a read-only cache folder: torch still works
+        if precision == "int8":
+            raise
+        first = (str(error).splitlines() or [type(error).__name__])[0][:200]
+        return _torch_runner(path, device, threads, f"the ONNX export failed ({first})", **kwargs)

@@ -19,7 +19,6 @@ from torch import nn
 
 from .blocks import A2C2f, C3k2, Conv
 from .head import Detect
-from .nms import postprocess
 from .spec import SCALES, ModelSpec
 
 
@@ -27,13 +26,37 @@ def make_divisible(x: float, divisor: int = 8) -> int:
     return int(math.ceil(x / divisor) * divisor)
 
 
+class Normalize(nn.Module):
+    """The model's first layer: 0-255 pixels (any dtype) -> (pixel / input_scale - mean) / std.
+
+    Inside the network, so torch, the exported ONNX graph and training all take raw pixels.
+    The constants come from the spec (the one place they are stored), so they are buffers
+    that are not saved in the state dict: files of format version 1, written before this
+    layer existed, load into the same network unchanged.
+    """
+
+    def __init__(self, spec: ModelSpec):
+        super().__init__()
+        std = torch.tensor(spec.std, dtype=torch.float32) * spec.input_scale
+        mean = torch.tensor(spec.mean, dtype=torch.float32) * spec.input_scale
+        # x * (1 / s) + (-m / s): one fused multiply-add instead of a subtract and a divide
+        self.register_buffer("gain", (1.0 / std).view(1, -1, 1, 1), persistent=False)
+        self.register_buffer("offset", (-mean / std).view(1, -1, 1, 1), persistent=False)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        dtype = self.gain.dtype
+        return torch.addcmul(self.offset, x.to(dtype), self.gain)
+
+
 class YOLOv12(nn.Module):
-    """Train mode: raw head maps. Eval mode: per image a (k, 6) tensor x1,y1,x2,y2,score,class
-    after confidence filtering and class-aware NMS (thresholds are attributes)."""
+    """Input: (B, bands, H, W) pixels in the 0-255 range (H, W divisible by 32).
+    `forward` gives the raw head maps (training and the loss); `forward_decoded` the boxes
+    and class probabilities before NMS (inference, ONNX export)."""
 
     def __init__(self, spec: ModelSpec):
         super().__init__()
         self.spec = spec
+        self.norm = Normalize(spec)
         depth, width, cap = SCALES[spec.scale]
 
         def ch(c: int) -> int:
@@ -64,20 +87,10 @@ class YOLOv12(nn.Module):
         self.detect = Detect(spec.nc, (ch(256), ch(512), ch(1024)))
         self.detect.init_bias(spec.imgsz)
 
-        # eval-mode postprocessing; dense micro-object scenes need far more than 300 boxes
-        self.conf = 0.25
-        self.iou = 0.7
-        self.max_det = 3000
-        self.max_candidates = 30000
-
-    @property
-    def stride(self) -> int:
-        return 32
-
     def features(self, x: torch.Tensor) -> list[torch.Tensor]:
         if x.shape[-1] % 32 or x.shape[-2] % 32:
             raise ValueError(f"input height and width must be divisible by 32, got {tuple(x.shape[-2:])}")
-        x = self.b2(self.b1(self.b0(x)))
+        x = self.b2(self.b1(self.b0(self.norm(x))))
         p3 = self.b4(self.b3(x))
         p4 = self.b6(self.b5(p3))
         p5 = self.b8(self.b7(p4))
@@ -94,12 +107,9 @@ class YOLOv12(nn.Module):
         """(B, 4 + nc, A): boxes xyxy in input pixels and class probabilities, before NMS."""
         return self.detect.decode(self.forward_raw(x))
 
-    def forward(self, x: torch.Tensor):
-        raw = self.forward_raw(x)
-        if self.training:
-            return raw
-        return postprocess(self.detect.decode(raw), conf=self.conf, iou=self.iou,
-                           max_det=self.max_det, max_candidates=self.max_candidates)
+    def forward(self, x: torch.Tensor) -> list[torch.Tensor]:
+        """Raw head maps, in train and eval mode alike (NMS belongs to the runners)."""
+        return self.forward_raw(x)
 
 
 def build_model(spec: ModelSpec | None = None, **kwargs) -> YOLOv12:
