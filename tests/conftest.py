@@ -27,6 +27,8 @@ KIT_RASTER = MINI / "images" / "kit_MOS155.tif"
 DEMO_RASTER = ROOT / "resources" / "demo" / "kit_MunichStreet02-MOS93.tif"
 # Reading a raster must never leave a .aux.xml beside the input data (also for subprocesses).
 os.environ["GDAL_PAM_ENABLED"] = "NO"
+# ONNX exports of .pt models (the default CPU path) are cached per session, not in ~/.cache.
+os.environ.setdefault("MICRO_DETECTOR_CACHE", tempfile.mkdtemp(prefix="mod-onnx-cache-"))
 QGIS_PROCESS = shutil.which("qgis_process.bin") or "/usr/bin/qgis_process.bin"
 
 _PLUGINS_DIR = Path(tempfile.mkdtemp(prefix="mod-plugins-"))
