@@ -98,18 +98,22 @@ def finish(raw: RawBoxes, plan: TilePlan, class_names: list[str], options: Detec
 
 
 def detect(raster: str | Path | WindowSource, output=None, model=None, *, runner=None,
-           weights: str | Path | None = None, options: DetectOptions | None = None,
+           options: DetectOptions | None = None,
            progress: Callable[[int, int], bool | None] | None = None,
-           log: Callable[[str], None] | None = None) -> Detections:
+           log: Callable[[str], None] | None = None, **deprecated) -> Detections:
     """Detect objects on `raster` (a path GDAL opens, or a WindowSource); write them to
     `output` (a path or outputs.OutputTarget) when given; return the Detections.
 
     `model` is a runner (anything with `.spec`, `.path` and `.predict(batch, conf, iou,
-    max_det, classes)`) or a model file; `runner=` and `weights=` are accepted as before.
+    max_det, classes)`) or a model file; `runner=` is accepted as before, and `weights=`
+    (deprecated: the runner carries its own path) only labels an in-memory runner.
     Every check (options, output, raster, model, classes, GSD, extent) is made before the
     first tile is read. `progress(done_tiles, total_tiles)` is called after each batch;
     returning False raises Cancelled and nothing is written.
     """
+    weights = deprecated.pop("weights", None)
+    if deprecated:
+        raise TypeError(f"detect() got unexpected keyword argument(s) {sorted(deprecated)}")
     options = options or DetectOptions()
     log = log or _quiet
     start = time.perf_counter()

@@ -22,6 +22,7 @@ def map_to_pixel(gt: tuple[float, ...], xs: np.ndarray, ys: np.ndarray):
 def box_polygons(gt: tuple[float, ...], boxes: np.ndarray) -> np.ndarray:
     """(n, 4) xyxy pixel boxes -> (n, 5, 2) closed rings in map coordinates. On a rotated or
     sheared raster the rings are the rotated/sheared boxes, not their bounding rectangles."""
+    boxes = np.asarray(boxes, np.float64).reshape(-1, 4)  # no box at all is (0, 4), not (0,)
     x1, y1, x2, y2 = boxes[:, 0], boxes[:, 1], boxes[:, 2], boxes[:, 3]
     cols = np.stack([x1, x2, x2, x1, x1], 1)
     rows = np.stack([y1, y1, y2, y2, y1], 1)
