@@ -29,25 +29,33 @@ def read_tile(source: WindowSource, window: Window, scale: float) -> tuple[np.nd
     return source.read(window, out_w, out_h)
 
 
+def _put(tiles: queue.Queue, item, stop: threading.Event) -> None:
+    """Put unless the consumer has stopped (a full queue must not block the thread forever)."""
+    while not stop.is_set():
+        try:
+            tiles.put(item, timeout=0.1)
+            return
+        except queue.Full:
+            continue
+
+
 def _reader(source: WindowSource, windows: list[Window], scale: float, tiles: queue.Queue,
             stop: threading.Event) -> None:
     """Thread body: read each window and put (window, image or None) on the queue."""
+    reader = None
     try:
         reader = source.for_thread()
         for window in windows:
             if stop.is_set():
                 return
             image, valid = read_tile(reader, window, scale)
-            item = (window, image if valid.any() else None)
-            while not stop.is_set():
-                try:
-                    tiles.put(item, timeout=0.1)
-                    break
-                except queue.Full:
-                    continue
-        tiles.put(_END)
+            _put(tiles, (window, image if valid.any() else None), stop)
+        _put(tiles, _END, stop)
     except BaseException as error:  # handed to the consumer, raised in its thread
-        tiles.put(error)
+        _put(tiles, error, stop)
+    finally:
+        if reader is not None and reader is not source:
+            reader.close()  # this thread's own handle
 
 
 def tile_stream(source: WindowSource, plan: TilePlan, windows: list[Window] | None = None,
