@@ -89,14 +89,18 @@ def connect(cluster: ClusterOptions, log: Callable[[str], None]):
 
 
 def _python_for_workers() -> None:
-    """Local workers are spawned from sys.executable, which inside QGIS is QGIS itself:
-    point multiprocessing at the Python interpreter QGIS runs on instead."""
+    """Local workers are spawned from sys.executable. In an embedded Python (QGIS desktop,
+    qgis_process) that is QGIS itself, or whatever `python3` came first on PATH: point
+    multiprocessing at the interpreter of this very installation instead."""
     import multiprocessing
 
-    if Path(sys.executable).name.lower().startswith("python"):
+    exe = Path(sys.executable)
+    prefixes = {Path(p) for p in (sys.prefix, sys.base_prefix, sys.exec_prefix)}
+    if exe.name.lower().startswith("python") and any(p in exe.parents for p in prefixes):
         return
-    prefix = Path(sys.exec_prefix)
-    for candidate in (prefix / "bin" / "python3", prefix / "python.exe", prefix / "bin" / "python"):
+    version = f"{sys.version_info.major}.{sys.version_info.minor}"
+    base = Path(sys.exec_prefix)
+    for candidate in (base / "bin" / f"python{version}", base / "bin" / "python3", base / "python.exe"):
         if candidate.is_file():
             multiprocessing.set_executable(str(candidate))
             return

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from osgeo import gdal, ogr
 
-from conftest import ROOT, run_python
+from conftest import ROOT, run_python, run_qgis_process, venv_site_packages
 
 pytest.importorskip("distributed")
 
@@ -360,3 +360,21 @@ def test_qgis_detect_folder_on_workers_and_its_cancel(plugin, tmp_path, serial):
     assert result == {}
     assert "zframe.gpkg" not in gpkgs(out)  # pending when cancelled: never written
     assert_finished_outputs_whole(out, tmp_path / "plain")
+
+
+@pytest.mark.slow
+def test_qgis_process_runs_workers_from_its_embedded_python(plugins_dir, tmp_path, serial):
+    """qgis_process embeds Python: its sys.executable is not an interpreter of this install,
+    so the local workers must be spawned from the right one."""
+    folder, _ = serial
+    assert run_qgis_process(["plugins", "enable", "micro_object_detection"], config_dir=tmp_path,
+                            plugin_path=plugins_dir).returncode == 0
+    done = run_qgis_process(
+        ["run", "micro_detector:detect_folder", "--", f"FOLDER={folder}", f"MODEL={MODEL}", "PATTERN=crop[01].tif",
+         "TILE=128", "WORKERS=2", f"OUTPUT_FOLDER={tmp_path / 'out'}", f"SUMMARY={tmp_path / 'summary.gpkg'}"],
+        config_dir=tmp_path, plugin_path=plugins_dir,
+        extra_env={"PYTHONPATH": venv_site_packages(), "GDAL_PAM_ENABLED": "NO"})
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    loads = (done.stdout + done.stderr).split("model loads per worker: ")[1].splitlines()[0]
+    assert sorted(loads.split(", ")) in (["0", "1"], ["1", "1"])  # two workers, each at most one load
+    assert gpkgs(tmp_path / "out") == ["crop0.gpkg", "crop1.gpkg"]
