@@ -219,6 +219,7 @@ class DetectFolderAlgorithm(DetectOptionsMixin, MicroAlgorithm):
             "also kept as summary.csv in the output folder.")
     FOLDER, PATTERN, FORMAT, OVERWRITE, OUTPUT_FOLDER, SUMMARY = (
         "FOLDER", "PATTERN", "FORMAT", "OVERWRITE", "OUTPUT_FOLDER", "SUMMARY")
+    WORKERS, SCHEDULER = "WORKERS", "SCHEDULER"
 
     def initAlgorithm(self, config=None):  # noqa: N802 (QGIS API)
         self.addParameter(QgsProcessingParameterFile(self.FOLDER, self.tr("Folder of rasters"),
@@ -229,6 +230,11 @@ class DetectFolderAlgorithm(DetectOptionsMixin, MicroAlgorithm):
                                                      defaultValue=0))
         self.addParameter(QgsProcessingParameterBoolean(self.OVERWRITE, self.tr("Redo rasters already done"),
                                                         defaultValue=False))
+        self.addParameter(QgsProcessingParameterNumber(
+            self.WORKERS, self.tr("Workers (Dask processes on this machine; 0: in QGIS)"),
+            QgsProcessingParameterNumber.Integer, 0, True, 0))
+        self.addParameter(QgsProcessingParameterString(
+            self.SCHEDULER, self.tr("Dask scheduler address (tcp://host:8786)"), optional=True))
         self.addParameter(QgsProcessingParameterFolderDestination(self.OUTPUT_FOLDER, self.tr("Output folder")))
         self.addParameter(QgsProcessingParameterFeatureSink(self.SUMMARY, self.tr("Summary"),
                                                             QgsProcessing.TypeVector))
@@ -242,6 +248,21 @@ class DetectFolderAlgorithm(DetectOptionsMixin, MicroAlgorithm):
         if not any(p.is_file() for p in Path(folder).glob(pattern or "*.tif")):
             return False, self.tr("No file in {} matches {}").format(folder, pattern)
         return self.check_detect_parameters(parameters, context)
+
+    def detect_on_dask(self, folder, out_dir, model, options, workers, scheduler, feedback, **kwargs):
+        """The batch on Dask (micro_detector.distributed): a LocalCluster of `workers` processes
+        or the cluster at `scheduler`. Cancel stops the pending tasks; finished outputs stay."""
+        from ...micro_detector.deps import MissingDependencyError
+        from ...micro_detector.distributed import ClusterOptions, detect_folder_dask
+
+        try:
+            cluster = ClusterOptions(workers=None if scheduler else workers, scheduler=scheduler or None)
+            return detect_folder_dask(
+                folder, out_dir, model, options=options, cluster=cluster, log=feedback.pushInfo,
+                progress=lambda done, total: feedback.setProgress(100.0 * done / max(total, 1)),
+                cancelled=feedback.isCanceled, **kwargs)
+        except MissingDependencyError as error:
+            raise processing_error(str(error)) from None
 
     def processAlgorithm(self, parameters, context, feedback):  # noqa: N802 (QGIS API)
         model = self.model_path(self.parameterAsFile(parameters, self.MODEL, context))
@@ -261,12 +282,19 @@ class DetectFolderAlgorithm(DetectOptionsMixin, MicroAlgorithm):
             feedback.pushInfo(self.tr("Raster {} of {}: {}").format(position[raster] + 1, len(rasters), raster.name))
             return self.progress(feedback, 100.0 * position[raster] / len(rasters), 100.0 / len(rasters))
 
+        fmt = FORMATS[self.parameterAsEnum(parameters, self.FORMAT, context)]
+        overwrite = self.parameterAsBool(parameters, self.OVERWRITE, context)
+        workers = self.parameterAsInt(parameters, self.WORKERS, context)
+        scheduler = (self.parameterAsString(parameters, self.SCHEDULER, context) or "").strip()
         try:
-            rows, summary_csv = detect_folder(
-                folder, out_dir, runner, options=options, pattern=pattern,
-                fmt=FORMATS[self.parameterAsEnum(parameters, self.FORMAT, context)],
-                overwrite=self.parameterAsBool(parameters, self.OVERWRITE, context), weights=model,
-                progress_for=progress_for, log=feedback.pushInfo, cancelled=feedback.isCanceled)
+            if workers or scheduler:
+                rows, summary_csv = self.detect_on_dask(folder, out_dir, model, options, workers, scheduler,
+                                                        feedback, pattern=pattern, fmt=fmt, overwrite=overwrite)
+            else:
+                rows, summary_csv = detect_folder(
+                    folder, out_dir, runner, options=options, pattern=pattern, fmt=fmt, overwrite=overwrite,
+                    weights=model, progress_for=progress_for, log=feedback.pushInfo,
+                    cancelled=feedback.isCanceled)
         except Cancelled:
             feedback.reportError(self.tr("Cancelled: the rasters finished so far are kept; run again to go on."))
             return {}
