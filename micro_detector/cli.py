@@ -97,7 +97,7 @@ class ProgressBar:
 
 
 def _detect_options(args):
-    from .engine import DetectOptions
+    from .options import DetectOptions
 
     extent = extent_crs = None
     if args.extent:
@@ -153,21 +153,11 @@ def _detect(args) -> dict:
     args.weights = _weights(args)
     runner = _open_runner(args, options)
     args.interrupted = "nothing was written"
-    result = detect(args.raster, target, runner=runner, options=options,
-                    progress=None if args.quiet else ProgressBar(args.raster.name), log=_log,
-                    **_weights_kwarg(args.weights))
+    result = detect(args.raster, target, runner, options=options,
+                    progress=None if args.quiet else ProgressBar(args.raster.name), log=_log)
     result.report.update(backend=runner.backend, backend_reason=runner.backend_reason)
     warn_if_all_nodata(result.report, args.raster, _log)
     return result.report
-
-
-def _weights_kwarg(weights) -> dict:
-    """`weights` only for an engine that still takes it (runners now carry their source)."""
-    import inspect
-
-    from .engine import detect
-
-    return {"weights": weights} if "weights" in inspect.signature(detect).parameters else {}
 
 
 def _detect_folder(args) -> dict:
@@ -247,11 +237,9 @@ SCALE = _checked(float, lambda v: v > 0, "the scale is > 0 source pixels per mod
 
 def _option_default(name: str):
     """A detection option's default, from the DetectOptions dataclass (one table of defaults)."""
-    import dataclasses
+    from .options import option_default
 
-    from .engine import DetectOptions
-
-    return next(f.default for f in dataclasses.fields(DetectOptions) if f.name == name)
+    return option_default(name)
 
 
 def _add_output_options(p, what: str) -> None:
