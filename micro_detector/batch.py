@@ -9,7 +9,6 @@ runner can call the same pieces per raster. Outputs follow the rule of outputs.p
 from __future__ import annotations
 
 import csv
-import inspect
 import os
 from pathlib import Path
 from typing import Callable
@@ -85,22 +84,16 @@ class SummaryTable:
         os.replace(tmp, self.path)
 
 
-def _detect_kwargs(weights) -> dict:
-    """`weights` only for an engine that still takes it (runners now carry their source)."""
-    return {"weights": weights} if weights is not None and "weights" in inspect.signature(detect).parameters else {}
-
-
 def process_raster(raster: Path, target: OutputTarget, runner, options: DetectOptions | None = None,
                    progress=None, log: Callable[[str], None] | None = None, weights=None) -> dict:
     """Detect on one raster and write its output atomically; return its summary row. A
     failure of this raster is returned as an error row (the batch goes on); a cancel or
-    Ctrl-C propagates."""
+    Ctrl-C propagates. `weights` is ignored: the runner carries its own source."""
     log = log or (lambda message: None)
     names = list(runner.spec.class_names)
     try:
         check_output(target, [raster, options.mask if options else None])
-        result = detect(raster, target, runner=runner, options=options, progress=progress, log=log,
-                        **_detect_kwargs(weights))
+        result = detect(raster, target, runner, options=options, progress=progress, log=log)
     except (ValueError, RuntimeError, OSError) as error:
         log(f"{raster.name}: error: {error}")
         return {"raster": raster.name, "status": "error", "output": "", "objects": "", "seconds": "",
@@ -112,7 +105,10 @@ def process_raster(raster: Path, target: OutputTarget, runner, options: DetectOp
 
 
 def warn_if_all_nodata(report: dict, raster, log: Callable[[str], None]) -> None:
-    """A raster whose every tile was nodata ran nothing: say so rather than report 0 objects."""
+    """A raster whose every tile was nodata ran nothing: say so rather than report 0 objects
+    (unless the engine's report carries its own warnings, which it has logged already)."""
+    if "warnings" in report:
+        return
     tiles = report.get("tiles", 0)
     if tiles and report.get("tiles_skipped_nodata", 0) >= tiles:
         log(f"warning: {Path(raster).name}: every tile is nodata ({tiles} tiles skipped): "

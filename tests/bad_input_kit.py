@@ -9,6 +9,7 @@ import os
 import sqlite3
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -17,7 +18,9 @@ from osgeo import gdal, ogr, osr
 ROOT = Path(__file__).resolve().parents[1]
 PYTHON = str(ROOT / ".venv" / "bin" / "python") if (ROOT / ".venv" / "bin" / "python").exists() else sys.executable
 # one thread each: these runs are tiny, and several may share two cores
-ENV = {**os.environ, "OMP_NUM_THREADS": "1", "GDAL_PAM_ENABLED": "NO", "PYTHONPATH": str(ROOT)}
+# ONNX exports of test models go to a cache of this session, not the user's
+ENV = {**os.environ, "OMP_NUM_THREADS": "1", "GDAL_PAM_ENABLED": "NO", "PYTHONPATH": str(ROOT),
+       "MICRO_DETECTOR_CACHE": tempfile.mkdtemp(prefix="md-test-cache-")}
 GDAL_TYPES = {"Byte": gdal.GDT_Byte, "UInt16": gdal.GDT_UInt16, "Int16": gdal.GDT_Int16,
               "UInt32": gdal.GDT_UInt32, "Float32": gdal.GDT_Float32, "Float64": gdal.GDT_Float64}
 
