@@ -58,13 +58,15 @@ class MicroAlgorithm(QgsProcessingAlgorithm):
     def checkParameterValues(self, parameters, context):  # noqa: N802 (QGIS API)
         """Unreadable input rasters (named as what they are, not "not found"), QGIS's own
         checks, the algorithm's `check_values`, then the output-safety rule (checks.py)."""
-        from .checks import check_input_rasters, check_outputs
+        from .checks import check_detect_options, check_input_rasters, check_outputs
 
         ok, message = check_input_rasters(self, parameters, context)
         if ok:
             ok, message = super().checkParameterValues(parameters, context)
         if ok:
             ok, message = self.check_values(parameters, context)
+        if ok:
+            ok, message = check_detect_options(self, parameters, context)
         if ok:
             ok, message = check_outputs(self, parameters, context)
         return ok, message
