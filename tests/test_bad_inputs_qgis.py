@@ -88,3 +88,13 @@ def test_detect_into_an_existing_geopackage_keeps_the_users_layers(plugin, tmp_p
                                  "OUTPUT": str(gpkg)})
         assert result["OUTPUT"] == str(gpkg)
         assert user_tables(gpkg) == kept and "detections" in layer_names(gpkg)
+
+
+@pytest.mark.parametrize("params, word", [({"TILE": 50}, "tile"), ({"BATCH": 0}, "batch"),
+                                          ({"CONF": 2}, "conf"), ({"OVERLAP": -0.1}, "overlap")])
+def test_detection_options_out_of_range_are_refused(plugin, tmp_path, tiny_model, params, word):
+    raster = make_raster(tmp_path / "r.tif")
+    with pytest.raises(QgsProcessingException) as caught:
+        _run("detect", {"INPUT": str(raster), "MODEL": str(tiny_model), "OUTPUT": str(tmp_path / "o.gpkg"), **params})
+    assert word in str(caught.value).lower()
+    assert not (tmp_path / "o.gpkg").exists()

@@ -123,3 +123,15 @@ def check_outputs(alg, parameters, context) -> tuple[bool, str]:
         except OutputError as error:
             return False, str(error)
     return True, ""
+
+
+def check_detect_options(alg, parameters, context) -> tuple[bool, str]:
+    """The detection options as the engine will get them, validated by DetectOptions itself
+    (one rule set for the CLI, the library and QGIS), before any model or raster is opened."""
+    if not hasattr(alg, "detect_options"):
+        return True, ""
+    try:
+        alg.detect_options(parameters, context)
+    except (ValueError, TypeError) as error:
+        return False, tr("Invalid detection option: {}").format(error)
+    return True, ""
