@@ -126,7 +126,7 @@ BAD_RASTERS = {
     "text file": (lambda p: (p / "r.tif").write_text("hello, not a raster\n"), "r.tif"),
     "damaged header": (_damaged, "r.tif"),
     "truncated": (_truncated, "r.tif"),
-    "one band": (lambda p: make_raster(p / "r.tif", bands=1), "1 band"),
+    # one grey band is not refused: it is repeated to the model's bands (panchromatic imagery)
     "two bands": (lambda p: make_raster(p / "r.tif", bands=2), "2 band"),
     "vector file": (lambda p: (p / "r.tif").write_text('{"type": "FeatureCollection", "features": []}'), "r.tif"),
 }
