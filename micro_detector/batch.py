@@ -30,6 +30,7 @@ def list_rasters(folder: str | Path, pattern: str = "*.tif") -> list[Path]:
 
 
 def summary_fields(class_names: list[str]) -> list[str]:
+    """The columns of summary.csv: one count column per class, and the error last."""
     return ["raster", "status", "output", "objects", "seconds", *[f"n_{k}" for k in class_names], "error"]
 
 

@@ -233,6 +233,8 @@ OVERLAP = _checked(float, lambda v: v >= 0, "the overlap is >= 0: a fraction of 
 PROBABILITY = _checked(float, lambda v: 0 <= v <= 1, "a threshold between 0 and 1")
 BATCH = _checked(int, lambda v: v >= 1, "the batch is a whole number >= 1")
 SCALE = _checked(float, lambda v: v > 0, "the scale is > 0 source pixels per model pixel")
+WORKERS = _checked(int, lambda v: v >= 1, "the number of workers is a whole number >= 1")
+SECONDS = _checked(float, lambda v: v > 0, "a time in seconds > 0")
 
 
 def _option_default(name: str):
@@ -277,7 +279,35 @@ def _add_detect_options(p) -> None:
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
 
 
+def _add_detection_commands(sub) -> None:
+    """`detect` (one raster -> one vector output) and `detect-folder` (a folder -> one output
+    per raster, resumable)."""
+    p = sub.add_parser("detect", help="detect objects on one raster, write a vector file")
+    p.add_argument("raster", type=Path)
+    p.add_argument("-o", "--output", type=Path, required=True,
+                   help=f"vector file ({', '.join(sorted(FORMATS))})")
+    _add_output_options(p, "replace an existing output (in a GeoPackage: our layer only)")
+    _add_detect_options(p)
+    p.set_defaults(func=_detect)
+
+    p = sub.add_parser("detect-folder", help="detect on every raster of a folder (resumable)")
+    p.add_argument("folder", type=Path)
+    p.add_argument("-o", "--output", type=Path, required=True, help="output folder")
+    p.add_argument("--pattern", default="*.tif")
+    p.add_argument("--format", default="gpkg", help=f"output extension ({', '.join(sorted(FORMATS))})")
+    _add_output_options(p, "redo rasters already done (default: skip them, resuming a stopped run)")
+    _add_detect_options(p)
+    p.add_argument("--workers", type=WORKERS, help="run on an embedded Dask LocalCluster of N worker "
+                   "processes (needs dask[distributed])")
+    p.add_argument("--scheduler", help="run on an existing Dask cluster: tcp://HOST:8786 or a "
+                   "scheduler file")
+    p.add_argument("--task-timeout", type=SECONDS, help="with --workers/--scheduler: seconds one "
+                   "raster (or block) may run before it is reported as failed")
+    p.set_defaults(func=_detect_folder)
+
+
 def build_parser() -> argparse.ArgumentParser:
+    """The `micro-detector` parser: every command, with its options range-checked."""
     parser = argparse.ArgumentParser(prog="micro-detector",
                                      description="Find micro objects in overhead imagery with YOLOv12.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -300,28 +330,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", type=Path, required=True)
     p.set_defaults(func=_new_model)
 
-    p = sub.add_parser("detect", help="detect objects on one raster, write a vector file")
-    p.add_argument("raster", type=Path)
-    p.add_argument("-o", "--output", type=Path, required=True,
-                   help=f"vector file ({', '.join(sorted(FORMATS))})")
-    _add_output_options(p, "replace an existing output (in a GeoPackage: our layer only)")
-    _add_detect_options(p)
-    p.set_defaults(func=_detect)
-
-    p = sub.add_parser("detect-folder", help="detect on every raster of a folder (resumable)")
-    p.add_argument("folder", type=Path)
-    p.add_argument("-o", "--output", type=Path, required=True, help="output folder")
-    p.add_argument("--pattern", default="*.tif")
-    p.add_argument("--format", default="gpkg", help=f"output extension ({', '.join(sorted(FORMATS))})")
-    _add_output_options(p, "redo rasters already done (default: skip them, resuming a stopped run)")
-    _add_detect_options(p)
-    p.add_argument("--workers", type=int, help="run on an embedded Dask LocalCluster of N worker "
-                   "processes (needs dask[distributed])")
-    p.add_argument("--scheduler", help="run on an existing Dask cluster: tcp://HOST:8786 or a "
-                   "scheduler file")
-    p.add_argument("--task-timeout", type=float, help="with --workers/--scheduler: seconds one "
-                   "raster (or block) may run before it is reported as failed")
-    p.set_defaults(func=_detect_folder)
+    _add_detection_commands(sub)
 
     p = sub.add_parser("export", help="export a model file to ONNX (decode inside the graph)")
     p.add_argument("model", type=Path)

@@ -66,10 +66,12 @@ class OutputTarget:
 
     @property
     def driver(self) -> str:
+        """The OGR driver name (checked to exist and create files)."""
         return driver_for(self.path, self.fmt)
 
     @property
     def container(self) -> bool:
+        """Whether the format holds several layers (ours is added or replaced alone)."""
         return self.driver in CONTAINERS
 
 

@@ -464,3 +464,11 @@ def test_folder_writes_into_an_existing_geopackage_layer_by_layer(tmp_path, mode
     kept = user_tables(gpkg)
     assert batch(folder, out, model).returncode == 0
     assert user_tables(gpkg) == kept and "detections" in layer_names(gpkg)
+
+
+@pytest.mark.parametrize("extra, word", [(["--workers", "0"], "--workers"), (["--task-timeout", "-1"], "--task-timeout"),
+                                         (["--batch", "0"], "--batch"), (["--layer", ""], "layer")])
+def test_folder_option_out_of_range_is_a_usage_error(tmp_path, model, extra, word):
+    folder = _folder(tmp_path)
+    refused(batch(folder, tmp_path / "out", model, *extra), word)
+    assert not (tmp_path / "out").exists()
