@@ -50,19 +50,21 @@ def build_mosaic(path: Path, size: int) -> Path:
     return path
 
 
-def run_one(size: int, scale: str, device: str, batch: int, workdir: Path) -> dict:
+def run_one(size: int, scale: str, device: str, batch: int, workdir: Path, backend: str = "auto") -> dict:
     import numpy as np
     import torch
 
     from micro_detector.engine import DetectOptions, detect
-    from micro_detector.model.runner import TorchRunner
+    from micro_detector.model.io import save_model
+    from micro_detector.model.runner import open_runner
     from micro_detector.model.spec import ModelSpec
     from micro_detector.model.yolov12 import build_model
 
     raster = build_mosaic(workdir / f"mosaic_{size}.vrt", size)
     torch.manual_seed(0)
-    runner = TorchRunner(build_model(ModelSpec(scale=scale, gsd=0.5)), device=device)
-    runner.model.conf = 0.25
+    model = save_model(build_model(ModelSpec(scale=scale, gsd=0.5)), workdir / "model.pt")
+    # the path a user gets: open_runner picks the backend (auto: cached ONNX export on the CPU)
+    runner = open_runner(model, backend=backend, device=device, cache_dir=workdir / "cache")
     start = time.perf_counter()
     result = detect(raster, workdir / f"out_{size}.gpkg", runner=runner,
                     options=DetectOptions(batch=batch, device=device))
@@ -76,7 +78,7 @@ def run_one(size: int, scale: str, device: str, batch: int, workdir: Path) -> di
     for _ in range(reps):
         runner.predict(x)
     forward_per_tile = (time.perf_counter() - t0) / (reps * batch)
-    return {"size": size, "scale": scale, "device": device, "tiles": tiles,
+    return {"size": size, "scale": scale, "device": device, "backend": runner.backend, "tiles": tiles,
             "end_to_end_s": round(total, 2), "tiles_per_s": round(tiles / total, 3),
             "forward_only_tiles_per_s": round(1 / forward_per_tile, 3),
             "engine_efficiency": round(forward_per_tile * tiles / total, 3),
@@ -90,15 +92,16 @@ def main(argv=None) -> int:
     parser.add_argument("--sizes", default="2048,12000")
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--batch", type=int, default=4)
+    parser.add_argument("--backend", default="auto", choices=["auto", "torch", "onnx"])
     parser.add_argument("--one", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.one:
         with tempfile.TemporaryDirectory() as tmp:
-            print(json.dumps(run_one(args.one, args.scale, args.device, args.batch, Path(tmp))))
+            print(json.dumps(run_one(args.one, args.scale, args.device, args.batch, Path(tmp), args.backend)))
         return 0
     for size in (int(s) for s in args.sizes.split(",")):
         out = subprocess.run([sys.executable, __file__, "--one", str(size), "--scale", args.scale,
-                              "--device", args.device, "--batch", str(args.batch)],
+                              "--device", args.device, "--batch", str(args.batch), "--backend", args.backend],
                              capture_output=True, text=True)
         print(out.stdout.strip() or out.stderr[-2000:], flush=True)
     return 0

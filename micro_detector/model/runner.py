@@ -199,9 +199,18 @@ def _cached_onnx_runner(path: Path, device: str, threads, precision: str, cache_
     from ..deps import require
     from .cache import cached_export
 
+    from .spec import ModelFileError
+
     require("onnxruntime")
     onnx_path, reused = cached_export(path, cache_dir, precision, calibration)
-    runner = OnnxRunner(onnx_path, device=device, threads=threads)
+    try:
+        runner = OnnxRunner(onnx_path, device=device, threads=threads)
+    except ModelFileError:
+        if not reused:
+            raise
+        onnx_path.unlink(missing_ok=True)  # a damaged cache entry (disk full, edited): make it again
+        onnx_path, reused = cached_export(path, cache_dir, precision, calibration)
+        runner = OnnxRunner(onnx_path, device=device, threads=threads)
     runner.source = path
     runner.backend_reason = (f"{why}; {precision} ONNX export of {path.name} "
                              f"{'reused from' if reused else 'made once in'} {onnx_path.parent}")
