@@ -169,12 +169,12 @@ def _check(target: OutputTarget, inputs) -> OutputTarget:
     path = target.path
     if path.is_dir():
         raise OutputError(f"the output {path} is a folder: give a file name (e.g. {path / 'detections.gpkg'})")
-    driver = target.driver
-    for source in inputs:
+    for source in inputs:  # first: "is the input" names the problem better than its format
         for held in source_files(source):
             if path.exists() and _same_file(path, held):
                 raise OutputError(f"the output {path} is an input of this run ({source}): "
                                   "choose another output file")
+    driver = target.driver
     parent = path.absolute().parent
     if not parent.is_dir():
         raise OutputError(f"output folder does not exist: {parent}")

@@ -235,6 +235,12 @@ def test_output_is_a_geopackage_raster_used_as_input(tmp_path, model):
     assert sha(gpkg) == before
 
 
+def test_output_is_the_input_tiff(tmp_path, model, rgb):
+    before = sha(rgb)
+    refused(detect(rgb, rgb, model, "--overwrite"), "is an input")
+    assert sha(rgb) == before
+
+
 def test_output_is_the_mask(tmp_path, model, rgb):
     gpkg = gpkg_with_user_layers(tmp_path / "data.gpkg")
     before = sha(gpkg)
