@@ -116,11 +116,12 @@ def source_files(source: str | Path | None) -> list[Path]:
     text = str(source).split("|")[0]
     if text.upper().startswith("GPKG:"):
         text = text[5:].rsplit(":", 1)[0] if text.count(":") > 1 else text[5:]
-    text = re.sub(r"^(/vsi[a-z0-9]+/)+", "/", text)
-    path = Path(text)
-    while not path.exists() and path != path.parent:  # /vsizip/a.zip/b.tif -> a.zip
-        path = path.parent
-    return [path] if path.exists() and path != path.parent else []
+    stripped = re.sub(r"^(/vsi[a-z0-9_]+/)+", "", text)
+    path = Path(stripped)
+    if stripped != text:  # /vsizip//data/a.zip/b.tif -> the archive /data/a.zip
+        while not path.exists() and path != path.parent:
+            path = path.parent
+    return [path] if path.is_file() else []
 
 
 def _same_file(a: Path, b: Path) -> bool:
