@@ -20,8 +20,6 @@ from osgeo import gdal, ogr
 
 from conftest import ROOT, run_python, run_qgis_process, venv_site_packages
 
-pytest.importorskip("distributed")
-
 FRAME = ROOT / "tests" / "data" / "micro4_mini" / "images" / "kit_MOS155.tif"  # 1764 x 430 px
 MODEL = ROOT / "resources" / "models" / "default.pt"
 VENV_BIN = Path(sys.executable).parent
