@@ -4,12 +4,16 @@
   <context>
     <name>MicroDetector</name>
     <message>
+      <source>Install dependencies…</source>
+      <translation>Installer les dépendances…</translation>
+    </message>
+    <message>
       <source>Micro Object Detection</source>
       <translation>Détection de micro-objets</translation>
     </message>
     <message>
-      <source>needs torch (or onnxruntime for ONNX models); see the log for how to install it.</source>
-      <translation>a besoin de torch (ou d'onnxruntime pour les modèles ONNX) ; le journal dit comment l'installer.</translation>
+      <source>needs ONNX Runtime (about 30 MB) to detect objects.</source>
+      <translation>a besoin d'ONNX Runtime (environ 30 Mo) pour détecter des objets.</translation>
     </message>
     <message>
       <source>No model file given and no default model is bundled.</source>
@@ -28,6 +32,26 @@
       <translation>Le modèle doit être un fichier de modèle .pt ou un fichier .onnx exporté : {}</translation>
     </message>
     <message>
+      <source>Raster file not found: {}</source>
+      <translation>Fichier raster introuvable : {}</translation>
+    </message>
+    <message>
+      <source>The raster {} cannot be used: it holds no raster bands</source>
+      <translation>Le raster {} est inutilisable : il ne contient aucune bande raster</translation>
+    </message>
+    <message>
+      <source>The raster {} cannot be used: GDAL cannot read it ({})</source>
+      <translation>Le raster {} est inutilisable : GDAL ne peut pas le lire ({})</translation>
+    </message>
+    <message>
+      <source>Invalid detection option: {}</source>
+      <translation>Option de détection invalide : {}</translation>
+    </message>
+    <message>
+      <source>The output folder {} is a file: choose a folder.</source>
+      <translation>Le dossier de sortie {} est un fichier : choisissez un dossier.</translation>
+    </message>
+    <message>
       <source>Detect micro objects</source>
       <translation>Détecter des micro-objets</translation>
     </message>
@@ -36,8 +60,8 @@
       <translation>Détection</translation>
     </message>
     <message>
-      <source>Finds small objects (boats, buildings, planes, vehicles) on a georeferenced raster with a YOLOv12 model, tile by tile at the model's ground sample distance, merges duplicates across tile borders and writes one polygon per object in the raster's CRS, with its class, score and area. Without a model file the bundled default model is used. An extent or a mask layer limits the search. The result is styled per class.</source>
-      <translation type="unfinished" />
+      <source>Finds small objects (boats, buildings, planes, vehicles) on any raster layer with a YOLOv12 model, tile by tile, merges duplicates across tile borders and writes one polygon per object in the layer's CRS, with its class, score and area, styled per class. Without a model file the bundled default model is used. Files are read with GDAL at the model's ground sample distance. Other layers (XYZ tiles, WMS/WMTS, WCS, virtual rasters) are read through QGIS at the processing resolution in cm per pixel, window by window; 0 takes the model's GSD, or for a model without one the layer's own pixels or the resolution the map shows. Where to search: the entire layer, the part of the map visible in the canvas (add an XYZ basemap, zoom to the area, run), or inside the mask polygons; an extent narrows it further. Classes: tick the classes to keep (none ticked keeps all); for a model with other class names, type them in the advanced field 'Classes to keep, by name'. Boxes of one class are merged across tiles; the advanced class-agnostic merge also keeps one box where two classes claim the same object (e.g. a vehicle and a boat). The option 'one layer per class' adds a layer per class, each styled, to the GeoPackage beside the layer of all detections.</source>
+      <translation>Trouve de petits objets (bateaux, bâtiments, avions, véhicules) sur n'importe quelle couche raster avec un modèle YOLOv12, tuile par tuile, fusionne les doublons aux bords des tuiles et écrit un polygone par objet dans le SCR de la couche, avec sa classe, son score et sa surface, symbolisé par classe. Sans fichier de modèle, le modèle fourni par défaut est utilisé. Les fichiers sont lus avec GDAL à la résolution au sol du modèle. Les autres couches (tuiles XYZ, WMS/WMTS, WCS, rasters virtuels) sont lues par QGIS à la résolution de traitement en cm par pixel, fenêtre par fenêtre ; 0 prend la résolution au sol du modèle ou, pour un modèle qui n'en a pas, les pixels de la couche ou la résolution affichée par la carte. Où chercher : la couche entière, la partie de la carte visible dans le canevas (ajoutez un fond de carte XYZ, zoomez sur la zone, lancez) ou dans les polygones de masque ; une emprise restreint encore la recherche. Classes : cochez les classes à garder (aucune cochée les garde toutes) ; pour un modèle aux autres noms de classes, tapez-les dans le champ avancé « Classes à garder, par nom ». Les boîtes d'une même classe sont fusionnées d'une tuile à l'autre ; la fusion avancée sans distinction de classe ne garde aussi qu'une boîte quand deux classes revendiquent le même objet (par exemple un véhicule et un bateau). L'option « une couche par classe » ajoute au GeoPackage une couche par classe, chacune symbolisée, à côté de la couche de toutes les détections.</translation>
     </message>
     <message>
       <source>Detect micro objects in a folder of rasters</source>
@@ -45,7 +69,151 @@
     </message>
     <message>
       <source>Runs the detection on every raster of a folder that matches the pattern and writes one vector file per raster into the output folder. Resumable: rasters whose output exists are skipped, so a stopped run goes on where it stopped. A raster that fails is reported and the others still run. The summary table gives per raster the status, objects per class and seconds; it is also kept as summary.csv in the output folder.</source>
-      <translation type="unfinished" />
+      <translation>Lance la détection sur chaque raster d'un dossier dont le nom correspond au motif et écrit un fichier vecteur par raster dans le dossier de sortie. Reprise possible : les rasters dont la sortie existe sont sautés, ainsi un traitement arrêté reprend là où il s'était arrêté. Un raster en échec est signalé et les autres sont quand même traités. Le tableau de synthèse donne pour chaque raster l'état, les objets par classe et les secondes ; il est aussi conservé sous summary.csv dans le dossier de sortie.</translation>
+    </message>
+    <message>
+      <source>Raster layer (a file, or XYZ, WMS/WMTS, WCS, virtual)</source>
+      <translation>Couche raster (un fichier, ou XYZ, WMS/WMTS, WCS, virtuelle)</translation>
+    </message>
+    <message>
+      <source>Where to search</source>
+      <translation>Où chercher</translation>
+    </message>
+    <message>
+      <source>Processing resolution in cm/px (0 = the model's ground sample distance)</source>
+      <translation>Résolution de traitement en cm/px (0 = la résolution au sol du modèle)</translation>
+    </message>
+    <message>
+      <source>Search only in this extent</source>
+      <translation>Chercher seulement dans cette emprise</translation>
+    </message>
+    <message>
+      <source>Search only inside these polygons</source>
+      <translation>Chercher seulement à l'intérieur de ces polygones</translation>
+    </message>
+    <message>
+      <source>Also write one layer per class (GeoPackage)</source>
+      <translation>Écrire aussi une couche par classe (GeoPackage)</translation>
+    </message>
+    <message>
+      <source>Detections</source>
+      <translation>Détections</translation>
+    </message>
+    <message>
+      <source>Layers per class</source>
+      <translation>Couches par classe</translation>
+    </message>
+    <message>
+      <source>The visible part of the map needs the QGIS desktop: choose the entire layer with an extent instead.</source>
+      <translation>La partie visible de la carte n'existe que dans QGIS Desktop : choisissez plutôt la couche entière avec une emprise.</translation>
+    </message>
+    <message>
+      <source>Choose the mask polygons to search inside.</source>
+      <translation>Choisissez les polygones de masque dans lesquels chercher.</translation>
+    </message>
+    <message>
+      <source>One layer per class needs a GeoPackage output (.gpkg).</source>
+      <translation>Une couche par classe demande une sortie GeoPackage (.gpkg).</translation>
+    </message>
+    <message>
+      <source>Detections {}</source>
+      <translation>Détections {}</translation>
+    </message>
+    <message>
+      <source>Folder of rasters</source>
+      <translation>Dossier de rasters</translation>
+    </message>
+    <message>
+      <source>File name pattern</source>
+      <translation>Motif des noms de fichiers</translation>
+    </message>
+    <message>
+      <source>Output format</source>
+      <translation>Format de sortie</translation>
+    </message>
+    <message>
+      <source>Redo rasters already done</source>
+      <translation>Refaire les rasters déjà traités</translation>
+    </message>
+    <message>
+      <source>Workers (Dask processes on this machine; 0: in QGIS)</source>
+      <translation>Travailleurs (processus Dask sur cette machine ; 0 : dans QGIS)</translation>
+    </message>
+    <message>
+      <source>Dask scheduler address (tcp://host:8786)</source>
+      <translation>Adresse de l'ordonnanceur Dask (tcp://hôte:8786)</translation>
+    </message>
+    <message>
+      <source>Output folder</source>
+      <translation>Dossier de sortie</translation>
+    </message>
+    <message>
+      <source>Summary</source>
+      <translation>Résumé</translation>
+    </message>
+    <message>
+      <source>Summary (CSV in the output folder)</source>
+      <translation>Résumé (CSV dans le dossier de sortie)</translation>
+    </message>
+    <message>
+      <source>Entire layer</source>
+      <translation>Couche entière</translation>
+    </message>
+    <message>
+      <source>Visible part of the map</source>
+      <translation>Partie visible de la carte</translation>
+    </message>
+    <message>
+      <source>Inside the mask polygons</source>
+      <translation>Dans les polygones de masque</translation>
+    </message>
+    <message>
+      <source>The visible part of the map is unknown outside the QGIS desktop.</source>
+      <translation>La partie visible de la carte est inconnue hors de QGIS Desktop.</translation>
+    </message>
+    <message>
+      <source>Model: {} ({})</source>
+      <translation>Modèle : {} ({})</translation>
+    </message>
+    <message>
+      <source>Cancelled: nothing was written.</source>
+      <translation>Annulé : rien n'a été écrit.</translation>
+    </message>
+    <message>
+      <source>{} objects found: {}</source>
+      <translation>{} objets trouvés : {}</translation>
+    </message>
+    <message>
+      <source>Cancelled: the rasters finished so far are kept; run again to go on.</source>
+      <translation>Annulé : les rasters déjà terminés sont gardés ; relancez pour continuer.</translation>
+    </message>
+    <message>
+      <source>The raster {} is not georeferenced (no CRS): georeference it first.</source>
+      <translation>Le raster {} n'est pas géoréférencé (pas de SCR) : géoréférencez-le d'abord.</translation>
+    </message>
+    <message>
+      <source>The area to search does not overlap the layer {}.</source>
+      <translation>La zone de recherche ne recouvre pas la couche {}.</translation>
+    </message>
+    <message>
+      <source>The style could not be stored with {}</source>
+      <translation>Le style n'a pas pu être enregistré avec {}</translation>
+    </message>
+    <message>
+      <source>Folder not found: {}</source>
+      <translation>Dossier introuvable : {}</translation>
+    </message>
+    <message>
+      <source>No file in {} matches {}</source>
+      <translation>Aucun fichier de {} ne correspond à {}</translation>
+    </message>
+    <message>
+      <source>Raster {} of {}: {}</source>
+      <translation>Raster {} sur {} : {}</translation>
+    </message>
+    <message>
+      <source>{} raster(s) failed: {}</source>
+      <translation>{} raster(s) en échec : {}</translation>
     </message>
     <message>
       <source>Model file (.pt or .onnx; empty = the bundled default model)</source>
@@ -92,6 +260,10 @@
       <translation>Mesure de recouvrement pour la fusion</translation>
     </message>
     <message>
+      <source>Class-agnostic merge: one box per object even when two classes overlap</source>
+      <translation>Fusion sans distinction de classe : une seule boîte par objet même si deux classes se chevauchent</translation>
+    </message>
+    <message>
       <source>Resample to the model's ground sample distance</source>
       <translation>Rééchantillonner à la résolution au sol du modèle</translation>
     </message>
@@ -104,128 +276,28 @@
       <translation>Bandes à utiliser, numérotées à partir de 1, séparées par des virgules (vide = rouge, vert, bleu)</translation>
     </message>
     <message>
-      <source>Raster</source>
-      <translation>Raster</translation>
-    </message>
-    <message>
-      <source>Search only in this extent</source>
-      <translation>Chercher seulement dans cette emprise</translation>
-    </message>
-    <message>
-      <source>Search only inside these polygons</source>
-      <translation>Chercher seulement à l'intérieur de ces polygones</translation>
-    </message>
-    <message>
-      <source>Detections</source>
-      <translation>Détections</translation>
-    </message>
-    <message>
-      <source>The raster must be a file GDAL can open.</source>
-      <translation>Le raster doit être un fichier que GDAL sait ouvrir.</translation>
-    </message>
-    <message>
-      <source>Folder of rasters</source>
-      <translation>Dossier de rasters</translation>
-    </message>
-    <message>
-      <source>File name pattern</source>
-      <translation>Motif des noms de fichiers</translation>
-    </message>
-    <message>
-      <source>Output format</source>
-      <translation>Format de sortie</translation>
-    </message>
-    <message>
-      <source>Redo rasters already done</source>
-      <translation>Refaire les rasters déjà traités</translation>
-    </message>
-    <message>
-      <source>Output folder</source>
-      <translation>Dossier de sortie</translation>
-    </message>
-    <message>
-      <source>Summary</source>
-      <translation>Résumé</translation>
-    </message>
-    <message>
-      <source>Summary (CSV in the output folder)</source>
-      <translation>Résumé (CSV dans le dossier de sortie)</translation>
-    </message>
-    <message>
       <source>Band numbers start at 1</source>
       <translation>Les numéros de bande commencent à 1</translation>
-    </message>
-    <message>
-      <source>Model: {} ({})</source>
-      <translation>Modèle : {} ({})</translation>
-    </message>
-    <message>
-      <source>Cancelled: nothing was written.</source>
-      <translation>Annulé : rien n'a été écrit.</translation>
-    </message>
-    <message>
-      <source>{} objects found: {}</source>
-      <translation>{} objets trouvés : {}</translation>
-    </message>
-    <message>
-      <source>Detections {}</source>
-      <translation>Détections {}</translation>
-    </message>
-    <message>
-      <source>Cancelled: the rasters finished so far are kept; run again to go on.</source>
-      <translation>Annulé : les rasters déjà terminés sont gardés ; relancez pour continuer.</translation>
     </message>
     <message>
       <source>Bands must be whole numbers separated by commas, e.g. 3,2,1</source>
       <translation>Les bandes doivent être des nombres entiers séparés par des virgules, par exemple 3,2,1</translation>
     </message>
     <message>
-      <source>The raster {} is not georeferenced (no CRS): georeference it first.</source>
-      <translation>Le raster {} n'est pas géoréférencé (pas de SCR) : géoréférencez-le d'abord.</translation>
-    </message>
-    <message>
-      <source>The style could not be stored with {}</source>
-      <translation>Le style n'a pas pu être enregistré avec {}</translation>
-    </message>
-    <message>
-      <source>Folder not found: {}</source>
-      <translation>Dossier introuvable : {}</translation>
-    </message>
-    <message>
-      <source>No file in {} matches {}</source>
-      <translation>Aucun fichier de {} ne correspond à {}</translation>
-    </message>
-    <message>
-      <source>Raster {} of {}: {}</source>
-      <translation>Raster {} sur {} : {}</translation>
-    </message>
-    <message>
-      <source>{} raster(s) failed: {}</source>
-      <translation>{} raster(s) en échec : {}</translation>
-    </message>
-    <message>
       <source>The model has no class {}; it knows {}</source>
       <translation>Le modèle n'a pas de classe {} ; il connaît {}</translation>
-    </message>
-    <message>
-      <source>Train a detection model</source>
-      <translation>Entraîner un modèle de détection</translation>
-    </message>
-    <message>
-      <source>Training</source>
-      <translation>Entraînement</translation>
-    </message>
-    <message>
-      <source>Trains a YOLOv12 detector on labelled rasters: xView GeoJSON labels with their images, or any polygon/point layer with a class field over one or more rasters (what you digitised). Rasters are cut into chips (cached), augmented (mosaic, rotations, flips, scale, colour), split into training and validation by image, and trained with the YOLO loss; the best model by validation mAP50-95 is written. The run folder receives the per-epoch metrics (results.csv, results.png), the final per-class table (metrics.csv), precision-recall curves, sample images and a resumable checkpoint. On a CPU, keep the scale small (n) and the epochs few; a GPU is much faster.</source>
-      <translation type="unfinished" />
     </message>
     <message>
       <source>Evaluate a detection model</source>
       <translation>Évaluer un modèle de détection</translation>
     </message>
     <message>
-      <source>Runs a model over labelled rasters with the same tiled detection as the Detect algorithm and gives per class and overall: images, instances, precision, recall, mAP at IoU 0.5 and mAP at IoU 0.5:0.95 (COCO 101-point interpolation). A class is scored only on images that annotate it. Outputs the table and an HTML report with precision-recall curves and sample images.</source>
-      <translation type="unfinished" />
+      <source>Training</source>
+      <translation>Entraînement</translation>
+    </message>
+    <message>
+      <source>Runs a model over labelled rasters with the same tiled detection as the Detect algorithm and gives per class and overall: images, instances, precision, recall, mAP at IoU 0.5 and mAP at IoU 0.5:0.95 (COCO 101-point interpolation). A class is scored only on images that annotate it. Besides the table, everything goes into the evaluation folder, and each file is also an output of the algorithm: report.html (opens in the results viewer), metrics.csv and metrics.json (the table), metrics_sizes.csv (AP by object size), metrics_confusion.csv (which class is taken for which), PR_curve.png (precision-recall curves) and val_images.png (sample images with true boxes in green and detections in red).</source>
+      <translation>Applique un modèle à des rasters annotés avec la même détection par tuiles que l'algorithme Détecter et donne par classe et au total : images, instances, précision, rappel, mAP à IoU 0,5 et mAP à IoU 0,5:0,95 (interpolation COCO sur 101 points). Une classe n'est évaluée que sur les images qui l'annotent. Outre le tableau, tout va dans le dossier d'évaluation, et chaque fichier est aussi une sortie de l'algorithme : report.html (s'ouvre dans la visionneuse de résultats), metrics.csv et metrics.json (le tableau), metrics_sizes.csv (AP par taille d'objet), metrics_confusion.csv (quelle classe est prise pour quelle autre), PR_curve.png (courbes précision-rappel) et val_images.png (exemples d'images avec les vraies boîtes en vert et les détections en rouge).</translation>
     </message>
     <message>
       <source>Export a model to ONNX</source>
@@ -237,11 +309,83 @@
     </message>
     <message>
       <source>Exports a model file to ONNX with the box decoding inside the graph and the model description (classes, bands, input size, GSD) in its metadata. The ONNX file runs with ONNX Runtime alone, without PyTorch, in Detect and elsewhere. Batch, height and width stay dynamic unless a fixed size is asked for.</source>
-      <translation type="unfinished" />
+      <translation>Exporte un fichier de modèle en ONNX avec le décodage des boîtes dans le graphe et la description du modèle (classes, bandes, taille d'entrée, résolution au sol) dans ses métadonnées. Le fichier ONNX s'exécute avec ONNX Runtime seul, sans PyTorch, dans Détecter et ailleurs. Le lot, la hauteur et la largeur restent dynamiques sauf si une taille fixe est demandée.</translation>
     </message>
     <message>
       <source>Lowest confidence considered</source>
       <translation>Plus faible confiance prise en compte</translation>
+    </message>
+    <message>
+      <source>Only the validation images of the split</source>
+      <translation>Seulement les images de validation du partage</translation>
+    </message>
+    <message>
+      <source>Metrics per class</source>
+      <translation>Métriques par classe</translation>
+    </message>
+    <message>
+      <source>Evaluation folder (report, metrics, curves, sample images)</source>
+      <translation>Dossier d'évaluation (rapport, métriques, courbes, exemples d'images)</translation>
+    </message>
+    <message>
+      <source>Evaluation report</source>
+      <translation>Rapport d'évaluation</translation>
+    </message>
+    <message>
+      <source>Metrics table (CSV)</source>
+      <translation>Tableau des métriques (CSV)</translation>
+    </message>
+    <message>
+      <source>Metrics table (JSON)</source>
+      <translation>Tableau des métriques (JSON)</translation>
+    </message>
+    <message>
+      <source>AP by object size (CSV)</source>
+      <translation>AP par taille d'objet (CSV)</translation>
+    </message>
+    <message>
+      <source>Class confusions (CSV)</source>
+      <translation>Confusions entre classes (CSV)</translation>
+    </message>
+    <message>
+      <source>Precision-recall curves (PNG)</source>
+      <translation>Courbes précision-rappel (PNG)</translation>
+    </message>
+    <message>
+      <source>Sample images with boxes (PNG)</source>
+      <translation>Exemples d'images avec leurs boîtes (PNG)</translation>
+    </message>
+    <message>
+      <source>No image to evaluate on.</source>
+      <translation>Aucune image sur laquelle évaluer.</translation>
+    </message>
+    <message>
+      <source>Model file (.pt; empty = the bundled default model)</source>
+      <translation>Fichier de modèle (.pt ; vide = le modèle par défaut fourni)</translation>
+    </message>
+    <message>
+      <source>Fixed height and width</source>
+      <translation>Hauteur et largeur fixes</translation>
+    </message>
+    <message>
+      <source>ONNX file</source>
+      <translation>Fichier ONNX</translation>
+    </message>
+    <message>
+      <source>This model is already an ONNX file.</source>
+      <translation>Ce modèle est déjà un fichier ONNX.</translation>
+    </message>
+    <message>
+      <source>Cancelled.</source>
+      <translation>Annulé.</translation>
+    </message>
+    <message>
+      <source>Train a detection model</source>
+      <translation>Entraîner un modèle de détection</translation>
+    </message>
+    <message>
+      <source>Trains a YOLOv12 detector on labelled rasters: xView GeoJSON labels with their images, or any polygon/point layer with a class field over one or more rasters (what you digitised). Rasters are cut into chips (cached), augmented (mosaic, rotations, flips, scale, colour), split into training and validation by image, and trained with the YOLO loss; the best model by validation mAP50-95 is written. By default the model and the run folder go into micro_detector/models and micro_detector/runs in your QGIS profile folder, where they stay after QGIS closes. The run folder receives the per-epoch metrics (results.csv, results.png), the final per-class table (metrics.csv), precision-recall curves, sample images and a resumable checkpoint. Start from: the bundled model (fine-tuning) learns from a few images; random weights need much more data (at least 20 images and 500 labelled objects), else the mAP stays near 0. Automatic picks the bundled model below that size. On a CPU, keep the scale small (n) and the epochs few; a GPU is much faster.</source>
+      <translation>Entraîne un détecteur YOLOv12 sur des rasters annotés : des étiquettes xView en GeoJSON avec leurs images, ou n'importe quelle couche de polygones ou de points avec un champ de classe sur un ou plusieurs rasters (ce que vous avez numérisé). Les rasters sont découpés en vignettes (mises en cache), augmentées (mosaïque, rotations, symétries, échelle, couleur), réparties entre entraînement et validation par image, et entraînées avec la perte YOLO ; le meilleur modèle selon la mAP50-95 de validation est écrit. Par défaut, le modèle et le dossier d'entraînement vont dans micro_detector/models et micro_detector/runs du dossier de votre profil QGIS, où ils restent après la fermeture de QGIS. Le dossier d'entraînement reçoit les métriques par époque (results.csv, results.png), le tableau final par classe (metrics.csv), les courbes précision-rappel, des exemples d'images et un point de reprise. Partir de : le modèle fourni (affinage) apprend à partir de quelques images ; des poids aléatoires demandent bien plus de données (au moins 20 images et 500 objets annotés), sinon la mAP reste proche de 0. Automatique choisit le modèle fourni en dessous de cette taille. Sur un CPU, gardez une petite échelle (n) et peu d'époques ; un GPU est bien plus rapide.</translation>
     </message>
     <message>
       <source>xView labels (GeoJSON with bounds_imcoords, type_id, image_id)</source>
@@ -292,12 +436,16 @@
       <translation>Taille de lot</translation>
     </message>
     <message>
+      <source>Start from</source>
+      <translation>Partir de</translation>
+    </message>
+    <message>
       <source>Train at this ground sample distance in m/px (0 = native pixels)</source>
       <translation>Entraîner à cette résolution au sol en m/px (0 = pixels natifs)</translation>
     </message>
     <message>
-      <source>Start from this model file</source>
-      <translation>Partir de ce fichier de modèle</translation>
+      <source>Start from this model file (instead of the choice above)</source>
+      <translation>Partir de ce fichier de modèle (au lieu du choix ci-dessus)</translation>
     </message>
     <message>
       <source>Resume from this checkpoint (last_checkpoint.pt)</source>
@@ -324,36 +472,8 @@
       <translation>La taille d'image doit être un multiple de 32.</translation>
     </message>
     <message>
-      <source>Only the validation images of the split</source>
-      <translation>Seulement les images de validation du partage</translation>
-    </message>
-    <message>
-      <source>Metrics per class</source>
-      <translation>Métriques par classe</translation>
-    </message>
-    <message>
-      <source>Report</source>
-      <translation>Rapport</translation>
-    </message>
-    <message>
-      <source>No image to evaluate on.</source>
-      <translation>Aucune image sur laquelle évaluer.</translation>
-    </message>
-    <message>
-      <source>Model file (.pt; empty = the bundled default model)</source>
-      <translation>Fichier de modèle (.pt ; vide = le modèle par défaut fourni)</translation>
-    </message>
-    <message>
-      <source>Fixed height and width</source>
-      <translation>Hauteur et largeur fixes</translation>
-    </message>
-    <message>
-      <source>ONNX file</source>
-      <translation>Fichier ONNX</translation>
-    </message>
-    <message>
-      <source>This model is already an ONNX file.</source>
-      <translation>Ce modèle est déjà un fichier ONNX.</translation>
+      <source>No bundled model to start from: choose a model file or random weights.</source>
+      <translation>Aucun modèle fourni dont partir : choisissez un fichier de modèle ou des poids aléatoires.</translation>
     </message>
     <message>
       <source>xView labels need the folder of their images.</source>
@@ -368,6 +488,18 @@
       <translation>Choisissez les rasters sur lesquels se trouvent les étiquettes.</translation>
     </message>
     <message>
+      <source>Automatic: the bundled model for small data, else random weights</source>
+      <translation>Automatique : le modèle fourni pour peu de données, sinon des poids aléatoires</translation>
+    </message>
+    <message>
+      <source>The bundled model (fine-tuning)</source>
+      <translation>Le modèle fourni (affinage)</translation>
+    </message>
+    <message>
+      <source>Random weights (from scratch)</source>
+      <translation>Des poids aléatoires (entraînement de zéro)</translation>
+    </message>
+    <message>
       <source>{} training and {} validation images; classes {}</source>
       <translation>{} images d'entraînement et {} de validation ; classes {}</translation>
     </message>
@@ -376,12 +508,16 @@
       <translation>Annulé : aucun modèle n'a été écrit ; le dossier de l'entraînement garde le dernier point de contrôle pour reprendre.</translation>
     </message>
     <message>
-      <source>Cancelled.</source>
-      <translation>Annulé.</translation>
+      <source>No bundled model to start from: choose a model file.</source>
+      <translation>Aucun modèle fourni dont partir : choisissez un fichier de modèle.</translation>
     </message>
     <message>
       <source>Checkpoint not found: {}</source>
       <translation>Point de contrôle introuvable : {}</translation>
+    </message>
+    <message>
+      <source>Starting from the bundled model (fine-tuning): {}</source>
+      <translation>Départ du modèle fourni (affinage) : {}</translation>
     </message>
     <message>
       <source>Labels not found: {}</source>
@@ -390,6 +526,14 @@
     <message>
       <source>No class mapping: choose one (looked for {}).</source>
       <translation>Pas de correspondance des classes : choisissez-en une (cherchée : {}).</translation>
+    </message>
+    <message>
+      <source>The bundled model is scale {}: training at scale {}, not {}.</source>
+      <translation>Le modèle fourni est d'échelle {} : entraînement à l'échelle {}, et non {}.</translation>
+    </message>
+    <message>
+      <source>Only {} images and {} labelled objects: too few to train from random weights (at least {} images and {} objects); the mAP will likely stay near 0. Start from the bundled model instead.</source>
+      <translation>Seulement {} images et {} objets annotés : trop peu pour entraîner à partir de poids aléatoires (au moins {} images et {} objets) ; la mAP restera sans doute proche de 0. Partez plutôt du modèle fourni.</translation>
     </message>
   </context>
 </TS>

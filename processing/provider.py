@@ -6,7 +6,8 @@ from qgis.PyQt.QtGui import QIcon
 
 from ..micro_detector import resources
 from .algorithms.detect import DetectAlgorithm, DetectFolderAlgorithm
-from .algorithms.training import EvaluateAlgorithm, ExportOnnxAlgorithm, TrainAlgorithm
+from .algorithms.evaluate import EvaluateAlgorithm, ExportOnnxAlgorithm
+from .algorithms.training import TrainAlgorithm
 
 ICON = resources.icon("icon.svg")
 

@@ -59,12 +59,13 @@ class StyleDetections(QgsProcessingLayerPostProcessorInterface):
 
 def embed_style(path: str, class_names: list[str]) -> bool:
     """Store the per-class style with the file, so it opens styled anywhere (also after
-    qgis_process): as the default style inside a GeoPackage, else as a sidecar .qml."""
+    qgis_process): as the default style inside a GeoPackage (of the layer that `path` names
+    with `|layername=`, else its first), else as a sidecar .qml."""
     layer = QgsVectorLayer(path, "detections", "ogr")
     if not layer.isValid():
         return False
     style_detections(layer, class_names)
-    if path.lower().endswith(".gpkg"):
+    if path.split("|")[0].lower().endswith(".gpkg"):
         from .gpkg_style import embed_in_gpkg  # not saveStyleToDatabase: it hangs on a 2nd call
 
         return embed_in_gpkg(path, layer, "micro_detector", "Detections per class")

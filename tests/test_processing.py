@@ -183,7 +183,7 @@ def test_train_and_evaluate_through_processing(plugin, synthetic_training, tmp_p
     result = processing.run("micro_detector:evaluate", {
         "MODEL": str(s["model"]), "XVIEW": str(s["geojson"]), "IMAGES": str(s["folder"]),
         "CLASS_MAP": str(s["mapping"]), "ONLY_VAL": False, "OUTPUT": "memory:",
-        "REPORT": str(tmp_path / "eval" / "report.html")}, context=context)
+        "FOLDER": str(tmp_path / "eval")}, context=context)
     table = {f["class"]: f for f in _layer(result["OUTPUT"], context).getFeatures()}
     assert set(table) == {"all", "vehicle", "boat"}
     assert table["all"]["instances"] == 90 and table["all"]["mAP50"] > 0.8

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from qgis.core import QgsProcessingAlgorithm, QgsProcessingException
+from qgis.core import QgsApplication, QgsProcessingAlgorithm, QgsProcessingException
 from qgis.PyQt.QtCore import QCoreApplication
 from qgis.PyQt.QtGui import QIcon
 
@@ -20,6 +20,20 @@ DEVICES = ["auto", "cpu", "cuda"]
 
 def tr(text: str) -> str:
     return QCoreApplication.translate(TR_CONTEXT, text)
+
+
+def processing_error(message: str) -> QgsProcessingException:
+    """The exception to raise for a failed run, printed once.
+
+    qgis_process prints every Critical message of the message log on stderr, and QGIS logs
+    a failed algorithm's message twice at Critical (when it catches the exception, and again
+    in reportError) besides its own "ERROR:" line: each error came out three times. The run
+    ends with this error, so under qgis_process the log's signals are blocked first and only
+    the "ERROR:" line remains. The desktop's dialog and Python's processing.run are unchanged.
+    """
+    if QgsApplication.platform() == "qgis_process":
+        QgsApplication.messageLog().blockSignals(True)
+    return QgsProcessingException(message)
 
 
 def default_model(backend: str = "torch") -> str | None:
@@ -86,7 +100,7 @@ class MicroAlgorithm(QgsProcessingAlgorithm):
         try:
             return require(*packages)
         except MissingDependencyError as error:
-            raise QgsProcessingException(str(error)) from None
+            raise processing_error(str(error)) from None
 
     @staticmethod
     def progress(feedback, start: float = 0.0, span: float = 100.0):
@@ -102,9 +116,9 @@ class MicroAlgorithm(QgsProcessingAlgorithm):
     def model_path(value: str | None) -> str:
         path = value or default_model("auto")
         if not path:
-            raise QgsProcessingException(tr("No model file given and no default model is bundled."))
+            raise processing_error(tr("No model file given and no default model is bundled."))
         if not Path(path).is_file():
-            raise QgsProcessingException(tr("Model file not found: {}").format(path))
+            raise processing_error(tr("Model file not found: {}").format(path))
         return path
 
     @staticmethod

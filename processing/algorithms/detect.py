@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from qgis.core import (
@@ -10,8 +11,10 @@ from qgis.core import (
     QgsField,
     QgsFields,
     QgsProcessing,
-    QgsProcessingException,
+    QgsProcessingContext,
     QgsProcessingOutputFile,
+    QgsProcessingOutputLayerDefinition,
+    QgsProcessingOutputMultipleLayers,
     QgsProcessingParameterBoolean,
     QgsProcessingParameterEnum,
     QgsProcessingParameterExtent,
@@ -28,113 +31,14 @@ from qgis.core import (
 )
 from qgis.PyQt.QtCore import QVariant
 
-from ...micro_detector.model.spec import DEFAULT_CLASSES
+from ..class_layers import write_class_layers
+from ..layer_input import (AREA_ENTIRE, AREA_MASK, AREA_VISIBLE, file_scale, intersect, is_file_layer, mask_rect,
+                           provider_source, to_layer_crs, visible_extent)
 from ..styles import StyleDetections, embed_style
-from .base import DEVICES, MicroAlgorithm, tr
+from .base import MicroAlgorithm, processing_error
+from .detect_options import DetectOptionsMixin
 
-MERGES = ["nms", "nmm"]
-MATCHES = ["iou", "ios"]
 FORMATS = ["gpkg", "shp", "geojson", "fgb"]
-
-
-class DetectOptionsMixin:
-    """The parameters detect and detect_folder share, and their translation to DetectOptions."""
-
-    MODEL, CONF, IOU, MERGE, MATCH, TILE, OVERLAP, BATCH, DEVICE = (
-        "MODEL", "CONF", "IOU", "MERGE", "MATCH", "TILE", "OVERLAP", "BATCH", "DEVICE")
-    CLASSES, OTHER_CLASSES, RESAMPLE, SCALE, BANDS = "CLASSES", "OTHER_CLASSES", "RESAMPLE", "SCALE", "BANDS"
-
-    def add_detect_parameters(self):
-        number = QgsProcessingParameterNumber
-        self.addParameter(QgsProcessingParameterFile(
-            self.MODEL, self.tr("Model file (.pt or .onnx; empty = the bundled default model)"),
-            optional=True))
-        self.addParameter(number(self.CONF, self.tr("Minimum confidence"), number.Double, 0.25, False, 0.0, 1.0))
-        self.addParameter(number(self.IOU, self.tr("Cross-tile merge threshold (IoU or IoS)"), number.Double, 0.5,
-                                 False, 0.0, 1.0))
-        self.addParameter(QgsProcessingParameterEnum(self.MERGE, self.tr("Merge method"), MERGES, defaultValue=0))
-        self.addParameter(number(self.TILE, self.tr("Tile size in model pixels (0 = the model's)"), number.Integer,
-                                 0, False, 0, 8192))
-        self.addParameter(number(self.OVERLAP, self.tr("Tile overlap (fraction of the tile)"), number.Double, 0.2,
-                                 False, 0.0, 0.9))
-        self.addParameter(number(self.BATCH, self.tr("Batch size (tiles per forward pass)"), number.Integer, 4,
-                                 False, 1, 256))
-        self.addParameter(QgsProcessingParameterEnum(self.DEVICE, self.tr("Device"), DEVICES, defaultValue=0))
-        self.addParameter(QgsProcessingParameterEnum(
-            self.CLASSES, self.tr("Classes to keep (none = all)"), list(DEFAULT_CLASSES), allowMultiple=True,
-            optional=True))
-        advanced = [
-            QgsProcessingParameterString(self.OTHER_CLASSES, self.tr(
-                "Classes to keep, by name, for models with other classes (comma-separated)"), optional=True),
-            QgsProcessingParameterEnum(self.MATCH, self.tr("Merge overlap measure"), MATCHES, defaultValue=0),
-            QgsProcessingParameterBoolean(self.RESAMPLE, self.tr("Resample to the model's ground sample distance"),
-                                          defaultValue=True),
-            number(self.SCALE, self.tr("Source pixels per model pixel (0 = from the GSD)"), number.Double, 0.0,
-                   False, 0.0, 100.0),
-            QgsProcessingParameterString(self.BANDS, self.tr("Bands to use, 1-based, comma-separated "
-                                                             "(empty = red, green, blue)"), optional=True),
-        ]
-        for p in advanced:
-            p.setFlags(p.flags() | p.FlagAdvanced)
-            self.addParameter(p)
-
-    def check_detect_parameters(self, parameters, context) -> tuple[bool, str]:
-        ok, message = self.check_model_file(self.parameterAsFile(parameters, self.MODEL, context))
-        if not ok:
-            return ok, message
-        bands = self.parameterAsString(parameters, self.BANDS, context)
-        if bands:
-            try:
-                values = [int(b) for b in bands.split(",")]
-            except ValueError:
-                return False, self.tr("Bands must be whole numbers separated by commas, e.g. 3,2,1")
-            if any(b < 1 for b in values):
-                return False, self.tr("Band numbers start at 1")
-        return True, ""
-
-    def detect_options(self, parameters, context, extent=None, extent_crs=None, mask=None):
-        from ...micro_detector.engine import DetectOptions
-
-        # an optional multiple enum left empty still reads as [0] in QGIS 3.22: look at the raw value
-        given = parameters.get(self.CLASSES) not in (None, "", [])
-        chosen = [list(DEFAULT_CLASSES)[i] for i in self.parameterAsEnums(parameters, self.CLASSES, context)] \
-            if given else []
-        other = [c.strip() for c in self.parameterAsString(parameters, self.OTHER_CLASSES, context).split(",")
-                 if c.strip()]
-        classes = chosen + other or None
-        bands = self.parameterAsString(parameters, self.BANDS, context)
-        scale = self.parameterAsDouble(parameters, self.SCALE, context)
-        return DetectOptions(
-            tile=self.parameterAsInt(parameters, self.TILE, context) or None,
-            overlap=self.parameterAsDouble(parameters, self.OVERLAP, context),
-            conf=self.parameterAsDouble(parameters, self.CONF, context),
-            iou=self.parameterAsDouble(parameters, self.IOU, context),
-            merge=MERGES[self.parameterAsEnum(parameters, self.MERGE, context)],
-            match=MATCHES[self.parameterAsEnum(parameters, self.MATCH, context)],
-            batch=self.parameterAsInt(parameters, self.BATCH, context),
-            device=DEVICES[self.parameterAsEnum(parameters, self.DEVICE, context)],
-            classes=classes, resample=self.parameterAsBool(parameters, self.RESAMPLE, context),
-            scale=scale or None, bands=[int(b) for b in bands.split(",")] if bands else None,
-            extent=extent, extent_crs=extent_crs, mask=mask)
-
-    def require_backend(self, model: str):
-        """ONNX Runtime alone runs an .onnx model; a .pt model needs torch."""
-        self.require("onnxruntime" if model.lower().endswith(".onnx") else "torch", "numpy")
-
-    def open_runner(self, model: str, options):
-        from ...micro_detector.model.runner import open_runner
-
-        try:
-            runner = open_runner(model, backend=options.backend, device=options.device)
-        except (ValueError, RuntimeError, OSError) as error:
-            raise QgsProcessingException(str(error)) from None
-        # checked here once, before any raster: the class names come with the opened model
-        known = list(runner.spec.class_names)
-        unknown = [c for c in options.classes or [] if c not in known]
-        if unknown:
-            raise QgsProcessingException(self.tr("The model has no class {}; it knows {}").format(
-                ", ".join(unknown), ", ".join(known)))
-        return runner
 
 
 class DetectAlgorithm(DetectOptionsMixin, MicroAlgorithm):
@@ -142,69 +46,160 @@ class DetectAlgorithm(DetectOptionsMixin, MicroAlgorithm):
     DISPLAY = "Detect micro objects"
     GROUP = "Detection"
     GROUP_ID = "detection"
-    HELP = ("Finds small objects (boats, buildings, planes, vehicles) on a georeferenced raster with a "
-            "YOLOv12 model, tile by tile at the model's ground sample distance, merges duplicates across "
-            "tile borders and writes one polygon per object in the raster's CRS, with its class, score "
-            "and area. Without a model file the bundled default model is used. An extent or a mask "
-            "layer limits the search. The result is styled per class.")
-    INPUT, EXTENT, MASK, OUTPUT = "INPUT", "EXTENT", "MASK", "OUTPUT"
+    HELP = ("Finds small objects (boats, buildings, planes, vehicles) on any raster layer with a YOLOv12 model, "
+            "tile by tile, merges duplicates across tile borders and writes one polygon per object in the "
+            "layer's CRS, with its class, score and area, styled per class. Without a model file the bundled "
+            "default model is used. Files are read with GDAL at the model's ground sample distance. Other "
+            "layers (XYZ tiles, WMS/WMTS, WCS, virtual rasters) are read through QGIS at the processing "
+            "resolution in cm per pixel, window by window; 0 takes the model's GSD, or for a model without "
+            "one the layer's own pixels or the resolution the map shows. Where to search: the entire "
+            "layer, the part of the map visible in the canvas (add an XYZ basemap, zoom to the area, run), "
+            "or inside the mask polygons; an extent narrows it further. Classes: tick the classes to keep "
+            "(none ticked keeps all); for a model with other class names, type them in the advanced field "
+            "'Classes to keep, by name'. Boxes of one class are merged across tiles; the advanced "
+            "class-agnostic merge also keeps one box where two classes claim the same object (e.g. a "
+            "vehicle and a boat). The option 'one layer per class' adds a layer per class, each styled, "
+            "to the GeoPackage beside the layer of all detections.")
+    INPUT, AREA, RESOLUTION, EXTENT, MASK, PER_CLASS, OUTPUT = (
+        "INPUT", "AREA", "RESOLUTION", "EXTENT", "MASK", "PER_CLASS", "OUTPUT")
 
     def initAlgorithm(self, config=None):  # noqa: N802 (QGIS API)
-        self.addParameter(QgsProcessingParameterRasterLayer(self.INPUT, self.tr("Raster")))
+        self.addParameter(QgsProcessingParameterRasterLayer(
+            self.INPUT, self.tr("Raster layer (a file, or XYZ, WMS/WMTS, WCS, virtual)")))
+        self.addParameter(QgsProcessingParameterEnum(self.AREA, self.tr("Where to search"), [
+            self.tr("Entire layer"), self.tr("Visible part of the map"), self.tr("Inside the mask polygons")],
+            defaultValue=AREA_ENTIRE))
+        number = QgsProcessingParameterNumber
+        self.addParameter(number(self.RESOLUTION, self.tr(
+            "Processing resolution in cm/px (0 = the model's ground sample distance)"), number.Double, 0.0,
+            False, 0.0, 100000.0))
         self.add_detect_parameters()
         self.addParameter(QgsProcessingParameterExtent(self.EXTENT, self.tr("Search only in this extent"),
                                                        optional=True))
         self.addParameter(QgsProcessingParameterVectorLayer(
             self.MASK, self.tr("Search only inside these polygons"), [QgsProcessing.TypeVectorPolygon],
             optional=True))
+        self.addParameter(QgsProcessingParameterBoolean(
+            self.PER_CLASS, self.tr("Also write one layer per class (GeoPackage)"), defaultValue=False))
         self.addParameter(QgsProcessingParameterVectorDestination(
             self.OUTPUT, self.tr("Detections"), QgsProcessing.TypeVectorPolygon))
+        self.addOutput(QgsProcessingOutputMultipleLayers("CLASS_LAYERS", self.tr("Layers per class")))
 
     def check_values(self, parameters, context):
         layer = self.parameterAsRasterLayer(parameters, self.INPUT, context)
         if layer is not None and not layer.crs().isValid():
             return False, self.tr("The raster {} is not georeferenced (no CRS): georeference it first.").format(
                 layer.name())
+        area = self.parameterAsEnum(parameters, self.AREA, context)
+        if area == AREA_VISIBLE and visible_extent() is None:
+            return False, self.tr("The visible part of the map needs the QGIS desktop: choose the entire layer "
+                                  "with an extent instead.")
+        if area == AREA_MASK and self.parameterAsVectorLayer(parameters, self.MASK, context) is None:
+            return False, self.tr("Choose the mask polygons to search inside.")
+        output = parameters.get(self.OUTPUT)
+        if isinstance(output, QgsProcessingOutputLayerDefinition):
+            output = output.sink.staticValue()
+        output = output.split("|")[0] if isinstance(output, str) else ""
+        if self.parameterAsBool(parameters, self.PER_CLASS, context) and Path(output).suffix and \
+                not output.lower().endswith(".gpkg"):
+            return False, self.tr("One layer per class needs a GeoPackage output (.gpkg).")
         return self.check_detect_parameters(parameters, context)
+
+    def prepareAlgorithm(self, parameters, context, feedback):  # noqa: N802 (QGIS API)
+        # the canvas and the layer's provider are read here, in the main thread, not in the task
+        area = self.parameterAsEnum(parameters, self.AREA, context)
+        self.canvas_view = visible_extent() if area == AREA_VISIBLE else None
+        layer = self.parameterAsRasterLayer(parameters, self.INPUT, context)
+        self.provider = None
+        if layer is not None and layer.isValid() and not is_file_layer(layer):
+            self.provider = layer.dataProvider().clone()
+        return True
+
+    def search_extent(self, parameters, context, layer):
+        """The extent to search in the layer's CRS (the EXTENT parameter, the visible map
+        when chosen, both intersected), or None for no limit."""
+        rect = None
+        if parameters.get(self.EXTENT):
+            rect = self.parameterAsExtent(parameters, self.EXTENT, context, layer.crs())
+        canvas = getattr(self, "canvas_view", None)
+        if self.parameterAsEnum(parameters, self.AREA, context) == AREA_VISIBLE:
+            if canvas is None:
+                raise processing_error(self.tr("The visible part of the map is unknown outside the QGIS desktop."))
+            rect = intersect(rect, to_layer_crs(canvas.rect, canvas.crs, layer))
+        if rect is not None and rect.intersect(layer.extent()).isEmpty():
+            raise processing_error(self.tr("The area to search does not overlap the layer {}.").format(layer.name()))
+        return rect
+
+    def raster_source(self, layer, parameters, context, options, extent, mask_layer, spec):
+        """(what the engine reads, options): a file's path (GDAL), else the layer read through
+        its QGIS data provider on a grid at the processing resolution."""
+        resolution = self.parameterAsDouble(parameters, self.RESOLUTION, context) / 100 or None
+        try:
+            if is_file_layer(layer):
+                path = layer.source().split("|")[0]
+                if resolution and options.scale is None:
+                    options = replace(options, scale=file_scale(path, resolution))
+                return path, options
+            source = provider_source(layer, intersect(extent, mask_rect(mask_layer, layer)), resolution, spec.gsd,
+                                     getattr(self, "canvas_view", None), getattr(self, "provider", None))
+        except (ValueError, OSError) as error:
+            raise processing_error(str(error)) from None
+        # a grid at the user's resolution is read as it is; at the model's GSD the engine finds scale 1 itself
+        return source, replace(options, scale=options.scale or 1.0) if resolution else options
 
     def processAlgorithm(self, parameters, context, feedback):  # noqa: N802 (QGIS API)
         model = self.model_path(self.parameterAsFile(parameters, self.MODEL, context))
         self.require_backend(model)
         layer = self.parameterAsRasterLayer(parameters, self.INPUT, context)
-        source = layer.source() if layer is not None else ""
-        if not source or not (Path(source).exists() or source.startswith("/vsi")):
-            raise QgsProcessingException(self.tr("The raster must be a file GDAL can open."))
-        extent = extent_crs = None
-        if parameters.get(self.EXTENT):
-            rect = self.parameterAsExtent(parameters, self.EXTENT, context, layer.crs())
-            extent = (rect.xMinimum(), rect.yMinimum(), rect.xMaximum(), rect.yMaximum())
+        extent = self.search_extent(parameters, context, layer)
         mask_layer = self.parameterAsVectorLayer(parameters, self.MASK, context)
         mask = mask_layer.source().split("|")[0] if mask_layer is not None else None
-        options = self.detect_options(parameters, context, extent, extent_crs, mask)
+        bounds = None if extent is None else (extent.xMinimum(), extent.yMinimum(), extent.xMaximum(),
+                                              extent.yMaximum())
+        options = self.detect_options(parameters, context, bounds, None, mask)
         output = self.parameterAsOutputLayer(parameters, self.OUTPUT, context)
         if not Path(output).suffix or output.startswith(("memory:", "ogr:", "postgres")):
             output = QgsProcessingUtils.generateTempFilename("detections.gpkg")
+        per_class = self.parameterAsBool(parameters, self.PER_CLASS, context)
+        if per_class and not output.lower().endswith(".gpkg"):
+            raise processing_error(self.tr("One layer per class needs a GeoPackage output (.gpkg)."))
         runner = self.open_runner(model, options)
+        source, options = self.raster_source(layer, parameters, context, options, extent, mask_layer, runner.spec)
         from ...micro_detector.engine import Cancelled, detect
 
         feedback.pushInfo(self.tr("Model: {} ({})").format(model, ", ".join(runner.spec.class_names)))
         try:
-            result = detect(source, output, runner=runner, weights=model, options=options,
-                            progress=self.progress(feedback), log=feedback.pushInfo)
+            result = detect(source, output, runner=runner, options=options, progress=self.progress(feedback),
+                            log=feedback.pushInfo)
         except Cancelled:
             feedback.reportError(self.tr("Cancelled: nothing was written."))
             return {}
         except (ValueError, RuntimeError, OSError) as error:
-            raise QgsProcessingException(str(error)) from None
-        if not embed_style(output, list(runner.spec.class_names)):
+            raise processing_error(str(error)) from None
+        names = list(runner.spec.class_names)
+        if not embed_style(output, names):
             feedback.pushWarning(self.tr("The style could not be stored with {}").format(output))
         counts = ", ".join(f"{k} {v}" for k, v in result.counts().items())
         feedback.pushInfo(self.tr("{} objects found: {}").format(len(result), counts))
-        if context.willLoadLayerOnCompletion(output):
-            details = context.layerToLoadOnCompletionDetails(output)
-            details.name = self.tr("Detections {}").format(layer.name())
-            details.setPostProcessor(StyleDetections(list(runner.spec.class_names)))
-        return {self.OUTPUT: output}
+        class_layers = {}
+        if per_class:
+            class_layers = write_class_layers(output, result, options.classes or names,
+                                              str(result.report.get("raster", layer.name())))
+        self.load_on_completion(context, output, layer.name(), names, class_layers)
+        return {self.OUTPUT: output, "CLASS_LAYERS": list(class_layers.values())}
+
+    def load_on_completion(self, context, output, name, class_names, class_layers):
+        """Name and style the layers Processing adds to the project: all detections, then
+        one layer per class when asked."""
+        if not context.willLoadLayerOnCompletion(output):
+            return
+        details = context.layerToLoadOnCompletionDetails(output)
+        details.name = self.tr("Detections {}").format(name)
+        details.setPostProcessor(StyleDetections(class_names))
+        for class_name, uri in class_layers.items():
+            extra = QgsProcessingContext.LayerDetails(f"{class_name} ({name})", context.project(), "CLASS_LAYERS")
+            extra.setPostProcessor(StyleDetections([class_name]))
+            context.addLayerToLoadOnCompletion(uri, extra)
 
 
 class DetectFolderAlgorithm(DetectOptionsMixin, MicroAlgorithm):
@@ -299,7 +294,7 @@ class DetectFolderAlgorithm(DetectOptionsMixin, MicroAlgorithm):
             feedback.reportError(self.tr("Cancelled: the rasters finished so far are kept; run again to go on."))
             return {}
         except (ValueError, RuntimeError, OSError) as error:
-            raise QgsProcessingException(str(error)) from None
+            raise processing_error(str(error)) from None
         for row in rows:
             # only files this run wrote: one done before may be open in QGIS (a locked GeoPackage)
             if row.get("written_now"):

@@ -1,20 +1,13 @@
-"""`micro_detector:train`, `micro_detector:evaluate` and `micro_detector:export_onnx`."""
+"""`micro_detector:train`, and the label parameters train and evaluate share."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from qgis.core import (
-    QgsFeature,
-    QgsFeatureSink,
-    QgsField,
-    QgsFields,
     QgsProcessing,
-    QgsProcessingException,
     QgsProcessingOutputNumber,
-    QgsProcessingParameterBoolean,
     QgsProcessingParameterEnum,
-    QgsProcessingParameterFeatureSink,
     QgsProcessingParameterField,
     QgsProcessingParameterFile,
     QgsProcessingParameterFileDestination,
@@ -22,12 +15,11 @@ from qgis.core import (
     QgsProcessingParameterMultipleLayers,
     QgsProcessingParameterNumber,
     QgsProcessingParameterVectorLayer,
-    QgsWkbTypes,
 )
-from qgis.PyQt.QtCore import QVariant
 
 from ...micro_detector.model.spec import SCALES
-from .base import DEVICES, MicroAlgorithm
+from ..profile import SCRATCH_MIN_IMAGES, SCRATCH_MIN_OBJECTS, default_training_paths, too_small_for_scratch
+from .base import DEVICES, MicroAlgorithm, default_model, processing_error
 
 SCALE_NAMES = list(SCALES)
 
@@ -99,7 +91,7 @@ class LabelsMixin:
                                self.parameterAsString(parameters, self.CLASS_FIELD, context),
                                layer=_layer_name(vector.source()), log=feedback.pushInfo)
         except (ValueError, OSError) as error:
-            raise QgsProcessingException(str(error)) from None
+            raise processing_error(str(error)) from None
 
 
 def _layer_name(source: str) -> str | None:
@@ -118,11 +110,17 @@ class TrainAlgorithm(LabelsMixin, MicroAlgorithm):
             "polygon/point layer with a class field over one or more rasters (what you digitised). Rasters are "
             "cut into chips (cached), augmented (mosaic, rotations, flips, scale, colour), split into training "
             "and validation by image, and trained with the YOLO loss; the best model by validation mAP50-95 is "
-            "written. The run folder receives the per-epoch metrics (results.csv, results.png), the final "
-            "per-class table (metrics.csv), precision-recall curves, sample images and a resumable checkpoint. "
-            "On a CPU, keep the scale small (n) and the epochs few; a GPU is much faster.")
-    SCALE, EPOCHS, IMGSZ, BATCH, DEVICE, GSD, WEIGHTS, RESUME, OUTPUT, RUN_FOLDER = (
-        "SCALE", "EPOCHS", "IMGSZ", "BATCH", "DEVICE", "GSD", "WEIGHTS", "RESUME", "OUTPUT", "RUN_FOLDER")
+            "written. By default the model and the run folder go into micro_detector/models and "
+            "micro_detector/runs in your QGIS profile folder, where they stay after QGIS closes. The run "
+            "folder receives the per-epoch metrics (results.csv, results.png), the final per-class table "
+            "(metrics.csv), precision-recall curves, sample images and a resumable checkpoint. Start from: "
+            "the bundled model (fine-tuning) learns from a few images; random weights need much more data "
+            "(at least 20 images and 500 labelled objects), else the mAP stays near 0. Automatic picks the "
+            "bundled model below that size. On a CPU, keep the scale small (n) and the epochs few; a GPU "
+            "is much faster.")
+    START_AUTO, START_BUNDLED, START_SCRATCH = 0, 1, 2
+    SCALE, EPOCHS, IMGSZ, BATCH, DEVICE, GSD, START, WEIGHTS, RESUME, OUTPUT, RUN_FOLDER = (
+        "SCALE", "EPOCHS", "IMGSZ", "BATCH", "DEVICE", "GSD", "START", "WEIGHTS", "RESUME", "OUTPUT", "RUN_FOLDER")
 
     def initAlgorithm(self, config=None):  # noqa: N802 (QGIS API)
         self.add_label_parameters()
@@ -133,20 +131,27 @@ class TrainAlgorithm(LabelsMixin, MicroAlgorithm):
                                  False, 64, 2048))
         self.addParameter(number(self.BATCH, self.tr("Batch size"), number.Integer, 16, False, 1, 1024))
         self.addParameter(QgsProcessingParameterEnum(self.DEVICE, self.tr("Device"), DEVICES, defaultValue=0))
+        self.addParameter(QgsProcessingParameterEnum(self.START, self.tr("Start from"), [
+            self.tr("Automatic: the bundled model for small data, else random weights"),
+            self.tr("The bundled model (fine-tuning)"), self.tr("Random weights (from scratch)")],
+            defaultValue=self.START_AUTO))
         advanced = [
             number(self.GSD, self.tr("Train at this ground sample distance in m/px (0 = native pixels)"),
                    number.Double, 0.0, False, 0.0, 100.0),
-            QgsProcessingParameterFile(self.WEIGHTS, self.tr("Start from this model file"), optional=True),
+            QgsProcessingParameterFile(self.WEIGHTS, self.tr("Start from this model file (instead of the "
+                                                             "choice above)"), optional=True),
             QgsProcessingParameterFile(self.RESUME, self.tr("Resume from this checkpoint (last_checkpoint.pt)"),
                                        optional=True, fileFilter="Checkpoints (*.pt)"),
         ]
         for p in advanced:
             p.setFlags(p.flags() | p.FlagAdvanced)
             self.addParameter(p)
+        # defaults in the profile, stamped when the dialog opens: temporary outputs die with QGIS
+        model, run = default_training_paths()
         self.addParameter(QgsProcessingParameterFileDestination(self.OUTPUT, self.tr("Trained model"),
-                                                                "Models (*.pt)"))
+                                                                "Models (*.pt)", str(model)))
         self.addParameter(QgsProcessingParameterFolderDestination(
-            self.RUN_FOLDER, self.tr("Run folder (plots, metrics, checkpoint)")))
+            self.RUN_FOLDER, self.tr("Run folder (plots, metrics, checkpoint)"), str(run)))
         self.addOutput(QgsProcessingOutputNumber("MAP50", self.tr("Validation mAP50")))
         self.addOutput(QgsProcessingOutputNumber("MAP50_95", self.tr("Validation mAP50-95")))
 
@@ -156,6 +161,12 @@ class TrainAlgorithm(LabelsMixin, MicroAlgorithm):
         resume = self.parameterAsFile(parameters, self.RESUME, context)
         if resume and not Path(resume).is_file():
             return False, self.tr("Checkpoint not found: {}").format(resume)
+        weights = self.parameterAsFile(parameters, self.WEIGHTS, context)
+        if weights and not Path(weights).is_file():
+            return False, self.tr("Model file not found: {}").format(weights)
+        if self.parameterAsEnum(parameters, self.START, context) == self.START_BUNDLED and not weights \
+                and default_model() is None:
+            return False, self.tr("No bundled model to start from: choose a model file or random weights.")
         return self.check_labels(parameters, context)
 
     def processAlgorithm(self, parameters, context, feedback):  # noqa: N802 (QGIS API)
@@ -169,9 +180,9 @@ class TrainAlgorithm(LabelsMixin, MicroAlgorithm):
         train_set, val_set = split_by_image(labels, self.parameterAsDouble(parameters, self.VAL_FRACTION, context))
         imgsz = self.parameterAsInt(parameters, self.IMGSZ, context)
         gsd = self.parameterAsDouble(parameters, self.GSD, context)
-        weights = self.parameterAsFile(parameters, self.WEIGHTS, context)
+        weights, scale = self.start_weights(parameters, context, labels, feedback)
         config = TrainConfig(
-            scale=SCALE_NAMES[self.parameterAsEnum(parameters, self.SCALE, context)],
+            scale=scale,
             epochs=self.parameterAsInt(parameters, self.EPOCHS, context), imgsz=imgsz,
             batch=self.parameterAsInt(parameters, self.BATCH, context),
             device=DEVICES[self.parameterAsEnum(parameters, self.DEVICE, context)],
@@ -182,6 +193,7 @@ class TrainAlgorithm(LabelsMixin, MicroAlgorithm):
             len(train_set.images), len(val_set.images), ", ".join(labels.class_names)))
         output = self.parameterAsFileOutput(parameters, self.OUTPUT, context)
         run_dir = self.parameterAsString(parameters, self.RUN_FOLDER, context)
+        Path(output).parent.mkdir(parents=True, exist_ok=True)
         resume = self.parameterAsFile(parameters, self.RESUME, context) or None
 
         def progress(fraction, text):
@@ -196,7 +208,7 @@ class TrainAlgorithm(LabelsMixin, MicroAlgorithm):
                                          "checkpoint to resume from."))
             return {}
         except (ValueError, RuntimeError, OSError) as error:
-            raise QgsProcessingException(str(error)) from None
+            raise processing_error(str(error)) from None
         outputs = {self.OUTPUT: str(result.model_path), self.RUN_FOLDER: run_dir}
         if result.metrics is not None:
             feedback.pushInfo(result.metrics.table())
@@ -204,114 +216,36 @@ class TrainAlgorithm(LabelsMixin, MicroAlgorithm):
             outputs.update({"MAP50": overall["mAP50"], "MAP50_95": overall["mAP50-95"]})
         return outputs
 
+    def start_weights(self, parameters, context, labels, feedback) -> tuple[str | None, str]:
+        """(model file to start from or None, scale): the user's file, the bundled model or
+        random weights, with a warning when the data is too small for random weights."""
+        scale = SCALE_NAMES[self.parameterAsEnum(parameters, self.SCALE, context)]
+        weights = self.parameterAsFile(parameters, self.WEIGHTS, context) or None
+        images, objects = len(labels.images), sum(labels.instances().values())
+        small = too_small_for_scratch(images, objects)
+        choice = self.parameterAsEnum(parameters, self.START, context)
+        if weights is None and (choice == self.START_BUNDLED or (choice == self.START_AUTO and small)):
+            weights = default_model()
+            if weights is None:
+                raise processing_error(self.tr("No bundled model to start from: choose a model file."))
+            bundled = self.read_spec(weights).scale
+            if bundled != scale:  # weights transfer only between networks of one scale
+                feedback.pushWarning(self.tr("The bundled model is scale {}: training at scale {}, not {}.").format(
+                    bundled, bundled, scale))
+                scale = bundled
+            feedback.pushInfo(self.tr("Starting from the bundled model (fine-tuning): {}").format(weights))
+        elif weights is None and small:
+            feedback.pushWarning(self.tr(
+                "Only {} images and {} labelled objects: too few to train from random weights (at least {} "
+                "images and {} objects); the mAP will likely stay near 0. Start from the bundled model "
+                "instead.").format(images, objects, SCRATCH_MIN_IMAGES, SCRATCH_MIN_OBJECTS))
+        return weights, scale
 
-class EvaluateAlgorithm(LabelsMixin, MicroAlgorithm):
-    NAME = "evaluate"
-    DISPLAY = "Evaluate a detection model"
-    GROUP = "Training"
-    GROUP_ID = "training"
-    HELP = ("Runs a model over labelled rasters with the same tiled detection as the Detect algorithm and "
-            "gives per class and overall: images, instances, precision, recall, mAP at IoU 0.5 and mAP at IoU "
-            "0.5:0.95 (COCO 101-point interpolation). A class is scored only on images that annotate it. "
-            "Outputs the table and an HTML report with precision-recall curves and sample images.")
-    MODEL, ONLY_VAL, CONF, OUTPUT, REPORT = "MODEL", "ONLY_VAL", "CONF", "OUTPUT", "REPORT"
+    @staticmethod
+    def read_spec(path: str):
+        from ...micro_detector.model.io import read_model_file
 
-    def initAlgorithm(self, config=None):  # noqa: N802 (QGIS API)
-        self.addParameter(QgsProcessingParameterFile(
-            self.MODEL, self.tr("Model file (.pt or .onnx; empty = the bundled default model)"), optional=True))
-        self.add_label_parameters()
-        self.addParameter(QgsProcessingParameterBoolean(
-            self.ONLY_VAL, self.tr("Only the validation images of the split"), defaultValue=False))
-        number = QgsProcessingParameterNumber
-        p = number(self.CONF, self.tr("Lowest confidence considered"), number.Double, 0.001, False, 0.0, 1.0)
-        p.setFlags(p.flags() | p.FlagAdvanced)
-        self.addParameter(p)
-        self.addParameter(QgsProcessingParameterFeatureSink(self.OUTPUT, self.tr("Metrics per class"),
-                                                            QgsProcessing.TypeVector))
-        self.addParameter(QgsProcessingParameterFileDestination(self.REPORT, self.tr("Report"),
-                                                                "HTML files (*.html)"))
-
-    def check_values(self, parameters, context):
-        ok, message = self.check_model_file(self.parameterAsFile(parameters, self.MODEL, context))
-        return (ok, message) if not ok else self.check_labels(parameters, context)
-
-    def processAlgorithm(self, parameters, context, feedback):  # noqa: N802 (QGIS API)
-        model = self.model_path(self.parameterAsFile(parameters, self.MODEL, context))
-        self.require("onnxruntime" if model.lower().endswith(".onnx") else "torch", "numpy")
-        labels = self.load_labels(parameters, context, feedback)
-        from ...micro_detector.engine import Cancelled
-        from ...training.evaluate import EvalOptions, evaluate_model_file
-        from ...training.labels import split_by_image
-
-        if self.parameterAsBool(parameters, self.ONLY_VAL, context):
-            labels = split_by_image(labels, self.parameterAsDouble(parameters, self.VAL_FRACTION, context))[1]
-        if not labels.images:
-            raise QgsProcessingException(self.tr("No image to evaluate on."))
-        report = self.parameterAsFileOutput(parameters, self.REPORT, context)
-        out_dir = Path(report).parent
         try:
-            metrics = evaluate_model_file(
-                model, labels, out_dir, EvalOptions(conf=self.parameterAsDouble(parameters, self.CONF, context)),
-                progress=self.progress(feedback), log=feedback.pushInfo)
-        except Cancelled:
-            feedback.reportError(self.tr("Cancelled."))
-            return {}
-        except (ValueError, RuntimeError, OSError) as error:
-            raise QgsProcessingException(str(error)) from None
-        written = out_dir / "report.html"
-        if written != Path(report):
-            written.replace(report)
-        feedback.pushInfo(metrics.table())
-        fields = QgsFields()
-        for name, kind in (("class", QVariant.String), ("images", QVariant.Int), ("instances", QVariant.Int),
-                           ("precision", QVariant.Double), ("recall", QVariant.Double), ("mAP50", QVariant.Double),
-                           ("mAP50_95", QVariant.Double)):
-            fields.append(QgsField(name, kind))
-        sink, sink_id = self.parameterAsSink(parameters, self.OUTPUT, context, fields, QgsWkbTypes.NoGeometry)
-        for row in metrics.rows():
-            feature = QgsFeature(fields)
-            feature.setAttributes([row["class"], row["images"], row["instances"], row["precision"], row["recall"],
-                                   row["mAP50"], row["mAP50-95"]])
-            sink.addFeature(feature, QgsFeatureSink.FastInsert)
-        return {self.OUTPUT: sink_id, self.REPORT: report}
-
-
-class ExportOnnxAlgorithm(MicroAlgorithm):
-    NAME = "export_onnx"
-    DISPLAY = "Export a model to ONNX"
-    GROUP = "Models"
-    GROUP_ID = "models"
-    HELP = ("Exports a model file to ONNX with the box decoding inside the graph and the model description "
-            "(classes, bands, input size, GSD) in its metadata. The ONNX file runs with ONNX Runtime alone, "
-            "without PyTorch, in Detect and elsewhere. Batch, height and width stay dynamic unless a fixed "
-            "size is asked for.")
-    MODEL, STATIC, OUTPUT = "MODEL", "STATIC", "OUTPUT"
-
-    def initAlgorithm(self, config=None):  # noqa: N802 (QGIS API)
-        self.addParameter(QgsProcessingParameterFile(
-            self.MODEL, self.tr("Model file (.pt; empty = the bundled default model)"), optional=True))
-        self.addParameter(QgsProcessingParameterBoolean(self.STATIC, self.tr("Fixed height and width"),
-                                                        defaultValue=False))
-        self.addParameter(QgsProcessingParameterFileDestination(self.OUTPUT, self.tr("ONNX file"),
-                                                                "ONNX (*.onnx)"))
-
-    def check_values(self, parameters, context):
-        model = self.parameterAsFile(parameters, self.MODEL, context)
-        if model and model.lower().endswith(".onnx"):
-            return False, self.tr("This model is already an ONNX file.")
-        return self.check_model_file(model)
-
-    def processAlgorithm(self, parameters, context, feedback):  # noqa: N802 (QGIS API)
-        model = self.model_path(self.parameterAsFile(parameters, self.MODEL, context))
-        self.require("torch", "onnx")
-        from ...micro_detector.model.io import load_model
-        from ...micro_detector.model.onnx_io import export_onnx
-
-        output = self.parameterAsFileOutput(parameters, self.OUTPUT, context)
-        try:
-            export_onnx(load_model(model), output,
-                        dynamic_spatial=not self.parameterAsBool(parameters, self.STATIC, context))
-        except (ValueError, RuntimeError, OSError) as error:
-            raise QgsProcessingException(str(error)) from None
-        feedback.setProgress(100)
-        return {self.OUTPUT: output}
+            return read_model_file(path)["spec"]
+        except (ValueError, OSError) as error:
+            raise processing_error(str(error)) from None
