@@ -128,7 +128,7 @@ def busy_loop() -> subprocess.Popen:
 def ours(raster: Path, model: Path, workdir: Path, env: dict, tag: str) -> dict:
     out = workdir / f"ours_{tag}.gpkg"
     out.unlink(missing_ok=True)
-    run = run_measured([sys.executable, "-m", "micro_detector", "detect", str(raster), str(out),
+    run = run_measured([sys.executable, "-m", "micro_detector", "detect", str(raster), "-o", str(out),
                         "--weights", str(model), "--tile", str(TILE), "--overlap", str(OVERLAP),
                         "--conf", str(CONF), "--iou", str(MERGE_IOU), "--merge", "nms", "-q"],
                        env, ROOT)

@@ -213,6 +213,21 @@ open_runner({str(pt_file)!r}, cache_dir={str(tmp_path / 'empty')!r})
     assert run.returncode != 0 and "torch" in run.stderr and "pip install" in run.stderr
 
 
+def test_cpu_auto_path_does_not_load_torch_once_exported(tmp_path, pt_file):
+    folder = tmp_path / "cache"
+    cache.cached_export(pt_file, folder)
+    run = run_python(f"""
+import sys
+from micro_detector.model.runner import _cuda_possible, open_runner
+r = open_runner({str(pt_file)!r}, cache_dir={str(folder)!r})  # device auto, as the CLI
+print(r.backend, _cuda_possible(), 'torch' in sys.modules)
+""")
+    assert run.returncode == 0, run.stderr
+    backend, cuda, torch_loaded = run.stdout.split()
+    if cuda == "False":  # no NVIDIA driver: torch (seconds, ~300 MB) is never imported
+        assert (backend, torch_loaded) == ("onnx", "False")
+
+
 @pytest.mark.slow
 def test_two_processes_racing_to_export_both_get_a_whole_file(tmp_path, pt_file):
     folder = tmp_path / "cache"
