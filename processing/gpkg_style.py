@@ -58,14 +58,18 @@ def save_default_style(path: str, layer_name: str, qml: str, name: str, descript
 
 def embed_in_gpkg(path: str, layer, name: str, description: str = "") -> bool:
     """Store the current style of the QgsVectorLayer `layer`, opened from `path`
-    (`file.gpkg|layername=x`, else the file's first layer), as that layer's default style."""
+    (`file.gpkg|layername=x`), as that layer's default style. Without a layer name: our
+    "detections" layer, else the file's only layer; never a user's layer beside ours."""
     from qgis.PyQt.QtXml import QDomDocument
+
+    from ..micro_detector.outputs import DEFAULT_LAYER
 
     file, _, rest = path.partition("|layername=")
     layer_name = rest.split("|")[0]
     if not layer_name:
         ds = ogr.Open(file.split("|")[0])
-        layer_name = ds.GetLayer(0).GetName() if ds is not None and ds.GetLayerCount() else ""
+        names = [ds.GetLayer(i).GetName() for i in range(ds.GetLayerCount())] if ds is not None else []
+        layer_name = DEFAULT_LAYER if DEFAULT_LAYER in names else names[0] if len(names) == 1 else ""
     document = QDomDocument()
     if layer.exportNamedStyle(document):  # a non-empty string is an error message
         return False
