@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import sqlite3
 
 import pytest
 from qgis.core import QgsProcessingException
@@ -88,6 +89,8 @@ def test_detect_into_an_existing_geopackage_keeps_the_users_layers(plugin, tmp_p
                                  "OUTPUT": str(gpkg)})
         assert result["OUTPUT"] == str(gpkg)
         assert user_tables(gpkg) == kept and "detections" in layer_names(gpkg)
+    with sqlite3.connect(gpkg) as db:  # the style went to our layer, not to the user's
+        assert db.execute("SELECT f_table_name, useAsDefault FROM layer_styles").fetchall() == [("detections", 1)]
 
 
 @pytest.mark.parametrize("params, word", [({"TILE": 50}, "tile"), ({"BATCH": 0}, "batch"),
