@@ -1,7 +1,9 @@
 """Chipping: labelled rasters cut into fixed-size training chips, cached on disk.
 
-Chips are read through the core's windowed reader (same band choice, 16-bit stretch and
-GSD resampling as detection), so the model trains on exactly what it will be fed. A chip
+Chips are planned by the engine's `plan.plan_tiles` (the one scale rule, band rule and grid)
+and read by its read stage (`stream.read_tile` over a GDAL window source, same 16-bit
+stretch), so a chip is the detection tile of its window: the model trains on exactly what
+it will be fed. A chip
 store is one uint8 array file (memory-mapped, shared by loader workers) plus an index of
 boxes per chip; its name is a hash of the rasters, the labels and the chip settings, so a
 second run (or the next epoch) never re-reads the rasters.
