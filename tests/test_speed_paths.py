@@ -162,6 +162,17 @@ def test_auto_backend_exports_once_to_the_cache_and_says_why(tmp_path, pt_file):
         open_runner(pt_file, backend="torch", precision="int8", cache_dir=folder)
 
 
+def test_an_export_beside_the_model_is_used_only_when_made_from_it(tmp_path, pt_file):
+    sibling = pt_file.with_suffix(".onnx")
+    export_onnx(load_model(pt_file), sibling, source_sha256=cache.file_sha256(pt_file))
+    runner = open_runner(pt_file, device="cpu", cache_dir=tmp_path / "cache")
+    assert runner.path == sibling and "beside the model" in runner.backend_reason
+    assert not (tmp_path / "cache").exists()  # nothing exported
+    save_model(lively_model(seed=8), pt_file)  # the .pt changed: the .onnx is stale
+    runner = open_runner(pt_file, device="cpu", cache_dir=tmp_path / "cache")
+    assert runner.path != sibling and "made once" in runner.backend_reason
+
+
 def test_a_changed_model_file_gets_a_new_export(tmp_path, pt_file):
     folder = tmp_path / "cache"
     before = open_runner(pt_file, device="cpu", cache_dir=folder)

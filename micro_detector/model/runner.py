@@ -149,8 +149,8 @@ def open_runner(path: str | Path, backend: str = "auto", device: str = "auto", *
     """A runner for a model file (.pt) or an exported model (.onnx).
 
     backend "auto": an .onnx runs on ONNX Runtime; a .pt runs on torch on a CUDA GPU, else on
-    ONNX Runtime through its cached export (see cache.py) when onnxruntime is installed, else
-    on torch; without torch, an export beside the model or in the cache is used. "torch" and
+    ONNX Runtime through the export beside it (when made from this very file) or its cached
+    export (see cache.py) when onnxruntime is installed, else on torch; without torch, an export beside the model or in the cache is used. "torch" and
     "onnx" force the choice. precision "int8" (ONNX Runtime only) runs a statically quantized
     export calibrated on chips of `calibration` (a raster; default the demo raster).
     `cache_dir`: where exports are kept (default: see cache.default_cache_dir).
@@ -183,6 +183,28 @@ def _importable(name: str) -> bool:
         return importlib.util.find_spec(name) is not None
     except (ImportError, ValueError):  # a blocked or half-installed package
         return False
+
+
+def _export_beside(path: Path, threads) -> OnnxRunner | None:
+    """The .onnx next to the .pt (as shipped with the default model) when its metadata says it
+    was made from this very file (same SHA-256); None otherwise."""
+    from .cache import file_sha256
+    from .onnx_io import SOURCE_KEY
+    from .spec import ModelFileError
+
+    sibling = path.with_suffix(".onnx")
+    if not sibling.is_file():
+        return None
+    try:
+        runner = OnnxRunner(sibling, device="cpu", threads=threads)
+    except ModelFileError:
+        return None
+    if runner.session.get_modelmeta().custom_metadata_map.get(SOURCE_KEY) != file_sha256(path):
+        return None
+    runner.source = path
+    runner.backend_reason = (f"onnxruntime is installed (the fastest CPU path); {sibling.name} "
+                             f"beside the model is its export")
+    return runner
 
 
 def _cuda_possible() -> bool:
@@ -248,6 +270,10 @@ def _auto_runner(path: Path, device: str, threads, precision: str, cache_dir, ca
         if precision == "int8":
             raise ValueError("int8 runs on the CPU through ONNX Runtime: use --device cpu")
         return _torch_runner(path, device, threads, "a CUDA GPU is usable: torch runs on it", **kwargs)
+    if precision == "fp32" and _importable("onnxruntime"):
+        beside = _export_beside(path, threads)
+        if beside is not None:
+            return beside
     missing = [name for name in ("onnxruntime", "onnx") if not _importable(name)]
     if missing:
         if precision == "int8":
