@@ -173,7 +173,7 @@ def test_fresh_profile_installs_onnxruntime_offline_then_detects(tmp_path, plugi
     assert f"FOUND {target}" in again.stdout and "GONE True" in again.stdout
 
 
-def test_plugin_menu_opens_a_dialog_that_shows_the_plan(qgis_iface, monkeypatch):
+def test_plugin_menu_opens_a_dialog_that_shows_the_plan(qgis_iface, monkeypatch, artifacts_dir):
     import functools
     import importlib
 
@@ -187,9 +187,15 @@ def test_plugin_menu_opens_a_dialog_that_shows_the_plan(qgis_iface, monkeypatch)
     # as in a QGIS without them: the plan names the package, the size and the profile folder
     monkeypatch.setattr(dialog_module, "plan_install",
                         functools.partial(core.plan_install, is_importable=lambda m: False))
+    monkeypatch.setattr(dialog_module, "importable", lambda m: False)
     dialog.torch.setChecked(True)
     text = dialog.log.toPlainText()
     assert "onnxruntime" in text and "torch" in text and "MB" in text and str(dialog.target) in text
     assert dialog.install_button.isEnabled()
+    dialog.torch.setChecked(False)  # the default choice: detection only
+    assert "torch" not in dialog.log.toPlainText() and "Installed: none" in dialog.status.text()
+    dialog.resize(760, 360)
+    # the README's picture (docs/images/install_dialog.png is a copy of this file)
+    assert dialog.grab().save(str(artifacts_dir / "install_dialog.png"))
     plugin.unload()
     assert plugin.action is None
