@@ -15,7 +15,7 @@ from importlib import metadata
 
 import pytest
 
-from conftest import DEMO_RASTER, ROOT
+from conftest import DEMO_RASTER, MINI, ROOT
 
 WHEELS = ROOT / ".wheels"  # filled by `make setup`: the pinned onnxruntime wheel
 SOURCE_KEY = "micro_detector_source_sha256"
@@ -144,3 +144,10 @@ def test_wheel_installs_in_a_fresh_venv_and_detects_with_onnxruntime_alone(tmp_p
 
     dataset = ogr.Open(str(out))  # kept referenced: a layer outlives no dataset
     assert dataset.GetLayer(0).GetFeatureCount() >= 30, report  # the demo frame has 40 vehicles
+    # detect-folder and evaluate need no torch either
+    folder = _run([venv / "bin" / "micro-detector", "detect-folder", MINI / "images", "-o", tmp_path / "many",
+                   "--quiet"], env=env, cwd=tmp_path)
+    assert json.loads(folder.stdout)["done"] == 2
+    evaluated = _run([venv / "bin" / "micro-detector", "evaluate", model, "--xview", MINI / "micro4_mini.geojson",
+                      "--images", MINI / "images", "--out", tmp_path / "eval"], env=env, cwd=tmp_path)
+    assert json.loads(evaluated.stdout[evaluated.stdout.index("{"):])["mAP50"] > 0.5
