@@ -121,7 +121,8 @@ def _detect_options(args):
             match=args.match, classes=args.classes.split(",") if args.classes else None,
             extent=extent, extent_crs=extent_crs, mask=str(args.mask) if args.mask else None,
             bands=bands, batch=args.batch, device=args.device, backend=args.backend,
-            resample=not args.no_resample, scale=args.scale, pixel_coordinates=args.pixel_coordinates)
+            resample=not args.no_resample, scale=args.scale, pixel_coordinates=args.pixel_coordinates,
+            gsd=args.gsd, agnostic=args.agnostic, tta=args.tta)
     except (TypeError, ValueError) as error:  # the options' own validation (one table of rules)
         raise UsageError(str(error)) from None
 
@@ -274,6 +275,12 @@ def _add_detect_options(p) -> None:
     p.add_argument("--no-resample", action="store_true", help="do not resample to the model's GSD")
     p.add_argument("--scale", type=SCALE, default=d("scale"),
                    help="source pixels per model pixel, > 0 (overrides GSD)")
+    p.add_argument("--gsd", type=SCALE, default=d("gsd"), help="the raster's ground sample distance "
+                   "in metres per pixel, > 0 (for rasters without a usable one)")
+    p.add_argument("--agnostic", action="store_true", help="class-agnostic merge: one box per "
+                   "object even where boxes of two classes overlap")
+    p.add_argument("--tta", action="store_true", help="test-time augmentation: flips and quarter "
+                   "turns of each tile, fused (about 4x slower)")
     p.add_argument("--pixel-coordinates", action="store_true",
                    help="accept rasters without georeferencing (output in pixel coordinates)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
