@@ -14,18 +14,11 @@ is in its metadata) and that both find the same boxes on the demo raster.
 
 from __future__ import annotations
 
-import hashlib
 import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-SOURCE_KEY = "micro_detector_source_sha256"
 MIN_ELEMENTS = 64  # small tensors (scales, shapes) stay float32: not worth a Cast
-
-
-def sha256(path: Path) -> str:
-    """Hex SHA-256 of a file."""
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def weights_to_float16(proto) -> int:
@@ -54,17 +47,17 @@ def weights_to_float16(proto) -> int:
 
 
 def export_default(pt: Path, out: Path) -> Path:
-    """Export `pt` to `out` (float16-stored weights, the .pt's SHA-256 in the metadata)."""
+    """Export `pt` to `out` (float16-stored weights, the .pt's SHA-256 in the metadata: the
+    runner then takes this file as the .pt's export, see model/runner.py)."""
     import onnx
 
+    from micro_detector.model.cache import file_sha256
     from micro_detector.model.io import load_model
     from micro_detector.model.onnx_io import export_onnx
 
-    tmp = export_onnx(load_model(pt), out.with_name(out.name + ".full"))
+    tmp = export_onnx(load_model(pt), out.with_name(out.name + ".full"), source_sha256=file_sha256(pt))
     proto = onnx.load(str(tmp))
     converted = weights_to_float16(proto)
-    meta = proto.metadata_props.add()
-    meta.key, meta.value = SOURCE_KEY, sha256(pt)
     onnx.checker.check_model(proto)
     part = out.with_name(out.name + ".part")
     onnx.save(proto, str(part))

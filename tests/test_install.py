@@ -18,7 +18,6 @@ import pytest
 from conftest import DEMO_RASTER, MINI, ROOT
 
 WHEELS = ROOT / ".wheels"  # filled by `make setup`: the pinned onnxruntime wheel
-SOURCE_KEY = "micro_detector_source_sha256"
 
 
 def _pyproject() -> dict:
@@ -65,7 +64,7 @@ def test_shipped_onnx_is_the_export_of_the_shipped_pt():
     without a new export (scripts/export_default_onnx.py) fails here."""
     import hashlib
 
-    from micro_detector.model.onnx_io import open_session, spec_from_session
+    from micro_detector.model.onnx_io import SOURCE_KEY, open_session, spec_from_session
     from micro_detector.model.io import read_model_file
 
     pt, onnx = ROOT / "resources" / "models" / "default.pt", ROOT / "resources" / "models" / "default.onnx"
