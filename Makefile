@@ -1,5 +1,5 @@
 # The README's commands. `make setup` once on a fresh Debian 12 machine, then `make test`.
-.PHONY: setup test test-fast package clean demo
+.PHONY: setup test test-fast package wheel clean demo
 
 setup:
 	bash scripts/setup.sh
@@ -12,6 +12,10 @@ test-fast:
 
 package:
 	.venv/bin/python scripts/package.py
+
+# The Python package (library + micro-detector command), for pip install elsewhere.
+wheel:
+	.venv/bin/python -m pip wheel --no-deps --no-build-isolation -w dist .
 
 clean:
 	rm -rf dist build .pytest_cache test-artifacts demo-output
