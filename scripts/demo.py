@@ -57,6 +57,8 @@ def main() -> int:
     parser.add_argument("--model", type=Path, default=None, help="default: the bundled default model")
     parser.add_argument("--out", type=Path, default=ROOT / "demo-output")
     args = parser.parse_args()
+    # QGIS computes the raster's statistics to draw it: no .aux.xml beside the bundled demo
+    os.environ.setdefault("GDAL_PAM_ENABLED", "NO")
     from micro_detector import resources
     from micro_detector.engine import detect
     from micro_detector.model.runner import open_runner
