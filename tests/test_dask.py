@@ -42,13 +42,30 @@ def options(**kw):
 
 
 def features(path: Path) -> list[tuple]:
-    """Class, rounded score and rounded corner coordinates of every feature, sorted."""
+    """Class, score and corner coordinates of every feature, sorted by class and place."""
     ds = ogr.Open(str(path))
     out = []
     for f in ds.GetLayer(0):
         env = f.GetGeometryRef().GetEnvelope()
-        out.append((f["class_name"], round(f["score"], 4), *(round(v, 3) for v in env)))
-    return sorted(out)
+        out.append((f["class_name"], f["score"], *env))
+    return sorted(out, key=lambda t: (t[0], round(t[2], 1), round(t[4], 1), t[1]))
+
+
+def same_features(a: list[tuple], b: list[tuple], conf: float = 0.25, tol: float = 2e-3) -> bool:
+    """The same objects: each feature of one has a feature of the other with its class, a
+    score within `tol` and corners within 2 cm. Workers run ONNX Runtime with one thread and
+    the serial run with two, so float sums are taken in another order: scores may differ in
+    the fourth decimal, and an object scored within `tol` of the threshold `conf` may be in
+    one output only."""
+    unmatched = list(b)
+    for x in a:
+        match = next((y for y in unmatched if y[0] == x[0] and abs(x[1] - y[1]) <= tol and
+                      max(abs(u - v) for u, v in zip(x[2:], y[2:])) <= 0.02), None)
+        if match is not None:
+            unmatched.remove(match)
+        elif x[1] > conf + tol:
+            return False
+    return all(y[1] <= conf + tol for y in unmatched)
 
 
 def serial_run(folder: Path, out: Path) -> Path:
@@ -69,13 +86,18 @@ def serial(tmp_path_factory):
 
 def assert_same_outputs(out: Path, reference: Path, names: list[str]) -> None:
     for name in names:
-        assert features(out / name) == features(reference / name), name
+        assert same_features(features(out / name), features(reference / name)), name
     assert not [p for p in out.iterdir() if p.name.startswith(".") or p.name.endswith(".part")]
     rows = {r["raster"]: r for r in csv.DictReader(open(out / "summary.csv"))}
     ref = {r["raster"]: r for r in csv.DictReader(open(reference / "summary.csv"))}
     for raster, row in ref.items():
-        keep = [k for k in row if k != "seconds"]
+        # counts: each output's own (checked against its file), which may differ by an object
+        # at the threshold (see same_features)
+        keep = [k for k in row if k != "seconds" and k != "objects" and not k.startswith("n_")]
         assert {k: rows[raster][k] for k in keep} == {k: row[k] for k in keep}
+        name = Path(row["output"]).name if row.get("output") else None
+        if name and (out / name).is_file():
+            assert int(rows[raster]["objects"]) == len(features(out / name))
 
 
 def gpkgs(folder: Path) -> list[str]:
@@ -156,10 +178,10 @@ def test_large_raster_split_into_blocks_equals_single_process(tmp_path):
     assert rows[0]["status"] == "ok" and int(rows[0]["objects"]) == len(single)
     assert any("4 blocks" in m for m in messages), messages
     got = features(tmp_path / "out" / "frame.gpkg")
-    want = sorted((single.class_names[c], round(float(s), 4), *(round(v, 3) for v in
-                   ogr.CreateGeometryFromWkt(_ring_wkt(r)).GetEnvelope()))
-                  for c, s, r in zip(single.class_ids, single.scores, single.rings))
-    assert got == want
+    want = sorted(((single.class_names[c], float(s), *ogr.CreateGeometryFromWkt(_ring_wkt(r)).GetEnvelope())
+                   for c, s, r in zip(single.class_ids, single.scores, single.rings)),
+                  key=lambda t: (t[0], round(t[2], 1), round(t[4], 1), t[1]))
+    assert same_features(got, want)
 
 
 def _ring_wkt(ring) -> str:
@@ -263,7 +285,7 @@ def crops_and_frame(tmp_path: Path, serial) -> tuple[Path, Path]:
 def assert_finished_outputs_whole(out: Path, reference: Path) -> None:
     """Every output present equals the serial one; nothing half-written is left."""
     for name in gpkgs(out):
-        assert features(out / name) == features(reference / name), name
+        assert same_features(features(out / name), features(reference / name)), name
     assert not [p for p in out.iterdir() if p.name.startswith(".") or p.name.endswith(".part")]
 
 
@@ -344,13 +366,12 @@ def test_qgis_detect_folder_on_workers_and_its_cancel(plugin, tmp_path, serial):
     assert result["SUMMARY_CSV"] and plain["SUMMARY_CSV"]
     assert gpkgs(tmp_path / "dask") == gpkgs(tmp_path / "plain") and len(gpkgs(tmp_path / "dask")) == 7
     for name in gpkgs(tmp_path / "plain"):
-        assert features(tmp_path / "dask" / name) == features(tmp_path / "plain" / name), name
+        assert same_features(features(tmp_path / "dask" / name), features(tmp_path / "plain" / name)), name
 
     class CancelAfterAFifth(QgsProcessingFeedback):
         def setProgress(self, progress):  # noqa: N802 (QGIS API)
             super().setProgress(progress)
-            if progress >= 20:
-                self.cancel()
+            self.cancel()  # at the first report: on a quiet machine a later one may come at the end
 
     out = tmp_path / "cancelled"
     result = processing.run("micro_detector:detect_folder", {**params, "OUTPUT_FOLDER": str(out), "WORKERS": 2},

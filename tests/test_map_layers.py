@@ -157,8 +157,8 @@ def test_the_visible_map_extent_is_searched(plugin, qgis_iface, web_scene, tmp_p
                                              "OUTPUT": str(tmp_path / "seen.gpkg")})
     seen = boxes_of(tmp_path / "seen.gpkg")
     # the canvas's grid need not fall on the tile pixels (resampled by a fraction of a pixel):
-    # the same cars, their sides within four pixels
-    assert abs(len(seen) - len(from_file)) <= 2
+    # the same cars, their sides within four pixels; a box near the threshold may come and go
+    assert abs(len(seen) - len(from_file)) <= max(2, round(0.1 * len(from_file)))
     assert matched(seen, from_file, 4 * RES) >= 0.85 * len(from_file)
 
     canvas.setExtent(QgsRectangle(0, 0, WIDTH / 2, TOP))  # zoomed on the left half

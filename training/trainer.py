@@ -343,7 +343,9 @@ class Trainer:
     def _early_stop(self, run: _Run, epoch: int) -> bool:
         stop = torch.zeros(1, device=run.device)
         patience = run.cfg.patience
-        if self.main and epoch - run.best_epoch >= patience and epoch + 1 != run.cfg.epochs:
+        # counted from the first validation: epochs before it have no fitness to compare
+        validated = run.best_epoch >= 0
+        if self.main and validated and epoch - run.best_epoch >= patience and epoch + 1 != run.cfg.epochs:
             self.log(f"early stop: no better validation mAP50-95 for {patience} epochs "
                      f"(best epoch {run.best_epoch + 1})")
             stop[0] = 1
