@@ -12,6 +12,7 @@ from qgis.core import (
 )
 
 from ...micro_detector.model.spec import DEFAULT_CLASSES
+from ...micro_detector.options import option_default as default  # every default written once
 from .base import DEVICES, processing_error
 
 MERGES = ["nms", "nmm"]
@@ -31,15 +32,16 @@ class DetectOptionsMixin:
         self.addParameter(QgsProcessingParameterFile(
             self.MODEL, self.tr("Model file (.pt or .onnx; empty = the bundled default model)"),
             optional=True))
-        self.addParameter(number(self.CONF, self.tr("Minimum confidence"), number.Double, 0.25, False, 0.0, 1.0))
-        self.addParameter(number(self.IOU, self.tr("Cross-tile merge threshold (IoU or IoS)"), number.Double, 0.5,
+        self.addParameter(number(self.CONF, self.tr("Minimum confidence"), number.Double, default("conf"), False, 0.0, 1.0))
+        self.addParameter(number(self.IOU, self.tr("Cross-tile merge threshold (IoU or IoS)"), number.Double, default("iou"),
                                  False, 0.0, 1.0))
-        self.addParameter(QgsProcessingParameterEnum(self.MERGE, self.tr("Merge method"), MERGES, defaultValue=0))
+        self.addParameter(QgsProcessingParameterEnum(self.MERGE, self.tr("Merge method"), MERGES,
+                                                     defaultValue=MERGES.index(default("merge"))))
         self.addParameter(number(self.TILE, self.tr("Tile size in model pixels (0 = the model's)"), number.Integer,
                                  0, False, 0, 8192))
-        self.addParameter(number(self.OVERLAP, self.tr("Tile overlap (fraction of the tile)"), number.Double, 0.2,
+        self.addParameter(number(self.OVERLAP, self.tr("Tile overlap (fraction of the tile)"), number.Double, default("overlap"),
                                  False, 0.0, 0.9))
-        self.addParameter(number(self.BATCH, self.tr("Batch size (tiles per forward pass)"), number.Integer, 4,
+        self.addParameter(number(self.BATCH, self.tr("Batch size (tiles per forward pass)"), number.Integer, default("batch"),
                                  False, 1, 256))
         self.addParameter(QgsProcessingParameterEnum(self.DEVICE, self.tr("Device"), DEVICES, defaultValue=0))
         self.addParameter(QgsProcessingParameterEnum(
@@ -48,11 +50,12 @@ class DetectOptionsMixin:
         advanced = [
             QgsProcessingParameterString(self.OTHER_CLASSES, self.tr(
                 "Classes to keep, by name, for models with other classes (comma-separated)"), optional=True),
-            QgsProcessingParameterEnum(self.MATCH, self.tr("Merge overlap measure"), MATCHES, defaultValue=0),
+            QgsProcessingParameterEnum(self.MATCH, self.tr("Merge overlap measure"), MATCHES,
+                                       defaultValue=MATCHES.index(default("match"))),
             QgsProcessingParameterBoolean(self.AGNOSTIC, self.tr(
-                "Class-agnostic merge: one box per object even when two classes overlap"), defaultValue=False),
+                "Class-agnostic merge: one box per object even when two classes overlap"), defaultValue=default("agnostic")),
             QgsProcessingParameterBoolean(self.RESAMPLE, self.tr("Resample to the model's ground sample distance"),
-                                          defaultValue=True),
+                                          defaultValue=default("resample")),
             number(self.SCALE, self.tr("Source pixels per model pixel (0 = from the GSD)"), number.Double, 0.0,
                    False, 0.0, 100.0),
             QgsProcessingParameterString(self.BANDS, self.tr("Bands to use, 1-based, comma-separated "

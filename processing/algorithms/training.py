@@ -18,10 +18,17 @@ from qgis.core import (
 )
 
 from ...micro_detector.model.spec import SCALES
+from ...training.cli import config_default
+from ...training.config import TrainConfig
 from ..profile import SCRATCH_MIN_IMAGES, SCRATCH_MIN_OBJECTS, default_training_paths, too_small_for_scratch
 from .base import DEVICES, MicroAlgorithm, default_model, processing_error
 
 SCALE_NAMES = list(SCALES)
+
+
+def train_default(name: str):
+    """A TrainConfig default: every training default is written once, in training/config.py."""
+    return config_default(TrainConfig, name)
 
 
 class LabelsMixin:
@@ -125,11 +132,12 @@ class TrainAlgorithm(LabelsMixin, MicroAlgorithm):
     def initAlgorithm(self, config=None):  # noqa: N802 (QGIS API)
         self.add_label_parameters()
         number = QgsProcessingParameterNumber
-        self.addParameter(QgsProcessingParameterEnum(self.SCALE, self.tr("Model scale"), SCALE_NAMES, defaultValue=0))
-        self.addParameter(number(self.EPOCHS, self.tr("Epochs"), number.Integer, 50, False, 1, 10000))
-        self.addParameter(number(self.IMGSZ, self.tr("Image (chip) size, multiple of 32"), number.Integer, 320,
+        self.addParameter(QgsProcessingParameterEnum(self.SCALE, self.tr("Model scale"), SCALE_NAMES,
+                                                     defaultValue=SCALE_NAMES.index(train_default("scale"))))
+        self.addParameter(number(self.EPOCHS, self.tr("Epochs"), number.Integer, train_default("epochs"), False, 1, 10000))
+        self.addParameter(number(self.IMGSZ, self.tr("Image (chip) size, multiple of 32"), number.Integer, train_default("imgsz"),
                                  False, 64, 2048))
-        self.addParameter(number(self.BATCH, self.tr("Batch size"), number.Integer, 16, False, 1, 1024))
+        self.addParameter(number(self.BATCH, self.tr("Batch size"), number.Integer, train_default("batch"), False, 1, 1024))
         self.addParameter(QgsProcessingParameterEnum(self.DEVICE, self.tr("Device"), DEVICES, defaultValue=0))
         self.addParameter(QgsProcessingParameterEnum(self.START, self.tr("Start from"), [
             self.tr("Automatic: the bundled model for small data, else random weights"),
