@@ -268,7 +268,7 @@ def _add_detect_options(p) -> None:
     p.add_argument("--mask", type=Path, help="polygon layer limiting the search")
     p.add_argument("--bands", help="comma-separated 1-based band numbers")
     p.add_argument("--device", default=d("device"), help="cpu | cuda | auto")
-    p.add_argument("--batch", type=BATCH, default=d("batch"), help="tiles per forward pass, >= 1")
+    p.add_argument("--batch", type=BATCH, default=d("batch"), help="tiles per forward pass, >= 1 (default: 1 on a CPU, 8 on a GPU)")
     p.add_argument("--backend", choices=["auto", "torch", "onnx"], default=d("backend"))
     p.add_argument("--precision", choices=["fp32", "int8"], default="fp32",
                    help="int8: statically quantized ONNX Runtime model (experimental, CPU)")

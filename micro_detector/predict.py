@@ -134,6 +134,15 @@ def _run_batch(runner, batch, options: DetectOptions, classes, out: _Collector) 
             out.add(w, img, d)
 
 
+def batch_size(options: DetectOptions, runner) -> int:
+    """Tiles per forward pass: `options.batch`, else by the runner's device: 1 on a CPU,
+    where batching gains no speed and multiplies activation memory (YOLOv12s at 640 px:
+    peak RSS 0.35 GB with 1, 1.0 GB with 8, and batch 1 was the fastest), 8 on a GPU."""
+    if options.batch:
+        return options.batch
+    return 8 if str(getattr(runner, "device", "cpu")).startswith("cuda") else 1
+
+
 def predict_windows(source: WindowSource, runner, plan: TilePlan, options: DetectOptions,
                     windows: list[Window] | None = None,
                     progress: Callable[[int, int], bool | None] | None = None) -> RawBoxes:
@@ -143,14 +152,15 @@ def predict_windows(source: WindowSource, runner, plan: TilePlan, options: Detec
     each batch; returning False raises Cancelled. Returns RawBoxes in raster pixels."""
     windows = plan.windows if windows is None else windows
     total = len(windows)
-    depth = options.queue_tiles or 2 * options.batch
+    size = batch_size(options, runner)
+    depth = options.queue_tiles or 2 * size
     out, done, skipped, forward_s = _Collector(), 0, 0, 0.0
     stream = tile_stream(source, plan, windows, depth)
     try:
         finished = False
         while not finished:
             batch = []
-            while len(batch) < options.batch:
+            while len(batch) < size:
                 item = next(stream, None)
                 if item is None:
                     finished = True

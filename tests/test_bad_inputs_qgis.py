@@ -93,7 +93,7 @@ def test_detect_into_an_existing_geopackage_keeps_the_users_layers(plugin, tmp_p
         assert db.execute("SELECT f_table_name, useAsDefault FROM layer_styles").fetchall() == [("detections", 1)]
 
 
-@pytest.mark.parametrize("params, word", [({"TILE": 50}, "tile"), ({"BATCH": 0}, "batch"),
+@pytest.mark.parametrize("params, word", [({"TILE": 50}, "tile"), ({"BATCH": -1}, "batch"),
                                           ({"CONF": 2}, "conf"), ({"OVERLAP": -0.1}, "overlap")])
 def test_detection_options_out_of_range_are_refused(plugin, tmp_path, tiny_model, params, word):
     raster = make_raster(tmp_path / "r.tif")

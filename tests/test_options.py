@@ -34,7 +34,22 @@ def test_valid_options_and_one_table_of_defaults():
     assert o.extent == (0.0, 0.0, 1.0, 1.0)
     defaults = {f.name: f.default for f in dataclasses.fields(DetectOptions)}
     assert option_default("conf") == defaults["conf"] == 0.25
-    assert option_default("batch") == 8 and option_default("tile") is None
+    assert option_default("batch") is None and option_default("tile") is None
+
+
+def test_batch_by_device_when_not_given():
+    """1 tile per pass on a CPU (batching gains nothing there and multiplies activation
+    memory), 8 on a GPU; a batch the user gives always wins."""
+    from types import SimpleNamespace
+
+    from micro_detector.predict import batch_size
+
+    cpu, gpu = SimpleNamespace(device="cpu"), SimpleNamespace(device="cuda:0")
+    assert batch_size(DetectOptions(), cpu) == 1 and batch_size(DetectOptions(), gpu) == 8
+    assert batch_size(DetectOptions(batch=4), cpu) == 4 and batch_size(DetectOptions(batch=2), gpu) == 2
+    assert batch_size(DetectOptions(), SimpleNamespace()) == 1  # a runner that states no device
+    with pytest.raises(OptionsError, match="batch"):
+        DetectOptions(batch=0)
     with pytest.raises(KeyError):
         option_default("colour")
 

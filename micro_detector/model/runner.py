@@ -93,7 +93,8 @@ class OnnxRunner:
         options = ort_session_options(ort, threads)
         self.threads = options.intra_op_num_threads
         providers = ["CPUExecutionProvider"]
-        if resolve_device(device, onnx=True) == "cuda":
+        self.device = resolve_device(device, onnx=True)
+        if self.device == "cuda":
             providers.insert(0, "CUDAExecutionProvider")
         self.session = open_session(self.path, options, providers)
         self.spec = spec_from_session(self.session, self.path)

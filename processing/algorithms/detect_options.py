@@ -41,8 +41,9 @@ class DetectOptionsMixin:
                                  0, False, 0, 8192))
         self.addParameter(number(self.OVERLAP, self.tr("Tile overlap (fraction of the tile)"), number.Double, default("overlap"),
                                  False, 0.0, 0.9))
-        self.addParameter(number(self.BATCH, self.tr("Batch size (tiles per forward pass)"), number.Integer, default("batch"),
-                                 False, 1, 256))
+        # 0: by device (1 tile on a CPU, 8 on a GPU), as DetectOptions' None
+        self.addParameter(number(self.BATCH, self.tr("Batch size (tiles per forward pass)"),
+                                 number.Integer, default("batch") or 0, False, 0, 256))
         self.addParameter(QgsProcessingParameterEnum(self.DEVICE, self.tr("Device"), DEVICES, defaultValue=0))
         self.addParameter(QgsProcessingParameterEnum(
             self.CLASSES, self.tr("Classes to keep (none = all)"), list(DEFAULT_CLASSES), allowMultiple=True,
@@ -98,7 +99,7 @@ class DetectOptionsMixin:
             iou=self.parameterAsDouble(parameters, self.IOU, context),
             merge=MERGES[self.parameterAsEnum(parameters, self.MERGE, context)],
             match=MATCHES[self.parameterAsEnum(parameters, self.MATCH, context)],
-            batch=self.parameterAsInt(parameters, self.BATCH, context),
+            batch=self.parameterAsInt(parameters, self.BATCH, context) or None,
             device=DEVICES[self.parameterAsEnum(parameters, self.DEVICE, context)],
             classes=classes, resample=self.parameterAsBool(parameters, self.RESAMPLE, context),
             scale=scale or None, bands=[int(b) for b in bands.split(",")] if bands else None,
