@@ -63,9 +63,10 @@ import json, sys, time
 import numpy as np
 from micro_detector.model.runner import open_runner
 from micro_detector.engine import DetectOptions
+from micro_detector.predict import batch_size
 model, tiles = sys.argv[1], int(sys.argv[2])
 runner = open_runner(model, device="cpu")
-batch = DetectOptions().batch
+batch = batch_size(DetectOptions(), runner)  # what the default command uses
 x = np.zeros((batch, 3, %(tile)s, %(tile)s), np.uint8)
 runner.predict(x, conf=%(conf)s)  # warm-up
 reps = max(2, min(8, tiles // batch))
