@@ -135,8 +135,7 @@ def _open_runner(args, options):
     """The runner for args.weights; which backend runs and why goes to the log."""
     from .model.runner import open_runner
 
-    runner = open_runner(args.weights, backend=options.backend, device=options.device,
-                         precision=getattr(args, "precision", "fp32"))
+    runner = open_runner(args.weights, backend=options.backend, device=options.device)
     _log(f"backend: {runner.backend} ({runner.backend_reason})")
     return runner
 
@@ -270,8 +269,6 @@ def _add_detect_options(p) -> None:
     p.add_argument("--device", default=d("device"), help="cpu | cuda | auto")
     p.add_argument("--batch", type=BATCH, default=d("batch"), help="tiles per forward pass, >= 1 (default: 1 on a CPU, 8 on a GPU)")
     p.add_argument("--backend", choices=["auto", "torch", "onnx"], default=d("backend"))
-    p.add_argument("--precision", choices=["fp32", "int8"], default="fp32",
-                   help="int8: statically quantized ONNX Runtime model (experimental, CPU)")
     p.add_argument("--no-resample", action="store_true", help="do not resample to the model's GSD")
     p.add_argument("--scale", type=SCALE, default=d("scale"),
                    help="source pixels per model pixel, > 0 (overrides GSD)")

@@ -1,5 +1,5 @@
 """The fast paths: normalisation inside the model (old files still equal), BatchNorm folding,
-the backend choice and its ONNX cache, thread policy, GDAL's cache cap, int8."""
+the backend choice and its ONNX cache, thread policy, GDAL's cache cap."""
 
 import copy
 import os
@@ -158,8 +158,6 @@ def test_auto_backend_exports_once_to_the_cache_and_says_why(tmp_path, pt_file):
     assert forced.backend == "torch" and "--backend torch" in forced.backend_reason
     batch = real_crops(2, 128, 128, seed=11)
     assert_same_boxes(forced.predict(batch, conf=0.01), first.predict(batch, conf=0.01), 5e-3)
-    with pytest.raises(ValueError, match="int8 runs on ONNX Runtime"):
-        open_runner(pt_file, backend="torch", precision="int8", cache_dir=folder)
 
 
 def test_an_export_beside_the_model_is_used_only_when_made_from_it(tmp_path, pt_file):
@@ -296,17 +294,3 @@ def test_reader_caps_gdal_block_cache():
     finally:
         gdal.SetCacheMax(before)
 
-
-@pytest.mark.slow
-def test_int8_export_is_cached_and_finds_boxes(tmp_path):
-    folder = tmp_path / "cache"
-    pt_file = ROOT / "resources" / "models" / "default.pt"  # a trained model (read only)
-    runner = open_runner(pt_file, device="cpu", precision="int8", cache_dir=folder,
-                         calibration=KIT_RASTER)
-    assert runner.backend == "onnx" and "int8 ONNX export" in runner.backend_reason
-    meta = runner.session.get_modelmeta().custom_metadata_map
-    assert meta["micro_detector_precision"] == "int8" and meta[INPUT_KEY] == "pixels"
-    batch = real_crops(2, 256, 256)
-    assert sum(len(d) for d in runner.predict(batch, conf=0.05)) >= 5
-    again = open_runner(pt_file, device="cpu", precision="int8", cache_dir=folder)
-    assert "reused" in again.backend_reason

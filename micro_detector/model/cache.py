@@ -50,36 +50,26 @@ def file_sha256(path: str | Path) -> str:
     return digest.hexdigest()
 
 
-def entry_path(cache_dir: Path, sha256: str, precision: str = "fp32") -> Path:
-    """Where the export of the model with content `sha256` at `precision` lives."""
-    return cache_dir / "onnx" / f"{sha256}-{precision}-g{GRAPH_VERSION}.onnx"
+def entry_path(cache_dir: Path, sha256: str) -> Path:
+    """Where the export of the model with content `sha256` lives."""
+    return cache_dir / "onnx" / f"{sha256}-fp32-g{GRAPH_VERSION}.onnx"
 
 
-def cached_export(model_path: str | Path, cache_dir: str | Path | None = None,
-                  precision: str = "fp32", calibration=None) -> tuple[Path, bool]:
+def cached_export(model_path: str | Path, cache_dir: str | Path | None = None) -> tuple[Path, bool]:
     """(path of the ONNX export of the .pt `model_path`, True when it was already cached).
 
-    Exports it when missing (needs torch and onnx). `precision` "int8" quantizes the fp32
-    export with chips from `calibration` (a raster path; default: the demo raster)."""
+    Exports it when missing (needs torch and onnx)."""
     folder = default_cache_dir(cache_dir)
     sha = file_sha256(model_path)
-    target = entry_path(folder, sha, precision)
+    target = entry_path(folder, sha)
     if target.is_file():
         os.utime(target)  # marks it recently used for pruning
         return target, True
     target.parent.mkdir(parents=True, exist_ok=True)
-    if precision == "fp32":
-        from .io import load_model
-        from .onnx_io import export_onnx
+    from .io import load_model
+    from .onnx_io import export_onnx
 
-        export_onnx(load_model(model_path), target, source_sha256=sha)
-    elif precision == "int8":
-        from .quantize import quantize_export
-
-        fp32, _ = cached_export(model_path, folder, "fp32")
-        quantize_export(fp32, target, calibration)
-    else:
-        raise ValueError(f"unknown precision {precision!r}: choose fp32 or int8")
+    export_onnx(load_model(model_path), target, source_sha256=sha)
     prune(folder)
     return target, False
 

@@ -19,7 +19,6 @@ from .cpu import ort_session_options, set_torch_threads
 from .spec import ModelSpec
 
 BACKENDS = ("auto", "torch", "onnx")
-PRECISIONS = ("fp32", "int8")
 
 
 class TorchRunner:
@@ -145,36 +144,26 @@ def resolve_device(device: str, onnx: bool = False) -> str:
 
 
 def open_runner(path: str | Path, backend: str = "auto", device: str = "auto", *,
-                precision: str = "fp32", cache_dir: str | Path | None = None,
-                threads: int | None = None, calibration: str | Path | None = None, **kwargs):
+                cache_dir: str | Path | None = None, threads: int | None = None, **kwargs):
     """A runner for a model file (.pt) or an exported model (.onnx).
 
     backend "auto": an .onnx runs on ONNX Runtime; a .pt runs on torch on a CUDA GPU, else on
     ONNX Runtime through the export beside it (when made from this very file) or its cached
     export (see cache.py) when onnxruntime is installed, else on torch; without torch, an export beside the model or in the cache is used. "torch" and
-    "onnx" force the choice. precision "int8" (ONNX Runtime only) runs a statically quantized
-    export calibrated on chips of `calibration` (a raster; default the demo raster).
-    `cache_dir`: where exports are kept (default: see cache.default_cache_dir).
+    "onnx" force the choice. `cache_dir`: where exports are kept (default: see cache.default_cache_dir).
     The runner's `backend` and `backend_reason` say which ran and why."""
     path = Path(path)
     if backend not in BACKENDS:
         raise ValueError(f"unknown backend {backend!r}: choose one of {', '.join(BACKENDS)}")
-    if precision not in PRECISIONS:
-        raise ValueError(f"unknown precision {precision!r}: choose one of {', '.join(PRECISIONS)}")
     if path.suffix.lower() == ".onnx":
         if backend == "torch":
             raise ValueError(f"{path.name} is an ONNX model: use the onnx backend")
-        if precision == "int8":
-            raise ValueError("int8 is made from a .pt model file: give the .pt, not the .onnx")
         return OnnxRunner(path, device=device, threads=threads, **kwargs)
     if backend == "torch":
-        if precision == "int8":
-            raise ValueError("int8 runs on ONNX Runtime: use --backend onnx (or auto)")
         return _torch_runner(path, device, threads, "asked for (--backend torch)", **kwargs)
     if backend == "onnx":
-        return _cached_onnx_runner(path, device, threads, precision, cache_dir, calibration,
-                                   "asked for (--backend onnx)")
-    return _auto_runner(path, device, threads, precision, cache_dir, calibration, **kwargs)
+        return _cached_onnx_runner(path, device, threads, cache_dir, "asked for (--backend onnx)")
+    return _auto_runner(path, device, threads, cache_dir, **kwargs)
 
 
 def _importable(name: str) -> bool:
@@ -232,66 +221,56 @@ def _torch_runner(path: Path, device: str, threads, reason: str, **kwargs) -> To
     return runner
 
 
-def _cached_onnx_runner(path: Path, device: str, threads, precision: str, cache_dir,
-                        calibration, why: str) -> OnnxRunner:
+def _cached_onnx_runner(path: Path, device: str, threads, cache_dir, why: str) -> OnnxRunner:
     from ..deps import require
     from .cache import cached_export
 
     from .spec import ModelFileError
 
     require("onnxruntime")
-    onnx_path, reused = cached_export(path, cache_dir, precision, calibration)
+    onnx_path, reused = cached_export(path, cache_dir)
     try:
         runner = OnnxRunner(onnx_path, device=device, threads=threads)
     except ModelFileError:
         if not reused:
             raise
         onnx_path.unlink(missing_ok=True)  # a damaged cache entry (disk full, edited): make it again
-        onnx_path, reused = cached_export(path, cache_dir, precision, calibration)
+        onnx_path, reused = cached_export(path, cache_dir)
         runner = OnnxRunner(onnx_path, device=device, threads=threads)
     runner.source = path
-    runner.backend_reason = (f"{why}; {precision} ONNX export of {path.name} "
+    runner.backend_reason = (f"{why}; fp32 ONNX export of {path.name} "
                              f"{'reused from' if reused else 'made once in'} {onnx_path.parent}")
     return runner
 
 
-def _auto_runner(path: Path, device: str, threads, precision: str, cache_dir, calibration,
-                 **kwargs):
+def _auto_runner(path: Path, device: str, threads, cache_dir, **kwargs):
     if not _importable("torch"):
         from .cache import find_export
 
         found = find_export(path, cache_dir) if path.is_file() and _importable("onnxruntime") else None
-        if found is None or precision == "int8":
+        if found is None:
             return _torch_runner(path, device, threads, "")  # raises: names the missing torch
         runner = OnnxRunner(found, device=device, threads=threads)
         runner.source = path
         runner.backend_reason = f"torch is not installed; the model's ONNX export {found} was found"
         return runner
     if device != "cpu" and (device != "auto" or _cuda_possible()) and resolve_device(device) != "cpu":
-        if precision == "int8":
-            raise ValueError("int8 runs on the CPU through ONNX Runtime: use --device cpu")
         return _torch_runner(path, device, threads, "a CUDA GPU is usable: torch runs on it", **kwargs)
-    if precision == "fp32" and _importable("onnxruntime"):
+    if _importable("onnxruntime"):
         beside = _export_beside(path, threads)
         if beside is not None:
             return beside
     missing = [name for name in ("onnxruntime", "onnx") if not _importable(name)]
     if missing:
-        if precision == "int8":
-            from ..deps import require
-
-            require(*missing)
         return _torch_runner(path, device, threads, f"{' and '.join(missing)} not installed "
                              "(install onnxruntime for a faster CPU path)", **kwargs)
     from .spec import ModelFileError
 
     try:
-        return _cached_onnx_runner(path, "cpu", threads, precision, cache_dir, calibration,
+        return _cached_onnx_runner(path, "cpu", threads, cache_dir,
                                    "onnxruntime is installed (the fastest CPU path)")
     except ModelFileError:
         raise  # the model file itself is bad: the torch path would fail the same way
     except Exception as error:  # e.g. a read-only cache folder: torch still works
-        if precision == "int8":
-            raise
         first = (str(error).splitlines() or [type(error).__name__])[0][:200]
         return _torch_runner(path, device, threads, f"the ONNX export failed ({first})", **kwargs)
