@@ -209,7 +209,7 @@ def wait_for(condition, timeout: float = 120, what: str = "") -> None:
     while not condition():
         if time.monotonic() > deadline:
             raise TimeoutError(f"waited {timeout} s for {what}")
-        time.sleep(0.2)
+        time.sleep(0.05)
 
 
 @pytest.mark.slow
@@ -299,14 +299,16 @@ def test_client_killed_then_rerun_skips_finished_rasters(tmp_path, serial):
     try:
         def finished():
             rows = list(csv.DictReader(open(out / "summary.csv"))) if (out / "summary.csv").exists() else []
-            return sum(r["status"] == "ok" for r in rows) >= 2
+            return sum(r["status"] == "ok" for r in rows) >= 1
 
-        wait_for(finished, timeout=300, what="two finished rasters")
+        # killed at the first finished raster: on a quiet machine waiting for more can let the
+        # whole batch finish, and there would be nothing left to resume
+        wait_for(finished, timeout=300, what="a finished raster")
         os.killpg(client.pid, signal.SIGKILL)  # the client and its LocalCluster, at once
     finally:
         stop([client])
     done_before = gpkgs(out)
-    assert 2 <= len(done_before) and "zframe.gpkg" not in done_before
+    assert 1 <= len(done_before) < 7, done_before
     second = subprocess.run(args, capture_output=True, text=True, timeout=600,
                             env={**os.environ, "GDAL_PAM_ENABLED": "NO"})
     assert second.returncode == 0, second.stderr
