@@ -152,3 +152,15 @@ def tiny_config(epochs: int, **kw):
     return TrainConfig(scale="n", epochs=epochs, imgsz=128, batch=8, nbs=8, warmup_epochs=0, close_mosaic=2,
                        lr0=0.004, workers=0, chips=ChipConfig(size=128, overlap=0.25),
                        augment=AugmentConfig(scale=0.1), **kw)
+
+
+@pytest.fixture
+def plugin(qgis_iface, qgis_processing):
+    """The plugin loaded into the test QGIS with its Processing provider registered
+    (test_plugin.py has its own: it checks the registration itself)."""
+    import importlib
+
+    instance = importlib.import_module("micro_object_detection").classFactory(qgis_iface)
+    instance.initProcessing()
+    yield instance
+    instance.unload()

@@ -66,3 +66,26 @@ def write_xview(path: Path, scenes: list[tuple[str, np.ndarray, np.ndarray]], ty
 def write_mapping(path: Path) -> Path:
     Path(path).write_text(json.dumps({"vehicle": [17, 18, 19], "boat": [40, 41]}))
     return Path(path)
+
+
+def components(mask: np.ndarray) -> list[tuple[tuple[int, int, int, int], tuple[int, int]]]:
+    """The 4-connected components of a boolean mask: per component, its bounding box
+    (pixel edges, x0, y0, x1, y1) and its first pixel (row, column) in scan order.
+    Stand-in detectors of the tests find objects with it."""
+    seen = np.zeros_like(mask)
+    out = []
+    for y, x in zip(*np.nonzero(mask)):
+        if seen[y, x]:
+            continue
+        stack, ys, xs = [(y, x)], [], []
+        seen[y, x] = True
+        while stack:
+            cy, cx = stack.pop()
+            ys.append(cy)
+            xs.append(cx)
+            for ny, nx in ((cy + 1, cx), (cy - 1, cx), (cy, cx + 1), (cy, cx - 1)):
+                if 0 <= ny < mask.shape[0] and 0 <= nx < mask.shape[1] and mask[ny, nx] and not seen[ny, nx]:
+                    seen[ny, nx] = True
+                    stack.append((ny, nx))
+        out.append(((min(xs), min(ys), max(xs) + 1, max(ys) + 1), (ys[0], xs[0])))
+    return out

@@ -4,7 +4,6 @@ output-safety rule (never the input, never a folder, a GeoPackage's other layers
 
 from __future__ import annotations
 
-import importlib
 import os
 import sqlite3
 
@@ -12,15 +11,6 @@ import pytest
 from qgis.core import QgsProcessingException
 
 from bad_input_kit import cli, gpkg_with_user_layers, layer_names, make_raster, sha, user_tables
-
-
-@pytest.fixture
-def plugin(qgis_iface, qgis_processing):
-    package = importlib.import_module("micro_object_detection")
-    instance = package.classFactory(qgis_iface)
-    instance.initProcessing()
-    yield instance
-    instance.unload()
 
 
 @pytest.fixture(scope="module")

@@ -344,16 +344,6 @@ def test_failed_and_timed_out_rasters_are_reported_and_the_batch_goes_on(tmp_pat
     assert "timed out" in rows["good.tif"]["error"] and not (tmp_path / "b" / "good.gpkg").exists()
 
 
-@pytest.fixture
-def plugin(qgis_iface, qgis_processing):
-    import importlib
-
-    instance = importlib.import_module("micro_object_detection").classFactory(qgis_iface)
-    instance.initProcessing()
-    yield instance
-    instance.unload()
-
-
 @pytest.mark.slow
 def test_qgis_detect_folder_on_workers_and_its_cancel(plugin, tmp_path, serial):
     import processing

@@ -19,6 +19,7 @@ from micro_detector.raster import RasterError
 from micro_detector.writer import OutputError
 
 from conftest import ROOT
+from synthetic import components
 
 UTM32 = 32632
 
@@ -35,24 +36,11 @@ class BlobRunner:
         for image in batch:
             self.tiles_seen += 1
             mask = image[0] > 128
-            seen = np.zeros_like(mask)
             dets = []
-            for y, x in zip(*np.nonzero(mask)):
-                if seen[y, x]:
-                    continue
-                stack, ys, xs = [(y, x)], [], []
-                seen[y, x] = True
-                while stack:
-                    cy, cx = stack.pop()
-                    ys.append(cy)
-                    xs.append(cx)
-                    for ny, nx in ((cy + 1, cx), (cy - 1, cx), (cy, cx + 1), (cy, cx - 1)):
-                        if 0 <= ny < mask.shape[0] and 0 <= nx < mask.shape[1] and mask[ny, nx] and not seen[ny, nx]:
-                            seen[ny, nx] = True
-                            stack.append((ny, nx))
-                cls = int(image[1, ys[0], xs[0]]) // 64
+            for box, (y, x) in components(mask):
+                cls = int(image[1, y, x]) // 64
                 if classes is None or cls in classes:
-                    dets.append([min(xs), min(ys), max(xs) + 1, max(ys) + 1, 0.9, cls])
+                    dets.append([*box, 0.9, cls])
             out.append(np.array(dets, np.float32).reshape(-1, 6))
         return out
 

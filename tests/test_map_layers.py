@@ -6,7 +6,6 @@ grid at the equator; the bundled model runs on them at native resolution."""
 
 from __future__ import annotations
 
-import importlib
 import math
 
 import numpy as np
@@ -22,15 +21,6 @@ RES = 2 * math.pi * 6378137 / (256 * 2 ** ZOOM)  # Web Mercator metres per pixel
 COLS, ROWS = 4, 1  # tiles of the scene, whose bottom-left corner is (0, 0): on the equator
 WIDTH, TOP = COLS * 256 * RES, ROWS * 256 * RES
 EXTENT = f"0,{WIDTH},0,{TOP} [EPSG:3857]"
-
-
-@pytest.fixture
-def plugin(qgis_iface, qgis_processing):
-    package = importlib.import_module("micro_object_detection")
-    instance = package.classFactory(qgis_iface)
-    instance.initProcessing()
-    yield instance
-    instance.unload()
 
 
 @pytest.fixture(scope="module")

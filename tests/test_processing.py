@@ -3,7 +3,6 @@ batch, cancel, parameter checks, ONNX-only detection, a graphical model."""
 
 from __future__ import annotations
 
-import importlib
 import shutil
 
 import pytest
@@ -18,15 +17,6 @@ ALGORITHMS = ["detect", "detect_folder", "train", "evaluate", "export_onnx"]
 def _layer(value, context):
     """processing.run hands back sink outputs as layers or as ids in the context."""
     return value if isinstance(value, QgsVectorLayer) else context.getMapLayer(value)
-
-
-@pytest.fixture
-def plugin(qgis_iface, qgis_processing):
-    package = importlib.import_module("micro_object_detection")
-    instance = package.classFactory(qgis_iface)
-    instance.initProcessing()
-    yield instance
-    instance.unload()
 
 
 def test_every_algorithm_is_registered_with_help_group_and_icon(plugin):

@@ -15,15 +15,6 @@ from conftest import PLUGIN_NAME, run_python, run_qgis_process, venv_site_packag
 from synthetic import make_scene, write_mapping, write_xview
 
 
-@pytest.fixture
-def plugin(qgis_iface, qgis_processing):
-    package = importlib.import_module("micro_object_detection")
-    instance = package.classFactory(qgis_iface)
-    instance.initProcessing()
-    yield instance
-    instance.unload()
-
-
 @pytest.fixture(scope="module")
 def labels(tmp_path_factory):
     """Three small synthetic scenes with xView labels (90 objects): a dataset far too small to

@@ -13,7 +13,6 @@ import torch
 
 from conftest import tiny_config
 from synthetic import make_scene, write_mapping, write_xview
-from training import augment
 from training.chips import ChipConfig, build_chips
 from training.dataset import AugmentConfig, ChipDataset
 from training.dataset_config import DatasetConfig, prepare_split

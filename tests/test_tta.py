@@ -7,27 +7,7 @@ import pytest
 
 from micro_detector.model.spec import ModelSpec
 from micro_detector.tta import DEFAULT_VIEWS, VIEWS, TTARunner, fuse, invert_boxes, transform
-
-
-def _components(mask: np.ndarray) -> list[tuple[int, int, int, int]]:
-    """Bounding boxes (pixel edges) of the 4-connected components of a boolean mask."""
-    seen = np.zeros_like(mask)
-    out = []
-    for y, x in zip(*np.nonzero(mask)):
-        if seen[y, x]:
-            continue
-        stack, ys, xs = [(y, x)], [], []
-        seen[y, x] = True
-        while stack:
-            cy, cx = stack.pop()
-            ys.append(cy)
-            xs.append(cx)
-            for ny, nx in ((cy + 1, cx), (cy - 1, cx), (cy, cx + 1), (cy, cx - 1)):
-                if 0 <= ny < mask.shape[0] and 0 <= nx < mask.shape[1] and mask[ny, nx] and not seen[ny, nx]:
-                    seen[ny, nx] = True
-                    stack.append((ny, nx))
-        out.append((min(xs), min(ys), max(xs) + 1, max(ys) + 1))
-    return out
+from synthetic import components
 
 
 class BrightObjectRunner:
@@ -44,7 +24,7 @@ class BrightObjectRunner:
         self.calls += 1
         out = []
         for image in batch:
-            boxes = _components(image[0] > 200)
+            boxes = [box for box, _ in components(image[0] > 200)]
             out.append(np.array([(*b, 0.9, 0 if b[2] - b[0] > b[3] - b[1] else 1) for b in boxes],
                                 np.float32).reshape(-1, 6))
         return out
