@@ -89,6 +89,7 @@ def _train(args) -> dict:
         optimizer=args.optimizer, lr0=args.lr0, patience=args.patience, workers=args.workers, seed=args.seed,
         close_mosaic=args.close_mosaic, val_every=args.val_every, weights=str(args.weights) if args.weights else None,
         schedule=args.schedule, warmup_epochs=args.warmup_epochs, nbs=args.nbs,
+        repeat_threshold=args.repeat_threshold,
         chips=ChipConfig(size=args.imgsz, overlap=args.chip_overlap, min_visibility=args.min_visibility,
                          negative_ratio=args.negative_ratio, gsd=args.gsd),
         augment=AugmentConfig(mosaic=args.mosaic, gsd_range=args.gsd_range),
@@ -200,6 +201,9 @@ def add_commands(sub) -> None:
                    help="alignment metric of the task-aligned assigner (nwd: Gaussian Wasserstein, for tiny objects)")
     p.add_argument("--nwd-loss", type=float, default=w("nwd"), metavar="SHARE",
                    help="share of the NWD term in the box loss (0 = CIoU only, 1 = NWD only)")
+    p.add_argument("--repeat-threshold", type=float, default=t("repeat_threshold"), metavar="T",
+                   help="class-balanced sampling: a chip with a class found in a share f of the chips is shown "
+                        "max(1, sqrt(T/f)) times per epoch (e.g. 0.3; 0 = off)")
     p.add_argument("--chip-overlap", type=float, default=c("overlap"))
     p.add_argument("--min-visibility", type=float, default=c("min_visibility"))
     p.add_argument("--negative-ratio", type=float, default=c("negative_ratio"))

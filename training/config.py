@@ -97,6 +97,9 @@ class TrainConfig:
     loss: LossWeights = field(default_factory=LossWeights)
     eval_conf: float = 0.001
     eval_batch: int = 8
+    # class-balanced sampling (training/sampling.py): a chip holding a class found in a share
+    # f of the chips is shown max(1, sqrt(repeat_threshold / f)) times per epoch; 0 = off
+    repeat_threshold: float = 0.0
 
     def __post_init__(self):
         checks = [(self.epochs >= 1, f"epochs must be >= 1, got {self.epochs}"),
@@ -110,6 +113,8 @@ class TrainConfig:
                   (self.val_every >= 1, f"val_every must be >= 1, got {self.val_every}"),
                   (self.patience >= 1, f"patience must be >= 1, got {self.patience}"),
                   (self.close_mosaic >= 0, f"close_mosaic must be >= 0, got {self.close_mosaic}"),
+                  (0 <= self.repeat_threshold <= 1,
+                   f"repeat_threshold must be in [0, 1], got {self.repeat_threshold}"),
                   (self.schedule in ("cosine", "linear"),
                    f"schedule must be cosine or linear, got {self.schedule!r}"),
                   (self.optimizer.lower() in ("auto", "sgd", "adamw"),

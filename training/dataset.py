@@ -106,7 +106,9 @@ class ChipDataset(torch.utils.data.Dataset):
         return out, np.concatenate(all_boxes), np.concatenate(all_cls)
 
     def __getitem__(self, n: int):
-        i = int(self.indices[n])
+        # n >= len(self) is a repeated copy from RepeatFactorSampler: same chip, and its own
+        # augmentation, since the seed below takes the whole n
+        i = int(self.indices[n % len(self.indices)])
         aug = self.aug
         if aug is None:
             image, boxes, cls = self._chip(i)

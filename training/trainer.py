@@ -37,6 +37,7 @@ from .dataset import ChipDataset, collate
 from .evaluate import EvalOptions, evaluate_labelled, write_html
 from .labels import LabelSet
 from .loss import DetectionLoss
+from .sampling import RepeatFactorSampler, chip_repeat_factors, class_repeat_factors
 from .optim import ModelEMA, build_optimizer, lr_lambda, unwrap
 
 
@@ -196,7 +197,14 @@ class Trainer:
             raise ValueError("GSD-range training needs rasters with a known GSD; none of the training images has one")
         dataset = ChipDataset(store, augment_config=cfg.augment, seed=cfg.seed, chip_gsd=chip_gsd)
         sampler = None
-        if self.world > 1:
+        if cfg.repeat_threshold > 0:
+            factors = chip_repeat_factors(store.classes, spec.nc, cfg.repeat_threshold)
+            per_class = class_repeat_factors(store.classes, spec.nc, cfg.repeat_threshold)
+            self.log("class-balanced sampling: repeat " + ", ".join(
+                f"{name} x{r:.2f}" for name, r in zip(spec.class_names, per_class))
+                + f"; {len(store)} chips -> {int(round(factors.sum()))} per epoch")
+            sampler = RepeatFactorSampler(factors, seed=cfg.seed, rank=self.rank, world=self.world)
+        elif self.world > 1:
             sampler = torch.utils.data.distributed.DistributedSampler(dataset, shuffle=True, seed=cfg.seed)
         local_batch = max(cfg.batch // self.world, 1)
         workers = cfg.workers if cfg.workers is not None else _default_workers(device)
