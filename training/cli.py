@@ -85,7 +85,7 @@ def _train(args) -> dict:
     labels = load_labels(args, log=_log)
     train_set, val_set = split_labels(args, labels, args.cache or args.out / "cache")
     config = TrainConfig(
-        scale=args.scale, epochs=args.epochs, imgsz=args.imgsz, batch=args.batch, device=args.device,
+        scale=args.scale, p2=args.p2, epochs=args.epochs, imgsz=args.imgsz, batch=args.batch, device=args.device,
         optimizer=args.optimizer, lr0=args.lr0, patience=args.patience, workers=args.workers, seed=args.seed,
         close_mosaic=args.close_mosaic, val_every=args.val_every, weights=str(args.weights) if args.weights else None,
         schedule=args.schedule, warmup_epochs=args.warmup_epochs, nbs=args.nbs,
@@ -197,6 +197,9 @@ def add_commands(sub) -> None:
     p.add_argument("--gsd-range", type=_gsd_range, metavar="MIN,MAX", default=a("gsd_range"),
                    help="train over this range of GSDs (m/px): each chip is shown at a random GSD in it, "
                         "and the model serves rasters in the range at their own pixels")
+    p.add_argument("--p2", action="store_true", default=t("p2"),
+                   help="add a stride-4 (P2) level to the neck and head (finer grid for objects of a few pixels; "
+                        "slower: see benchmarks/ablation_tiny.txt)")
     p.add_argument("--assign", choices=["ciou", "nwd"], default=w("assign"),
                    help="alignment metric of the task-aligned assigner (nwd: Gaussian Wasserstein, for tiny objects)")
     p.add_argument("--nwd-loss", type=float, default=w("nwd"), metavar="SHARE",

@@ -70,6 +70,7 @@ class LossWeights:
 @dataclass
 class TrainConfig:
     scale: str = "n"
+    p2: bool = False  # add a stride-4 (P2) level to the neck and head, for objects of a few pixels
     epochs: int = 100
     imgsz: int = 320  # chip and input size
     batch: int = 16
@@ -159,5 +160,5 @@ def model_spec_for(cfg: TrainConfig, train: LabelSet):
     if gsd_range is not None:  # the model serves the range it was shown
         gsd = float(np.sqrt(gsd_range[0] * gsd_range[1]))
     return model_spec.ModelSpec(scale=cfg.scale, class_names=list(train.class_names), bands=cfg.chips.bands,
-                                imgsz=cfg.imgsz, gsd=gsd, gsd_min=gsd_range[0] if gsd_range else None,
+                                imgsz=cfg.imgsz, p2=cfg.p2, gsd=gsd, gsd_min=gsd_range[0] if gsd_range else None,
                                 gsd_max=gsd_range[1] if gsd_range else None)

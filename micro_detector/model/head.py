@@ -1,4 +1,5 @@
-"""Anchor-free detection head for P3/P4/P5 with Distribution Focal Loss bins (reg_max 16)."""
+"""Anchor-free detection head for P3/P4/P5 (and optionally P2) with Distribution Focal Loss
+bins (reg_max 16)."""
 
 from __future__ import annotations
 
@@ -52,7 +53,10 @@ class DFL(nn.Module):
 
 
 class Detect(nn.Module):
-    """Per level: a box branch (4*reg_max logits) and a class branch (nc logits)."""
+    """Per level: a box branch (4*reg_max logits) and a class branch (nc logits).
+
+    The branch widths come from the first level (P3), whatever levels follow, so adding a
+    P2 level leaves the P3-P5 branches the shape they have in a model without it."""
 
     def __init__(self, nc: int, ch: tuple[int, ...], strides=(8, 16, 32)):
         super().__init__()

@@ -31,6 +31,9 @@ class ModelSpec:
     class_names: list[str] = field(default_factory=lambda: list(DEFAULT_CLASSES))
     bands: int = 3
     imgsz: int = 640
+    # an extra stride-4 (P2) level in the neck and head: a finer anchor grid for objects of
+    # a few pixels, at the cost of a 4x larger finest map
+    p2: bool = False
     # input = (pixel / input_scale - mean) / std, per band
     input_scale: float = 255.0
     mean: list[float] = field(default_factory=lambda: [0.0, 0.0, 0.0])

@@ -1,10 +1,13 @@
-"""The YOLOv12 network: R-ELAN backbone, PAN neck, anchor-free P3/P4/P5 head.
+"""The YOLOv12 network: R-ELAN backbone, PAN neck, anchor-free P3/P4/P5 head (+ P2 optional).
 
 Layer plan (published YOLOv12 configuration, channels before width scaling):
 backbone  Conv64/2  Conv128/2  C3k2-256(e=.25)  Conv256/2  C3k2-512(e=.25)  Conv512/2
           A2C2f-512 x4 (area 4)  Conv1024/2  A2C2f-1024 x4 (area 1)
 neck      up + P4 -> A2C2f-512   up + P3 -> A2C2f-256 (P3 out)
           Conv256/2 + -> A2C2f-512 (P4 out)   Conv512/2 + P5 -> C3k2-1024 (P5 out)
+with spec.p2: up + stride-4 backbone map -> C3k2-128 (P2 out), a fourth head level. It is
+appended after P5 (head index 3), so the P3-P5 layers keep their names and shapes and a
+P3-P5 model's weights load into a P2 model for fine-tuning.
 Large scales (l, x) use the scaled residual in A2C2f and MLP ratio 1.2; n/s/m use no
 residual and MLP ratio 2.0; m/l/x use C3k inside C3k2.
 """
@@ -84,20 +87,28 @@ class YOLOv12(nn.Module):
         self.n17 = A2C2f(ch(256) + ch(512), ch(512), rep(2), False, -1)
         self.n18 = Conv(ch(512), ch(512), 3, 2)
         self.n20 = C3k2(ch(512) + ch(1024), ch(1024), rep(2), True)
-        self.detect = Detect(spec.nc, (ch(256), ch(512), ch(1024)))
+        levels, strides = [ch(256), ch(512), ch(1024)], [8, 16, 32]
+        if spec.p2:
+            self.n2 = C3k2(ch(256) + ch(256), ch(128), rep(2), c3k)
+            levels.append(ch(128))
+            strides.append(4)
+        self.detect = Detect(spec.nc, tuple(levels), strides=tuple(strides))
         self.detect.init_bias(spec.imgsz)
 
     def features(self, x: torch.Tensor) -> list[torch.Tensor]:
         if x.shape[-1] % 32 or x.shape[-2] % 32:
             raise ValueError(f"input height and width must be divisible by 32, got {tuple(x.shape[-2:])}")
-        x = self.b2(self.b1(self.b0(self.norm(x))))
-        p3 = self.b4(self.b3(x))
+        p2 = self.b2(self.b1(self.b0(self.norm(x))))
+        p3 = self.b4(self.b3(p2))
         p4 = self.b6(self.b5(p3))
         p5 = self.b8(self.b7(p4))
         h11 = self.n11(torch.cat((F.interpolate(p5, scale_factor=2.0, mode="nearest"), p4), 1))
         o3 = self.n14(torch.cat((F.interpolate(h11, scale_factor=2.0, mode="nearest"), p3), 1))
         o4 = self.n17(torch.cat((self.n15(o3), h11), 1))
         o5 = self.n20(torch.cat((self.n18(o4), p5), 1))
+        if self.spec.p2:
+            o2 = self.n2(torch.cat((F.interpolate(o3, scale_factor=2.0, mode="nearest"), p2), 1))
+            return [o3, o4, o5, o2]
         return [o3, o4, o5]
 
     def forward_raw(self, x: torch.Tensor) -> list[torch.Tensor]:
