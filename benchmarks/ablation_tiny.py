@@ -5,8 +5,9 @@
 Each variant trains a YOLOv12n from scratch on the same two synthetic scenes (objects of
 6x6 and 6x10 px drawn on a textured background, 40 per scene) and is scored on a third
 scene it never saw, through the tiled engine: recall and precision at conf 0.25 / IoU 0.5,
-and mAP50 / mAP50-95 (COCO). Variants: the assigner's alignment metric (CIoU or NWD) and
-the NWD share of the box loss. The real-data ablation of test-time augmentation is in
+and mAP50 / mAP50-95 (COCO). Variants: the assigner's alignment metric (CIoU or NWD), the
+NWD share of the box loss, and the P2 (stride-4) level. Cost: CPU ms per 256 px tile of the
+model's forward pass (median of 30, torch, 2 threads), measured in the same run. The real-data ablation of test-time augmentation is in
 micro_ladder.py (--variants plain,tta). One run prints one table; figures are means over
 the seeds.
 """
@@ -25,11 +26,13 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
-VARIANTS = {
-    "ciou (default)": {"assign": "ciou", "nwd": 0.0},
-    "nwd assigner": {"assign": "nwd", "nwd": 0.0},
-    "ciou + 0.5 nwd loss": {"assign": "ciou", "nwd": 0.5},
-    "nwd assigner + 0.5 nwd loss": {"assign": "nwd", "nwd": 0.5},
+VARIANTS = {  # name: (loss weights, P2 level)
+    "ciou (default)": ({"assign": "ciou", "nwd": 0.0}, False),
+    "nwd assigner": ({"assign": "nwd", "nwd": 0.0}, False),
+    "ciou + 0.5 nwd loss": ({"assign": "ciou", "nwd": 0.5}, False),
+    "nwd assigner + 0.5 nwd loss": ({"assign": "nwd", "nwd": 0.5}, False),
+    "p2 level": ({"assign": "ciou", "nwd": 0.0}, True),
+    "p2 level + nwd assigner": ({"assign": "nwd", "nwd": 0.0}, True),
 }
 
 
@@ -49,7 +52,28 @@ def scenes(folder: Path, seed: int):
     return train, val, rows[2]
 
 
-def run_variant(name: str, loss_kw: dict, seed: int, epochs: int) -> dict:
+def tile_ms(p2: bool, imgsz: int = 256, repeats: int = 30) -> float:
+    """Median CPU milliseconds of one forward pass (decoded boxes, batch 1) of an untrained
+    YOLOv12n with or without the P2 level: the per-tile cost of the option."""
+    import torch
+
+    from micro_detector.model.spec import ModelSpec
+    from micro_detector.model.yolov12 import build_model
+
+    torch.set_num_threads(2)
+    model = build_model(ModelSpec(scale="n", imgsz=imgsz, p2=p2)).eval()
+    x = torch.randint(0, 256, (1, 3, imgsz, imgsz)).float()
+    times = []
+    with torch.inference_mode():
+        for i in range(repeats + 3):
+            start = time.perf_counter()
+            model.forward_decoded(x)
+            if i >= 3:  # warm-up passes are not counted
+                times.append(1000 * (time.perf_counter() - start))
+    return float(np.median(times))
+
+
+def run_variant(name: str, loss_kw: dict, p2: bool, seed: int, epochs: int) -> dict:
     import torch
 
     from micro_detector import engine
@@ -67,7 +91,7 @@ def run_variant(name: str, loss_kw: dict, seed: int, epochs: int) -> dict:
         train_set, val_set, (_, true_boxes, true_classes) = scenes(folder, seed)
         torch.manual_seed(seed)
         config = TrainConfig(scale="n", epochs=epochs, imgsz=128, batch=8, nbs=8, warmup_epochs=0, close_mosaic=2,
-                             lr0=0.004, workers=0, seed=seed, val_every=epochs,
+                             lr0=0.004, workers=0, seed=seed, val_every=epochs, p2=p2,
                              chips=ChipConfig(size=128, overlap=0.25), augment=AugmentConfig(scale=0.1),
                              loss=LossWeights(**loss_kw))
         start = time.perf_counter()
@@ -91,18 +115,25 @@ def main(argv=None) -> int:
     args = p.parse_args(argv)
     seeds = [int(s) for s in args.seeds.split(",")]
     rows = []
-    for name, kw in VARIANTS.items():
-        runs = [run_variant(name, kw, seed, args.epochs) for seed in seeds]
+    cost = {p2: tile_ms(p2) for p2 in (False, True)}
+    for name, (kw, p2) in VARIANTS.items():
+        runs = [run_variant(name, kw, p2, seed, args.epochs) for seed in seeds]
         mean = {k: float(np.mean([r[k] for r in runs])) for k in runs[0]}
+        mean["sd"] = float(np.std([r["mAP50-95"] for r in runs]))
+        mean["ms"] = cost[p2]
         rows.append((name, mean))
         print(f"{name}: {mean}", file=sys.stderr, flush=True)
     base = rows[0][1]["mAP50-95"]
     lines = [f"Tiny-object ablation: synthetic 6-10 px objects, YOLOv12n from scratch, {args.epochs} epochs, "
              f"seeds {seeds}, one run", "",
-             f"{'variant':30s} {'recall':>7s} {'prec':>7s} {'mAP50':>7s} {'mAP50-95':>9s} {'vs base':>8s} {'train s':>8s}"]
+             f"{'variant':30s} {'recall':>7s} {'prec':>7s} {'mAP50':>7s} {'mAP50-95':>9s} {'sd':>6s} "
+             f"{'vs base':>8s} {'train s':>8s} {'ms/tile':>8s}"]
     for name, m in rows:
         lines.append(f"{name:30s} {m['recall']:7.3f} {m['precision']:7.3f} {m['mAP50']:7.3f} {m['mAP50-95']:9.3f} "
-                     f"{m['mAP50-95'] - base:+8.3f} {m['train_s']:8.1f}")
+                     f"{m['sd']:6.3f} {m['mAP50-95'] - base:+8.3f} {m['train_s']:8.1f} {m['ms']:8.1f}")
+    lines.append("")
+    lines.append("means over the seeds; sd: standard deviation of mAP50-95 over the seeds; ms/tile: YOLOv12n "
+                 "forward pass on a 256 px tile, CPU, torch, 2 threads")
     text = "\n".join(lines)
     print(text)
     args.out.write_text(text + "\n")
