@@ -71,10 +71,13 @@ class MicroAlgorithm(QgsProcessingAlgorithm):
 
     def checkParameterValues(self, parameters, context):  # noqa: N802 (QGIS API)
         """Unreadable input rasters (named as what they are, not "not found"), QGIS's own
-        checks, the algorithm's `check_values`, then the output-safety rule (checks.py)."""
+        checks, the algorithm's `check_values`, then the output-safety rule (checks.py).
+        Raster layers given as provider strings are checked in QGIS's form (layer_uri.py)."""
+        from ..layer_uri import with_provider_strings
         from .checks import check_detect_options, check_input_rasters, check_outputs
 
         ok, message = check_input_rasters(self, parameters, context)
+        parameters = with_provider_strings(self, parameters)
         if ok:
             ok, message = super().checkParameterValues(parameters, context)
         if ok:

@@ -16,6 +16,7 @@ from qgis.core import (QgsProcessingOutputLayerDefinition, QgsProcessingParamete
 from qgis.PyQt.QtCore import QCoreApplication
 
 from ...micro_detector.outputs import DEFAULT_LAYER, OutputError, OutputTarget, check_output
+from ..layer_uri import describe_problem, split_provider
 
 _OGR_URI = re.compile(r"^ogr:dbname='(?P<path>(?:[^']|'')+)'(?:\s+table=\"(?P<table>[^\"]+)\")?")
 
@@ -67,12 +68,18 @@ def describe_unreadable_raster(value: str) -> str | None:
 
 
 def check_input_rasters(alg, parameters, context) -> tuple[bool, str]:
-    """A raster parameter given as a file that QGIS cannot load: say what is wrong with it."""
+    """A raster parameter given as text that QGIS cannot load: say what is wrong with it (a
+    provider layer string such as `type=xyz&url=...`, see layer_uri.py, or a file)."""
     for definition in alg.parameterDefinitions():
         if not isinstance(definition, QgsProcessingParameterRasterLayer):
             continue
         value = _raw(parameters.get(definition.name()))
         if not value:
+            continue
+        if split_provider(value) is not None:
+            problem = describe_problem(value)
+            if problem:
+                return False, problem
             continue
         layer = QgsProcessingUtils.mapLayerFromString(value, context)
         if isinstance(layer, QgsRasterLayer) and layer.isValid():

@@ -32,8 +32,11 @@ from qgis.core import (
 from qgis.PyQt.QtCore import QVariant
 
 from ..class_layers import write_class_layers
+from ..layer_uri import layer_name, provider_string
 from ..layer_input import (AREA_ENTIRE, AREA_MASK, AREA_VISIBLE, file_scale, intersect, is_file_layer, mask_rect,
                            provider_source, to_layer_crs, visible_extent)
+from ..network_reads import FailedRequests, run_handling_events
+from ..qgis_source import QgisLayerSource
 from ..styles import StyleDetections, embed_style
 from .base import MicroAlgorithm, processing_error
 from .detect_options import DetectOptionsMixin
@@ -85,8 +88,18 @@ class DetectAlgorithm(DetectOptionsMixin, MicroAlgorithm):
             self.OUTPUT, self.tr("Detections"), QgsProcessing.TypeVectorPolygon))
         self.addOutput(QgsProcessingOutputMultipleLayers("CLASS_LAYERS", self.tr("Layers per class")))
 
+    def input_layer(self, parameters, context):
+        """The input raster layer; one given as a provider string (`type=xyz&url=...`,
+        `wms://...`, layer_uri.py) is opened by its provider and named after its source."""
+        value = parameters.get(self.INPUT)
+        text = provider_string(value) if isinstance(value, str) else value
+        layer = self.parameterAsRasterLayer({**parameters, self.INPUT: text}, self.INPUT, context)
+        if layer is not None and not layer.name() and isinstance(value, str):
+            layer.setName(layer_name(value))
+        return layer
+
     def check_values(self, parameters, context):
-        layer = self.parameterAsRasterLayer(parameters, self.INPUT, context)
+        layer = self.input_layer(parameters, context)
         if layer is not None and not layer.crs().isValid():
             return False, self.tr("The raster {} is not georeferenced (no CRS): georeference it first.").format(
                 layer.name())
@@ -109,7 +122,7 @@ class DetectAlgorithm(DetectOptionsMixin, MicroAlgorithm):
         # the canvas and the layer's provider are read here, in the main thread, not in the task
         area = self.parameterAsEnum(parameters, self.AREA, context)
         self.canvas_view = visible_extent() if area == AREA_VISIBLE else None
-        layer = self.parameterAsRasterLayer(parameters, self.INPUT, context)
+        layer = self.input_layer(parameters, context)
         self.provider = None
         if layer is not None and layer.isValid() and not is_file_layer(layer):
             self.provider = layer.dataProvider().clone()
@@ -150,7 +163,7 @@ class DetectAlgorithm(DetectOptionsMixin, MicroAlgorithm):
     def processAlgorithm(self, parameters, context, feedback):  # noqa: N802 (QGIS API)
         model = self.model_path(self.parameterAsFile(parameters, self.MODEL, context))
         self.require_backend(model)
-        layer = self.parameterAsRasterLayer(parameters, self.INPUT, context)
+        layer = self.input_layer(parameters, context)
         extent = self.search_extent(parameters, context, layer)
         mask_layer = self.parameterAsVectorLayer(parameters, self.MASK, context)
         mask = mask_layer.source().split("|")[0] if mask_layer is not None else None
@@ -165,17 +178,10 @@ class DetectAlgorithm(DetectOptionsMixin, MicroAlgorithm):
             raise processing_error(self.tr("One layer per class needs a GeoPackage output (.gpkg)."))
         runner = self.open_runner(model, options)
         source, options = self.raster_source(layer, parameters, context, options, extent, mask_layer, runner.spec)
-        from ...micro_detector.engine import Cancelled, detect
-
         feedback.pushInfo(self.tr("Model: {} ({})").format(model, ", ".join(runner.spec.class_names)))
-        try:
-            result = detect(source, output, runner=runner, options=options, progress=self.progress(feedback),
-                            log=feedback.pushInfo)
-        except Cancelled:
-            feedback.reportError(self.tr("Cancelled: nothing was written."))
+        result = self.run_detection(source, output, runner, options, feedback)
+        if result is None:
             return {}
-        except (ValueError, RuntimeError, OSError) as error:
-            raise processing_error(str(error)) from None
         names = list(runner.spec.class_names)
         if not embed_style(output, names):
             feedback.pushWarning(self.tr("The style could not be stored with {}").format(output))
@@ -187,6 +193,30 @@ class DetectAlgorithm(DetectOptionsMixin, MicroAlgorithm):
                                               str(result.report.get("raster", layer.name())))
         self.load_on_completion(context, output, layer.name(), names, class_layers)
         return {self.OUTPUT: output, "CLASS_LAYERS": list(class_layers.values())}
+
+    def run_detection(self, source, output, runner, options, feedback):
+        """The engine's detect on `source` (a file's path or a QGIS layer source); None when
+        cancelled. A web layer is read with the main thread kept free for QGIS's network
+        manager (network_reads.py), and refused tile requests are reported."""
+        from ...micro_detector.engine import Cancelled, detect
+
+        def work():
+            return detect(source, output, runner=runner, options=options, progress=self.progress(feedback),
+                          log=feedback.pushInfo)
+
+        web, failed = isinstance(source, QgisLayerSource), FailedRequests()
+        try:
+            with failed:
+                result = run_handling_events(work) if web else work()
+        except Cancelled:
+            feedback.reportError(self.tr("Cancelled: nothing was written."))
+            return None
+        except (ValueError, RuntimeError, OSError) as error:
+            raise processing_error(str(error)) from None
+        finally:
+            if web and failed.summary():
+                feedback.pushWarning(failed.summary())
+        return result
 
     def load_on_completion(self, context, output, name, class_names, class_layers):
         """Name and style the layers Processing adds to the project: all detections, then

@@ -1,0 +1,135 @@
+"""Raster layers given as text: what `qgis_process`, `processing.run` and the model designer
+pass for detect's input when it is not a layer object.
+
+QGIS 3.22 reads a raster parameter's text as a project layer (id, name or source), else as a
+file or GDAL source, else as `<provider key>://<data source>` (QgsProcessingUtils'
+decodeProviderKeyAndUri), e.g. `wms://type=xyz&url=...`. The data source of a web layer as
+QGIS shows it in the layer's properties (`type=xyz&url=...`, or a WMS/WMTS
+`crs=...&layers=...&url=...`) names no provider, so QGIS tried GDAL and reported the text as
+a missing file. Accepted here, and rewritten to QGIS's form before QGIS reads the text:
+
+- `<provider>://<data source>`, QGIS's own form, for any registered provider (`wms` serves
+  XYZ, WMS and WMTS; `wcs`; `virtualraster`), unchanged;
+- a web layer's data source without the prefix, starting with `key=` and holding `url=`
+  (`type=xyz&url=https://tile.example.org/{z}/{x}/{y}.png&zmin=0&zmax=19`): the `wms` provider.
+
+Anything else (files, GDAL strings such as `WMS:https://...`, layer ids) is left to QGIS.
+Because the `wms` provider accepts an XYZ source without a URL, or with a tile folder that does
+not exist, as a valid layer (it fails later, tile by tile), those are checked here first.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+from qgis.core import QgsDataSourceUri, QgsProcessingParameterRasterLayer, QgsProviderRegistry, QgsRasterLayer
+from qgis.PyQt.QtCore import QCoreApplication
+
+WEB_PROVIDER = "wms"
+_PREFIXED = re.compile(r"^(\w+?)://(.*)$", re.S)  # as QgsProcessingUtils::decodeProviderKeyAndUri
+_BARE = re.compile(r"^[A-Za-z_][\w.-]*=")
+_PLACEHOLDERS = ("{x}", "{y}", "{-y}", "{q}")  # column, row (or inverted row) or quadkey
+
+
+def tr(text: str) -> str:
+    return QCoreApplication.translate("MicroDetector", text)
+
+
+def split_provider(text) -> tuple[str, str] | None:
+    """(provider key, data source) of a layer string in either accepted form; None for
+    anything else (a file, a GDAL string, a layer id or name)."""
+    if not isinstance(text, str) or not text.strip():
+        return None
+    text = text.strip()
+    match = _PREFIXED.match(text)
+    if match:
+        key = match[1]
+        return (key, match[2]) if key in QgsProviderRegistry.instance().providerList() else None
+    if _BARE.match(text) and not Path(text).exists() and _params(text).hasParam("url"):
+        return WEB_PROVIDER, text
+    return None
+
+
+def provider_string(text):
+    """`text` in QGIS's `<provider>://<data source>` form when it is a provider layer string;
+    anything else unchanged."""
+    parts = split_provider(text)
+    return f"{parts[0]}://{parts[1]}" if parts else text
+
+
+def with_provider_strings(alg, parameters: dict) -> dict:
+    """A copy of `parameters` whose raster-layer texts are in QGIS's provider form."""
+    out = dict(parameters)
+    for definition in alg.parameterDefinitions():
+        if isinstance(definition, QgsProcessingParameterRasterLayer) and isinstance(out.get(definition.name()), str):
+            out[definition.name()] = provider_string(out[definition.name()])
+    return out
+
+
+def layer_name(text) -> str:
+    """A readable name for a layer given as a provider string: the WMS layers, else the tile
+    server's host, else the tile folder's name, else the provider key."""
+    parts = split_provider(text)
+    if parts is None:
+        return str(text)
+    provider, source = parts
+    params = _params(source)
+    if params.param("layers"):
+        return params.param("layers")
+    url = urlparse(params.param("url"))
+    if url.scheme == "file":
+        folder = _tile_folder(url)
+        return folder.name if folder else provider
+    return url.hostname or provider
+
+
+def describe_problem(text) -> str | None:
+    """Why a provider layer string cannot be read, naming the fix; None when it opens (or
+    is not a provider string: files are checked elsewhere)."""
+    parts = split_provider(text)
+    if parts is None:
+        return None
+    provider, source = parts
+    params = _params(source)
+    if provider == WEB_PROVIDER and params.param("type") == "xyz":
+        problem = _xyz_problem(params.param("url"))
+        if problem:
+            return problem
+    options = QgsRasterLayer.LayerOptions()
+    options.loadDefaultStyle = False
+    layer = QgsRasterLayer(source, "", provider, options)
+    if layer.isValid():
+        return None
+    error = layer.error()  # its summary() crashes QGIS 3.22 when the error is empty
+    detail = error.summary() if not error.isEmpty() else tr("no reason given")
+    return tr("The {} layer {} cannot be opened: {}").format(provider, source, detail)
+
+
+def _xyz_problem(url: str) -> str | None:
+    example = "type=xyz&url=https://tile.example.org/{z}/{x}/{y}.png"
+    if not url:
+        return tr("The XYZ layer has no url=: give the tile URL template, e.g. {}").format(example)
+    if "{z}" not in url or not any(p in url for p in _PLACEHOLDERS):
+        return tr("The XYZ tile URL {} has no {{z}}, {{x}} and {{y}} placeholders, e.g. {}").format(url, example)
+    parsed = urlparse(url)
+    if parsed.scheme == "file":
+        folder = _tile_folder(parsed)
+        if folder is None or not folder.is_dir():
+            return tr("XYZ tile folder not found: {}").format(folder or unquote(parsed.path))
+    elif parsed.scheme not in ("http", "https"):
+        return tr("The XYZ tile URL {} must start with http://, https:// or file://").format(url)
+    return None
+
+
+def _tile_folder(url) -> Path | None:
+    """The folder above the tiles of a file:// URL template (the part before the first {...})."""
+    path = unquote(url.path).split("{")[0]
+    return Path(path) if path.strip("/") else None
+
+
+def _params(source: str) -> QgsDataSourceUri:
+    uri = QgsDataSourceUri()
+    uri.setEncodedUri(source)  # as the wms provider parses it: percent-encoded values decoded
+    return uri
