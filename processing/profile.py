@@ -4,6 +4,7 @@ small to train a detector from scratch."""
 from __future__ import annotations
 
 import datetime as _dt
+import os
 from pathlib import Path
 
 from qgis.core import QgsApplication
@@ -18,6 +19,17 @@ def work_folder() -> Path:
     """<profile>/micro_detector: kept with the QGIS profile, unlike Processing's temporary
     outputs, which are deleted when QGIS closes."""
     return Path(QgsApplication.qgisSettingsDirPath()) / "micro_detector"
+
+
+def export_cache_folder() -> Path:
+    """Where QGIS runs keep the ONNX exports of .pt models (micro_detector/model/cache.py):
+    <profile>/micro_detector/onnx-cache, with the user's other work of this profile rather than
+    in ~/.cache. MICRO_DETECTOR_CACHE, when set, still wins, as it does for the CLI."""
+    from ..micro_detector.model.cache import CACHE_ENV
+
+    if os.environ.get(CACHE_ENV):
+        return Path(os.environ[CACHE_ENV])
+    return work_folder() / "onnx-cache"
 
 
 def stamp(now: _dt.datetime | None = None) -> str:

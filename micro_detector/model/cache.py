@@ -7,7 +7,8 @@ file's content, a retrained or replaced model gets a fresh export and an unchang
 never exported twice, wherever it is copied. Exports are written under a unique temporary
 name and renamed, so two processes racing to make the same entry both end with a whole file.
 
-Where: the caller's folder (QGIS passes one under its profile), else `MICRO_DETECTOR_CACHE`
+Where: the caller's folder (QGIS passes <profile>/micro_detector/onnx-cache unless
+`MICRO_DETECTOR_CACHE` is set), else `MICRO_DETECTOR_CACHE`
 when set, else the platform's cache folder (XDG_CACHE_HOME or ~/.cache on Linux,
 %LOCALAPPDATA% on Windows, ~/Library/Caches on macOS) + /micro-detector.
 """

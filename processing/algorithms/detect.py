@@ -179,6 +179,7 @@ class DetectAlgorithm(DetectOptionsMixin, MicroAlgorithm):
         runner = self.open_runner(model, options)
         source, options = self.raster_source(layer, parameters, context, options, extent, mask_layer, runner.spec)
         feedback.pushInfo(self.tr("Model: {} ({})").format(model, ", ".join(runner.spec.class_names)))
+        feedback.pushInfo(self.tr("Backend: {} ({})").format(runner.backend, getattr(runner, "backend_reason", "")))
         result = self.run_detection(source, output, runner, options, feedback)
         if result is None:
             return {}

@@ -112,9 +112,11 @@ class DetectOptionsMixin:
 
     def open_runner(self, model: str, options):
         from ...micro_detector.model.runner import open_runner
+        from ..profile import export_cache_folder
 
         try:
-            runner = open_runner(model, backend=options.backend, device=options.device)
+            runner = open_runner(model, backend=options.backend, device=options.device,
+                                 cache_dir=export_cache_folder())
         except (ValueError, RuntimeError, OSError) as error:
             raise processing_error(str(error)) from None
         # checked here once, before any raster: the class names come with the opened model
