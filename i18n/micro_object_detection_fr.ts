@@ -60,8 +60,8 @@
       <translation>Détection</translation>
     </message>
     <message>
-      <source>Finds small objects (boats, buildings, planes, vehicles) on any raster layer with a YOLOv12 model, tile by tile, merges duplicates across tile borders and writes one polygon per object in the layer's CRS, with its class, score and area, styled per class. Without a model file the bundled default model is used. Files are read with GDAL at the model's ground sample distance. Other layers (XYZ tiles, WMS/WMTS, WCS, virtual rasters) are read through QGIS at the processing resolution in cm per pixel, window by window; 0 takes the model's GSD, or for a model without one the layer's own pixels or the resolution the map shows. Where to search: the entire layer, the part of the map visible in the canvas (add an XYZ basemap, zoom to the area, run), or inside the mask polygons; an extent narrows it further. Classes: tick the classes to keep (none ticked keeps all); for a model with other class names, type them in the advanced field 'Classes to keep, by name'. Boxes of one class are merged across tiles; the advanced class-agnostic merge also keeps one box where two classes claim the same object (e.g. a vehicle and a boat). The option 'one layer per class' adds a layer per class, each styled, to the GeoPackage beside the layer of all detections.</source>
-      <translation>Trouve de petits objets (bateaux, bâtiments, avions, véhicules) sur n'importe quelle couche raster avec un modèle YOLOv12, tuile par tuile, fusionne les doublons aux bords des tuiles et écrit un polygone par objet dans le SCR de la couche, avec sa classe, son score et sa surface, symbolisé par classe. Sans fichier de modèle, le modèle fourni par défaut est utilisé. Les fichiers sont lus avec GDAL à la résolution au sol du modèle. Les autres couches (tuiles XYZ, WMS/WMTS, WCS, rasters virtuels) sont lues par QGIS à la résolution de traitement en cm par pixel, fenêtre par fenêtre ; 0 prend la résolution au sol du modèle ou, pour un modèle qui n'en a pas, les pixels de la couche ou la résolution affichée par la carte. Où chercher : la couche entière, la partie de la carte visible dans le canevas (ajoutez un fond de carte XYZ, zoomez sur la zone, lancez) ou dans les polygones de masque ; une emprise restreint encore la recherche. Classes : cochez les classes à garder (aucune cochée les garde toutes) ; pour un modèle aux autres noms de classes, tapez-les dans le champ avancé « Classes à garder, par nom ». Les boîtes d'une même classe sont fusionnées d'une tuile à l'autre ; la fusion avancée sans distinction de classe ne garde aussi qu'une boîte quand deux classes revendiquent le même objet (par exemple un véhicule et un bateau). L'option « une couche par classe » ajoute au GeoPackage une couche par classe, chacune symbolisée, à côté de la couche de toutes les détections.</translation>
+      <source>Finds small objects (boats, buildings, planes, vehicles) on any raster layer with a YOLOv12 model, tile by tile, merges duplicates across tile borders and writes one polygon per object in the layer's CRS, with its class, score and area, styled per class. Without a model file the bundled default model is used. Files are read with GDAL at the model's ground sample distance. Other layers (XYZ tiles, WMS/WMTS, WCS, virtual rasters) are read through QGIS at the processing resolution in cm per pixel, window by window; 0 takes the model's GSD, or for a model without one the layer's own pixels or the resolution the map shows. From qgis_process or processing.run, give a web layer as text: its data source as the layer's properties show it (type=xyz&amp;url=https://tile.example.org/{z}/{x}/{y}.png&amp;zmin=0&amp;zmax=19, or a WMS crs=...&amp;layers=...&amp;url=...), or in QGIS's form wms://&lt;data source&gt; (also wcs://, virtualraster://). Where to search: the entire layer, the part of the map visible in the canvas (add an XYZ basemap, zoom to the area, run), or inside the mask polygons; an extent narrows it further. Classes: tick the classes to keep (none ticked keeps all); for a model with other class names, type them in the advanced field 'Classes to keep, by name'. Boxes of one class are merged across tiles; the advanced class-agnostic merge also keeps one box where two classes claim the same object (e.g. a vehicle and a boat). The option 'one layer per class' adds a layer per class, each styled, to the GeoPackage beside the layer of all detections.</source>
+      <translation>Trouve de petits objets (bateaux, bâtiments, avions, véhicules) sur n'importe quelle couche raster avec un modèle YOLOv12, tuile par tuile, fusionne les doublons aux bords des tuiles et écrit un polygone par objet dans le SCR de la couche, avec sa classe, son score et sa surface, symbolisé par classe. Sans fichier de modèle, le modèle fourni par défaut est utilisé. Les fichiers sont lus avec GDAL à la résolution au sol du modèle. Les autres couches (tuiles XYZ, WMS/WMTS, WCS, rasters virtuels) sont lues par QGIS à la résolution de traitement en cm par pixel, fenêtre par fenêtre ; 0 prend la résolution au sol du modèle ou, pour un modèle qui n'en a pas, les pixels de la couche ou la résolution affichée par la carte. Depuis qgis_process ou processing.run, donnez une couche web sous forme de texte : sa source de données telle que les propriétés de la couche l'affichent (type=xyz&amp;url=https://tile.example.org/{z}/{x}/{y}.png&amp;zmin=0&amp;zmax=19, ou un WMS crs=...&amp;layers=...&amp;url=...), ou sous la forme de QGIS wms://&lt;source de données&gt; (aussi wcs://, virtualraster://). Où chercher : la couche entière, la partie de la carte visible dans le canevas (ajoutez un fond de carte XYZ, zoomez sur la zone, lancez) ou dans les polygones de masque ; une emprise restreint encore la recherche. Classes : cochez les classes à garder (aucune cochée les garde toutes) ; pour un modèle aux autres noms de classes, tapez-les dans le champ avancé « Classes à garder, par nom ». Les boîtes d'une même classe sont fusionnées d'une tuile à l'autre ; la fusion avancée sans distinction de classe ne garde aussi qu'une boîte quand deux classes revendiquent le même objet (par exemple un véhicule et un bateau). L'option « une couche par classe » ajoute au GeoPackage une couche par classe, chacune symbolisée, à côté de la couche de toutes les détections.</translation>
     </message>
     <message>
       <source>Detect micro objects in a folder of rasters</source>
@@ -176,12 +176,16 @@
       <translation>Modèle : {} ({})</translation>
     </message>
     <message>
-      <source>Cancelled: nothing was written.</source>
-      <translation>Annulé : rien n'a été écrit.</translation>
+      <source>Backend: {} ({})</source>
+      <translation>Moteur : {} ({})</translation>
     </message>
     <message>
       <source>{} objects found: {}</source>
       <translation>{} objets trouvés : {}</translation>
+    </message>
+    <message>
+      <source>Cancelled: nothing was written.</source>
+      <translation>Annulé : rien n'a été écrit.</translation>
     </message>
     <message>
       <source>Cancelled: the rasters finished so far are kept; run again to go on.</source>
@@ -534,6 +538,34 @@
     <message>
       <source>Only {} images and {} labelled objects: too few to train from random weights (at least {} images and {} objects); the mAP will likely stay near 0. Start from the bundled model instead.</source>
       <translation>Seulement {} images et {} objets annotés : trop peu pour entraîner à partir de poids aléatoires (au moins {} images et {} objets) ; la mAP restera sans doute proche de 0. Partez plutôt du modèle fourni.</translation>
+    </message>
+    <message>
+      <source>no reason given</source>
+      <translation>aucune raison donnée</translation>
+    </message>
+    <message>
+      <source>The {} layer {} cannot be opened: {}</source>
+      <translation>La couche {} {} ne peut pas être ouverte : {}</translation>
+    </message>
+    <message>
+      <source>The XYZ layer has no url=: give the tile URL template, e.g. {}</source>
+      <translation>La couche XYZ n'a pas de url= : donnez le modèle d'URL des tuiles, par exemple {}</translation>
+    </message>
+    <message>
+      <source>The XYZ tile URL {} has no {{z}}, {{x}} and {{y}} placeholders, e.g. {}</source>
+      <translation>L'URL de tuiles XYZ {} n'a pas les repères {{z}}, {{x}} et {{y}}, par exemple {}</translation>
+    </message>
+    <message>
+      <source>XYZ tile folder not found: {}</source>
+      <translation>Dossier de tuiles XYZ introuvable : {}</translation>
+    </message>
+    <message>
+      <source>The XYZ tile URL {} must start with http://, https:// or file://</source>
+      <translation>L'URL de tuiles XYZ {} doit commencer par http://, https:// ou file://</translation>
+    </message>
+    <message>
+      <source>{} tile request(s) failed, e.g. {}: {}</source>
+      <translation>{} requête(s) de tuiles en échec, par exemple {} : {}</translation>
     </message>
   </context>
 </TS>
