@@ -1,24 +1,20 @@
-"""The `micro-detector` command line (also `python -m micro_detector`)."""
+"""The `micro-detector` command line (also `python -m micro_detector`): its commands and `main`.
+
+The argument types, the shared detection/output options and the errors are in cli_args.py.
+"""
 
 from __future__ import annotations
 
 import argparse
 import json
-import math
 import sys
 from pathlib import Path
 
+from .cli_args import (SECONDS, WORKERS, CliError, UsageError, add_detect_options, add_output_options,
+                       detect_options)
 from .deps import MissingDependencyError
 from .model.spec import DEFAULT_CLASSES, SCALES
-from .outputs import DEFAULT_LAYER, FORMATS
-
-
-class CliError(Exception):
-    """An error to print as one line, without a traceback."""
-
-
-class UsageError(CliError, ValueError):
-    """A bad option value or combination: exit status 2."""
+from .outputs import FORMATS
 
 
 def _info(args) -> dict:
@@ -96,37 +92,6 @@ class ProgressBar:
         return True
 
 
-def _detect_options(args):
-    from .options import DetectOptions
-
-    extent = extent_crs = None
-    if args.extent:
-        parts = args.extent.split(",")
-        if len(parts) not in (4, 5):
-            raise UsageError("--extent is xmin,ymin,xmax,ymax[,EPSG]")
-        try:
-            extent = tuple(float(v) for v in parts[:4])
-        except ValueError:
-            raise UsageError(f"--extent needs four numbers xmin,ymin,xmax,ymax[,EPSG], got {args.extent}") from None
-        if len(parts) == 5:
-            code = parts[4].strip()
-            extent_crs = code if ":" in code else f"EPSG:{code}"
-    try:
-        bands = [int(b) for b in args.bands.split(",")] if args.bands else None
-    except ValueError:
-        raise UsageError(f"--bands takes 1-based band numbers separated by commas, got {args.bands}") from None
-    try:
-        return DetectOptions(
-            tile=args.tile, overlap=args.overlap, conf=args.conf, iou=args.iou, merge=args.merge,
-            match=args.match, classes=args.classes.split(",") if args.classes else None,
-            extent=extent, extent_crs=extent_crs, mask=str(args.mask) if args.mask else None,
-            bands=bands, batch=args.batch, device=args.device, backend=args.backend,
-            resample=not args.no_resample, scale=args.scale, pixel_coordinates=args.pixel_coordinates,
-            gsd=args.gsd, agnostic=args.agnostic, tta=args.tta)
-    except (TypeError, ValueError) as error:  # the options' own validation (one table of rules)
-        raise UsageError(str(error)) from None
-
-
 def _log(message: str) -> None:
     print(message, file=sys.stderr)
 
@@ -146,7 +111,7 @@ def _detect(args) -> dict:
     from .outputs import OutputTarget, check_output
     from .raster import open_dataset
 
-    options = _detect_options(args)
+    options = detect_options(args)
     target = check_output(OutputTarget(args.output, args.layer, args.overwrite),
                           inputs=[args.raster, options.mask])
     open_dataset(args.raster)  # a missing or unreadable raster fails before the model loads
@@ -164,7 +129,7 @@ def _detect_folder(args) -> dict:
     from .batch import detect_folder, list_rasters, plan_outputs
     from .outputs import OutputError
 
-    options = _detect_options(args)
+    options = detect_options(args)
     if args.output.exists() and not args.output.is_dir():
         raise OutputError(f"the output {args.output} is a file: detect-folder writes into a folder")
     # everything that can be checked is checked before the model loads: format, inputs, outputs
@@ -213,76 +178,6 @@ def _weights(args) -> Path:
     return default
 
 
-def _checked(kind, test, rule: str):
-    """An argparse type: `kind(text)` that must pass `test`, else a usage error giving `rule`."""
-    def parse(text: str):
-        try:
-            value = kind(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{text!r} is not a valid value: {rule}") from None
-        if not (math.isfinite(value) and test(value)):
-            raise argparse.ArgumentTypeError(f"{text} is out of range: {rule}")
-        return value
-
-    parse.__name__ = rule
-    return parse
-
-
-TILE = _checked(int, lambda v: v > 0 and v % 32 == 0, "the tile is a positive multiple of 32 (e.g. 640)")
-OVERLAP = _checked(float, lambda v: v >= 0, "the overlap is >= 0: a fraction of the tile (< 1) or pixels (>= 1)")
-PROBABILITY = _checked(float, lambda v: 0 <= v <= 1, "a threshold between 0 and 1")
-BATCH = _checked(int, lambda v: v >= 1, "the batch is a whole number >= 1")
-SCALE = _checked(float, lambda v: v > 0, "the scale is > 0 source pixels per model pixel")
-WORKERS = _checked(int, lambda v: v >= 1, "the number of workers is a whole number >= 1")
-SECONDS = _checked(float, lambda v: v > 0, "a time in seconds > 0")
-
-
-def _option_default(name: str):
-    """A detection option's default, from the DetectOptions dataclass (one table of defaults)."""
-    from .options import option_default
-
-    return option_default(name)
-
-
-def _add_output_options(p, what: str) -> None:
-    p.add_argument("--layer", default=DEFAULT_LAYER,
-                   help=f"layer name in a GeoPackage or SpatiaLite output (default {DEFAULT_LAYER}); "
-                   "the file's other layers are kept")
-    p.add_argument("--overwrite", action="store_true", help=what)
-
-
-def _add_detect_options(p) -> None:
-    d = _option_default
-    p.add_argument("--weights", type=Path, help="model file (.pt) or exported .onnx "
-                   "(default: the bundled default model)")
-    p.add_argument("--tile", type=TILE, default=d("tile"), help="tile size in model pixels, a multiple "
-                   "of 32 (default: model's)")
-    p.add_argument("--overlap", type=OVERLAP, default=d("overlap"), help="fraction (<1) or pixels (>=1)")
-    p.add_argument("--conf", type=PROBABILITY, default=d("conf"), help="score threshold, 0 to 1")
-    p.add_argument("--iou", type=PROBABILITY, default=d("iou"), help="cross-tile merge threshold, 0 to 1")
-    p.add_argument("--merge", choices=["nms", "nmm"], default=d("merge"))
-    p.add_argument("--match", choices=["iou", "ios"], default=d("match"))
-    p.add_argument("--classes", help="comma-separated class names to keep")
-    p.add_argument("--extent", help="xmin,ymin,xmax,ymax[,EPSG] (default CRS: the raster's)")
-    p.add_argument("--mask", type=Path, help="polygon layer limiting the search")
-    p.add_argument("--bands", help="comma-separated 1-based band numbers")
-    p.add_argument("--device", default=d("device"), help="cpu | cuda | auto")
-    p.add_argument("--batch", type=BATCH, default=d("batch"), help="tiles per forward pass, >= 1 (default: 1 on a CPU, 8 on a GPU)")
-    p.add_argument("--backend", choices=["auto", "torch", "onnx"], default=d("backend"))
-    p.add_argument("--no-resample", action="store_true", help="do not resample to the model's GSD")
-    p.add_argument("--scale", type=SCALE, default=d("scale"),
-                   help="source pixels per model pixel, > 0 (overrides GSD)")
-    p.add_argument("--gsd", type=SCALE, default=d("gsd"), help="the raster's ground sample distance "
-                   "in metres per pixel, > 0 (for rasters without a usable one)")
-    p.add_argument("--agnostic", action="store_true", help="class-agnostic merge: one box per "
-                   "object even where boxes of two classes overlap")
-    p.add_argument("--tta", action="store_true", help="test-time augmentation: flips and quarter "
-                   "turns of each tile, fused (about 4x slower)")
-    p.add_argument("--pixel-coordinates", action="store_true",
-                   help="accept rasters without georeferencing (output in pixel coordinates)")
-    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
-
-
 def _add_detection_commands(sub) -> None:
     """`detect` (one raster -> one vector output) and `detect-folder` (a folder -> one output
     per raster, resumable)."""
@@ -290,8 +185,8 @@ def _add_detection_commands(sub) -> None:
     p.add_argument("raster", type=Path)
     p.add_argument("-o", "--output", type=Path, required=True,
                    help=f"vector file ({', '.join(sorted(FORMATS))})")
-    _add_output_options(p, "replace an existing output (in a GeoPackage: our layer only)")
-    _add_detect_options(p)
+    add_output_options(p, "replace an existing output (in a GeoPackage: our layer only)")
+    add_detect_options(p)
     p.set_defaults(func=_detect)
 
     p = sub.add_parser("detect-folder", help="detect on every raster of a folder (resumable)")
@@ -299,8 +194,8 @@ def _add_detection_commands(sub) -> None:
     p.add_argument("-o", "--output", type=Path, required=True, help="output folder")
     p.add_argument("--pattern", default="*.tif")
     p.add_argument("--format", default="gpkg", help=f"output extension ({', '.join(sorted(FORMATS))})")
-    _add_output_options(p, "redo rasters already done (default: skip them, resuming a stopped run)")
-    _add_detect_options(p)
+    add_output_options(p, "redo rasters already done (default: skip them, resuming a stopped run)")
+    add_detect_options(p)
     p.add_argument("--workers", type=WORKERS, help="run on an embedded Dask LocalCluster of N worker "
                    "processes (needs dask[distributed])")
     p.add_argument("--scheduler", help="run on an existing Dask cluster: tcp://HOST:8786 or a "
