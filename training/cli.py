@@ -171,6 +171,13 @@ def _scales() -> list[str]:
 
 
 def add_commands(sub) -> None:
+    """`train` and `evaluate` on the subparsers `sub` (of `micro-detector` or `python -m training`)."""
+    _add_train_command(sub)
+    _add_evaluate_command(sub)
+
+
+def _add_train_command(sub) -> None:
+    """`train`: labels, then every training option with its default from the config dataclasses."""
     from .config import AugmentConfig, ChipConfig, LossWeights, TrainConfig
 
     t, c, a, w = (lambda name, cls=cls: config_default(cls, name)
@@ -217,6 +224,9 @@ def add_commands(sub) -> None:
     p.add_argument("-o", "--model", type=Path, help="also copy the best model here")
     p.set_defaults(func=_train)
 
+
+def _add_evaluate_command(sub) -> None:
+    """`evaluate`: a model file, labels, and the detection options of the evaluation run."""
     p = sub.add_parser("evaluate", help="per-class P, R, mAP50, mAP50-95 of a model on labelled rasters")
     p.add_argument("model", type=Path, help="model file (.pt) or exported .onnx")
     add_label_arguments(p)

@@ -121,6 +121,20 @@ def load_xview(geojson: str | Path, images_dir: str | Path, class_map: ClassMap,
     """
     geojson, images_dir = Path(geojson), Path(images_dir)
     log = log or (lambda message: None)
+    features = _read_feature_collection(geojson)
+    if annotations is None and (geojson.parent / "images.json").is_file():
+        annotations = geojson.parent / "images.json"
+    annotated = _annotations_by_image(Path(annotations) if annotations else None, class_map.names)
+    sizes: dict[str, tuple | None] = {}  # image id -> (width, height, gsd), None when missing
+    per_image, report, unknown_ids = _xview_boxes(features, images_dir, class_map, sizes)
+    images = _xview_images(per_image, annotated, images_dir, sizes, len(class_map.names))
+    if not images:
+        raise LabelError(f"no usable labelled image: {dict(report)} (images looked up in {images_dir})")
+    return LabelSet(list(class_map.names), images, _xview_report(report, unknown_ids, log))
+
+
+def _read_feature_collection(geojson: Path) -> list:
+    """The features of an xView GeoJSON file; LabelError when it cannot be read or is not one."""
     try:
         collection = json.loads(geojson.read_text())
     except (OSError, ValueError) as error:
@@ -128,14 +142,23 @@ def load_xview(geojson: str | Path, images_dir: str | Path, class_map: ClassMap,
     features = collection.get("features") if isinstance(collection, dict) else None
     if features is None:
         raise LabelError(f"{geojson} is not a GeoJSON FeatureCollection")
-    if annotations is None and (geojson.parent / "images.json").is_file():
-        annotations = geojson.parent / "images.json"
-    annotated = _annotations_by_image(Path(annotations) if annotations else None, class_map.names)
+    return features
 
+
+def _image_entry(sizes: dict, images_dir: Path, image_id) -> tuple | None:
+    """(width, height, gsd) of image `image_id` in `images_dir`, read once (None when missing)."""
+    if image_id not in sizes:
+        path = images_dir / str(image_id)
+        sizes[image_id] = _image_size_and_gsd(path) if path.is_file() else None
+    return sizes[image_id]
+
+
+def _xview_boxes(features: list, images_dir: Path, class_map: ClassMap, sizes: dict):
+    """Boxes clipped to their image, grouped per image id, and the outcome of every feature:
+    (per_image {id: [(x0, y0, x1, y1, class)]}, report Counter, unknown type ids Counter)."""
     report: Counter = Counter()
     unknown_ids: Counter = Counter()
     per_image: dict[str, list] = {}
-    sizes: dict[str, tuple | None] = {}
     for feature in features:
         props = feature.get("properties") or {}
         image_id = props.get("image_id")
@@ -149,13 +172,11 @@ def load_xview(geojson: str | Path, images_dir: str | Path, class_map: ClassMap,
             report["unknown_type_id"] += 1
             unknown_ids[type_id] += 1
             continue
-        if image_id not in sizes:
-            path = images_dir / str(image_id)
-            sizes[image_id] = _image_size_and_gsd(path) if path.is_file() else None
-        if sizes[image_id] is None:
+        entry = _image_entry(sizes, images_dir, image_id)
+        if entry is None:
             report["missing_image"] += 1
             continue
-        w, h, _ = sizes[image_id]
+        w, h, _ = entry
         if x1 <= x0 or y1 <= y0:
             report["zero_area"] += 1
             continue
@@ -165,23 +186,28 @@ def load_xview(geojson: str | Path, images_dir: str | Path, class_map: ClassMap,
             continue
         report["clipped" if (cx0, cy0, cx1, cy1) != (x0, y0, x1, y1) else "used"] += 1
         per_image.setdefault(image_id, []).append((cx0, cy0, cx1, cy1, class_map.type_to_class[type_id]))
+    return per_image, report, unknown_ids
 
+
+def _xview_images(per_image: dict, annotated: dict, images_dir: Path, sizes: dict, nc: int) -> list:
+    """One LabeledImage per image with boxes or with annotation facts (an annotated image
+    without boxes is a negative), with its annotated-classes mask, source and GSD."""
     images = []
-    nc = len(class_map.names)
     for image_id in sorted(per_image.keys() | {i for i in annotated if not i.startswith("source:")}):
-        if image_id not in sizes:
-            path = images_dir / image_id
-            sizes[image_id] = _image_size_and_gsd(path) if path.is_file() else None
-        if sizes[image_id] is None:
+        entry = _image_entry(sizes, images_dir, image_id)
+        if entry is None:
             continue
-        w, h, gsd = sizes[image_id]
+        w, h, gsd = entry
         rows = np.array(per_image.get(image_id, []), np.float64).reshape(-1, 5)
         source = image_id.split("_")[0]
         mask = annotated.get(image_id, annotated.get(f"source:{source}", np.ones(nc, bool)))
         images.append(LabeledImage(str(images_dir / image_id), w, h, rows[:, :4].astype(np.float32),
                                    rows[:, 4].astype(np.int64), mask, source, gsd))
-    if not images:
-        raise LabelError(f"no usable labelled image: {dict(report)} (images looked up in {images_dir})")
+    return images
+
+
+def _xview_report(report: Counter, unknown_ids: Counter, log) -> dict:
+    """The load report (outcome counts, unknown type ids); the skipped features are logged."""
     result = dict(report)
     if unknown_ids:
         result["unknown_type_ids"] = dict(sorted(unknown_ids.items()))
@@ -189,7 +215,7 @@ def load_xview(geojson: str | Path, images_dir: str | Path, class_map: ClassMap,
     if skipped:
         log(f"labels: skipped features {skipped}" +
             (f"; unknown type ids {dict(unknown_ids)}" if unknown_ids else ""))
-    return LabelSet(list(class_map.names), images, result)
+    return result
 
 
 def load_vector(vector: str | Path, rasters: list[str | Path], class_field: str,
@@ -202,10 +228,34 @@ def load_vector(vector: str | Path, rasters: list[str | Path], class_field: str,
     `point_size_m` metres. Features outside a raster are not in it; features with an empty
     or unknown class are counted in the report.
     """
-    from osgeo import ogr, osr
+    from osgeo import ogr
 
     ogr.UseExceptions()
     log = log or (lambda message: None)
+    ds, lyr, src_srs = _open_label_layer(vector, layer, class_field)  # ds keeps lyr alive
+    features = _read_label_features(lyr, class_field)
+    if class_names is None:
+        class_names = sorted({v for v, _ in features if v})
+    if not class_names:
+        raise LabelError(f"{vector}: no class values in field {class_field!r}")
+    report: Counter = Counter()
+    placed = [False] * len(features)
+    images = [_raster_labels(raster_path, features, src_srs, class_names, point_size_m, placed, report)
+              for raster_path in rasters]
+    outside = sum(1 for p, (_, g) in zip(placed, features) if not p and g is not None)
+    if outside:
+        report["outside_rasters"] = outside
+    if not report.get("used"):
+        raise LabelError(f"no label of {vector} falls on the given rasters ({dict(report)})")
+    log(f"labels: {dict(report)}")
+    return LabelSet(list(class_names), images, dict(report))
+
+
+def _open_label_layer(vector, layer: str | None, class_field: str):
+    """(dataset, layer, its CRS) of a label layer; LabelError when it cannot be opened, lacks
+    the layer or the class field, or has no CRS."""
+    from osgeo import ogr, osr
+
     try:
         ds = ogr.Open(str(vector))
     except RuntimeError as error:
@@ -223,72 +273,83 @@ def load_vector(vector: str | Path, rasters: list[str | Path], class_field: str,
     if src_srs is None:
         raise LabelError(f"{vector} has no CRS; boxes cannot be placed on the rasters")
     src_srs.SetAxisMappingStrategy(osr.OAMS_TRADITIONAL_GIS_ORDER)
+    return ds, lyr, src_srs
 
+
+def _read_label_features(lyr, class_field: str) -> list[tuple]:
+    """[(class value stripped or None, geometry copy or None)] of every feature of `lyr`."""
     features = []
     for feat in lyr:
         geom = feat.GetGeometryRef()
         value = feat.GetField(class_field)
         features.append((None if value is None else str(value).strip(), geom.Clone() if geom else None))
-    if class_names is None:
-        class_names = sorted({v for v, _ in features if v})
-    if not class_names:
-        raise LabelError(f"{vector}: no class values in field {class_field!r}")
+    return features
+
+
+def _raster_labels(raster_path, features: list, src_srs, class_names: list[str], point_size_m: float,
+                   placed: list, report: Counter) -> LabeledImage:
+    """The LabeledImage of one raster: the boxes of the features on it, in its pixels.
+    Marks the features found on it in `placed` and counts used / empty / unknown classes
+    in `report`; LabelError when the raster is not georeferenced."""
+    from osgeo import osr
+
+    info = raster_io.read_info(raster_path)
+    if not info.georeferenced:
+        raise LabelError(f"{raster_path} is not georeferenced: vector labels cannot be placed on it")
+    dst = osr.SpatialReference(wkt=info.crs_wkt)
+    dst.SetAxisMappingStrategy(osr.OAMS_TRADITIONAL_GIS_ORDER)
+    transform = osr.CoordinateTransformation(src_srs, dst)
+    gt = info.geotransform
+    try:
+        georef.map_to_pixel(gt, 0.0, 0.0)
+    except ValueError:
+        raise LabelError(f"{raster_path} has a singular geotransform") from None
     index = {n: k for k, n in enumerate(class_names)}
-    report: Counter = Counter()
-    images = []
-    placed = [False] * len(features)
-    for raster_path in rasters:
-        info = raster_io.read_info(raster_path)
-        if not info.georeferenced:
-            raise LabelError(f"{raster_path} is not georeferenced: vector labels cannot be placed on it")
-        dst = osr.SpatialReference(wkt=info.crs_wkt)
-        dst.SetAxisMappingStrategy(osr.OAMS_TRADITIONAL_GIS_ORDER)
-        transform = osr.CoordinateTransformation(src_srs, dst)
-        gt = info.geotransform
-        try:
-            georef.map_to_pixel(gt, 0.0, 0.0)
-        except ValueError:
-            raise LabelError(f"{raster_path} has a singular geotransform") from None
-        rows = []
-        half = point_size_m / 2 / (info.metres_per_unit or 1.0)
-        for i, (name, geom) in enumerate(features):
-            if geom is None or geom.IsEmpty():
-                continue
-            g = geom.Clone()
-            g.Transform(transform)
-            if g.GetGeometryType() in (ogr.wkbPoint, ogr.wkbPoint25D, ogr.wkbPointM, ogr.wkbPointZM):
-                x, y = g.GetX(), g.GetY()
-                xs, ys = np.array([x - half, x + half, x + half, x - half]), np.array([y - half, y - half, y + half, y + half])
-            else:
-                pts = np.array(_vertices(g), float).reshape(-1, 2)
-                if not len(pts):
-                    continue
-                xs, ys = pts[:, 0], pts[:, 1]
-            cols, rws = georef.map_to_pixel(gt, xs, ys)
-            x0, x1 = max(cols.min(), 0), min(cols.max(), info.width)
-            y0, y1 = max(rws.min(), 0), min(rws.max(), info.height)
-            if x1 <= x0 or y1 <= y0:
-                continue  # not on this raster
-            placed[i] = True
-            if not name:
-                report["empty_class"] += 1
-                continue
-            if name not in index:
-                report["unknown_class"] += 1
-                continue
-            report["used"] += 1
-            rows.append((x0, y0, x1, y1, index[name]))
-        arr = np.array(rows, np.float64).reshape(-1, 5)
-        images.append(LabeledImage(str(raster_path), info.width, info.height, arr[:, :4].astype(np.float32),
-                                   arr[:, 4].astype(np.int64), np.ones(len(class_names), bool),
-                                   Path(raster_path).stem, info.pixel_size_m))
-    outside = sum(1 for p, (_, g) in zip(placed, features) if not p and g is not None)
-    if outside:
-        report["outside_rasters"] = outside
-    if not report.get("used"):
-        raise LabelError(f"no label of {vector} falls on the given rasters ({dict(report)})")
-    log(f"labels: {dict(report)}")
-    return LabelSet(list(class_names), images, dict(report))
+    rows = []
+    half = point_size_m / 2 / (info.metres_per_unit or 1.0)
+    for i, (name, geom) in enumerate(features):
+        box = _pixel_box(geom, transform, gt, half, info.width, info.height)
+        if box is None:
+            continue  # not on this raster
+        placed[i] = True
+        if not name:
+            report["empty_class"] += 1
+            continue
+        if name not in index:
+            report["unknown_class"] += 1
+            continue
+        report["used"] += 1
+        rows.append((*box, index[name]))
+    arr = np.array(rows, np.float64).reshape(-1, 5)
+    return LabeledImage(str(raster_path), info.width, info.height, arr[:, :4].astype(np.float32),
+                        arr[:, 4].astype(np.int64), np.ones(len(class_names), bool),
+                        Path(raster_path).stem, info.pixel_size_m)
+
+
+def _pixel_box(geom, transform, gt, half: float, width: int, height: int):
+    """(x0, y0, x1, y1) of a geometry in a raster's pixels, clipped to it: a polygon's
+    reprojected vertices, a point's square of half-side `half` map units; None when empty
+    or off the raster."""
+    from osgeo import ogr
+
+    if geom is None or geom.IsEmpty():
+        return None
+    g = geom.Clone()
+    g.Transform(transform)
+    if g.GetGeometryType() in (ogr.wkbPoint, ogr.wkbPoint25D, ogr.wkbPointM, ogr.wkbPointZM):
+        x, y = g.GetX(), g.GetY()
+        xs, ys = np.array([x - half, x + half, x + half, x - half]), np.array([y - half, y - half, y + half, y + half])
+    else:
+        pts = np.array(_vertices(g), float).reshape(-1, 2)
+        if not len(pts):
+            return None
+        xs, ys = pts[:, 0], pts[:, 1]
+    cols, rws = georef.map_to_pixel(gt, xs, ys)
+    x0, x1 = max(cols.min(), 0), min(cols.max(), width)
+    y0, y1 = max(rws.min(), 0), min(rws.max(), height)
+    if x1 <= x0 or y1 <= y0:
+        return None
+    return x0, y0, x1, y1
 
 
 def _vertices(geom) -> list[tuple[float, float]]:
