@@ -37,6 +37,7 @@ class ModelRef:
 
     @classmethod
     def of(cls, path: str | Path, backend: str = "auto", device: str = "cpu") -> "ModelRef":
+        """The reference of the model file at `path`: its resolved path and SHA-256 of its bytes."""
         digest = hashlib.sha256()
         with open(path, "rb") as f:
             for chunk in iter(lambda: f.read(1 << 20), b""):

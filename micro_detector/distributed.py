@@ -60,14 +60,17 @@ class FolderProgress:
             self.last_state = None
 
     def finish_unit(self, key: str, tiles: int) -> None:
+        """Record task `key` (a raster or block) as done with all its `tiles`."""
         with self.lock:
             self.done[key] = tiles
 
     def tiles_done(self) -> int:
+        """Tiles done across every task so far (at most the total)."""
         with self.lock:
             return min(sum(self.done.values()), self.tiles)
 
     def draw(self, force: bool = False) -> None:
+        """Redraw the line and tell `report`: on change at most twice a second, else every 10 s (always when `force`)."""
         now = time.monotonic()
         if not (self.enabled or self.report) or (not force and now - self.last_draw < 0.5):
             return
@@ -89,6 +92,7 @@ class FolderProgress:
         self.stream.flush()
 
     def close(self) -> None:
+        """Draw the final state and end the line."""
         self.draw(force=True)
         if self.enabled:
             self.stream.write("\n")

@@ -100,6 +100,7 @@ class GdalSource(WindowSource):
         self._reader: WindowReader | None = None
 
     def select_bands(self, bands: list[int]) -> list[str]:
+        """Read these 1-based bands from now on; non-8-bit data gets its stretch computed here. Returns log lines."""
         self.bands = list(bands)
         notes = []
         if self.info.dtype != "byte" and self.stretch is None:
@@ -111,6 +112,7 @@ class GdalSource(WindowSource):
         return notes
 
     def read(self, window: Window, out_w: int, out_h: int) -> tuple[np.ndarray, np.ndarray]:
+        """(uint8 image (bands, out_h, out_w), bool valid mask (out_h, out_w)) of `window`; RuntimeError before select_bands()."""
         if self.bands is None:
             raise RuntimeError("select_bands() must be called before read()")
         if self._reader is None:  # opened lazily: in the thread that reads
@@ -118,14 +120,17 @@ class GdalSource(WindowSource):
         return self._reader.read(window.x0, window.y0, window.w, window.h, out_w, out_h)
 
     def for_thread(self) -> "GdalSource":
+        """A twin with its own GDAL handle (opened on first read), the same bands and stretch."""
         twin = GdalSource(self.path, self.info, self.stretch)
         twin.bands = self.bands
         return twin
 
     def describe(self) -> dict:
+        """{"stretch": the per-band stretch applied, or None for 8-bit data}."""
         return {"stretch": self.stretch}
 
     def close(self) -> None:
+        """Drop the GDAL handles."""
         self._reader = None
         self._ds = None
 

@@ -15,6 +15,7 @@ from torch import nn
 
 
 def autopad(k: int, p: int | None = None) -> int:
+    """Padding that keeps the size of a stride-1 convolution of kernel k: k // 2 unless p is given."""
     return k // 2 if p is None else p
 
 
@@ -28,6 +29,7 @@ class Conv(nn.Module):
         self.act = nn.SiLU(inplace=True) if act else nn.Identity()
 
     def forward(self, x):
+        """(B, c1, H, W) -> (B, c2, H/s, W/s): convolution, BatchNorm, SiLU."""
         return self.act(self.bn(self.conv(x)))
 
 
@@ -47,6 +49,7 @@ class Bottleneck(nn.Module):
         self.add = shortcut and c1 == c2
 
     def forward(self, x):
+        """(B, c1, H, W) -> (B, c2, H, W): two convolutions, plus the input when shapes allow."""
         y = self.cv2(self.cv1(x))
         return x + y if self.add else y
 
@@ -63,6 +66,7 @@ class C3k(nn.Module):
         self.m = nn.Sequential(*(Bottleneck(c_, c_, shortcut, g, k=(k, k), e=1.0) for _ in range(n)))
 
     def forward(self, x):
+        """(B, c1, H, W) -> (B, c2, H, W): bottleneck branch and 1x1 branch, concatenated and fused."""
         return self.cv3(torch.cat((self.m(self.cv1(x)), self.cv2(x)), 1))
 
 
@@ -80,6 +84,7 @@ class C3k2(nn.Module):
         )
 
     def forward(self, x):
+        """(B, c1, H, W) -> (B, c2, H, W): split in two, chain the inner blocks, concatenate every stage, fuse."""
         y = list(self.cv1(x).chunk(2, 1))
         for m in self.m:
             y.append(m(y[-1]))
@@ -105,6 +110,7 @@ class AAttn(nn.Module):
         self.pe = Conv(all_head_dim, dim, 7, 1, 3, g=dim, act=False)
 
     def forward(self, x):
+        """(B, C, H, W) -> (B, C, H, W): attention within each area, plus the position perceiver on V."""
         B, C, H, W = x.shape
         N = H * W
         area = self.area if self.area > 1 and N % self.area == 0 else 1
@@ -136,6 +142,7 @@ class ABlock(nn.Module):
                 nn.init.constant_(m.bias, 0)
 
     def forward(self, x):
+        """(B, dim, H, W) -> (B, dim, H, W): residual attention, then residual MLP."""
         x = x + self.attn(x)
         return x + self.mlp(x)
 
@@ -161,6 +168,7 @@ class A2C2f(nn.Module):
         )
 
     def forward(self, x):
+        """(B, c1, H, W) -> (B, c2, H, W); with gamma (large scales) the input is added back, scaled."""
         y = [self.cv1(x)]
         for m in self.m:
             y.append(m(y[-1]))

@@ -11,6 +11,7 @@ from torch.utils.flop_counter import FlopCounterMode
 
 
 def count_params(model: torch.nn.Module) -> int:
+    """The number of parameters (trainable or not) of `model`."""
     return sum(p.numel() for p in model.parameters())
 
 

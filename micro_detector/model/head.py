@@ -47,6 +47,7 @@ class DFL(nn.Module):
         self.register_buffer("proj", torch.arange(reg_max, dtype=torch.float32), persistent=False)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """(B, 4*reg_max, A) bin logits -> (B, 4, A) expected distances in stride units."""
         b, _, a = x.shape  # (B, 4*reg_max, A)
         probs = x.view(b, 4, self.reg_max, a).softmax(2)
         return (probs * self.proj.to(probs.dtype).view(1, 1, -1, 1)).sum(2)

@@ -102,4 +102,5 @@ def spec_from_session(session, path: str | Path) -> ModelSpec:
 
 
 def read_onnx_spec(path: str | Path) -> ModelSpec:
+    """The ModelSpec stored in an exported .onnx file; ModelFileError when it has none or a damaged one."""
     return spec_from_session(open_session(path), path)

@@ -80,13 +80,16 @@ class ModelSpec:
 
     @property
     def nc(self) -> int:
+        """The number of classes."""
         return len(self.class_names)
 
     def to_dict(self) -> dict:
+        """The spec as a plain dict (JSON-ready; stored in model files and ONNX metadata)."""
         return asdict(self)
 
     @classmethod
     def from_dict(cls, data: dict) -> "ModelSpec":
+        """The spec of a dict written by to_dict; ValueError naming unknown fields (invalid values raise as in the constructor)."""
         known = {f for f in cls.__dataclass_fields__}
         unknown = set(data) - known
         if unknown:

@@ -26,6 +26,7 @@ from .spec import SCALES, ModelSpec
 
 
 def make_divisible(x: float, divisor: int = 8) -> int:
+    """x rounded up to a multiple of `divisor` (channel widths)."""
     return int(math.ceil(x / divisor) * divisor)
 
 
@@ -47,6 +48,7 @@ class Normalize(nn.Module):
         self.register_buffer("offset", (-mean / std).view(1, -1, 1, 1), persistent=False)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """(B, bands, H, W) 0-255 pixels of any dtype -> the normalised float tensor the backbone takes."""
         dtype = self.gain.dtype
         return torch.addcmul(self.offset, x.to(dtype), self.gain)
 
@@ -96,6 +98,7 @@ class YOLOv12(nn.Module):
         self.detect.init_bias(spec.imgsz)
 
     def features(self, x: torch.Tensor) -> list[torch.Tensor]:
+        """(B, bands, H, W) pixels -> the neck outputs per level [P3, P4, P5(, P2)]; ValueError when H or W is not divisible by 32."""
         if x.shape[-1] % 32 or x.shape[-2] % 32:
             raise ValueError(f"input height and width must be divisible by 32, got {tuple(x.shape[-2:])}")
         p2 = self.b2(self.b1(self.b0(self.norm(x))))
@@ -112,6 +115,7 @@ class YOLOv12(nn.Module):
         return [o3, o4, o5]
 
     def forward_raw(self, x: torch.Tensor) -> list[torch.Tensor]:
+        """(B, bands, H, W) pixels -> the raw head maps per level (box and class logits)."""
         return self.detect(self.features(x))
 
     def forward_decoded(self, x: torch.Tensor) -> torch.Tensor:
