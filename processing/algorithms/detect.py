@@ -334,7 +334,15 @@ class DetectFolderAlgorithm(DetectOptionsMixin, MicroAlgorithm):
             # only files this run wrote: one done before may be open in QGIS (a locked GeoPackage)
             if row.get("written_now"):
                 embed_style(str(Path(out_dir) / row["output"]), list(runner.spec.class_names))
-        names = summary_fields(list(runner.spec.class_names))
+        sink_id = self.write_summary(parameters, context, rows, summary_fields(list(runner.spec.class_names)))
+        failed = [r["raster"] for r in rows if r.get("status") != "ok"]
+        if failed:
+            feedback.reportError(self.tr("{} raster(s) failed: {}").format(len(failed), ", ".join(failed)))
+        return {self.OUTPUT_FOLDER: out_dir, self.SUMMARY: sink_id, "SUMMARY_CSV": str(summary_csv)}
+
+    def write_summary(self, parameters, context, rows: list[dict], names: list[str]) -> str:
+        """The summary table (one row per raster, the columns `names`: counts as integers,
+        seconds as decimals, empty cells as NULL) into the SUMMARY sink; returns its id."""
         fields = QgsFields()
         for name in names:
             numeric = name == "objects" or name.startswith("n_")
@@ -351,8 +359,5 @@ class DetectFolderAlgorithm(DetectOptionsMixin, MicroAlgorithm):
                     value = float(value) if str(value).strip() != "" else None
                 feature[name] = value
             sink.addFeature(feature, QgsFeatureSink.FastInsert)
-        failed = [r["raster"] for r in rows if r.get("status") != "ok"]
-        if failed:
-            feedback.reportError(self.tr("{} raster(s) failed: {}").format(len(failed), ", ".join(failed)))
-        return {self.OUTPUT_FOLDER: out_dir, self.SUMMARY: sink_id, "SUMMARY_CSV": str(summary_csv)}
+        return sink_id
 
