@@ -64,24 +64,28 @@ def run_handling_events(work):
 
 class FailedRequests:
     """Network requests that failed while it is open (every thread's manager reports its
-    finished replies to the main thread's), except missing tiles."""
+    finished replies to the main thread's), except missing tiles. Collects on the main thread
+    only, where run_handling_events delivers those reports; elsewhere (the desktop's task
+    thread, which runs no event loop) it does nothing and QGIS's log shows the failures."""
 
     def __init__(self):
         self.failures: list[tuple[str, str]] = []
-        self._manager = QgsNetworkAccessManager.instance()
+        self._active = False
 
     def __enter__(self) -> "FailedRequests":
-        self._signal().connect(self._finished)
+        self._active = on_main_thread()
+        if self._active:
+            self._signal().connect(self._finished)
         return self
 
     def __exit__(self, *exc) -> None:
-        try:
+        if self._active:
             self._signal().disconnect(self._finished)
-        except TypeError:  # already disconnected
-            pass
+            self._active = False
 
     def _signal(self):
-        return self._manager.finished[QgsNetworkReplyContent]  # the overload other threads forward
+        # the overload other threads' managers forward to the main thread's
+        return QgsNetworkAccessManager.instance().finished[QgsNetworkReplyContent]
 
     def _finished(self, reply) -> None:
         if reply.error() not in QUIET_ERRORS:
