@@ -54,6 +54,8 @@ class TorchRunner:
 
     @classmethod
     def from_file(cls, path: str | Path, **kwargs) -> "TorchRunner":
+        """A runner over the model file at `path` (keyword arguments as for the constructor);
+        the runner carries the path, for reports and output labels."""
         from .io import load_model
 
         model = load_model(path)
@@ -62,6 +64,8 @@ class TorchRunner:
 
     def predict(self, batch: np.ndarray, conf: float = 0.25, iou: float = 0.7, max_det: int = 3000,
                 classes: list[int] | None = None) -> list[np.ndarray]:
+        """Detections of a (B, bands, H, W) batch of 0-255 pixels: one (n, 6) float32 array
+        [x1, y1, x2, y2, score, class] per image, in tile pixels, after NMS at `iou`."""
         from .nms import postprocess
 
         torch = self.torch
@@ -108,6 +112,7 @@ class OnnxRunner:
 
     def predict(self, batch: np.ndarray, conf: float = 0.25, iou: float = 0.7, max_det: int = 3000,
                 classes: list[int] | None = None) -> list[np.ndarray]:
+        """As TorchRunner.predict: one (n, 6) [x1, y1, x2, y2, score, class] array per image."""
         from ..boxes import postprocess
 
         check_batch(batch, self.spec)
@@ -119,6 +124,7 @@ class OnnxRunner:
 
 
 def check_batch(batch: np.ndarray, spec: ModelSpec) -> None:
+    """Raise ValueError unless `batch` is (B, spec.bands, H, W) with H and W multiples of 32."""
     if batch.ndim != 4 or batch.shape[1] != spec.bands:
         raise ValueError(f"expected a (B, {spec.bands}, H, W) batch for this {spec.bands}-band "
                          f"model, got shape {batch.shape}")
