@@ -38,3 +38,15 @@ def test_a_qgis_run_caches_the_onnx_export_in_the_profile(plugins_dir, tmp_path)
     assert f"made once in {cache / 'onnx'}" in runs[0] and f"reused from {cache / 'onnx'}" in runs[1]
     assert not (home / ".cache" / "micro-detector").exists()
     assert not any("micro-detector" in str(p) for p in home.rglob("*"))
+
+    # evaluate, from QGIS too, reuses the profile's export and writes nothing under HOME
+    mapping = tmp_path / "classes.json"
+    mapping.write_text('{"vehicle": [17, 18, 19, 23]}')
+    done = run_qgis_process(["run", "micro_detector:evaluate", "--", f"MODEL={model}", f"CLASS_MAP={mapping}",
+                             f"XVIEW={DEMO_RASTER.with_suffix('.geojson')}", f"IMAGES={DEMO_RASTER.parent}",
+                             f"OUTPUT={tmp_path / 'metrics.gpkg'}", f"FOLDER={tmp_path / 'evaluation'}"],
+                            config_dir=config, plugin_path=plugins_dir, extra_env=env)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert (tmp_path / "evaluation" / "metrics.json").is_file()
+    assert list((cache / "onnx").glob("*.onnx")) == exports
+    assert not any("micro-detector" in str(p) for p in home.rglob("*"))

@@ -140,8 +140,10 @@ def side_files_dir(report: str | Path) -> Path:
 
 
 def evaluate_model_file(model: str | Path, labels: LabelSet, out_dir: str | Path | None = None,
-                        options: EvalOptions | None = None, progress=None, log=None) -> Metrics:
-    """Evaluate a model file (.pt or .onnx). With `out_dir` (a folder of its own, made if
+                        options: EvalOptions | None = None, progress=None, log=None,
+                        cache_dir: str | Path | None = None) -> Metrics:
+    """Evaluate a model file (.pt or .onnx); `cache_dir`: where an ONNX export of a .pt is
+    kept (the runner's default when None; QGIS passes its profile folder). With `out_dir` (a folder of its own, made if
     needed), write there the metrics CSV/JSON, the size and confusion tables, the
     precision-recall plot, sample images and an HTML report; `metrics.files` says what was
     written where (plots are left out without matplotlib)."""
@@ -153,7 +155,8 @@ def evaluate_model_file(model: str | Path, labels: LabelSet, out_dir: str | Path
         raise ValueError(f"the evaluation folder {out} is a file; give a folder for the report and its files")
     spec = _read_spec(model)
     check_images(labels, spec, options.detect)  # before the model is even opened (notes come later)
-    runner = runners.open_runner(model, backend=options.detect.backend, device=options.detect.device)
+    runner = runners.open_runner(model, backend=options.detect.backend, device=options.detect.device,
+                                 cache_dir=cache_dir)
     metrics, results = evaluate_labelled(runner, labels, options, progress, log)
     if out is not None:
         metrics.files = write_outputs(metrics, results, labels, list(runner.spec.class_names), out,

@@ -79,6 +79,7 @@ class EvaluateAlgorithm(LabelsMixin, MicroAlgorithm):
         from ...micro_detector.engine import Cancelled
         from ...training.evaluate import EvalOptions, evaluate_model_file
         from ...training.labels import split_by_image
+        from ..profile import export_cache_folder
 
         if self.parameterAsBool(parameters, self.ONLY_VAL, context):
             labels = split_by_image(labels, self.parameterAsDouble(parameters, self.VAL_FRACTION, context))[1]
@@ -89,7 +90,7 @@ class EvaluateAlgorithm(LabelsMixin, MicroAlgorithm):
         try:
             metrics = evaluate_model_file(
                 model, labels, folder, EvalOptions(conf=self.parameterAsDouble(parameters, self.CONF, context)),
-                progress=self.progress(feedback), log=feedback.pushInfo)
+                progress=self.progress(feedback), log=feedback.pushInfo, cache_dir=export_cache_folder())
         except Cancelled:
             feedback.reportError(self.tr("Cancelled."))
             return {}
