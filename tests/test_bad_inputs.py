@@ -179,7 +179,7 @@ WEIGHTS = {
     "missing": (lambda p, m: None, "not found"),
     "random bytes": (lambda p, m: p.write_bytes(os.urandom(4000)), "not a micro-detector model"),
     "truncated": (lambda p, m: p.write_bytes(m.read_bytes()[:5000]), "m.pt"),
-    "hostile pickle": (lambda p, m: _hostile(p), "m.pt"),
+    "hostile pickle": (lambda p, m: _hostile(p), "refused: it holds Python objects"),
     "non-tensor weights": (_non_tensor_state, "tensor"),
     "foreign torch file": (lambda p, m: torch.save({"weights": torch.zeros(2)}, p), "not a micro-detector model"),
 }

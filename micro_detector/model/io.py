@@ -63,6 +63,11 @@ def read_model_file(path: str | Path) -> dict:
     try:
         payload = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as error:  # torch raises several types for damaged archives
+        if "weights only load failed" in str(error).lower():
+            # a pickle that would run code when loaded: refused, and said so plainly
+            raise ModelFileError(f"{path} was refused: it holds Python objects that a safe (weights-only) "
+                                 "load will not run; a micro-detector model holds only tensors and plain "
+                                 "data. Use a model written by micro-detector") from None
         raise ModelFileError(f"{path} cannot be read as a model file (corrupt or truncated?): "
                              f"{str(error).splitlines()[0]}") from None
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
