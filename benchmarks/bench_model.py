@@ -2,6 +2,8 @@
 
     .venv/bin/python benchmarks/bench_model.py [--scales n,s] [--imgsz 640] [--repeat 5]
 
+A scale written with "+p2" (e.g. n+p2) is that scale with the P2 (stride-4) level.
+
 Latency is the median of `repeat` timed runs of one tile after warm-up, both backends in
 the same run with the same thread count, so their ratio is meaningful on a noisy machine.
 """
@@ -45,8 +47,10 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     threads = torch.get_num_threads()
     rows = []
-    for scale in args.scales.split(","):
-        spec = ModelSpec(scale=scale, class_names=[f"c{i}" for i in range(args.nc)], imgsz=args.imgsz)
+    for name in args.scales.split(","):
+        scale, _, extra = name.partition("+")
+        spec = ModelSpec(scale=scale, class_names=[f"c{i}" for i in range(args.nc)], imgsz=args.imgsz,
+                         p2=extra == "p2")
         model = build_model(spec).eval()
         flops = count_flops(model, args.imgsz)
         x = torch.rand(1, 3, args.imgsz, args.imgsz)
@@ -56,7 +60,7 @@ def main(argv=None) -> int:
             runner = OnnxRunner(export_onnx(model, Path(tmp) / "m.onnx"), threads=threads)
             xn = x.numpy()
             onnx_ms = median_ms(lambda: runner.session.run(None, {"images": xn}), args.repeat)
-        row = {"scale": scale, "params_M": round(count_params(model) / 1e6, 3),
+        row = {"scale": name, "params_M": round(count_params(model) / 1e6, 3),
                "gflops": round(flops["gflops"], 2), "attention_gflops": round(flops["attention_gflops"], 2),
                "torch_cpu_ms": round(torch_ms, 1), "onnxruntime_cpu_ms": round(onnx_ms, 1),
                "onnx_speedup": round(torch_ms / onnx_ms, 2)}
