@@ -105,6 +105,24 @@ def process_raster(raster: Path, target: OutputTarget, runner, options: DetectOp
             "error": "", "written_now": True}
 
 
+def row_from_output(raster: Path, target: OutputTarget, class_names: list[str]) -> dict:
+    """The summary row of a raster whose finished output exists but whose row was never
+    recorded (the run was killed between the two): its counts per class, read back from the
+    output's features. The seconds are unknown and left empty."""
+    from osgeo import ogr
+
+    counts = dict.fromkeys(class_names, 0)
+    ds = ogr.Open(str(target.path))
+    layer = ds.GetLayerByName(target.layer) or ds.GetLayer(0)  # a shapefile's layer is named for the file
+    for feature in layer:
+        name = feature.GetField("class_name")
+        if name in counts:
+            counts[name] += 1
+    ds = None
+    return {"raster": raster.name, "status": "ok", "output": target.path.name, "objects": sum(counts.values()),
+            "seconds": "", **{f"n_{k}": v for k, v in counts.items()}, "error": ""}
+
+
 def warn_if_all_nodata(report: dict, raster, log: Callable[[str], None]) -> None:
     """A raster whose every tile was nodata ran nothing: say so rather than report 0 objects
     (unless the engine's report carries its own warnings, which it has logged already)."""
@@ -139,8 +157,8 @@ def detect_folder(folder: str | Path, output: str | Path, runner, *, options: De
             raise Cancelled()
         if not overwrite and is_done(target):
             log(f"{raster.name}: done before, skipped")
-            summary.rows.setdefault(raster.name, {"raster": raster.name, "status": "ok",
-                                                  "output": target.path.name})
+            if raster.name not in summary.rows:  # killed after its output, before its row
+                summary.record(row_from_output(raster, target, list(runner.spec.class_names)))
             continue
         summary.record(process_raster(raster, target, runner, options,
                                       progress_for(raster) if progress_for else None, log, weights))

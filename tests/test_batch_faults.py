@@ -77,3 +77,27 @@ def test_sigkill_at_random_points_then_rerun_gives_the_clean_result(tmp_path):
         assert litter(out) == [], litter(out)
         assert sorted(p.name for p in out.iterdir()) == sorted([f"{n}.gpkg" for n in RASTERS] + ["summary.csv"])
     assert kills_mid_run >= 3  # the kills did land inside runs, not only before or after
+
+
+def test_an_output_without_its_summary_row_gets_its_counts_back(tmp_path):
+    """A kill between a raster's output and its summary row (the window the random kills above
+    can hit) must not leave an empty row: the rerun reads the counts back from the output."""
+    model = tmp_path / "m.pt"
+    assert cli("new-model", "--scale", "n", "--imgsz", "64", "--classes", "a,b", "-o", model).returncode == 0
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for k, name in enumerate(RASTERS[:3]):
+        make_raster(folder / f"{name}.tif", size=192 + 32 * k)
+    out = tmp_path / "out"
+    assert subprocess.run(_command(folder, out, model), env=ENV, capture_output=True).returncode == 0
+    expected = _summary(out)
+    assert any(int(n_a) + int(n_b) for _, _, n_a, n_b in expected)  # something to count back
+    with open(out / "summary.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    with open(out / "summary.csv", "w", newline="") as f:  # b's output exists, its row does not
+        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(r for r in rows if r["raster"] != "b.tif")
+    rerun = subprocess.run(_command(folder, out, model), env=ENV, capture_output=True, text=True)
+    assert rerun.returncode == 0, rerun.stderr
+    assert _summary(out) == expected
