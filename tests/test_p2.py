@@ -60,6 +60,8 @@ def test_p2_survives_the_model_file_and_onnx(tmp_path):
     save_model(p2, tmp_path / "p2.pt")
     loaded = load_model(tmp_path / "p2.pt")
     assert loaded.spec.p2 is True and loaded.detect.strides == [8, 16, 32, 4]
+    # a model without P2 writes no p2 field: versions that predate the option still read it
+    assert "p2" not in ModelSpec(scale="n").to_dict() and loaded.spec.to_dict()["p2"] is True
     export_onnx(loaded, tmp_path / "p2.onnx")
     batch = np.random.default_rng(1).integers(0, 256, (1, 3, 128, 128)).astype(np.uint8)
     t = TorchRunner(loaded).predict(batch, conf=0.01)

@@ -84,8 +84,13 @@ class ModelSpec:
         return len(self.class_names)
 
     def to_dict(self) -> dict:
-        """The spec as a plain dict (JSON-ready; stored in model files and ONNX metadata)."""
-        return asdict(self)
+        """The spec as a plain dict (JSON-ready; stored in model files and ONNX metadata).
+        `p2` is written only when set, so a model without it stays readable by versions that
+        predate the option."""
+        data = asdict(self)
+        if not data["p2"]:
+            del data["p2"]
+        return data
 
     @classmethod
     def from_dict(cls, data: dict) -> "ModelSpec":
