@@ -448,6 +448,10 @@
       <translation>Entraîner à cette résolution au sol en m/px (0 = pixels natifs)</translation>
     </message>
     <message>
+      <source>Balance rare classes: repeat threshold (0 = off; e.g. 0.3 shows chips of a class in 1% of the chips 5.5 times per epoch)</source>
+      <translation>Équilibrer les classes rares : seuil de répétition (0 = désactivé ; p. ex. 0,3 montre 5,5 fois par époque les imagettes d'une classe présente dans 1 % des imagettes)</translation>
+    </message>
+    <message>
       <source>Start from this model file (instead of the choice above)</source>
       <translation>Partir de ce fichier de modèle (au lieu du choix ci-dessus)</translation>
     </message>

@@ -104,9 +104,12 @@ def test_small_data_starts_from_the_bundled_model_and_scratch_is_warned(plugin, 
     assert any(m.startswith("weights: ") and "default.pt" in m for m in auto.infos)
     assert not auto.warnings and (tmp_path / "a.pt").is_file()
 
-    scratch = Recorder()
-    processing.run("micro_detector:train", {**common, "START": 2, "OUTPUT": str(tmp_path / "b.pt"),
+    scratch = Recorder()  # and with class-balanced sampling, an advanced option
+    processing.run("micro_detector:train", {**common, "START": 2, "REPEAT_THRESHOLD": 0.9,
+                                            "OUTPUT": str(tmp_path / "b.pt"),
                                             "RUN_FOLDER": str(tmp_path / "b")}, feedback=scratch)
+    assert any(m.startswith("class-balanced sampling: repeat ") for m in scratch.infos), scratch.infos
+    assert not any(m.startswith("class-balanced sampling") for m in auto.infos)  # off by default
     assert len(scratch.warnings) == 1 and "too few to train from random weights" in scratch.warnings[0]
     assert "Only 3 images and 90 labelled objects" in scratch.warnings[0]
     assert not any(m.startswith("weights: ") for m in scratch.infos)

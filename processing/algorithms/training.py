@@ -128,6 +128,7 @@ class TrainAlgorithm(LabelsMixin, MicroAlgorithm):
     START_AUTO, START_BUNDLED, START_SCRATCH = 0, 1, 2
     SCALE, EPOCHS, IMGSZ, BATCH, DEVICE, GSD, START, WEIGHTS, RESUME, OUTPUT, RUN_FOLDER = (
         "SCALE", "EPOCHS", "IMGSZ", "BATCH", "DEVICE", "GSD", "START", "WEIGHTS", "RESUME", "OUTPUT", "RUN_FOLDER")
+    REPEAT = "REPEAT_THRESHOLD"
 
     def initAlgorithm(self, config=None):  # noqa: N802 (QGIS API)
         self.add_label_parameters()
@@ -146,6 +147,9 @@ class TrainAlgorithm(LabelsMixin, MicroAlgorithm):
         advanced = [
             number(self.GSD, self.tr("Train at this ground sample distance in m/px (0 = native pixels)"),
                    number.Double, 0.0, False, 0.0, 100.0),
+            number(self.REPEAT, self.tr("Balance rare classes: repeat threshold (0 = off; e.g. 0.3 shows chips of "
+                                        "a class in 1% of the chips 5.5 times per epoch)"),
+                   number.Double, train_default("repeat_threshold"), False, 0.0, 1.0),
             QgsProcessingParameterFile(self.WEIGHTS, self.tr("Start from this model file (instead of the "
                                                              "choice above)"), optional=True),
             QgsProcessingParameterFile(self.RESUME, self.tr("Resume from this checkpoint (last_checkpoint.pt)"),
@@ -195,6 +199,7 @@ class TrainAlgorithm(LabelsMixin, MicroAlgorithm):
             batch=self.parameterAsInt(parameters, self.BATCH, context),
             device=DEVICES[self.parameterAsEnum(parameters, self.DEVICE, context)],
             weights=weights or None, chips=ChipConfig(size=imgsz, gsd=gsd or None),
+            repeat_threshold=self.parameterAsDouble(parameters, self.REPEAT, context),
             # no loader subprocesses inside QGIS: forking a Qt application can hang
             workers=0)
         feedback.pushInfo(self.tr("{} training and {} validation images; classes {}").format(
