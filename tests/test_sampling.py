@@ -25,7 +25,7 @@ def test_factors_by_hand():
     per_class = class_repeat_factors(CHIPS, 3, 0.4)
     # f0 = 0.8 -> sqrt(0.5) < 1 -> 1; f1 = 0.1 -> sqrt(4) = 2; class 2 is in no chip -> 1
     assert per_class == pytest.approx([1.0, 2.0, 1.0])
-    per_chip = chip_repeat_factors(CHIPS, 3, 0.4)
+    per_chip = chip_repeat_factors(CHIPS, per_class)
     assert per_chip == pytest.approx([1.0] * 7 + [2.0, 1.0, 1.0])  # a chip takes its rarest class
     with pytest.raises(ValueError, match="repeat threshold"):
         class_repeat_factors(CHIPS, 3, 0.0)

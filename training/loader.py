@@ -56,8 +56,8 @@ def make_sampler(cfg: TrainConfig, store, dataset: ChipDataset, spec, rank: int,
     """The class-balanced RepeatFactorSampler (logging each class's repeat factor) when
     `cfg.repeat_threshold` > 0, a DistributedSampler under DDP, else None."""
     if cfg.repeat_threshold > 0:
-        factors = chip_repeat_factors(store.classes, spec.nc, cfg.repeat_threshold)
         per_class = class_repeat_factors(store.classes, spec.nc, cfg.repeat_threshold)
+        factors = chip_repeat_factors(store.classes, per_class)
         log("class-balanced sampling: repeat " + ", ".join(
             f"{name} x{r:.2f}" for name, r in zip(spec.class_names, per_class))
             + f"; {len(store)} chips -> {int(round(factors.sum()))} per epoch")

@@ -29,10 +29,10 @@ def class_repeat_factors(chip_classes: list[np.ndarray], nc: int, threshold: flo
     return np.where(freq > 0, np.maximum(1.0, np.sqrt(threshold / np.maximum(freq, 1e-12))), 1.0)
 
 
-def chip_repeat_factors(chip_classes: list[np.ndarray], nc: int, threshold: float) -> np.ndarray:
-    """Per chip repeat factor (N,) float: the largest factor of the classes it holds, 1 for
-    an empty chip."""
-    per_class = class_repeat_factors(chip_classes, nc, threshold)
+def chip_repeat_factors(chip_classes: list[np.ndarray], per_class: np.ndarray) -> np.ndarray:
+    """Per chip repeat factor (N,) float: the largest of `per_class` (class_repeat_factors)
+    over the classes it holds, 1 for an empty chip."""
+    nc = len(per_class)
     out = np.ones(len(chip_classes), np.float64)
     for i, cls in enumerate(chip_classes):
         cls = np.asarray(cls, np.int64)
