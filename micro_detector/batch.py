@@ -68,7 +68,8 @@ class SummaryTable:
 
     def __init__(self, path: str | Path, class_names: list[str]):
         self.path = Path(path)
-        self.fields = summary_fields(list(class_names))
+        self.class_names = list(class_names)
+        self.fields = summary_fields(self.class_names)
         self.rows: dict[str, dict] = {}
         if self.path.exists():
             with open(self.path, newline="") as f:
@@ -83,6 +84,12 @@ class SummaryTable:
             writer.writeheader()
             writer.writerows(self.rows.values())
         os.replace(tmp, self.path)
+
+    def record_done_before(self, raster: Path, target: OutputTarget) -> None:
+        """A raster skipped because its output exists: its row stays as recorded, or, when the
+        run that wrote the output was killed before its row, is rebuilt from the output."""
+        if raster.name not in self.rows:
+            self.record(row_from_output(raster, target, self.class_names))
 
 
 def process_raster(raster: Path, target: OutputTarget, runner, options: DetectOptions | None = None,
@@ -157,8 +164,7 @@ def detect_folder(folder: str | Path, output: str | Path, runner, *, options: De
             raise Cancelled()
         if not overwrite and is_done(target):
             log(f"{raster.name}: done before, skipped")
-            if raster.name not in summary.rows:  # killed after its output, before its row
-                summary.record(row_from_output(raster, target, list(runner.spec.class_names)))
+            summary.record_done_before(raster, target)
             continue
         summary.record(process_raster(raster, target, runner, options,
                                       progress_for(raster) if progress_for else None, log, weights))

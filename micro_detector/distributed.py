@@ -122,7 +122,7 @@ def detect_folder_dask(folder: str | Path, output: str | Path, weights: str | Pa
     `progress`: True for a bar on stderr, or a callable (tiles done, tiles) (e.g. QGIS's
     feedback), or False. Returns (rows, summary path). engine.Cancelled (from `cancelled`) and KeyboardInterrupt
     cancel the pending tasks and propagate; finished outputs stay, nothing half-written does."""
-    from .batch import SummaryTable, list_rasters, plan_outputs, prepare_output_folder, row_from_output
+    from .batch import SummaryTable, list_rasters, plan_outputs, prepare_output_folder
     from .blocks import plan_units
     from .engine import DetectOptions
     from .outputs import DEFAULT_LAYER, is_done
@@ -145,8 +145,7 @@ def detect_folder_dask(folder: str | Path, output: str | Path, weights: str | Pa
                 units.append(_Unit(raster, target))
                 continue
             log(f"{raster.name}: done before, skipped")
-            if raster.name not in summary.rows:  # killed after its output, before its row
-                summary.record(row_from_output(raster, target, list(spec.class_names)))
+            summary.record_done_before(raster, target)
         units = plan_units(units, spec, options, cluster.block_tiles, summary, log)
         bar = FolderProgress(len(units), sum(u.tiles for u in units), enabled=progress is True,
                              report=progress if callable(progress) else None)
