@@ -25,16 +25,13 @@ from pathlib import Path
 from urllib.parse import unquote, urlparse
 
 from qgis.core import QgsDataSourceUri, QgsProcessingParameterRasterLayer, QgsProviderRegistry, QgsRasterLayer
-from qgis.PyQt.QtCore import QCoreApplication
+
+from .translate import tr
 
 WEB_PROVIDER = "wms"
 _PREFIXED = re.compile(r"^(\w+?)://(.*)$", re.S)  # as QgsProcessingUtils::decodeProviderKeyAndUri
 _BARE = re.compile(r"^[A-Za-z_][\w.-]*=")
 _PLACEHOLDERS = ("{x}", "{y}", "{-y}", "{q}")  # column, row (or inverted row) or quadkey
-
-
-def tr(text: str) -> str:
-    return QCoreApplication.translate("MicroDetector", text)
 
 
 def split_provider(text) -> tuple[str, str] | None:

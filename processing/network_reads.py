@@ -24,11 +24,9 @@ from qgis.core import QgsNetworkAccessManager, QgsNetworkReplyContent
 from qgis.PyQt.QtCore import QCoreApplication, QEventLoop, QThread
 from qgis.PyQt.QtNetwork import QNetworkReply
 
+from .translate import tr
+
 QUIET_ERRORS = (QNetworkReply.NoError, QNetworkReply.ContentNotFoundError)
-
-
-def tr(text: str) -> str:
-    return QCoreApplication.translate("MicroDetector", text)
 
 
 def on_main_thread() -> bool:

@@ -6,20 +6,15 @@ from __future__ import annotations
 from pathlib import Path
 
 from qgis.core import QgsApplication, QgsProcessingAlgorithm, QgsProcessingException
-from qgis.PyQt.QtCore import QCoreApplication
 from qgis.PyQt.QtGui import QIcon
 
 from ...micro_detector import resources
 from ...micro_detector.deps import MissingDependencyError, require
+from ..translate import tr
 
 PLUGIN_ROOT = Path(__file__).resolve().parents[2]
 ICON = resources.icon("icon.svg")
-TR_CONTEXT = "MicroDetector"
 DEVICES = ["auto", "cpu", "cuda"]
-
-
-def tr(text: str) -> str:
-    return QCoreApplication.translate(TR_CONTEXT, text)
 
 
 def processing_error(message: str) -> QgsProcessingException:

@@ -13,16 +13,12 @@ from qgis.core import (QgsProcessingOutputLayerDefinition, QgsProcessingParamete
                        QgsProcessingParameterRasterLayer, QgsProcessingParameterVectorDestination,
                        QgsProcessingParameterVectorLayer, QgsProcessingUtils, QgsProperty,
                        QgsRasterLayer)
-from qgis.PyQt.QtCore import QCoreApplication
 
 from ...micro_detector.outputs import DEFAULT_LAYER, OutputError, OutputTarget, check_output
 from ..layer_uri import describe_problem, split_provider
+from ..translate import tr
 
 _OGR_URI = re.compile(r"^ogr:dbname='(?P<path>(?:[^']|'')+)'(?:\s+table=\"(?P<table>[^\"]+)\")?")
-
-
-def tr(text: str) -> str:
-    return QCoreApplication.translate("MicroDetector", text)
 
 
 def _raw(value):
