@@ -14,6 +14,7 @@ import torch
 from conftest import tiny_config
 from synthetic import make_scene, write_mapping, write_xview
 from training.chips import ChipConfig, build_chips
+from training.config import TrainConfig
 from training.dataset import AugmentConfig, ChipDataset
 from training.dataset_config import DatasetConfig, prepare_split
 from training.labels import ClassMap, LabelError, load_xview
@@ -158,6 +159,52 @@ def test_gsd_range_chips_keep_boxes_on_the_drawn_objects(labelled, tmp_path):
             sizes.append(np.sqrt((x1 - x0) * (y1 - y0)))
     assert len(sizes) > len(ds)  # tiling shows more objects per input
     assert np.median(sizes) < 0.5 * native
+
+
+@pytest.mark.parametrize("sizes", [(4.0, 5.0), (24.0, 32.0)])
+def test_object_size_zoom_brings_objects_to_the_drawn_sizes(labelled, tmp_path, sizes):
+    """`object_sizes` zooms each chip so that its objects (native median about 8-10 px) come
+    out in the range, shrunk and tiled or enlarged, with no GSD known; boxes stay on objects."""
+    labels, _ = labelled
+    store = build_chips(labels.images, 2, ChipConfig(size=128, overlap=0.25), tmp_path / "cache")
+    config = AugmentConfig(mosaic=0, rot90=False, flip=0, scale=0, hsv_h=0, hsv_s=0, hsv_v=0,
+                           object_sizes=sizes, gsd_prob=1.0, min_zoom=0.05, max_zoom=5.0)
+    ds = ChipDataset(store, augment_config=config)  # no chip_gsd: sizes need none
+    medians = []
+    for epoch, n in np.ndindex(8, len(ds)):
+        if not len(store.boxes[n]):
+            continue
+        ds.set_epoch(epoch)
+        image, targets, _ = ds[n]
+        image = image.numpy().astype(float)
+        sides = []
+        for _, x0, y0, x1, y1 in targets.numpy():
+            patch = image[:, int(y0):int(np.ceil(y1)), int(x0):int(np.ceil(x1))]
+            assert patch.size and np.abs(patch - 110).max() > 40  # an object, not background
+            sides.append(np.sqrt((x1 - x0) * (y1 - y0)))
+        if sides:
+            medians.append(np.median(sides))
+    assert len(medians) >= 12
+    # the chip's own median lands in the range; tiled neighbours differ a little in size
+    assert sizes[0] * 0.6 <= np.median(medians) <= sizes[1] * 1.4
+    assert all(sizes[0] * 0.3 <= m <= sizes[1] * 2 for m in medians)
+
+
+def test_object_sizes_mix_with_the_gsd_range(labelled, tmp_path):
+    """With both, about half the zooms come from each: the chips' zoom factors fall in two
+    separate clusters here, the GSD range's (x0.5) and the sizes' (about x3)."""
+    labels, _ = labelled
+    store = build_chips(labels.images, 2, ChipConfig(size=128, overlap=0.25), tmp_path / "cache")
+    config = AugmentConfig(gsd_range=(0.2, 0.2), object_sizes=(30.0, 30.0), gsd_prob=1.0, max_zoom=5.0)
+    ds = ChipDataset(store, augment_config=config, chip_gsd=np.full(len(store), 0.1))
+    with_objects = [i for i in range(len(store)) if len(store.boxes[i])]
+    zooms = np.array([ds._zoom(i, np.random.default_rng([0, k])) for k in range(200) for i in with_objects[:1]])
+    assert np.allclose(zooms[zooms < 1], 0.5)
+    side = ds.chip_side[with_objects[0]]
+    assert np.allclose(zooms[zooms > 1], 30.0 / side)
+    assert 0.35 < (zooms < 1).mean() < 0.65
+    with pytest.raises(ValueError, match="object sizes"):
+        TrainConfig(augment=AugmentConfig(object_sizes=(10.0, 5.0)))
 
 
 def test_model_spec_states_the_gsd_range(tmp_path):

@@ -58,14 +58,17 @@ def split_labels(args, labels, work_dir):
     return prepare_split(labels, config, Path(work_dir) / "splits", args.val_fraction, _val_names(args), log=_log)
 
 
-def _gsd_range(text: str) -> tuple[float, float]:
-    try:
-        lo, hi = (float(v) for v in text.split(","))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected MIN,MAX in metres per pixel, got {text!r}") from None
-    if not 0 < lo <= hi:
-        raise argparse.ArgumentTypeError(f"GSD range must satisfy 0 < MIN <= MAX, got {text!r}")
-    return lo, hi
+def _range_of(what: str, unit: str):
+    """argparse type: 'MIN,MAX' with 0 < MIN <= MAX, as a tuple of floats."""
+    def parse(text: str) -> tuple[float, float]:
+        try:
+            lo, hi = (float(v) for v in text.split(","))
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected MIN,MAX in {unit}, got {text!r}") from None
+        if not 0 < lo <= hi:
+            raise argparse.ArgumentTypeError(f"{what} must satisfy 0 < MIN <= MAX, got {text!r}")
+        return lo, hi
+    return parse
 
 
 def _val_names(args):
@@ -92,7 +95,7 @@ def _train(args) -> dict:
         repeat_threshold=args.repeat_threshold,
         chips=ChipConfig(size=args.imgsz, overlap=args.chip_overlap, min_visibility=args.min_visibility,
                          negative_ratio=args.negative_ratio, gsd=args.gsd),
-        augment=AugmentConfig(mosaic=args.mosaic, gsd_range=args.gsd_range),
+        augment=AugmentConfig(mosaic=args.mosaic, gsd_range=args.gsd_range, object_sizes=args.object_sizes),
         loss=LossWeights(assign=args.assign, nwd=args.nwd_loss))
     result = train(config, train_set, val_set if val_set.images else None, args.out, model_path=args.model,
                    resume=args.resume, log=_log, cache_dir=args.cache)
@@ -201,9 +204,12 @@ def _add_train_command(sub) -> None:
     p.add_argument("--seed", type=int, default=t("seed"))
     p.add_argument("--val-every", type=int, default=t("val_every"))
     p.add_argument("--gsd", type=float, default=c("gsd"), help="train at this GSD (m/px); default: native pixels")
-    p.add_argument("--gsd-range", type=_gsd_range, metavar="MIN,MAX", default=a("gsd_range"),
+    p.add_argument("--gsd-range", type=_range_of("GSD range", "metres per pixel"), metavar="MIN,MAX", default=a("gsd_range"),
                    help="train over this range of GSDs (m/px): each chip is shown at a random GSD in it, "
                         "and the model serves rasters in the range at their own pixels")
+    p.add_argument("--object-sizes", type=_range_of("object sizes", "pixels"), metavar="MIN,MAX", default=a("object_sizes"),
+                   help="also zoom chips so that their objects appear at sizes drawn in MIN..MAX pixels "
+                        "(e.g. 8,64), whatever the source's GSD; with --gsd-range, half the zooms each")
     p.add_argument("--p2", action="store_true", default=t("p2"),
                    help="add a stride-4 (P2) level to the neck and head (finer grid for objects of a few pixels; "
                         "slower: see benchmarks/ablation_tiny.txt)")

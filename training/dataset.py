@@ -31,6 +31,9 @@ class ChipDataset(torch.utils.data.Dataset):
         for i in self.indices:
             groups.setdefault(store.annotated[i].tobytes(), []).append(int(i))
         self.groups = {k: np.array(v) for k, v in groups.items()}
+        # median object side sqrt(w * h) of each chip, native pixels (0: no objects)
+        self.chip_side = np.array([float(np.median(np.sqrt(np.prod(b[:, 2:] - b[:, :2], 1)))) if len(b) else 0.0
+                                   for b in store.boxes])
 
     def set_epoch(self, epoch: int) -> None:
         self.epoch = epoch
@@ -66,15 +69,20 @@ class ChipDataset(torch.utils.data.Dataset):
         return out, np.concatenate(all_boxes), np.concatenate(all_cls)
 
     def _zoom(self, i: int, rng: np.random.Generator) -> float | None:
-        """Zoom factor that shows chip i at a GSD drawn in the configured range, or None."""
+        """Zoom factor that shows chip i at a GSD drawn in the configured range, or with its
+        median object side at a size drawn in `object_sizes`; None: no zoom."""
         aug = self.aug
-        if aug.gsd_range is None or self.chip_gsd is None or not self.chip_gsd[i] > 0:
+        by_gsd = aug.gsd_range is not None and self.chip_gsd is not None and self.chip_gsd[i] > 0
+        by_size = aug.object_sizes is not None and self.chip_side[i] > 0
+        if not (by_gsd or by_size) or rng.random() >= aug.gsd_prob:
             return None
-        if rng.random() >= aug.gsd_prob:
-            return None
-        lo, hi = np.log(aug.gsd_range[0]), np.log(aug.gsd_range[1])
-        target = float(np.exp(rng.uniform(lo, hi)))
-        return float(np.clip(self.chip_gsd[i] / target, aug.min_zoom, aug.max_zoom))
+        if by_size and (not by_gsd or rng.random() < 0.5):
+            lo, hi = np.log(aug.object_sizes[0]), np.log(aug.object_sizes[1])
+            zoom = float(np.exp(rng.uniform(lo, hi))) / self.chip_side[i]
+        else:
+            lo, hi = np.log(aug.gsd_range[0]), np.log(aug.gsd_range[1])
+            zoom = self.chip_gsd[i] / float(np.exp(rng.uniform(lo, hi)))
+        return float(np.clip(zoom, aug.min_zoom, aug.max_zoom))
 
     def _tiled(self, i: int, zoom: float, rng: np.random.Generator):
         """Chip i and others of its group shrunk by `zoom` (< 1) and tiled over the input
