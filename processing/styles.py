@@ -7,7 +7,6 @@ from pathlib import Path
 
 from qgis.core import (QgsCategorizedSymbolRenderer, QgsFillSymbol, QgsProcessingLayerPostProcessorInterface,
                        QgsRendererCategory, QgsVectorLayer)
-from qgis.PyQt.QtGui import QColor
 
 from ..micro_detector import resources
 
