@@ -1,7 +1,7 @@
 """Micro benchmark: models scored on a resolution ladder of the micro4 validation split.
 
     .venv/bin/python benchmarks/micro_ladder.py MODEL [MODEL ...] [--rungs native,24,16,11]
-        [--limit N] [--scale S] [--gsd G] [--variants plain,tta,agnostic] [--tile T] [--batch B]
+        [--limit N] [--scale S] [--gsd G] [--variants plain,tta,agnostic,zoom2] [--tile T] [--batch B]
         [--device D] [--backend B] [--data ../shared/data/micro4]
         [--config training/datasets/micro4.json] [--work benchmarks/work/ladder]
         [--out benchmarks/micro_ladder.txt] [--build-only]
@@ -31,6 +31,7 @@ import argparse
 import datetime as dt
 import hashlib
 import json
+import re
 import sys
 import time
 from pathlib import Path
@@ -171,7 +172,7 @@ def run(args) -> dict:
         runner = open_runner(path, backend=args.backend, device=args.device)
         models.append({"name": name, **model_facts(path, runner)})
         for variant in args.variants:
-            switches = {k: True for k in variant.split("+") if k != "plain"}
+            switches = variant_options(variant)
             options = EvalOptions(eval_detect_options(batch=args.batch, device=args.device, backend=args.backend,
                                                       **flags, **switches), confusion_conf=args.confusion_conf)
             label = name if variant == "plain" else f"{name} +{variant}"
@@ -226,6 +227,20 @@ def report_text(result: dict, args) -> str:
         detail_table(result["rows"]) + "\n\nCross-class confusion counts\n" + "\n\n".join(confusions) + "\n"
 
 
+def variant_options(variant: str) -> dict:
+    """DetectOptions fields of a variant: 'plain', or '+'-joined tta, agnostic, zoomZ (a zoom
+    pass at magnification Z, e.g. zoom2)."""
+    out = {}
+    for part in variant.split("+"):
+        if part in ("tta", "agnostic"):
+            out[part] = True
+        elif re.fullmatch(r"zoom\d+(\.\d+)?", part) and float(part[4:]) > 1:
+            out["zoom"] = float(part[4:])
+        elif part != "plain":
+            raise ValueError(f"unknown variant part {part!r}: use plain, tta, agnostic or zoomZ (e.g. zoom2)")
+    return out
+
+
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("models", type=Path, nargs="*", help="model files (.pt or .onnx)")
@@ -243,7 +258,7 @@ def parse_args(argv=None):
     p.add_argument("--gsd", type=float, help="engine --gsd: overrides the GSD written in every rung file "
                    "(for checks only; the rungs carry their true GSD)")
     p.add_argument("--variants", default="plain", help="comma-separated detection variants run for every "
-                   "model: plain, tta, agnostic, tta+agnostic (an ablation of the engine options)")
+                   "model: plain, tta, agnostic, zoomZ (a zoom pass, e.g. zoom2), joined by + (an ablation of the engine options)")
     p.add_argument("--tile", type=int)
     p.add_argument("--batch", type=int, default=8)
     p.add_argument("--device", default="cpu")
@@ -258,8 +273,10 @@ def parse_args(argv=None):
     args.config = args.config or None
     args.variants = args.variants.split(",")
     for v in args.variants:
-        if v != "plain" and not set(v.split("+")) <= {"tta", "agnostic"}:
-            p.error(f"--variants takes plain, tta, agnostic or tta+agnostic, got {v!r}")
+        try:
+            variant_options(v)
+        except ValueError as error:
+            p.error(f"--variants: {error}")
     if args.out is None:
         args.out = Path(args.work) / "micro_ladder_subset.txt" if args.limit else ROOT / "benchmarks" / "micro_ladder.txt"
     return args

@@ -43,6 +43,7 @@ OVERLAP = checked(float, lambda v: v >= 0, "the overlap is >= 0: a fraction of t
 PROBABILITY = checked(float, lambda v: 0 <= v <= 1, "a threshold between 0 and 1")
 BATCH = checked(int, lambda v: v >= 1, "the batch is a whole number >= 1")
 SCALE = checked(float, lambda v: v > 0, "the scale is > 0 source pixels per model pixel")
+ZOOM = checked(float, lambda v: 1 < v <= 8, "the zoom is a magnification above 1 and at most 8 (e.g. 2)")
 WORKERS = checked(int, lambda v: v >= 1, "the number of workers is a whole number >= 1")
 SECONDS = checked(float, lambda v: v > 0, "a time in seconds > 0")
 
@@ -90,6 +91,9 @@ def add_detect_options(p) -> None:
                    "object even where boxes of two classes overlap")
     p.add_argument("--tta", action="store_true", help="test-time augmentation: flips and quarter "
                    "turns of each tile, fused (about 4x slower)")
+    p.add_argument("--zoom", type=ZOOM, default=d("zoom"), metavar="Z",
+                   help="also detect on the raster magnified Z times (e.g. 2), merged with the plain pass: "
+                        "finds objects too small for the model at the raster's GSD (about 1 + Z*Z the time)")
     p.add_argument("--pixel-coordinates", action="store_true",
                    help="accept rasters without georeferencing (output in pixel coordinates)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
@@ -128,6 +132,6 @@ def detect_options(args):
             extent=extent, extent_crs=extent_crs, mask=str(args.mask) if args.mask else None,
             bands=bands, batch=args.batch, device=args.device, backend=args.backend,
             resample=not args.no_resample, scale=args.scale, pixel_coordinates=args.pixel_coordinates,
-            gsd=args.gsd, agnostic=args.agnostic, tta=args.tta)
+            gsd=args.gsd, agnostic=args.agnostic, tta=args.tta, zoom=args.zoom)
     except (TypeError, ValueError) as error:  # the options' own validation (one table of rules)
         raise UsageError(str(error)) from None

@@ -129,6 +129,11 @@ def detect_folder_dask(folder: str | Path, output: str | Path, weights: str | Pa
 
     cluster = cluster or ClusterOptions(workers=2)
     options = options or DetectOptions()
+    if options.zoom:
+        from .options import OptionsError
+
+        raise OptionsError(f"option zoom={options.zoom!r} is not available on Dask yet: run "
+                           "detect-folder without --dask for the zoom pass")
     log = log or (lambda message: None)
     require_dask()
     rasters = list_rasters(folder, pattern)

@@ -24,7 +24,7 @@ from typing import Callable
 from .merge import merge_raw
 from .clip import clip_to_region
 from .options import DetectOptions, OptionsError, option_default
-from .plan import PlanError, TilePlan, check_georeferenced, plan_tiles
+from .plan import PlanError, TilePlan, check_georeferenced, plan_tiles, zoom_plan
 from .predict import Cancelled, RawBoxes, predict_windows, with_tta
 from .result import Detections, make_detections, model_label, run_report, write_result
 from .source import WindowSource, open_source
@@ -86,6 +86,18 @@ def predict_block(raster, runner, plan: TilePlan, options: DetectOptions, window
             source.close()
 
 
+def predict_passes(source, runner, plans: list[TilePlan], options: DetectOptions,
+                   progress: Callable[[int, int], bool | None] | None = None) -> RawBoxes:
+    """The boxes of every window of each plan (the plain pass, then the zoom pass), in raster
+    pixels and in that order; `progress` counts the tiles of all passes."""
+    total, parts, offset = sum(len(p.windows) for p in plans), [], 0
+    for plan in plans:
+        step = None if progress is None else (lambda done, _n, offset=offset: progress(offset + done, total))
+        parts.append(predict_windows(source, runner, plan, options, progress=step))
+        offset += len(plan.windows)
+    return parts[0] if len(parts) == 1 else RawBoxes.concat(parts)
+
+
 def finish(raw: RawBoxes, plan: TilePlan, class_names: list[str], options: DetectOptions,
            source_facts: dict | None = None, seconds: float = 0.0) -> Detections:
     """The merge and clip stages and the report: RawBoxes of all of a raster's windows (in
@@ -126,9 +138,11 @@ def detect(raster: str | Path | WindowSource, output=None, model=None, *, runner
         check_georeferenced(source.info, options)
         runner = with_tta(open_model(model, options, runner=runner, weights=weights), options)
         plan = plan_tiles(source.info, runner.spec, options)
+        zoomed = zoom_plan(source.info, runner.spec, options, plan)
+        plan.notes += zoomed.notes if zoomed else []
         for line in plan.notes + source.select_bands(plan.bands):
             log(line)
-        raw = predict_windows(source, runner, plan, options, progress=progress)
+        raw = predict_passes(source, runner, [plan] + ([zoomed] if zoomed else []), options, progress)
         result = finish(raw, plan, runner.spec.class_names, options, source.describe(),
                         time.perf_counter() - start)
     finally:

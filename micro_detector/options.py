@@ -54,6 +54,10 @@ class DetectOptions:
     gsd: float | None = None  # the raster's GSD in metres, for rasters without a usable one
     gsd_tolerance: float = 0.25  # relative GSD difference ignored
     tta: bool = False  # test-time augmentation: flips and quarter turns, fused
+    # a second pass over the raster magnified by `zoom` (e.g. 2), merged with the plain pass by
+    # the cross-tile merge: objects a few pixels wide are shown to the model `zoom` times larger
+    # (boats at 16 px: AP50 0.01 -> 0.51, benchmarks/micro_ladder_zoom.txt); costs 1 + zoom**2
+    zoom: float | None = None
     pixel_coordinates: bool = False  # allow rasters without georeferencing
     max_det: int = 3000  # per tile
     queue_tiles: int = 0  # read-ahead (tiles); 0 = 2 batches
@@ -107,6 +111,10 @@ class DetectOptions:
             if value is not None:
                 value = _number(name, value)
                 _require(name, value, value > 0 and math.isfinite(value), "> 0")
+        if self.zoom is not None:
+            zoom = _number("zoom", self.zoom)
+            _require("zoom", zoom, 1 < zoom <= 8 and math.isfinite(zoom),
+                     "above 1 and at most 8 (a magnification, e.g. 2)")
         tol = _number("gsd_tolerance", self.gsd_tolerance)
         _require("gsd_tolerance", tol, tol >= 0, ">= 0 (a relative difference)")
 

@@ -9,13 +9,13 @@ subsets of `plan.windows` to workers.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from .options import DetectOptions, OptionsError
 from .raster import RasterError, RasterInfo, choose_bands
 from .tiling import Window, make_grid, overlap_pixels
 
-__all__ = ["TilePlan", "PlanError", "plan_tiles", "check_georeferenced", "resolution_scale", "class_filter", "read_size"]
+__all__ = ["TilePlan", "PlanError", "plan_tiles", "zoom_plan", "check_georeferenced", "resolution_scale", "class_filter", "read_size"]
 
 
 class PlanError(ValueError):
@@ -166,3 +166,15 @@ def plan_tiles(info: RasterInfo, spec, options: DetectOptions | None = None) -> 
     return TilePlan(info=info, scale=scale, tile=tile, src_tile=src_tile, overlap=overlap,
                     windows=windows, bands=bands, classes=classes, region_wkt=region,
                     notes=notes, raster_gsd=raster_gsd)
+
+
+def zoom_plan(info: RasterInfo, spec, options: DetectOptions, plan: TilePlan) -> TilePlan | None:
+    """The plan of the magnified pass of `options.zoom` over the raster of `plan`: the same
+    bands, classes and region, read at `plan.scale / zoom` (None without a zoom)."""
+    if not options.zoom:
+        return None
+    zoomed = plan_tiles(info, spec, replace(options, scale=plan.scale / options.zoom, zoom=None))
+    zoomed.notes = [f"zoom pass: {len(zoomed.windows)} more tiles of {zoomed.src_tile} px, "
+                    f"the raster magnified {options.zoom:g}x (scale {zoomed.scale:.3f})"]
+    zoomed.raster_gsd = plan.raster_gsd
+    return zoomed

@@ -140,7 +140,7 @@ def _eval_detect_options(args):
     except ValueError:
         raise ValueError(f"--bands takes 1-based band numbers separated by commas, got {args.bands}") from None
     given = {"bands": bands, "scale": args.scale, "gsd": args.gsd, "tta": args.tta or None,
-             "agnostic": args.agnostic or None}
+             "agnostic": args.agnostic or None, "zoom": args.zoom}
     given = {k: v for k, v in given.items() if v is not None}
     return eval_detect_options(conf=args.conf, tile=args.tile, overlap=args.overlap, batch=args.batch,
                                device=args.device, backend=args.backend, **given)
@@ -247,6 +247,8 @@ def _add_evaluate_command(sub) -> None:
     p.add_argument("--scale", type=float, help="source pixels per model pixel (overrides the GSD rule)")
     p.add_argument("--gsd", type=float, help="the rasters' GSD in metres, for rasters without a usable one")
     p.add_argument("--tta", action="store_true", help="test-time augmentation (flips, quarter turns)")
+    p.add_argument("--zoom", type=float, metavar="Z",
+                   help="also detect on each raster magnified Z times, merged (as for detect)")
     p.add_argument("--agnostic", action="store_true", help="merge boxes of different classes on one object")
     p.add_argument("--backend", choices=["auto", "torch", "onnx"], default="auto")
     p.add_argument("--confusion-conf", type=float, default=0.25,

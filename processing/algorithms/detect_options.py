@@ -25,7 +25,7 @@ class DetectOptionsMixin:
     MODEL, CONF, IOU, MERGE, MATCH, TILE, OVERLAP, BATCH, DEVICE = (
         "MODEL", "CONF", "IOU", "MERGE", "MATCH", "TILE", "OVERLAP", "BATCH", "DEVICE")
     CLASSES, OTHER_CLASSES, RESAMPLE, SCALE, BANDS = "CLASSES", "OTHER_CLASSES", "RESAMPLE", "SCALE", "BANDS"
-    AGNOSTIC = "AGNOSTIC"
+    AGNOSTIC, ZOOM = "AGNOSTIC", "ZOOM"
 
     def add_detect_parameters(self):
         number = QgsProcessingParameterNumber
@@ -61,6 +61,9 @@ class DetectOptionsMixin:
                    False, 0.0, 100.0),
             QgsProcessingParameterString(self.BANDS, self.tr("Bands to use, 1-based, comma-separated "
                                                              "(empty = red, green, blue)"), optional=True),
+            number(self.ZOOM, self.tr("Zoom pass: also detect on the raster magnified this many times, e.g. 2, "
+                                      "for objects too small at its resolution (0 = off; about 1 + zoom x zoom "
+                                      "the time)"), number.Double, 0.0, False, 0.0, 8.0),
         ]
         for p in advanced:
             p.setFlags(p.flags() | p.FlagAdvanced)
@@ -70,6 +73,9 @@ class DetectOptionsMixin:
         ok, message = self.check_model_file(self.parameterAsFile(parameters, self.MODEL, context))
         if not ok:
             return ok, message
+        zoom = self.parameterAsDouble(parameters, self.ZOOM, context)
+        if zoom and zoom <= 1:
+            return False, self.tr("The zoom is a magnification above 1 (e.g. 2), or 0 for no zoom pass.")
         bands = self.parameterAsString(parameters, self.BANDS, context)
         if bands:
             try:
@@ -104,7 +110,8 @@ class DetectOptionsMixin:
             classes=classes, resample=self.parameterAsBool(parameters, self.RESAMPLE, context),
             scale=scale or None, bands=[int(b) for b in bands.split(",")] if bands else None,
             extent=extent, extent_crs=extent_crs, mask=mask,
-            agnostic=self.parameterAsBool(parameters, self.AGNOSTIC, context))
+            agnostic=self.parameterAsBool(parameters, self.AGNOSTIC, context),
+            zoom=self.parameterAsDouble(parameters, self.ZOOM, context) or None)
 
     def require_backend(self, model: str):
         """ONNX Runtime alone runs an .onnx model; a .pt model needs torch."""
