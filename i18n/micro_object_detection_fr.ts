@@ -280,6 +280,14 @@
       <translation>Bandes à utiliser, numérotées à partir de 1, séparées par des virgules (vide = rouge, vert, bleu)</translation>
     </message>
     <message>
+      <source>Zoom pass: also detect on the raster magnified this many times, e.g. 2, for objects too small at its resolution (0 = off; about 1 + zoom x zoom the time)</source>
+      <translation>Passe agrandie : détecter aussi sur le raster agrandi ce nombre de fois, p. ex. 2, pour les objets trop petits à sa résolution (0 = désactivé ; environ 1 + zoom x zoom fois le temps)</translation>
+    </message>
+    <message>
+      <source>The zoom is a magnification above 1 (e.g. 2), or 0 for no zoom pass.</source>
+      <translation>Le zoom est un agrandissement supérieur à 1 (p. ex. 2), ou 0 pour aucune passe agrandie.</translation>
+    </message>
+    <message>
       <source>Band numbers start at 1</source>
       <translation>Les numéros de bande commencent à 1</translation>
     </message>
@@ -452,6 +460,14 @@
       <translation>Équilibrer les classes rares : seuil de répétition (0 = désactivé ; p. ex. 0,3 montre 5,5 fois par époque les imagettes d'une classe présente dans 1 % des imagettes)</translation>
     </message>
     <message>
+      <source>Train over this range of ground sample distances, m/px (empty = off; each chip is shown at a random GSD in it, and the model serves rasters in the range)</source>
+      <translation>Entraîner sur cette plage de résolutions au sol, m/px (vide = désactivé ; chaque imagette est montrée à une résolution tirée dans la plage, et le modèle sert les rasters de la plage)</translation>
+    </message>
+    <message>
+      <source>Also show objects at sizes drawn in this range, pixels (empty = off; e.g. 8 to 64 for micro objects)</source>
+      <translation>Montrer aussi les objets à des tailles tirées dans cette plage, en pixels (vide = désactivé ; p. ex. 8 à 64 pour les micro-objets)</translation>
+    </message>
+    <message>
       <source>Start from this model file (instead of the choice above)</source>
       <translation>Partir de ce fichier de modèle (au lieu du choix ci-dessus)</translation>
     </message>
@@ -478,6 +494,18 @@
     <message>
       <source>The image size must be a multiple of 32.</source>
       <translation>La taille d'image doit être un multiple de 32.</translation>
+    </message>
+    <message>
+      <source>GSD range</source>
+      <translation>Plage de résolutions au sol</translation>
+    </message>
+    <message>
+      <source>Object sizes</source>
+      <translation>Tailles des objets</translation>
+    </message>
+    <message>
+      <source>Give either one training GSD or a GSD range, not both.</source>
+      <translation>Donnez soit une résolution au sol d'entraînement, soit une plage, pas les deux.</translation>
     </message>
     <message>
       <source>No bundled model to start from: choose a model file or random weights.</source>
@@ -534,6 +562,10 @@
     <message>
       <source>No class mapping: choose one (looked for {}).</source>
       <translation>Pas de correspondance des classes : choisissez-en une (cherchée : {}).</translation>
+    </message>
+    <message>
+      <source>{}: give a minimum and a maximum with 0 &lt; minimum &lt;= maximum.</source>
+      <translation>{} : donnez un minimum et un maximum avec 0 &lt; minimum &lt;= maximum.</translation>
     </message>
     <message>
       <source>The bundled model is scale {}: training at scale {}, not {}.</source>

@@ -104,15 +104,37 @@ def test_small_data_starts_from_the_bundled_model_and_scratch_is_warned(plugin, 
     assert any(m.startswith("weights: ") and "default.pt" in m for m in auto.infos)
     assert not auto.warnings and (tmp_path / "a.pt").is_file()
 
-    scratch = Recorder()  # and with class-balanced sampling, an advanced option
+    scratch = Recorder()  # and with the advanced options: class balance, GSD range, object sizes
     processing.run("micro_detector:train", {**common, "START": 2, "REPEAT_THRESHOLD": 0.9,
+                                            "GSD_RANGE": "0.3,0.8", "OBJECT_SIZES": "6,20",
                                             "OUTPUT": str(tmp_path / "b.pt"),
                                             "RUN_FOLDER": str(tmp_path / "b")}, feedback=scratch)
     assert any(m.startswith("class-balanced sampling: repeat ") for m in scratch.infos), scratch.infos
-    assert not any(m.startswith("class-balanced sampling") for m in auto.infos)  # off by default
+    assert "zoom: 80% of the chips shown at GSD 0.3-0.8 m or objects at 6-20 px" in scratch.infos
+    assert not any(m.startswith(("class-balanced sampling", "zoom:")) for m in auto.infos)  # off by default
+    from micro_detector.model.io import load_model
+    assert load_model(tmp_path / "b.pt").spec.gsd_range() == (0.3, 0.8)  # the model serves its range
     assert len(scratch.warnings) == 1 and "too few to train from random weights" in scratch.warnings[0]
     assert "Only 3 images and 90 labelled objects" in scratch.warnings[0]
     assert not any(m.startswith("weights: ") for m in scratch.infos)
+
+
+@pytest.mark.parametrize("values, words", [
+    ({"OBJECT_SIZES": "20,6"}, "Object sizes: give a minimum and a maximum"),
+    ({"GSD_RANGE": "0,0.5"}, "GSD range: give a minimum and a maximum"),
+    ({"GSD_RANGE": "a,b"}, "GSD range: give a minimum and a maximum"),
+    ({"GSD_RANGE": "0.2,0.5", "GSD": 0.3}, "either one training GSD or a GSD range"),
+])
+def test_train_refuses_bad_zoom_ranges_before_any_work(plugin, labels, tmp_path, values, words):
+    import processing
+    from qgis.core import QgsProcessingException
+
+    s = labels
+    with pytest.raises(QgsProcessingException, match=words):
+        processing.run("micro_detector:train", {
+            "XVIEW": str(s["geojson"]), "IMAGES": str(s["folder"]), "CLASS_MAP": str(s["mapping"]),
+            "EPOCHS": 1, "IMGSZ": 128, **values, "OUTPUT": str(tmp_path / "m.pt"), "RUN_FOLDER": str(tmp_path / "r")})
+    assert not (tmp_path / "m.pt").exists() and not (tmp_path / "r").exists()
 
 
 @pytest.mark.slow

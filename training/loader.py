@@ -76,6 +76,11 @@ def training_loader(cfg: TrainConfig, spec, train: LabelSet, val: LabelSet | Non
     log(f"train: {len(train.images)} images -> {len(store)} chips ({n_pos} with objects), "
         f"{sum(len(b) for b in store.boxes)} boxes; val: {len(val.images) if val else 0} images")
     dataset = chip_dataset(cfg, store, train)
+    gsd, sizes = cfg.augment.gsd_range, cfg.augment.object_sizes
+    zooms = ([f"GSD {gsd[0]:g}-{gsd[1]:g} m"] if gsd else []) + \
+        ([f"objects at {sizes[0]:g}-{sizes[1]:g} px"] if sizes else [])
+    if zooms:
+        log(f"zoom: {cfg.augment.gsd_prob:.0%} of the chips shown at " + " or ".join(zooms))
     sampler = make_sampler(cfg, store, dataset, spec, rank, world, log)
     local_batch = max(cfg.batch // world, 1)
     workers = cfg.workers if cfg.workers is not None else default_workers(device)

@@ -14,12 +14,13 @@ from qgis.core import (
     QgsProcessingParameterFolderDestination,
     QgsProcessingParameterMultipleLayers,
     QgsProcessingParameterNumber,
+    QgsProcessingParameterRange,
     QgsProcessingParameterVectorLayer,
 )
 
 from ...micro_detector.model.spec import SCALES
 from ...training.cli import config_default
-from ...training.config import TrainConfig
+from ...training.config import AugmentConfig, TrainConfig
 from ..profile import SCRATCH_MIN_IMAGES, SCRATCH_MIN_OBJECTS, default_training_paths, too_small_for_scratch
 from .base import DEVICES, MicroAlgorithm, default_model, processing_error
 
@@ -128,7 +129,7 @@ class TrainAlgorithm(LabelsMixin, MicroAlgorithm):
     START_AUTO, START_BUNDLED, START_SCRATCH = 0, 1, 2
     SCALE, EPOCHS, IMGSZ, BATCH, DEVICE, GSD, START, WEIGHTS, RESUME, OUTPUT, RUN_FOLDER = (
         "SCALE", "EPOCHS", "IMGSZ", "BATCH", "DEVICE", "GSD", "START", "WEIGHTS", "RESUME", "OUTPUT", "RUN_FOLDER")
-    REPEAT = "REPEAT_THRESHOLD"
+    REPEAT, GSD_RANGE, OBJECT_SIZES = "REPEAT_THRESHOLD", "GSD_RANGE", "OBJECT_SIZES"
 
     def initAlgorithm(self, config=None):  # noqa: N802 (QGIS API)
         self.add_label_parameters()
@@ -150,6 +151,12 @@ class TrainAlgorithm(LabelsMixin, MicroAlgorithm):
             number(self.REPEAT, self.tr("Balance rare classes: repeat threshold (0 = off; e.g. 0.3 shows chips of "
                                         "a class in 1% of the chips 5.5 times per epoch)"),
                    number.Double, train_default("repeat_threshold"), False, 0.0, 1.0),
+            QgsProcessingParameterRange(self.GSD_RANGE, self.tr(
+                "Train over this range of ground sample distances, m/px (empty = off; each chip is shown at a "
+                "random GSD in it, and the model serves rasters in the range)"), number.Double, None, True),
+            QgsProcessingParameterRange(self.OBJECT_SIZES, self.tr(
+                "Also show objects at sizes drawn in this range, pixels (empty = off; e.g. 8 to 64 for micro "
+                "objects)"), number.Double, None, True),
             QgsProcessingParameterFile(self.WEIGHTS, self.tr("Start from this model file (instead of the "
                                                              "choice above)"), optional=True),
             QgsProcessingParameterFile(self.RESUME, self.tr("Resume from this checkpoint (last_checkpoint.pt)"),
@@ -176,6 +183,12 @@ class TrainAlgorithm(LabelsMixin, MicroAlgorithm):
         weights = self.parameterAsFile(parameters, self.WEIGHTS, context)
         if weights and not Path(weights).is_file():
             return False, self.tr("Model file not found: {}").format(weights)
+        for name, what in [(self.GSD_RANGE, self.tr("GSD range")), (self.OBJECT_SIZES, self.tr("Object sizes"))]:
+            if self.range_value(parameters, name, context) is False:
+                return False, self.tr("{}: give a minimum and a maximum with 0 < minimum <= maximum.").format(what)
+        if self.range_value(parameters, self.GSD_RANGE, context) and \
+                self.parameterAsDouble(parameters, self.GSD, context):
+            return False, self.tr("Give either one training GSD or a GSD range, not both.")
         if self.parameterAsEnum(parameters, self.START, context) == self.START_BUNDLED and not weights \
                 and default_model() is None:
             return False, self.tr("No bundled model to start from: choose a model file or random weights.")
@@ -200,6 +213,8 @@ class TrainAlgorithm(LabelsMixin, MicroAlgorithm):
             device=DEVICES[self.parameterAsEnum(parameters, self.DEVICE, context)],
             weights=weights or None, chips=ChipConfig(size=imgsz, gsd=gsd or None),
             repeat_threshold=self.parameterAsDouble(parameters, self.REPEAT, context),
+            augment=AugmentConfig(gsd_range=self.range_value(parameters, self.GSD_RANGE, context),
+                                  object_sizes=self.range_value(parameters, self.OBJECT_SIZES, context)),
             # no loader subprocesses inside QGIS: forking a Qt application can hang
             workers=0)
         feedback.pushInfo(self.tr("{} training and {} validation images; classes {}").format(
@@ -228,6 +243,19 @@ class TrainAlgorithm(LabelsMixin, MicroAlgorithm):
             overall = result.metrics.overall()
             outputs.update({"MAP50": overall["mAP50"], "MAP50_95": overall["mAP50-95"]})
         return outputs
+
+    def range_value(self, parameters, name, context):
+        """(min, max) of an optional range parameter; None when empty, False when not a
+        valid range (text that is not two numbers, min > max, or not positive)."""
+        raw = parameters.get(name)
+        # left empty, the dialog and processing.run give None, '' or 'None,None' (QGIS 3.22)
+        if raw is None or raw == [] or (isinstance(raw, str) and
+                                        all(v.strip() in ("", "None") for v in raw.split(","))):
+            return None
+        lo, hi = self.parameterAsRange(parameters, name, context)
+        if not (0 < lo <= hi):  # also False for NaN, what QGIS gives for text it cannot read
+            return False
+        return float(lo), float(hi)
 
     def start_weights(self, parameters, context, labels, feedback) -> tuple[str | None, str]:
         """(model file to start from or None, scale): the user's file, the bundled model or
