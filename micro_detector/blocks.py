@@ -18,11 +18,13 @@ from typing import Callable
 
 @dataclass(frozen=True)
 class Block:
-    """Windows [start, stop) of a raster's tile grid (`plan.windows`, in the plan's order)."""
+    """Windows [start, stop) of a raster's tile grid (`plan.windows`, in the plan's order), or
+    of its zoom pass's grid (`zoom_pass`; see engine.predict_passes)."""
 
     index: int
     start: int
     stop: int
+    zoom_pass: bool = False
 
     def __len__(self) -> int:
         return self.stop - self.start
@@ -43,31 +45,41 @@ def plan_units(units: list, spec, options, block_tiles: int, summary, log: Calla
     no task. Returns the units to run."""
     from .distributed import error_row
     from .engine import plan_raster
-    from .plan import check_georeferenced
+    from .plan import check_georeferenced, zoom_plan
 
     kept = []
     for unit in units:
         try:
             unit.plan = plan_raster(unit.raster, spec, options)
             check_georeferenced(unit.plan.info, options)
+            unit.zoom_plan = zoom_plan(unit.plan.info, spec, options, unit.plan)
         except (ValueError, RuntimeError, OSError) as error:
             log(f"{unit.raster.name}: error: {error}")
             summary.record(error_row(unit.raster, error, summary.fields))
             continue
-        unit.tiles = len(unit.plan.windows)
+        plain = len(unit.plan.windows)
+        zoomed = len(unit.zoom_plan.windows) if unit.zoom_plan else 0
+        if unit.zoom_plan:
+            unit.plan.notes += unit.zoom_plan.notes
+        unit.tiles = plain + zoomed
         if unit.tiles > block_tiles:
-            unit.blocks = split_windows(unit.tiles, block_tiles)
+            # the plain pass's blocks, then the zoom pass's: the window order of engine.detect
+            unit.blocks = split_windows(plain, block_tiles)
+            unit.blocks += [Block(len(unit.blocks) + b.index, b.start, b.stop, zoom_pass=True)
+                            for b in (split_windows(zoomed, block_tiles) if zoomed else [])]
             log(f"{unit.raster.name}: {unit.tiles} tiles in {len(unit.blocks)} blocks")
         kept.append(unit)
     return kept
 
 
-def detect_block(raster: str, runner, options, plan, block: Block, progress) -> tuple:
+def detect_block(raster: str, runner, options, plans, block: Block, progress) -> tuple:
     """On a worker: the boxes of `block`'s windows in raster pixels, before any merge, and the
-    source's facts for the report (the stretch, computed from the whole raster)."""
+    source's facts for the report (the stretch, computed from the whole raster). `plans`:
+    the raster's plan and its zoom pass's plan (None without a zoom pass)."""
     from .engine import predict_block
     from .source import open_source
 
+    plan = plans[1] if block.zoom_pass else plans[0]
     with open_source(raster) as source:
         raw = predict_block(source, runner, plan, options, plan.windows[block.start:block.stop], progress)
         return raw, source.describe()

@@ -160,7 +160,8 @@ class TaskProgress:
 def detect_task(raster: str, ref: ModelRef, options, block=None, plan=None, timeout: float | None = None,
                 model_data: bytes | None = None) -> TaskResult:
     """A work unit on a worker: the whole raster (merged detections), or one block of its
-    plan's windows (raw boxes, merged by the client with the other blocks)."""
+    plans' windows (raw boxes, merged by the client with the other blocks); `plan` is then
+    the raster's (plan, zoom pass plan or None)."""
     from .blocks import detect_block
     from .engine import Cancelled, detect
 

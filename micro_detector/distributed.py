@@ -106,6 +106,7 @@ class _Unit:
     raster: Path
     target: object
     plan: object = None
+    zoom_plan: object = None  # the zoom pass's plan (DetectOptions.zoom), else None
     tiles: int = 0
     blocks: list | None = None
     parts: dict = field(default_factory=dict)
@@ -129,11 +130,6 @@ def detect_folder_dask(folder: str | Path, output: str | Path, weights: str | Pa
 
     cluster = cluster or ClusterOptions(workers=2)
     options = options or DetectOptions()
-    if options.zoom:
-        from .options import OptionsError
-
-        raise OptionsError(f"option zoom={options.zoom!r} is not available on Dask yet: run "
-                           "detect-folder without --dask for the zoom pass")
     log = log or (lambda message: None)
     require_dask()
     rasters = list_rasters(folder, pattern)
@@ -192,7 +188,7 @@ class _Run:
 
     def submit(self, units: list, cluster: ClusterOptions, send_bytes: bool) -> None:
         """One task per raster or block. The model goes by path, or as bytes scattered once
-        to every worker; a split raster's plan is scattered once for its blocks."""
+        to every worker; a split raster's plans (plain and zoom pass) are scattered once for its blocks."""
         from .dask_tasks import ModelRef, detect_task
 
         ref = ModelRef.of(self.weights, self.options.backend, self.options.device)
@@ -200,7 +196,7 @@ class _Run:
         if send_bytes:
             data = self.client.scatter(Path(self.weights).read_bytes(), broadcast=True, hash=False)
         for unit in units:
-            plan = self.client.scatter(unit.plan, hash=False) if unit.blocks else None
+            plan = self.client.scatter((unit.plan, unit.zoom_plan), hash=False) if unit.blocks else None
             for block in unit.blocks or [None]:
                 part = "all" if block is None else f"block{block.index}"
                 future = self.client.submit(

@@ -159,7 +159,9 @@ def test_local_cluster_of_two_processes_equals_serial_run(tmp_path, serial):
 
 
 @pytest.mark.slow
-def test_large_raster_split_into_blocks_equals_single_process(tmp_path):
+@pytest.mark.parametrize("zoom", [None, 2])
+def test_large_raster_split_into_blocks_equals_single_process(tmp_path, zoom):
+    """Also with the zoom pass: its windows get blocks of their own after the plain pass's."""
     from micro_detector.distributed import ClusterOptions, detect_folder_dask
     from micro_detector.engine import detect
 
@@ -169,14 +171,18 @@ def test_large_raster_split_into_blocks_equals_single_process(tmp_path):
     (tmp_path / "ref").mkdir()
     from micro_detector.model.runner import open_runner
 
-    single = detect(folder / "frame.tif", None, runner=open_runner(MODEL, device="cpu"), options=options())
+    single = detect(folder / "frame.tif", None, runner=open_runner(MODEL, device="cpu"), options=options(zoom=zoom))
     assert single.report["tiles"] > 60 and len(single) > 20
     messages = []
-    rows, _ = detect_folder_dask(folder, tmp_path / "out", MODEL, options=options(),
+    rows, _ = detect_folder_dask(folder, tmp_path / "out", MODEL, options=options(zoom=zoom),
                                  cluster=ClusterOptions(workers=2, block_tiles=20), progress=False,
                                  log=messages.append)
     assert rows[0]["status"] == "ok" and int(rows[0]["objects"]) == len(single)
-    assert any("4 blocks" in m for m in messages), messages
+    blocks = -(-single.report["tiles"] // 20) if zoom is None else None
+    line = next(m for m in messages if " blocks" in m)
+    assert f"{single.report['tiles']} tiles in " in line, messages
+    if blocks is not None:
+        assert f"{blocks} blocks" in line, messages
     got = features(tmp_path / "out" / "frame.gpkg")
     want = sorted(((single.class_names[c], float(s), *ogr.CreateGeometryFromWkt(_ring_wkt(r)).GetEnvelope())
                    for c, s, r in zip(single.class_ids, single.scores, single.rings)),

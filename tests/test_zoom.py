@@ -83,17 +83,10 @@ def test_zoom_pass_finds_objects_too_small_for_the_model(scene):
     assert all(shape == (128, 128) for shape in runner.tiles)
 
 
-def test_zoom_is_checked_up_front(scene, tmp_path):
+def test_zoom_is_checked_up_front():
     for bad in (1, 0.5, 9, float("nan"), "2"):
         with pytest.raises(OptionsError, match="zoom"):
             DetectOptions(zoom=bad)
-    pytest.importorskip("distributed")
-    from micro_detector.distributed import detect_folder_dask
-
-    path, _ = scene
-    with pytest.raises(OptionsError, match="not available on Dask"):
-        detect_folder_dask(path.parent, tmp_path / "out", "unused.pt", options=DetectOptions(zoom=2))
-    assert not (tmp_path / "out").exists()
 
 
 def test_zoom_from_the_command_line():
