@@ -79,9 +79,13 @@ def detect_block(raster: str, runner, options, plans, block: Block, progress) ->
     from .engine import predict_block
     from .source import open_source
 
+    from .engine import zoom_pass_boxes
+
     plan = plans[1] if block.zoom_pass else plans[0]
     with open_source(raster) as source:
         raw = predict_block(source, runner, plan, options, plan.windows[block.start:block.stop], progress)
+        if block.zoom_pass:
+            raw = zoom_pass_boxes(raw, plans[0], options)
         return raw, source.describe()
 
 

@@ -21,6 +21,8 @@ import warnings
 from pathlib import Path
 from typing import Callable
 
+import numpy as np
+
 from .merge import merge_raw
 from .clip import clip_to_region
 from .options import DetectOptions, OptionsError, option_default
@@ -95,7 +97,18 @@ def predict_passes(source, runner, plans: list[TilePlan], options: DetectOptions
         step = None if progress is None else (lambda done, _n, offset=offset: progress(offset + done, total))
         parts.append(predict_windows(source, runner, plan, options, progress=step))
         offset += len(plan.windows)
-    return parts[0] if len(parts) == 1 else RawBoxes.concat(parts)
+    if len(parts) == 1:
+        return parts[0]
+    return RawBoxes.concat([parts[0], zoom_pass_boxes(parts[1], plans[0], options)])
+
+
+def zoom_pass_boxes(raw: RawBoxes, plain: TilePlan, options: DetectOptions) -> RawBoxes:
+    """The zoom pass's boxes that are its to give: those up to `options.zoom_max_side` model
+    pixels of the plain pass (`plain`) wide; larger objects are the plain pass's."""
+    side = np.sqrt(np.prod(np.clip(raw.boxes[:, 2:] - raw.boxes[:, :2], 0, None), 1)) / plain.scale
+    keep = side <= options.zoom_max_side
+    return RawBoxes(raw.boxes[keep], raw.scores[keep], raw.classes[keep], raw.windows[keep],
+                    raw.tiles, raw.skipped, raw.forward_s)
 
 
 def finish(raw: RawBoxes, plan: TilePlan, class_names: list[str], options: DetectOptions,

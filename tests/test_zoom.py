@@ -82,11 +82,21 @@ def test_zoom_pass_finds_objects_too_small_for_the_model(scene):
     assert any("zoom pass" in note and "magnified 2x" in note for note in zoomed.report["notes"])
     assert all(shape == (128, 128) for shape in runner.tiles)
 
+    # the zoom pass gives only objects up to zoom_max_side plain-pass model pixels: with 10,
+    # the 20 px squares come from the plain pass alone (fewer boxes before the merge), and
+    # every square is still found once
+    small_only = engine.detect(path, None, SizeLimitedRunner(),
+                               options=DetectOptions(conf=0.25, overlap=0.25, zoom=2, zoom_max_side=10))
+    assert len(small_only) == len(truth)
+    assert small_only.report["boxes_before_merge"] <= zoomed.report["boxes_before_merge"] - 3
+
 
 def test_zoom_is_checked_up_front():
     for bad in (1, 0.5, 9, float("nan"), "2"):
         with pytest.raises(OptionsError, match="zoom"):
             DetectOptions(zoom=bad)
+    with pytest.raises(OptionsError, match="zoom_max_side"):
+        DetectOptions(zoom=2, zoom_max_side=0)
 
 
 def test_zoom_from_the_command_line():
