@@ -258,7 +258,8 @@ def parse_args(argv=None):
     p.add_argument("--gsd", type=float, help="engine --gsd: overrides the GSD written in every rung file "
                    "(for checks only; the rungs carry their true GSD)")
     p.add_argument("--variants", default="plain", help="comma-separated detection variants run for every "
-                   "model: plain, tta, agnostic, zoomZ (a zoom pass, e.g. zoom2), joined by + (an ablation of the engine options)")
+                   "model: plain, tta, agnostic, zoomZ (a zoom pass, e.g. zoom2), joined by + (an ablation "
+                   "of the engine options)")
     p.add_argument("--tile", type=int)
     p.add_argument("--batch", type=int, default=8)
     p.add_argument("--device", default="cpu")

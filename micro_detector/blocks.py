@@ -76,10 +76,8 @@ def detect_block(raster: str, runner, options, plans, block: Block, progress) ->
     """On a worker: the boxes of `block`'s windows in raster pixels, before any merge, and the
     source's facts for the report (the stretch, computed from the whole raster). `plans`:
     the raster's plan and its zoom pass's plan (None without a zoom pass)."""
-    from .engine import predict_block
+    from .engine import predict_block, zoom_pass_boxes
     from .source import open_source
-
-    from .engine import zoom_pass_boxes
 
     plan = plans[1] if block.zoom_pass else plans[0]
     with open_source(raster) as source:

@@ -56,7 +56,8 @@ class DetectOptions:
     tta: bool = False  # test-time augmentation: flips and quarter turns, fused
     # a second pass over the raster magnified by `zoom` (e.g. 2), merged with the plain pass by
     # the cross-tile merge: objects a few pixels wide are shown to the model `zoom` times larger
-    # (boats at 16 px: AP50 0.01 -> 0.51, benchmarks/micro_ladder_zoom.txt); costs 1 + zoom**2
+    # (boats of 16 px: AP50 0.01 -> 0.31, benchmarks/micro_ladder_zoom2_rule.txt); costs about
+    # 1 + zoom**2 the tiles
     zoom: float | None = None
     # the zoom pass is for small objects: its boxes wider than this (sqrt(w*h), in model pixels
     # of the plain pass) are dropped, large objects being the plain pass's (on the micro ladder

@@ -15,7 +15,8 @@ from .options import DetectOptions, OptionsError
 from .raster import RasterError, RasterInfo, choose_bands
 from .tiling import Window, make_grid, overlap_pixels
 
-__all__ = ["TilePlan", "PlanError", "plan_tiles", "zoom_plan", "check_georeferenced", "resolution_scale", "class_filter", "read_size"]
+__all__ = ["TilePlan", "PlanError", "plan_tiles", "zoom_plan", "check_georeferenced", "resolution_scale",
+           "class_filter", "read_size"]
 
 
 class PlanError(ValueError):

@@ -204,10 +204,12 @@ def _add_train_command(sub) -> None:
     p.add_argument("--seed", type=int, default=t("seed"))
     p.add_argument("--val-every", type=int, default=t("val_every"))
     p.add_argument("--gsd", type=float, default=c("gsd"), help="train at this GSD (m/px); default: native pixels")
-    p.add_argument("--gsd-range", type=_range_of("GSD range", "metres per pixel"), metavar="MIN,MAX", default=a("gsd_range"),
+    p.add_argument("--gsd-range", type=_range_of("GSD range", "metres per pixel"), metavar="MIN,MAX",
+                   default=a("gsd_range"),
                    help="train over this range of GSDs (m/px): each chip is shown at a random GSD in it, "
                         "and the model serves rasters in the range at their own pixels")
-    p.add_argument("--object-sizes", type=_range_of("object sizes", "pixels"), metavar="MIN,MAX", default=a("object_sizes"),
+    p.add_argument("--object-sizes", type=_range_of("object sizes", "pixels"), metavar="MIN,MAX",
+                   default=a("object_sizes"),
                    help="also zoom chips so that their objects appear at sizes drawn in MIN..MAX pixels "
                         "(e.g. 8,64), whatever the source's GSD; with --gsd-range, half the zooms each")
     p.add_argument("--p2", action="store_true", default=t("p2"),

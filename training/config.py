@@ -122,7 +122,8 @@ class TrainConfig:
                   (self.close_mosaic >= 0, f"close_mosaic must be >= 0, got {self.close_mosaic}"),
                   (0 <= self.repeat_threshold <= 1,
                    f"repeat_threshold must be in [0, 1], got {self.repeat_threshold}"),
-                  (self.augment.object_sizes is None or 0 < self.augment.object_sizes[0] <= self.augment.object_sizes[1],
+                  (self.augment.object_sizes is None or
+                   0 < self.augment.object_sizes[0] <= self.augment.object_sizes[1],
                    f"object sizes must satisfy 0 < MIN <= MAX pixels, got {self.augment.object_sizes}"),
                   (self.schedule in ("cosine", "linear"),
                    f"schedule must be cosine or linear, got {self.schedule!r}"),
