@@ -61,9 +61,8 @@ class DetectOptionsMixin:
                    False, 0.0, 100.0),
             QgsProcessingParameterString(self.BANDS, self.tr("Bands to use, 1-based, comma-separated "
                                                              "(empty = red, green, blue)"), optional=True),
-            number(self.ZOOM, self.tr("Zoom pass: also detect on the raster magnified this many times, e.g. 2, "
-                                      "for objects too small at its resolution (0 = off; about 1 + zoom x zoom "
-                                      "the time)"), number.Double, 0.0, False, 0.0, 8.0),
+            number(self.ZOOM, self.tr("Zoom pass for small objects: magnification (0 = off; e.g. 2)"),
+                   number.Double, 0.0, False, 0.0, 8.0),
         ]
         for p in advanced:
             p.setFlags(p.flags() | p.FlagAdvanced)

@@ -125,7 +125,11 @@ class TrainAlgorithm(LabelsMixin, MicroAlgorithm):
             "the bundled model (fine-tuning) learns from a few images; random weights need much more data "
             "(at least 20 images and 500 labelled objects), else the mAP stays near 0. Automatic picks the "
             "bundled model below that size. On a CPU, keep the scale small (n) and the epochs few; a GPU "
-            "is much faster.")
+            "is much faster. Advanced: the repeat threshold shows chips of rare classes more often (with "
+            "0.3, chips of a class found in 1% of the chips 5.5 times per epoch); a range of ground sample distances shows each chip at a random "
+            "GSD in it, and the model then serves rasters in that range at their own pixels (others are "
+            "resampled to it); object sizes also zoom chips so that their objects appear at sizes drawn in "
+            "that range, whatever the source's GSD (half the zooms each when both are set).")
     START_AUTO, START_BUNDLED, START_SCRATCH = 0, 1, 2
     SCALE, EPOCHS, IMGSZ, BATCH, DEVICE, GSD, START, WEIGHTS, RESUME, OUTPUT, RUN_FOLDER = (
         "SCALE", "EPOCHS", "IMGSZ", "BATCH", "DEVICE", "GSD", "START", "WEIGHTS", "RESUME", "OUTPUT", "RUN_FOLDER")
@@ -148,15 +152,14 @@ class TrainAlgorithm(LabelsMixin, MicroAlgorithm):
         advanced = [
             number(self.GSD, self.tr("Train at this ground sample distance in m/px (0 = native pixels)"),
                    number.Double, 0.0, False, 0.0, 100.0),
-            number(self.REPEAT, self.tr("Balance rare classes: repeat threshold (0 = off; e.g. 0.3 shows chips of "
-                                        "a class in 1% of the chips 5.5 times per epoch)"),
+            number(self.REPEAT, self.tr("Balance rare classes: repeat threshold (0 = off; e.g. 0.3)"),
                    number.Double, train_default("repeat_threshold"), False, 0.0, 1.0),
-            QgsProcessingParameterRange(self.GSD_RANGE, self.tr(
-                "Train over this range of ground sample distances, m/px (empty = off; each chip is shown at a "
-                "random GSD in it, and the model serves rasters in the range)"), number.Double, None, True),
-            QgsProcessingParameterRange(self.OBJECT_SIZES, self.tr(
-                "Also show objects at sizes drawn in this range, pixels (empty = off; e.g. 8 to 64 for micro "
-                "objects)"), number.Double, None, True),
+            QgsProcessingParameterRange(self.GSD_RANGE, self.tr("Range of ground sample distances to train "
+                                                                "over, m/px (empty = off)"),
+                                        number.Double, None, True),
+            QgsProcessingParameterRange(self.OBJECT_SIZES, self.tr("Object sizes to also train at, pixels "
+                                                                   "(empty = off; e.g. 8 to 64)"),
+                                        number.Double, None, True),
             QgsProcessingParameterFile(self.WEIGHTS, self.tr("Start from this model file (instead of the "
                                                              "choice above)"), optional=True),
             QgsProcessingParameterFile(self.RESUME, self.tr("Resume from this checkpoint (last_checkpoint.pt)"),
