@@ -59,8 +59,6 @@ def plan_units(units: list, spec, options, block_tiles: int, summary, log: Calla
             continue
         plain = len(unit.plan.windows)
         zoomed = len(unit.zoom_plan.windows) if unit.zoom_plan else 0
-        if unit.zoom_plan:
-            unit.plan.notes += unit.zoom_plan.notes
         unit.tiles = plain + zoomed
         if unit.tiles > block_tiles:
             # the plain pass's blocks, then the zoom pass's: the window order of engine.detect
@@ -76,14 +74,12 @@ def detect_block(raster: str, runner, options, plans, block: Block, progress) ->
     """On a worker: the boxes of `block`'s windows in raster pixels, before any merge, and the
     source's facts for the report (the stretch, computed from the whole raster). `plans`:
     the raster's plan and its zoom pass's plan (None without a zoom pass)."""
-    from .engine import predict_block, zoom_pass_boxes
+    from .engine import predict_block
     from .source import open_source
 
     plan = plans[1] if block.zoom_pass else plans[0]
     with open_source(raster) as source:
         raw = predict_block(source, runner, plan, options, plan.windows[block.start:block.stop], progress)
-        if block.zoom_pass:
-            raw = zoom_pass_boxes(raw, plans[0], options)
         return raw, source.describe()
 
 

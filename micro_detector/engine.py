@@ -21,8 +21,6 @@ import warnings
 from pathlib import Path
 from typing import Callable
 
-import numpy as np
-
 from .merge import merge_raw
 from .clip import clip_to_region
 from .options import DetectOptions, OptionsError, option_default
@@ -97,18 +95,7 @@ def predict_passes(source, runner, plans: list[TilePlan], options: DetectOptions
         step = None if progress is None else (lambda done, _n, offset=offset: progress(offset + done, total))
         parts.append(predict_windows(source, runner, plan, options, progress=step))
         offset += len(plan.windows)
-    if len(parts) == 1:
-        return parts[0]
-    return RawBoxes.concat([parts[0], zoom_pass_boxes(parts[1], plans[0], options)])
-
-
-def zoom_pass_boxes(raw: RawBoxes, plain: TilePlan, options: DetectOptions) -> RawBoxes:
-    """The zoom pass's boxes that are its to give: those up to `options.zoom_max_side` model
-    pixels of the plain pass (`plain`) wide; larger objects are the plain pass's."""
-    side = np.sqrt(np.prod(np.clip(raw.boxes[:, 2:] - raw.boxes[:, :2], 0, None), 1)) / plain.scale
-    keep = side <= options.zoom_max_side
-    return RawBoxes(raw.boxes[keep], raw.scores[keep], raw.classes[keep], raw.windows[keep],
-                    raw.tiles, raw.skipped, raw.forward_s)
+    return parts[0] if len(parts) == 1 else RawBoxes.concat(parts)
 
 
 def finish(raw: RawBoxes, plan: TilePlan, class_names: list[str], options: DetectOptions,
@@ -152,7 +139,6 @@ def detect(raster: str | Path | WindowSource, output=None, model=None, *, runner
         runner = with_tta(open_model(model, options, runner=runner, weights=weights), options)
         plan = plan_tiles(source.info, runner.spec, options)
         zoomed = zoom_plan(source.info, runner.spec, options, plan)
-        plan.notes += zoomed.notes if zoomed else []
         for line in plan.notes + source.select_bands(plan.bands):
             log(line)
         raw = predict_passes(source, runner, [plan] + ([zoomed] if zoomed else []), options, progress)

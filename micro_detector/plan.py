@@ -38,6 +38,8 @@ class TilePlan:
     region_wkt: str | None = None  # search region in the raster's CRS (None: whole raster)
     notes: list[str] = field(default_factory=list)  # log lines: scale reason, grey band...
     raster_gsd: float | None = None  # metres per pixel used by the scale rule
+    # boxes wider than this (sqrt(w * h), source pixels) are dropped: the zoom pass's limit
+    max_side: float | None = None
     _region = None
 
     def region(self):
@@ -171,11 +173,15 @@ def plan_tiles(info: RasterInfo, spec, options: DetectOptions | None = None) -> 
 
 def zoom_plan(info: RasterInfo, spec, options: DetectOptions, plan: TilePlan) -> TilePlan | None:
     """The plan of the magnified pass of `options.zoom` over the raster of `plan`: the same
-    bands, classes and region, read at `plan.scale / zoom` (None without a zoom)."""
+    bands, classes and region, read at `plan.scale / zoom`, giving only objects up to
+    `options.zoom_max_side` model pixels of `plan` (larger ones are the plain pass's). Its
+    line is added to `plan.notes`. None without a zoom."""
     if not options.zoom:
         return None
     zoomed = plan_tiles(info, spec, replace(options, scale=plan.scale / options.zoom, zoom=None))
     zoomed.notes = [f"zoom pass: {len(zoomed.windows)} more tiles of {zoomed.src_tile} px, "
                     f"the raster magnified {options.zoom:g}x (scale {zoomed.scale:.3f})"]
     zoomed.raster_gsd = plan.raster_gsd
+    zoomed.max_side = options.zoom_max_side * plan.scale
+    plan.notes += zoomed.notes
     return zoomed

@@ -14,6 +14,7 @@ from typing import Callable, Iterable
 
 import numpy as np
 
+from .boxes import box_area
 from .options import DetectOptions
 from .plan import TilePlan
 from .source import WindowSource
@@ -179,4 +180,9 @@ def predict_windows(source: WindowSource, runner, plan: TilePlan, options: Detec
                 raise Cancelled(f"cancelled after {done} of {total} tiles; nothing was written")
     finally:
         stream.close()
-    return out.result(total, skipped, forward_s)
+    raw = out.result(total, skipped, forward_s)
+    if plan.max_side is not None:
+        keep = np.sqrt(box_area(raw.boxes)) <= plan.max_side
+        raw.boxes, raw.scores, raw.classes, raw.windows = (raw.boxes[keep], raw.scores[keep],
+                                                           raw.classes[keep], raw.windows[keep])
+    return raw

@@ -6,6 +6,7 @@ import numpy as np
 import torch
 
 from . import augment
+from ._core import boxes as box_ops
 from .chips import ChipStore
 from .config import AugmentConfig  # noqa: F401  (re-exported: its home before config.py)
 
@@ -32,7 +33,7 @@ class ChipDataset(torch.utils.data.Dataset):
             groups.setdefault(store.annotated[i].tobytes(), []).append(int(i))
         self.groups = {k: np.array(v) for k, v in groups.items()}
         # median object side sqrt(w * h) of each chip, native pixels (0: no objects)
-        self.chip_side = np.array([float(np.median(np.sqrt(np.prod(b[:, 2:] - b[:, :2], 1)))) if len(b) else 0.0
+        self.chip_side = np.array([float(np.median(np.sqrt(box_ops.box_area(b)))) if len(b) else 0.0
                                    for b in store.boxes])
 
     def set_epoch(self, epoch: int) -> None:
