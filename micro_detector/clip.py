@@ -29,5 +29,4 @@ def clip_to_region(raw: RawBoxes, plan: TilePlan) -> RawBoxes:
     for k, (x, y) in enumerate(zip(xs, ys)):
         point.SetPoint_2D(0, float(x), float(y))
         inside[k] = region.Contains(point)
-    return RawBoxes(raw.boxes[inside], raw.scores[inside], raw.classes[inside],
-                    raw.windows[inside], raw.tiles, raw.skipped, raw.forward_s)
+    return raw.subset(inside)

@@ -149,5 +149,6 @@ def merge_raw(raw, plan, options):
     cut = edge_cut(raw.boxes, raw.windows[:, 2:6], (info.width, info.height))
     kept, merged = merge_detections(raw.boxes, raw.scores, raw.classes, cut, options.merge,
                                     options.match, options.iou, agnostic=options.agnostic)
-    return RawBoxes(merged.astype(np.float64), raw.scores[kept], raw.classes[kept],
-                    raw.windows[kept], raw.tiles, raw.skipped, raw.forward_s)
+    out = raw.subset(kept)
+    out.boxes = merged.astype(np.float64)
+    return out

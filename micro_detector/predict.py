@@ -43,6 +43,11 @@ class RawBoxes:
     def __len__(self) -> int:
         return len(self.boxes)
 
+    def subset(self, keep) -> "RawBoxes":
+        """The boxes picked by `keep` (a mask or indices), with the same counters."""
+        return RawBoxes(self.boxes[keep], self.scores[keep], self.classes[keep], self.windows[keep],
+                        self.tiles, self.skipped, self.forward_s)
+
     @classmethod
     def concat(cls, parts: Iterable["RawBoxes"]) -> "RawBoxes":
         """Parts joined in the given order (give them in window order for the same merge)."""
@@ -181,8 +186,6 @@ def predict_windows(source: WindowSource, runner, plan: TilePlan, options: Detec
     finally:
         stream.close()
     raw = out.result(total, skipped, forward_s)
-    if plan.max_side is not None:
-        keep = np.sqrt(box_area(raw.boxes)) <= plan.max_side
-        raw.boxes, raw.scores, raw.classes, raw.windows = (raw.boxes[keep], raw.scores[keep],
-                                                           raw.classes[keep], raw.windows[keep])
+    if plan.max_side is not None:  # a zoom pass: its small objects only
+        raw = raw.subset(np.sqrt(box_area(raw.boxes)) <= plan.max_side)
     return raw

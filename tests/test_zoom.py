@@ -160,3 +160,35 @@ def test_qgis_detect_has_the_zoom_pass(plugin, tmp_path):
     with pytest.raises(QgsProcessingException, match="magnification above 1"):
         processing.run("micro_detector:detect", {"INPUT": str(path), "ZOOM": 1, "OUTPUT": str(tmp_path / "x.gpkg")})
     assert not (tmp_path / "x.gpkg").exists()
+
+
+@pytest.mark.parametrize("gsd, zoom", [(0.5, 2.0), (0.26, 0.26 / 0.15), (0.13, None), (0.17, None)])
+def test_zoom_pass_never_reads_finer_than_the_model_serves(tmp_path, gsd, zoom):
+    """A model trained at 0.15-0.6 m is not shown the raster finer than 0.15 m: the zoom is
+    cut to reach 0.15 m, and the pass is skipped (and said so) when that leaves too little."""
+    from dataclasses import replace
+
+    from micro_detector.plan import plan_tiles, zoom_plan
+    from micro_detector.raster import read_info
+
+    path = tmp_path / "r.tif"
+    ds = gdal.GetDriverByName("GTiff").Create(str(path), 400, 300, 3, gdal.GDT_Byte)
+    ds.SetGeoTransform((500000.0, gsd, 0, 5300000.0, 0, -gsd))
+    srs = osr.SpatialReference()
+    srs.ImportFromEPSG(32632)
+    ds.SetProjection(srs.ExportToWkt())
+    ds = None
+    spec = replace(SizeLimitedRunner.spec, gsd_min=0.15, gsd_max=0.6)
+    options = DetectOptions(zoom=2)
+    plan = plan_tiles(read_info(path), spec, options)
+    zoomed = zoom_plan(plan.info, spec, options, plan)
+    if zoom is None:
+        assert zoomed is None
+        assert any("zoom pass skipped" in n and "0.15 m" in n for n in plan.notes), plan.notes
+    else:
+        assert zoomed.scale == pytest.approx(plan.scale / zoom)
+        assert zoomed.scale * gsd == pytest.approx(max(gsd / 2, 0.15))  # metres per model pixel
+        assert any(f"magnified {zoom:.3g}x" in n for n in plan.notes), plan.notes
+    # a model that states no GSD: the zoom as asked
+    assert zoom_plan(plan.info, SizeLimitedRunner.spec, options, plan_tiles(plan.info, SizeLimitedRunner.spec,
+                                                                            options)).scale == 0.5
