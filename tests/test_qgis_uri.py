@@ -1,8 +1,9 @@
 """A web layer given as text, the way `qgis_process` and `processing.run` users type it:
 QGIS's own `wms://<data source>` and the bare data source `type=xyz&url=...` (as the layer's
 properties show it). Both must find what the file run finds on the same pixels, through the
-real qgis_process.bin; a bad string is refused before any work, naming the problem; and a tile
-server that asks for a login must not hang a run on QGIS's main thread (network_reads.py)."""
+real qgis_process.bin, and so must a real (local) WMS; a bad string is refused before any work,
+naming the problem; and a tile server that asks for a login must not hang a run on QGIS's main
+thread (network_reads.py)."""
 
 from __future__ import annotations
 
@@ -130,3 +131,24 @@ def _field(path, name) -> list:
 
     ds = ogr.Open(str(path))  # kept open while its layer is read
     return [f.GetField(name) for f in ds.GetLayer(0)]
+
+
+@pytest.mark.slow
+def test_a_wms_string_finds_what_the_file_run_finds_asking_the_server_once(plugin, web_scene, tmp_path):
+    """A real WMS (tests/wms_server.py) given as its data source: the objects of the file run
+    on the same pixels. The layer is opened by the input check, the parameter checks and the
+    run, but QGIS's WMS provider keeps the capabilities: the server is asked for them once."""
+    import processing
+
+    from wms_server import WmsServer
+
+    processing.run("micro_detector:detect", {"INPUT": str(web_scene["raster"]), "OUTPUT": str(tmp_path / "f.gpkg")})
+    with WmsServer(web_scene["raster"], "scene") as wms:
+        result = processing.run("micro_detector:detect", {"INPUT": wms.uri(), "EXTENT": EXTENT,
+                                                          "RESOLUTION": RES * 100, "OUTPUT": str(tmp_path / "w.gpkg")})
+        asked = dict(wms.requests)
+    from_file, from_wms = boxes_of(tmp_path / "f.gpkg"), boxes_of(result["OUTPUT"])
+    assert len(from_file) >= 10
+    assert len(from_wms) == len(from_file) and matched(from_wms, from_file, 0.5 * RES) == len(from_file)
+    assert asked["GetMap"] >= 1
+    assert asked["GetCapabilities"] == 1, asked
