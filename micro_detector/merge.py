@@ -143,8 +143,6 @@ def merge_raw(raw, plan, options):
 
     Boxes cut by an inner tile edge are ranked after whole ones and matched by IoS, so a
     neighbouring tile's whole view replaces them (see the module docstring)."""
-    from .predict import RawBoxes
-
     info = plan.info
     cut = edge_cut(raw.boxes, raw.windows[:, 2:6], (info.width, info.height))
     kept, merged = merge_detections(raw.boxes, raw.scores, raw.classes, cut, options.merge,
