@@ -343,7 +343,9 @@ def test_shapefile_overwrite_leaves_no_stale_side_file(tmp_path, model, rgb):
 
 @pytest.mark.slow
 def test_ctrl_c_during_detect_exits_130_with_one_line_and_no_output(tmp_path, model):
-    raster = make_raster(tmp_path / "big.tif", size=1600)
+    # about 9000 tiles of 64 px: the tiny model runs about 1000 tiles/s, so the run is still
+    # going when the interrupt arrives (1600 px, 1024 tiles, once finished first in CI)
+    raster = make_raster(tmp_path / "big.tif", size=4800)
     out = tmp_path / "o.gpkg"
     proc = subprocess.Popen([PYTHON, "-m", "micro_detector", "detect", str(raster), "-o", str(out),
                              "--weights", str(model), "--tile", "64", "--batch", "1"],

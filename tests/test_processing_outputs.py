@@ -103,6 +103,12 @@ def test_small_data_starts_from_the_bundled_model_and_scratch_is_warned(plugin, 
     assert any("bundled model (fine-tuning)" in m for m in auto.infos), auto.infos
     assert any(m.startswith("weights: ") and "default.pt" in m for m in auto.infos)
     assert not auto.warnings and (tmp_path / "a.pt").is_file()
+    # the scale left at its default follows the bundled model's, said in the log
+    from micro_detector.cli import default_model_path
+    from micro_detector.model.io import read_model_file
+
+    bundled = read_model_file(default_model_path())["spec"].scale
+    assert bundled == "n" or any(f"training at scale {bundled}" in m for m in auto.infos), auto.infos
 
     scratch = Recorder()  # and with the advanced options: class balance, GSD range, object sizes
     processing.run("micro_detector:train", {**common, "START": 2, "REPEAT_THRESHOLD": 0.9,

@@ -274,8 +274,11 @@ class TrainAlgorithm(LabelsMixin, MicroAlgorithm):
                 raise processing_error(self.tr("No bundled model to start from: choose a model file."))
             bundled = self.read_spec(weights).scale
             if bundled != scale:  # weights transfer only between networks of one scale
-                feedback.pushWarning(self.tr("The bundled model is scale {}: training at scale {}, not {}.").format(
-                    bundled, bundled, scale))
+                message = self.tr("The bundled model is scale {}: training at scale {}, not {}.").format(
+                    bundled, bundled, scale)
+                # a scale left at its default is no choice of the user's: said, not warned
+                chosen = parameters.get(self.SCALE) is not None and scale != train_default("scale")
+                (feedback.pushWarning if chosen else feedback.pushInfo)(message)
                 scale = bundled
             feedback.pushInfo(self.tr("Starting from the bundled model (fine-tuning): {}").format(weights))
         elif weights is None and small:
