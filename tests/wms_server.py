@@ -13,6 +13,8 @@ from urllib.parse import parse_qs, urlparse
 
 from osgeo import gdal
 
+from web_tiles import HALF_WORLD
+
 CAPABILITIES = """<?xml version="1.0" encoding="UTF-8"?>
 <WMS_Capabilities version="1.3.0" xmlns="http://www.opengis.net/wms" xmlns:xlink="http://www.w3.org/1999/xlink">
 <Service><Name>WMS</Name><Title>test</Title><OnlineResource xlink:href="{url}"/></Service>
@@ -59,7 +61,7 @@ class WmsServer:
 
     def capabilities(self) -> bytes:
         x0, y0, x1, y1 = self.bounds
-        lon = [v / 20037508.342789244 * 180 for v in (x0, x1)]
+        lon = [v / HALF_WORLD * 180 for v in (x0, x1)]
         return CAPABILITIES.format(url=self.url, layer=self.layer, x0=x0, y0=y0, x1=x1, y1=y1,
                                    w=lon[0] - 1e-3, e=lon[1] + 1e-3, s=-1e-3, n=1e-3 + y1 / 111000).encode()
 
