@@ -22,6 +22,15 @@ def load_translator(locale: str | None = None) -> QTranslator | None:
     return translator if qm.is_file() and translator.load(str(qm)) else None
 
 
+def missing_runtimes() -> list[str]:
+    """The inference runtimes (torch, onnxruntime) that cannot be imported, without importing them."""
+    import importlib
+    import importlib.util
+
+    importlib.invalidate_caches()  # a package installed since start must be seen
+    return [name for name in ("torch", "onnxruntime") if importlib.util.find_spec(name) is None]
+
+
 class MicroDetectorPlugin:
     """QGIS plugin holding the `micro_detector` Processing provider."""
 
@@ -31,6 +40,7 @@ class MicroDetectorPlugin:
         self.iface = iface
         self.provider = None
         self.action = None
+        self.bar_item = None  # (message bar, item, button) of the start-up warning, kept alive
         # packages installed by the "Install dependencies" dialog; appended, never shadowing QGIS's
         activate(deps_folder(QgsApplication.qgisSettingsDirPath()))
         self.translator = load_translator()
@@ -69,9 +79,7 @@ class MicroDetectorPlugin:
     def warn_missing_dependencies(self) -> list[str]:
         """Tell the user at start, without importing them, when neither torch nor onnxruntime
         can be imported: the message bar offers the installer, the log has the commands."""
-        import importlib.util
-
-        missing = [name for name in ("torch", "onnxruntime") if importlib.util.find_spec(name) is None]
+        missing = missing_runtimes()
         if len(missing) == 2 and self.iface is not None:
             from qgis.core import Qgis, QgsMessageLog
             from qgis.PyQt.QtWidgets import QPushButton
@@ -80,16 +88,45 @@ class MicroDetectorPlugin:
 
             title = self.tr("Micro Object Detection")
             text = self.tr("needs ONNX Runtime (about 30 MB) to detect objects.")
+            self.remove_bar_item()
             bar = self.iface.messageBar()
             item = bar.createMessage(title, text)
             button = QPushButton(self.tr("Install dependencies…"))
-            button.clicked.connect(lambda: (bar.popWidget(item), self.show_installer()))
+            # A bound method, not a lambda that pops the item: popping the bar item deletes the
+            # button while its clicked signal is being delivered, which killed QGIS (SIGSEGV).
+            # The plugin keeps the bar, the item and the button alive until it removes them.
+            button.clicked.connect(self.install_from_bar)
             item.layout().addWidget(button)
             bar.pushWidget(item, Qgis.Warning, 0)  # stays until answered
+            self.bar_item = (bar, item, button)
             QgsMessageLog.logMessage(install_instructions(missing), title, Qgis.Warning)
         return missing
 
+    def install_from_bar(self):
+        """The bar's button: open the installer; once the dialog is closed, and outside this
+        signal's delivery, remove the bar if a runtime can now be imported."""
+        from qgis.PyQt.QtCore import QTimer
+
+        self.show_installer()
+        QTimer.singleShot(0, self.update_bar)
+
+    def update_bar(self):
+        """Remove the warning bar when a detection runtime is importable."""
+        if len(missing_runtimes()) < 2:
+            self.remove_bar_item()
+
+    def remove_bar_item(self):
+        if self.bar_item is not None:
+            bar, item, _button = self.bar_item
+            self.bar_item = None
+            try:
+                if item in bar.items():
+                    bar.popWidget(item)
+            except RuntimeError:  # the bar or item was already deleted by Qt
+                pass
+
     def unload(self):
+        self.remove_bar_item()
         if self.action is not None:
             self.iface.removePluginMenu(self.MENU, self.action)
             self.action = None
