@@ -39,7 +39,7 @@ VARIANTS = {  # name: (loss weights, P2 level)
 def scenes(folder: Path, seed: int):
     import synthetic
     from synthetic import make_scene, write_mapping, write_xview
-    from training.labels import ClassMap, load_xview, split_by_image
+    from micro_detector.training.labels import ClassMap, load_xview, split_by_image
 
     synthetic.SIZES = {0: (6, 6), 1: (6, 10)}
     rows = []
@@ -80,11 +80,11 @@ def run_variant(name: str, loss_kw: dict, p2: bool, seed: int, epochs: int) -> d
     from micro_detector.boxes import box_iou
     from micro_detector.model.io import load_model
     from micro_detector.model.runner import TorchRunner
-    from training.chips import ChipConfig
-    from training.dataset import AugmentConfig
-    from training.evaluate import EvalOptions, evaluate_labelled
-    from training.loss import LossWeights
-    from training.trainer import TrainConfig, train
+    from micro_detector.training.chips import ChipConfig
+    from micro_detector.training.dataset import AugmentConfig
+    from micro_detector.training.evaluate import EvalOptions, evaluate_labelled
+    from micro_detector.training.loss import LossWeights
+    from micro_detector.training.trainer import TrainConfig, train
 
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)

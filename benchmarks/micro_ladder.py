@@ -3,7 +3,7 @@
     .venv/bin/python benchmarks/micro_ladder.py MODEL [MODEL ...] [--rungs native,24,16,11]
         [--limit N] [--scale S] [--gsd G] [--variants plain,tta,agnostic,zoom2] [--tile T] [--batch B]
         [--device D] [--backend B] [--data ../shared/data/micro4]
-        [--config training/datasets/micro4.json] [--work benchmarks/work/ladder]
+        [--config micro_detector/training/datasets/micro4.json] [--work benchmarks/work/ladder]
         [--out benchmarks/micro_ladder.txt] [--build-only]
 
 The validation split is the trainer's (`prepare_split` with the project's dataset config:
@@ -43,10 +43,10 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import ladder_rungs  # noqa: E402
-from training.dataset_config import DatasetConfig, prepare_split  # noqa: E402
-from training.evaluate import EvalOptions, eval_detect_options, evaluate_labelled  # noqa: E402
-from training.labels import ClassMap, load_xview  # noqa: E402
-from training.metrics import SIZE_BUCKETS  # noqa: E402
+from micro_detector.training.dataset_config import DatasetConfig, prepare_split  # noqa: E402
+from micro_detector.training.evaluate import EvalOptions, eval_detect_options, evaluate_labelled  # noqa: E402
+from micro_detector.training.labels import ClassMap, load_xview  # noqa: E402
+from micro_detector.training.metrics import SIZE_BUCKETS  # noqa: E402
 
 
 def log(message: str) -> None:
@@ -245,7 +245,7 @@ def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("models", type=Path, nargs="*", help="model files (.pt or .onnx)")
     p.add_argument("--data", default=str(ROOT.parent / "shared" / "data" / "micro4"))
-    p.add_argument("--config", default=str(ROOT / "training" / "datasets" / "micro4.json"),
+    p.add_argument("--config", default=str(ROOT / "micro_detector" / "training" / "datasets" / "micro4.json"),
                    help="dataset config (absent classes, spatial splits); '' for none")
     p.add_argument("--val-fraction", type=float, default=0.15)
     p.add_argument("--rungs", default="native,24,16,11", help="'native' and/or target median sides in px")

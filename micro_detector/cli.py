@@ -13,16 +13,15 @@ from pathlib import Path
 from .cli_args import (SECONDS, WORKERS, CliError, UsageError, add_detect_options, add_output_options,
                        detect_options)
 from .deps import MissingDependencyError
+from .model.files import is_onnx, read_spec
 from .model.spec import DEFAULT_CLASSES, SCALES
 from .outputs import FORMATS
 
 
 def _info(args) -> dict:
     if args.model is not None:
-        if args.model.suffix.lower() == ".onnx":
-            from .model.onnx_io import read_onnx_spec
-
-            return {"format": "onnx", **read_onnx_spec(args.model).to_dict()}
+        if is_onnx(args.model):
+            return {"format": "onnx", **read_spec(args.model).to_dict()}
         from .model.io import read_model_file
 
         payload = read_model_file(args.model)
@@ -238,30 +237,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--static", action="store_true", help="fix height/width (batch stays dynamic)")
     p.set_defaults(func=_export)
 
-    training_cli = _training_cli()
-    if training_cli is not None:
-        training_cli.add_commands(sub)
-    else:
-        for name in ("train", "evaluate"):
-            p = sub.add_parser(name, help=f"{name} (needs the training package beside micro_detector)")
-            p.set_defaults(func=_no_training)
+    from .training import cli as training_cli  # argparse only: torch is imported when a command runs
+
+    training_cli.add_commands(sub)
     return parser
-
-
-def _training_cli():
-    """The CLI of `training`, the package installed beside micro_detector (pyproject.toml), or
-    None when only the core is there. The core's library code never imports training."""
-    try:
-        from training import cli as training_cli
-    except ImportError as error:
-        if error.name not in ("training", "training.cli"):
-            raise  # training is there but broken: say so, do not hide the commands
-        return None
-    return training_cli
-
-
-def _no_training(args):
-    raise CliError("the training package is not installed beside micro_detector")
 
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130

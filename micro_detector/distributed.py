@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Callable
 
 from .dask_cluster import DASK_REQUIREMENT, ClusterOptions, connect, require_dask
+from .model.files import read_spec
 
 __all__ = ["ClusterOptions", "DASK_REQUIREMENT", "FolderProgress", "detect_folder_dask", "require_dask",
            "run_from_cli"]
@@ -134,7 +135,7 @@ def detect_folder_dask(folder: str | Path, output: str | Path, weights: str | Pa
     require_dask()
     rasters = list_rasters(folder, pattern)
     targets = plan_outputs(rasters, output, fmt, layer or DEFAULT_LAYER, overwrite)
-    spec = model_spec(weights)
+    spec = read_spec(weights)
     todo = [overwrite or not is_done(target) for target in targets]
     # the cluster first: an unreachable scheduler fails before anything is written
     with connect(cluster, log) if any(todo) else nullcontext((None, True)) as (client, local):
@@ -159,17 +160,6 @@ def detect_folder_dask(folder: str | Path, output: str | Path, weights: str | Pa
         bar.close()
     rows = summary.rows
     return [rows[r.name] for r in rasters if r.name in rows], summary.path
-
-
-def model_spec(weights: str | Path):
-    """The model's description (class names, input size), read without building the network."""
-    if Path(weights).suffix.lower() == ".onnx":
-        from .model.onnx_io import read_onnx_spec
-
-        return read_onnx_spec(weights)
-    from .model.io import read_model_file
-
-    return read_model_file(weights)["spec"]
 
 
 @dataclass

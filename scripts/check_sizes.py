@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-FOLDERS = ("micro_detector", "training", "processing", "installer", "benchmarks", "scripts")
+FOLDERS = ("micro_detector", "processing", "installer", "benchmarks", "scripts")
 CORE = "micro_detector"
 
 

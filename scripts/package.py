@@ -15,7 +15,7 @@ ROOT = Path(__file__).resolve().parent.parent
 PLUGIN_DIR = "micro_object_detection"
 INCLUDE = [
     "metadata.txt", "README.md", "LICENSE", "__init__.py", "plugin.py",
-    "micro_detector", "processing", "training", "installer", "resources", "i18n",
+    "micro_detector", "processing", "installer", "resources", "i18n",
 ]
 SKIP_DIRS = {"__pycache__", ".pytest_cache", ".mypy_cache"}
 SKIP_SUFFIXES = {".pyc", ".pyo", ".ts", ".orig", ".rej"}

@@ -125,8 +125,8 @@ def synthetic_training(tmp_path_factory):
     import torch
 
     from synthetic import make_scene, write_mapping, write_xview
-    from training.labels import ClassMap, load_xview, split_by_image
-    from training.trainer import train
+    from micro_detector.training.labels import ClassMap, load_xview, split_by_image
+    from micro_detector.training.trainer import train
 
     folder = tmp_path_factory.mktemp("scenes")
     rows = []
@@ -145,9 +145,9 @@ def synthetic_training(tmp_path_factory):
 
 
 def tiny_config(epochs: int, **kw):
-    from training.chips import ChipConfig
-    from training.dataset import AugmentConfig
-    from training.trainer import TrainConfig
+    from micro_detector.training.chips import ChipConfig
+    from micro_detector.training.dataset import AugmentConfig
+    from micro_detector.training.trainer import TrainConfig
 
     return TrainConfig(scale="n", epochs=epochs, imgsz=128, batch=8, nbs=8, warmup_epochs=0, close_mosaic=2,
                        lr0=0.004, workers=0, chips=ChipConfig(size=128, overlap=0.25),

@@ -5,8 +5,8 @@ from osgeo import gdal
 
 from micro_detector.engine import DetectOptions, plan_raster, predict_block
 from micro_detector.model.spec import ModelSpec
-from training.chips import ChipConfig, build_chips
-from training.labels import LabeledImage
+from micro_detector.training.chips import ChipConfig, build_chips
+from micro_detector.training.labels import LabeledImage
 
 from test_engine import write_raster
 

@@ -13,9 +13,9 @@ from micro_detector.model.io import save_model
 from micro_detector.model.spec import ModelSpec
 from micro_detector.model.yolov12 import build_model
 from synthetic import make_scene, write_mapping, write_xview
-from training import evaluate as evaluate_module
-from training.evaluate import EvalOptions, ImageCheckError, check_images, eval_detect_options, evaluate_model_file
-from training.labels import ClassMap, load_xview
+from micro_detector.training import evaluate as evaluate_module
+from micro_detector.training.evaluate import EvalOptions, ImageCheckError, check_images, eval_detect_options, evaluate_model_file
+from micro_detector.training.labels import ClassMap, load_xview
 
 
 @pytest.fixture(autouse=True)
@@ -88,9 +88,9 @@ def test_cli_fails_before_any_inference_naming_the_bad_images(mixed_folder, tmp_
     geojson, mapping = mixed_folder
     calls = []
     monkeypatch.setattr(evaluate_module.engine, "detect", lambda *a, **k: calls.append(a) or 1 / 0)
-    import training._core as core
+    from micro_detector.model import runner
 
-    monkeypatch.setattr(core.runner, "open_runner", lambda *a, **k: calls.append(a) or 1 / 0)
+    monkeypatch.setattr(runner, "open_runner", lambda *a, **k: calls.append(a) or 1 / 0)
     code = cli.main(["evaluate", str(model_file), "--xview", str(geojson), "--images", str(tmp_path),
                      "--class-map", str(mapping), "--device", "cpu"])
     err = capsys.readouterr().err

@@ -37,7 +37,7 @@ def test_one_version_for_package_plugin_and_distribution():
 def test_every_package_folder_is_in_the_distribution():
     listed = set(_pyproject()["tool"]["setuptools"]["packages"])
     found = {str(p.parent.relative_to(ROOT)).replace("/", ".")
-             for top in ("micro_detector", "training") for p in (ROOT / top).rglob("__init__.py")}
+             for p in (ROOT / "micro_detector").rglob("__init__.py")}
     assert found <= listed, f"add to [tool.setuptools] packages in pyproject.toml: {sorted(found - listed)}"
     entry = _pyproject()["project"]["scripts"]["micro-detector"]
     assert entry == "micro_detector.cli:main"
@@ -133,7 +133,7 @@ def test_wheel_installs_in_a_fresh_venv_and_detects_with_onnxruntime_alone(tmp_p
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
     env.update(PIP_NO_INDEX="1", PIP_FIND_LINKS=str(WHEELS), GDAL_PAM_ENABLED="NO")
     _run([venv / "bin" / "python", "-m", "pip", "install", "-q", "--no-deps", wheel, ort[-1]], env=env)
-    probe = _run([venv / "bin" / "python", "-c", "import importlib.util as u, training, micro_detector.resources as r;"
+    probe = _run([venv / "bin" / "python", "-c", "import importlib.util as u, micro_detector.training, micro_detector.resources as r;"
                   "print(u.find_spec('torch') is None, r.data_root(), r.default_model_for(), r.demo_raster())"],
                  env=env, cwd=tmp_path)
     no_torch, data_root, model, demo = probe.stdout.split()

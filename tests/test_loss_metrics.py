@@ -8,8 +8,8 @@ import torch
 
 from micro_detector.model.spec import ModelSpec
 from micro_detector.model.yolov12 import build_model
-from training.loss import DetectionLoss, TaskAlignedAssigner, box_ciou
-from training.metrics import SIZE_BUCKETS, ImageResult, confusion_matrix, evaluate, size_breakdown
+from micro_detector.training.loss import DetectionLoss, TaskAlignedAssigner, box_ciou
+from micro_detector.training.metrics import SIZE_BUCKETS, ImageResult, confusion_matrix, evaluate, size_breakdown
 
 
 def test_ciou_is_one_for_equal_boxes_and_penalises_distance():

@@ -13,7 +13,7 @@ from osgeo import gdal
 
 from micro_detector.raster import read_info
 from synthetic import make_scene, write_mapping, write_xview
-from training.labels import ClassMap, load_xview
+from micro_detector.training.labels import ClassMap, load_xview
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
 import ladder_rungs  # noqa: E402

@@ -74,7 +74,7 @@ def test_p2_survives_the_model_file_and_onnx(tmp_path):
 def test_train_and_detect_with_p2(synthetic_training, tmp_path):
     """A P2 model fine-tuned from the session's P3-P5 model through the trainer, then run by
     the engine on a held-out raster: all levels work end to end."""
-    from training.trainer import train
+    from micro_detector.training.trainer import train
 
     s = synthetic_training
     lines = []

@@ -23,7 +23,7 @@ def test_zip_has_one_top_folder_and_no_dev_files(plugin_zip):
     for required in ("metadata.txt", "__init__.py", "plugin.py", "LICENSE",
                      "processing/provider.py", "micro_detector/__init__.py",
                      "resources/icons/icon.png", "resources/models/default.onnx", "installer/core.py",
-                     "training/_core.py"):
+                     "micro_detector/training/cli.py"):
         assert f"{PLUGIN_NAME}/{required}" in names
     forbidden = ("/tests/", "/.venv/", "__pycache__", ".pyc", "/.git/", "/.ci/", "/benchmarks/", ".aux.xml",
                  "/.wheels/", ".egg-info")

@@ -11,11 +11,11 @@ import pytest
 
 from conftest import tiny_config
 from synthetic import make_scene, write_mapping, write_xview
-from training.chips import ChipConfig, build_chips
-from training.config import TrainConfig
-from training.dataset import AugmentConfig, ChipDataset
-from training.labels import ClassMap, load_xview, split_by_image
-from training.sampling import RepeatFactorSampler, chip_repeat_factors, class_repeat_factors
+from micro_detector.training.chips import ChipConfig, build_chips
+from micro_detector.training.config import TrainConfig
+from micro_detector.training.dataset import AugmentConfig, ChipDataset
+from micro_detector.training.labels import ClassMap, load_xview, split_by_image
+from micro_detector.training.sampling import RepeatFactorSampler, chip_repeat_factors, class_repeat_factors
 
 # 10 chips: class 0 in 8 of them, class 1 in 1, class 2 in none; 1 empty chip
 CHIPS = [np.array([0, 0])] * 7 + [np.array([0, 1]), np.array([], np.int64), np.array([0])]
@@ -84,7 +84,7 @@ def test_config_checks_the_threshold():
 def test_training_with_class_balanced_sampling(tmp_path):
     """A rare class (one object of class 1 in a scene of class-0 objects) is repeated: the
     run logs its factor, the epoch grows by the repeats, and training completes a model."""
-    from training.trainer import train
+    from micro_detector.training.trainer import train
 
     rows = []
     for i in range(3):

@@ -13,12 +13,12 @@ import torch
 
 from conftest import tiny_config
 from synthetic import make_scene, write_mapping, write_xview
-from training.chips import ChipConfig, build_chips
-from training.config import TrainConfig
-from training.dataset import AugmentConfig, ChipDataset
-from training.dataset_config import DatasetConfig, prepare_split
-from training.labels import ClassMap, LabelError, load_xview
-from training.loss import LossWeights, TaskAlignedAssigner, box_nwd
+from micro_detector.training.chips import ChipConfig, build_chips
+from micro_detector.training.config import TrainConfig
+from micro_detector.training.dataset import AugmentConfig, ChipDataset
+from micro_detector.training.dataset_config import DatasetConfig, prepare_split
+from micro_detector.training.labels import ClassMap, LabelError, load_xview
+from micro_detector.training.loss import LossWeights, TaskAlignedAssigner, box_nwd
 
 
 def test_nwd_matches_hand_computed_values():
@@ -229,8 +229,8 @@ def test_training_learns_objects_of_6_to_10_px(tmp_path, monkeypatch):
     from micro_detector.boxes import box_iou
     from micro_detector.model.io import load_model
     from micro_detector.model.runner import TorchRunner
-    from training.labels import split_by_image
-    from training.trainer import train
+    from micro_detector.training.labels import split_by_image
+    from micro_detector.training.trainer import train
 
     monkeypatch.setattr(synthetic, "SIZES", {0: (6, 6), 1: (6, 10)})
     rows = []

@@ -18,8 +18,8 @@ from micro_detector import engine
 from micro_detector.boxes import box_iou
 from micro_detector.model.io import load_model
 from micro_detector.model.runner import TorchRunner
-from training.labels import ClassMap, load_xview, split_by_image
-from training.trainer import train
+from micro_detector.training.labels import ClassMap, load_xview, split_by_image
+from micro_detector.training.trainer import train
 
 pytestmark = pytest.mark.slow
 
@@ -87,7 +87,7 @@ def test_cli_train_and_evaluate(scenes, tmp_path):
     assert out["train_images"] == 2 and out["val_images"] == 1 and (tmp_path / "model.pt").is_file()
     assert "mAP50-95" in done.stderr  # the results table
 
-    done = subprocess.run([sys.executable, "-m", "training", "evaluate", str(tmp_path / "model.pt"),
+    done = subprocess.run([sys.executable, "-m", "micro_detector.training", "evaluate", str(tmp_path / "model.pt"),
                            "--xview", str(geojson), "--images", str(folder), "--class-map", str(mapping),
                            "--out", str(tmp_path / "eval")], capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr
@@ -109,7 +109,7 @@ def test_ddp_with_two_processes_on_the_cpu(scenes, tmp_path):
     """torchrun with two processes (gloo backend): rank 0 cuts the chips and writes the run,
     both ranks train on their half of each batch."""
     folder, geojson, mapping, _ = scenes
-    args = [str(ROOT / ".venv" / "bin" / "torchrun"), "--standalone", "--nproc_per_node", "2", "-m", "training",
+    args = [str(ROOT / ".venv" / "bin" / "torchrun"), "--standalone", "--nproc_per_node", "2", "-m", "micro_detector.training",
             "train", "--xview", str(geojson), "--images", str(folder), "--class-map", str(mapping),
             "--val-list", str(_write(tmp_path / "val.txt", "scene2.tif\n")), "--scale", "n", "--epochs", "2",
             "--imgsz", "128", "--batch", "8", "--workers", "0", "--device", "cpu", "--out", str(tmp_path / "run")]

@@ -10,10 +10,10 @@ from osgeo import ogr, osr
 
 from conftest import MINI
 from synthetic import make_scene, write_mapping, write_xview
-from training import augment
-from training.chips import ChipConfig, build_chips, chip_boxes
-from training.dataset import AugmentConfig, ChipDataset, collate
-from training.labels import ClassMap, LabelError, load_vector, load_xview, split_by_image
+from micro_detector.training import augment
+from micro_detector.training.chips import ChipConfig, build_chips, chip_boxes
+from micro_detector.training.dataset import AugmentConfig, ChipDataset, collate
+from micro_detector.training.labels import ClassMap, LabelError, load_vector, load_xview, split_by_image
 
 
 @pytest.fixture(scope="module")

@@ -77,8 +77,8 @@ class EvaluateAlgorithm(LabelsMixin, MicroAlgorithm):
         self.require("onnxruntime" if model.lower().endswith(".onnx") else "torch", "numpy")
         labels = self.load_labels(parameters, context, feedback)
         from ...micro_detector.engine import Cancelled
-        from ...training.evaluate import EvalOptions, evaluate_model_file
-        from ...training.labels import split_by_image
+        from ...micro_detector.training.evaluate import EvalOptions, evaluate_model_file
+        from ...micro_detector.training.labels import split_by_image
         from ..profile import export_cache_folder
 
         if self.parameterAsBool(parameters, self.ONLY_VAL, context):

@@ -19,8 +19,8 @@ from qgis.core import (
 )
 
 from ...micro_detector.model.spec import SCALES
-from ...training.cli import config_default
-from ...training.config import AugmentConfig, TrainConfig
+from ...micro_detector.training.cli import config_default
+from ...micro_detector.training.config import AugmentConfig, TrainConfig
 from ..profile import SCRATCH_MIN_IMAGES, SCRATCH_MIN_OBJECTS, default_training_paths, too_small_for_scratch
 from .base import DEVICES, MicroAlgorithm, default_model, processing_error
 
@@ -28,7 +28,7 @@ SCALE_NAMES = list(SCALES)
 
 
 def train_default(name: str):
-    """A TrainConfig default: every training default is written once, in training/config.py."""
+    """A TrainConfig default: every training default is written once, in micro_detector/training/config.py."""
     return config_default(TrainConfig, name)
 
 
@@ -84,7 +84,7 @@ class LabelsMixin:
         return True, ""
 
     def load_labels(self, parameters, context, feedback):
-        from ...training.labels import ClassMap, load_vector, load_xview
+        from ...micro_detector.training.labels import ClassMap, load_vector, load_xview
 
         xview = self.parameterAsFile(parameters, self.XVIEW, context)
         try:
@@ -201,9 +201,9 @@ class TrainAlgorithm(LabelsMixin, MicroAlgorithm):
         self.require("torch", "numpy")
         labels = self.load_labels(parameters, context, feedback)
         from ...micro_detector.engine import Cancelled
-        from ...training.chips import ChipConfig
-        from ...training.labels import split_by_image
-        from ...training.trainer import TrainConfig, train
+        from ...micro_detector.training.chips import ChipConfig
+        from ...micro_detector.training.labels import split_by_image
+        from ...micro_detector.training.trainer import TrainConfig, train
 
         train_set, val_set = split_by_image(labels, self.parameterAsDouble(parameters, self.VAL_FRACTION, context))
         imgsz = self.parameterAsInt(parameters, self.IMGSZ, context)
@@ -290,9 +290,9 @@ class TrainAlgorithm(LabelsMixin, MicroAlgorithm):
 
     @staticmethod
     def read_spec(path: str):
-        from ...micro_detector.model.io import read_model_file
+        from ...micro_detector.model.files import read_spec
 
         try:
-            return read_model_file(path)["spec"]
+            return read_spec(path)
         except (ValueError, OSError) as error:
             raise processing_error(str(error)) from None

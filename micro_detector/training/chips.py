@@ -19,8 +19,9 @@ from pathlib import Path
 
 import numpy as np
 
-from ._core import raster as raster_io
-from ._core import engine, plan, source as sources, spec as model_spec, stream
+from .. import raster as raster_io
+from .. import engine, plan, source as sources, stream
+from ..model import spec as model_spec
 from .config import ChipConfig  # noqa: F401  (re-exported: its home before config.py)
 from .labels import LabeledImage
 

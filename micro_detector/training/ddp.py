@@ -10,7 +10,7 @@ import os
 
 import torch
 
-from ._core import runner as runners
+from ..model import runner as runners
 
 
 def ddp_env() -> tuple[int, int, int]:

@@ -26,7 +26,7 @@ import torch
 from torch import nn
 
 from . import ddp
-from ._core import model_io, runner as runners, yolov12
+from ..model import io as model_io, runner as runners, yolov12
 from .checkpoint import CHECKPOINT_FORMAT, Checkpoint, CheckpointError, read_checkpoint  # noqa: F401
 from .config import TrainConfig, TrainResult, model_spec_for
 from .epoch import train_epoch

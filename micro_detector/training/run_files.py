@@ -44,7 +44,7 @@ def write_history(run_dir: Path, history: list[dict]) -> None:
 
 def model_metadata(cfg: TrainConfig, epoch: int, record: dict, train: LabelSet, val: LabelSet | None) -> dict:
     """The training metadata stored in best.pt: epoch, config essentials, images, val metrics."""
-    from ._core import __version__
+    from .. import __version__
 
     return {"trained": True, "epoch": epoch + 1, "epochs": cfg.epochs, "scale": cfg.scale,
             "imgsz": cfg.imgsz, "train_images": [im.name for im in train.images],

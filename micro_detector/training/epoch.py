@@ -12,7 +12,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from ._core import engine
+from .. import engine
 from .run_state import RunState
 
 

@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass, field
 import torch
 from torch import nn
 
-from ._core import model_io, spec as model_spec
+from ..model import io as model_io, spec as model_spec
 from .checkpoint import Checkpoint
 from .config import TrainConfig
 from .dataset import ChipDataset

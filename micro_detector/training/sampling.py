@@ -58,6 +58,7 @@ class RepeatFactorSampler(torch.utils.data.Sampler):
         self.per_rank = math.ceil(self.total / world)
 
     def set_epoch(self, epoch: int) -> None:
+        """Seed this epoch's class-balanced draw."""
         self.epoch = epoch
 
     def epoch_indices(self) -> np.ndarray:

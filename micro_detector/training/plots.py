@@ -46,6 +46,7 @@ def results(history: list[dict], path: str | Path) -> Path | None:
 
 
 def pr_curves(metrics, path: str | Path) -> Path | None:
+    """Plot precision-recall per class into path; None when matplotlib is missing."""
     plt = _pyplot()
     if plt is None:
         return None

@@ -11,7 +11,7 @@ import math
 import torch
 import torch.nn.functional as F
 
-from ._core import head
+from ..model import head
 from .config import LossWeights  # noqa: F401  (re-exported: its home before config.py)
 
 

@@ -6,7 +6,7 @@ import numpy as np
 import torch
 
 from . import augment
-from ._core import boxes as box_ops
+from .. import boxes as box_ops
 from .chips import ChipStore
 from .config import AugmentConfig  # noqa: F401  (re-exported: its home before config.py)
 
@@ -37,6 +37,7 @@ class ChipDataset(torch.utils.data.Dataset):
                                    for b in store.boxes])
 
     def set_epoch(self, epoch: int) -> None:
+        """Seed this epoch's augmentation and mosaic draws."""
         self.epoch = epoch
 
     def __len__(self) -> int:

@@ -24,12 +24,14 @@ def rot90(image: np.ndarray, boxes: np.ndarray, k: int) -> tuple[np.ndarray, np.
 
 
 def flip_lr(image: np.ndarray, boxes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Mirror a CHW image left-right, with its xyxy boxes."""
     w = image.shape[2]
     return np.ascontiguousarray(image[:, :, ::-1]), np.stack(
         [w - boxes[:, 2], boxes[:, 1], w - boxes[:, 0], boxes[:, 3]], 1)
 
 
 def flip_ud(image: np.ndarray, boxes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Mirror a CHW image top-bottom, with its xyxy boxes."""
     h = image.shape[1]
     return np.ascontiguousarray(image[:, ::-1, :]), np.stack(
         [boxes[:, 0], h - boxes[:, 3], boxes[:, 2], h - boxes[:, 1]], 1)

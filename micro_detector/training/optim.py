@@ -25,6 +25,7 @@ class ModelEMA:
 
     @torch.no_grad()
     def update(self, model: nn.Module) -> None:
+        """Move the averaged weights one step towards the model's, with the warm-up decay."""
         self.updates += 1
         d = self.decay * (1 - math.exp(-self.updates / self.tau))
         current = unwrap(model).state_dict()

@@ -1,8 +1,7 @@
 """Labels: boxes per raster, from xView GeoJSON or from any vector layer of boxes/points.
 
-Every box is float `xmin, ymin, xmax, ymax` in pixel-edge coordinates of its raster. Each
-image also says which classes are annotated in it: an image counts as a negative only for
-those (a source that labels only aircraft says nothing about the vehicles in its images).
+Boxes are float pixel-edge `xmin, ymin, xmax, ymax`. An image is a negative only for the classes
+annotated in it (a source that labels only aircraft says nothing about its vehicles).
 """
 
 from __future__ import annotations
@@ -14,8 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ._core import georef
-from ._core import raster as raster_io
+from .. import georef
+from .. import raster as raster_io
 
 
 class LabelError(ValueError):
@@ -35,6 +34,7 @@ class LabeledImage:
 
     @property
     def name(self) -> str:
+        """The image's file name."""
         return Path(self.path).name
 
 
@@ -45,10 +45,12 @@ class LabelSet:
     report: dict = field(default_factory=dict)  # features counted per outcome
 
     def instances(self) -> dict[str, int]:
+        """Labelled objects per class name."""
         counts = Counter(int(c) for im in self.images for c in im.classes)
         return {name: counts.get(k, 0) for k, name in enumerate(self.class_names)}
 
     def subset(self, names: set[str]) -> "LabelSet":
+        """The images whose names are given, with the same classes and report."""
         return LabelSet(self.class_names, [im for im in self.images if im.name in names], self.report)
 
 

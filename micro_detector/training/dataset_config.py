@@ -69,6 +69,7 @@ class DatasetConfig:
         return cls(dict(absent.get("by_source", {})), dict(absent.get("by_image", {})), splits, str(path))
 
     def absent_for(self, image: LabeledImage) -> set[str]:
+        """Classes known to be absent from this image (its source's and its own): negatives, not unlabelled."""
         return set(self.absent_by_source.get(image.source, [])) | set(self.absent_by_image.get(image.name, []))
 
     def check(self, labels: LabelSet) -> None:

@@ -11,6 +11,7 @@ from pathlib import Path
 
 
 def add_label_arguments(p: argparse.ArgumentParser) -> None:
+    """The label options shared by train and evaluate (xView GeoJSON or a vector layer)."""
     g = p.add_argument_group("labels (xView GeoJSON, or a vector layer over rasters)")
     g.add_argument("--xview", type=Path, help="xView GeoJSON FeatureCollection (bounds_imcoords, type_id, image_id)")
     g.add_argument("--images", type=Path, help="folder of the GeoTIFFs named by image_id")
@@ -32,6 +33,7 @@ def add_label_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def load_labels(args, log=None):
+    """The LabelSet the label options name; raises LabelError with the problem named."""
     from .labels import ClassMap, LabelError, load_vector, load_xview
 
     if args.xview:
@@ -262,10 +264,12 @@ def _add_evaluate_command(sub) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from ._core import engine, spec
+    """The training CLI (`python -m micro_detector.training`): train or evaluate; the exit status."""
+    from .. import engine
+    from ..model import spec
     from .labels import LabelError
 
-    parser = argparse.ArgumentParser(prog="python -m training", description="Train and evaluate YOLOv12 detectors.")
+    parser = argparse.ArgumentParser(prog="python -m micro_detector.training", description="Train and evaluate YOLOv12 detectors.")
     add_commands(parser.add_subparsers(dest="command", required=True))
     args = parser.parse_args(argv)
     try:

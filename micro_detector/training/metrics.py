@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ._core import boxes as box_ops
+from .. import boxes as box_ops
 
 IOU_THRESHOLDS = np.linspace(0.5, 0.95, 10)
 RECALL_POINTS = np.linspace(0.0, 1.0, 101)
@@ -53,15 +53,18 @@ class Metrics:
 
     @property
     def scored(self) -> np.ndarray:
+        """Classes with at least one labelled instance: the ones averaged."""
         return self.instances > 0
 
     def overall(self) -> dict[str, float]:
+        """Precision, recall, mAP50 and mAP50-95 averaged over the scored classes."""
         s = self.scored
         mean = (lambda v: float(v[s].mean())) if s.any() else (lambda v: 0.0)
         return {"precision": mean(self.precision), "recall": mean(self.recall),
                 "mAP50": mean(self.ap50), "mAP50-95": mean(self.ap)}
 
     def rows(self) -> list[dict]:
+        """One row for all classes, then one per class, as printed and saved."""
         o = self.overall()
         rows = [{"class": "all", "images": self.n_images, "instances": int(self.instances.sum()),
                  "precision": o["precision"], "recall": o["recall"], "mAP50": o["mAP50"],
@@ -83,6 +86,7 @@ class Metrics:
         return "\n".join(lines)
 
     def save(self, folder: str | Path, stem: str = "metrics") -> tuple[Path, Path]:
+        """Write the rows as CSV and JSON into folder; the two paths."""
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
         rows = self.rows()
@@ -244,6 +248,7 @@ class SizeBreakdown:
     ap: np.ndarray  # (buckets, nc), mAP@0.5:0.95
 
     def rows(self) -> list[dict]:
+        """One row per size bucket and class that has instances."""
         return [{"size": b, "min_px": lo, "max_px": hi, "class": name, "instances": int(self.instances[i, k]),
                  "AP50": _num(self.ap50[i, k]), "AP50-95": _num(self.ap[i, k])}
                 for i, (b, (lo, hi)) in enumerate(zip(self.buckets, self.ranges))
@@ -323,15 +328,18 @@ class Confusion:
         return int(core.sum() - np.trace(core))
 
     def rows(self) -> list[dict]:
+        """One row per true class (background last): counts per predicted class, 'missed' for none."""
         names = [*self.class_names, "background"]
         return [{"true": t, **{f"pred {p}" if p != "background" else "missed": int(self.matrix[i, j])
                                for j, p in enumerate(names)}} for i, t in enumerate(names)]
 
     def to_dict(self) -> dict:
+        """The matrix, its rows and the cross-class count, ready for JSON."""
         return {"conf": self.conf, "iou": self.iou, "classes": self.class_names, "cross_class": self.cross_class(),
                 "matrix": self.matrix.tolist(), "rows": self.rows()}
 
     def table(self) -> str:
+        """The matrix as a fixed-width text table."""
         names = [*self.class_names, "background"]
         corner = "true \\ predicted"
         head = f"{corner:>22}" + "".join(f"{n if n != 'background' else 'missed':>12}" for n in names)

@@ -135,6 +135,7 @@ class TrainConfig:
 
     @classmethod
     def from_dict(cls, data: dict) -> "TrainConfig":
+        """A TrainConfig from its dict form (as saved in a run folder), nested configs included."""
         data = dict(data)
         sub = {"chips": ChipConfig, "augment": AugmentConfig, "loss": LossWeights}
         for key, kind in sub.items():
@@ -158,7 +159,7 @@ def model_spec_for(cfg: TrainConfig, train: LabelSet):
 
     A GSD range (GSD-range training) is written as the range; otherwise a fixed `--gsd`, or
     the one native GSD when every training image shares it (within 10%), or none."""
-    from ._core import spec as model_spec
+    from ..model import spec as model_spec
 
     gsd = cfg.chips.gsd
     if gsd is None:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import importlib
 from dataclasses import dataclass, fields
 from pathlib import Path
 
 import numpy as np
 
-from ._core import engine, raster
+from .. import engine, raster
+from ..model.files import read_spec
+from ..plan import plan_tiles
 from .labels import LabelSet
 from .metrics import ImageResult, Metrics, confusion_matrix, evaluate, size_breakdown
 
@@ -53,27 +54,15 @@ class ImageCheckError(ValueError):
     """Images of an evaluation that the model cannot run on; names every one of them."""
 
 
-def _planner():
-    """The engine's tile planner (bands, GSD and region rules), if this core has one."""
-    try:
-        return importlib.import_module(engine.__package__ + ".plan").plan_tiles
-    except (ImportError, AttributeError):
-        return None
-
-
 def check_images(labels: LabelSet, spec, options: "engine.DetectOptions", log=None) -> None:
     """Before any inference: every image opens, and its bands (and GSD, when the model
     states one) fit the model under `options`, exactly as detection will decide. Raises one
     ImageCheckError naming all the images that do not; logs how grey images are read."""
-    plan = _planner()
     problems, grey = [], []
     for im in labels.images:
         try:
             info = raster.read_info(im.path)
-            if plan is not None:
-                bands = plan(info, spec, options).bands
-            else:
-                bands = raster.choose_bands(info, spec.bands, options.bands)
+            bands = plan_tiles(info, spec, options).bands
         except (ValueError, RuntimeError, OSError) as error:  # RasterError, PlanError, OptionsError, GDAL
             problems.append(f"{im.name}: {error}")
             continue
@@ -147,13 +136,13 @@ def evaluate_model_file(model: str | Path, labels: LabelSet, out_dir: str | Path
     needed), write there the metrics CSV/JSON, the size and confusion tables, the
     precision-recall plot, sample images and an HTML report; `metrics.files` says what was
     written where (plots are left out without matplotlib)."""
-    from ._core import runner as runners
+    from ..model import runner as runners
 
     options = options or EvalOptions()
     out = Path(out_dir) if out_dir is not None else None
     if out is not None and out.exists() and not out.is_dir():
         raise ValueError(f"the evaluation folder {out} is a file; give a folder for the report and its files")
-    spec = _read_spec(model)
+    spec = read_spec(model)
     check_images(labels, spec, options.detect)  # before the model is even opened (notes come later)
     runner = runners.open_runner(model, backend=options.detect.backend, device=options.detect.device,
                                  cache_dir=cache_dir)
@@ -162,15 +151,6 @@ def evaluate_model_file(model: str | Path, labels: LabelSet, out_dir: str | Path
         metrics.files = write_outputs(metrics, results, labels, list(runner.spec.class_names), out,
                                       f"Evaluation of {Path(model).name}")
     return metrics
-
-
-def _read_spec(model: str | Path):
-    """The model's spec, read without building the network (or exporting it)."""
-    if Path(model).suffix.lower() == ".onnx":
-        return importlib.import_module(engine.__package__ + ".model.onnx_io").read_onnx_spec(model)
-    from ._core import model_io
-
-    return model_io.read_model_file(model)["spec"]
 
 
 def write_outputs(metrics: Metrics, results, labels: LabelSet, class_names: list[str], out: Path,
