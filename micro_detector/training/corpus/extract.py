@@ -181,7 +181,8 @@ def _geojson_objects(collection: dict, gt: tuple, name: str) -> list[SourceObjec
 
 def estimate_gsd(manifest: SourceManifest, objects: list[SourceObject]) -> float | None:
     """Metres per pixel of one image: the manifest's stated value, or `reference size / median
-    long box side` of the first reference class present (`gsd.estimate_from`, in order)."""
+    long box side` of the first reference class present (`gsd.estimate_from`, in order),
+    kept within `gsd.clamp_m` (min, max) when given."""
     cfg = manifest.gsd
     if cfg.get("m"):
         return float(cfg["m"])
@@ -190,5 +191,7 @@ def estimate_gsd(manifest: SourceManifest, objects: list[SourceObject]) -> float
         sides[obj.name.lower()].append(max(obj.box[2] - obj.box[0], obj.box[3] - obj.box[1]))
     for name, metres in cfg.get("estimate_from", {}).items():
         if sides.get(name.lower()):
-            return float(metres) / float(np.median(sides[name.lower()]))
+            gsd = float(metres) / float(np.median(sides[name.lower()]))
+            low, high = cfg.get("clamp_m", (0.0, math.inf))
+            return min(max(gsd, low), high)
     return cfg.get("fallback_m")
