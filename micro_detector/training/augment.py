@@ -51,8 +51,9 @@ def filter_boxes(boxes: np.ndarray, classes: np.ndarray, width: int, height: int
     return clipped[keep].astype(np.float32), classes[keep]
 
 
-def resize(image: np.ndarray, out_h: int, out_w: int) -> np.ndarray:
-    """Bilinear resize (antialiased when shrinking) through torch, which loaders have anyway."""
+def resize(image: np.ndarray, out_h: int, out_w: int, kernel: str = "bilinear") -> np.ndarray:
+    """Resize through torch, which loaders have anyway: `kernel` bilinear or bicubic
+    (antialiased when shrinking), area (box averaging) or nearest."""
     import torch
     import torch.nn.functional as F
 
@@ -60,17 +61,20 @@ def resize(image: np.ndarray, out_h: int, out_w: int) -> np.ndarray:
         return image
     t = torch.from_numpy(np.ascontiguousarray(image)).float().unsqueeze(0)
     shrink = out_h < image.shape[1] or out_w < image.shape[2]
-    t = F.interpolate(t, size=(out_h, out_w), mode="bilinear", align_corners=False, antialias=shrink)
+    if kernel in ("area", "nearest"):
+        t = F.interpolate(t, size=(out_h, out_w), mode=kernel)
+    else:
+        t = F.interpolate(t, size=(out_h, out_w), mode=kernel, align_corners=False, antialias=shrink)
     return t.squeeze(0).round_().clamp_(0, 255).to(torch.uint8).numpy()
 
 
-def scale_jitter(image: np.ndarray, boxes: np.ndarray, factor: float, rng: np.random.Generator
-                 ) -> tuple[np.ndarray, np.ndarray]:
+def scale_jitter(image: np.ndarray, boxes: np.ndarray, factor: float, rng: np.random.Generator,
+                 kernel: str = "bilinear") -> tuple[np.ndarray, np.ndarray]:
     """Zoom by `factor`, then crop (zoom in) or pad (zoom out) back to the same size at a
     random offset. Returns boxes unclipped; `filter_boxes` clips them."""
     c, h, w = image.shape
     nh, nw = max(1, round(h * factor)), max(1, round(w * factor))
-    scaled = resize(image, nh, nw)
+    scaled = resize(image, nh, nw, kernel)
     sx, sy = nw / w, nh / h
     boxes = boxes * np.array([sx, sy, sx, sy], np.float32)
     out = np.full((c, h, w), PAD, np.uint8)

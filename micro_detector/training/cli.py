@@ -94,10 +94,11 @@ def _train(args) -> dict:
         optimizer=args.optimizer, lr0=args.lr0, patience=args.patience, workers=args.workers, seed=args.seed,
         close_mosaic=args.close_mosaic, val_every=args.val_every, weights=str(args.weights) if args.weights else None,
         schedule=args.schedule, warmup_epochs=args.warmup_epochs, nbs=args.nbs,
-        repeat_threshold=args.repeat_threshold,
+        repeat_threshold=args.repeat_threshold, source_balance=args.source_balance,
         chips=ChipConfig(size=args.imgsz, overlap=args.chip_overlap, min_visibility=args.min_visibility,
                          negative_ratio=args.negative_ratio, gsd=args.gsd),
-        augment=AugmentConfig(mosaic=args.mosaic, gsd_range=args.gsd_range, object_sizes=args.object_sizes),
+        augment=AugmentConfig(mosaic=args.mosaic, gsd_range=args.gsd_range, object_sizes=args.object_sizes,
+                              sensor=args.sensor_aug),
         loss=LossWeights(assign=args.assign, nwd=args.nwd_loss))
     result = train(config, train_set, val_set if val_set.images else None, args.out, model_path=args.model,
                    resume=args.resume, log=_log, cache_dir=args.cache)
@@ -224,6 +225,13 @@ def _add_train_command(sub) -> None:
     p.add_argument("--repeat-threshold", type=float, default=t("repeat_threshold"), metavar="T",
                    help="class-balanced sampling: a chip with a class found in a share f of the chips is shown "
                         "max(1, sqrt(T/f)) times per epoch (e.g. 0.3; 0 = off)")
+    p.add_argument("--source-balance", type=float, default=t("source_balance"), metavar="T",
+                   help="source-balanced sampling: chips of a source holding a share f of the chips are shown "
+                        "max(1, sqrt(T/f)) times per epoch (e.g. 0.2; 0 = off); a chip takes the larger of "
+                        "this and its class factor")
+    p.add_argument("--sensor-aug", action=argparse.BooleanOptionalAction, default=a("sensor"),
+                   help="sensor augmentation: gamma, contrast, haze, blur, grey, noise, JPEG and random "
+                        "resampling kernels, for imagery of other sensors")
     p.add_argument("--chip-overlap", type=float, default=c("overlap"))
     p.add_argument("--min-visibility", type=float, default=c("min_visibility"))
     p.add_argument("--negative-ratio", type=float, default=c("negative_ratio"))

@@ -51,6 +51,9 @@ class AugmentConfig:
     gsd_prob: float = 0.8  # probability that a chip is zoomed by the GSD range or object sizes
     min_zoom: float = 0.2
     max_zoom: float = 1.5
+    # sensor augmentation (sensor.py): gamma, contrast, haze, blur, grey, noise, JPEG, and
+    # the resampling kernel of zooms drawn among bilinear/area/bicubic/nearest
+    sensor: bool = False
 
 
 @dataclass
@@ -107,6 +110,9 @@ class TrainConfig:
     # class-balanced sampling (training/sampling.py): a chip holding a class found in a share
     # f of the chips is shown max(1, sqrt(repeat_threshold / f)) times per epoch; 0 = off
     repeat_threshold: float = 0.0
+    # source balance: chips of a source holding a share f of the chips are shown
+    # max(1, sqrt(source_balance / f)) times (the larger of this and the class factor); 0 = off
+    source_balance: float = 0.0
 
     def __post_init__(self):
         checks = [(self.epochs >= 1, f"epochs must be >= 1, got {self.epochs}"),
@@ -122,6 +128,8 @@ class TrainConfig:
                   (self.close_mosaic >= 0, f"close_mosaic must be >= 0, got {self.close_mosaic}"),
                   (0 <= self.repeat_threshold <= 1,
                    f"repeat_threshold must be in [0, 1], got {self.repeat_threshold}"),
+                  (0 <= self.source_balance <= 1,
+                   f"source_balance must be in [0, 1], got {self.source_balance}"),
                   (self.augment.object_sizes is None or
                    0 < self.augment.object_sizes[0] <= self.augment.object_sizes[1],
                    f"object sizes must satisfy 0 < MIN <= MAX pixels, got {self.augment.object_sizes}"),

@@ -1,11 +1,11 @@
-"""The training dataset over a chip store: mosaic, rotations, flips, scale and colour jitter."""
+"""The training dataset over a chip store: mosaic, rotations, flips, scale, colour and sensor jitter."""
 
 from __future__ import annotations
 
 import numpy as np
 import torch
 
-from . import augment
+from . import augment, sensor
 from .. import boxes as box_ops
 from .chips import ChipStore
 from .config import AugmentConfig  # noqa: F401  (re-exported: its home before config.py)
@@ -86,6 +86,9 @@ class ChipDataset(torch.utils.data.Dataset):
             zoom = self.chip_gsd[i] / float(np.exp(rng.uniform(lo, hi)))
         return float(np.clip(zoom, aug.min_zoom, aug.max_zoom))
 
+    def _kernel(self, rng: np.random.Generator) -> str:
+        return sensor.pick_kernel(sensor.SensorConfig() if self.aug.sensor else None, rng)
+
     def _tiled(self, i: int, zoom: float, rng: np.random.Generator):
         """Chip i and others of its group shrunk by `zoom` (< 1) and tiled over the input
         from a random grid offset, so that small objects fill a whole input."""
@@ -97,12 +100,13 @@ class ChipDataset(torch.utils.data.Dataset):
         out = np.full((c, s, s), augment.PAD, np.uint8)
         all_boxes, all_cls = [], []
         first = True
+        kernel = self._kernel(rng)
         for gy in range(-oy, s, cell):
             for gx in range(-ox, s, cell):
                 k = i if first else int(rng.choice(group))
                 first = False
                 img, boxes, cls = self._chip(k)
-                small = augment.resize(img, cell, cell)
+                small = augment.resize(img, cell, cell, kernel)
                 x0, y0 = max(gx, 0), max(gy, 0)
                 x1, y1 = min(gx + cell, s), min(gy + cell, s)
                 out[:, y0:y1, x0:x1] = small[:, y0 - gy:y1 - gy, x0 - gx:x1 - gx]
@@ -132,7 +136,7 @@ class ChipDataset(torch.utils.data.Dataset):
             else:
                 image, boxes, cls = self._chip(i)
             if zoom is not None and zoom > 1.05:
-                image, boxes = augment.scale_jitter(image, boxes, zoom, rng)
+                image, boxes = augment.scale_jitter(image, boxes, zoom, rng, self._kernel(rng))
             if aug.rot90:
                 image, boxes = augment.rot90(image, boxes, int(rng.integers(0, 4)))
             if rng.random() < aug.flip:
@@ -147,6 +151,8 @@ class ChipDataset(torch.utils.data.Dataset):
                 image = augment.hsv_jitter(image, float(rng.uniform(-aug.hsv_h, aug.hsv_h)),
                                            float(rng.uniform(1 - aug.hsv_s, 1 + aug.hsv_s)),
                                            float(rng.uniform(1 - aug.hsv_v, 1 + aug.hsv_v)))
+            if aug.sensor:
+                image = sensor.sensor_jitter(image, sensor.SensorConfig(), rng)
         targets = np.concatenate([cls.reshape(-1, 1).astype(np.float32), boxes.reshape(-1, 4)], 1)
         return (torch.from_numpy(np.ascontiguousarray(image)), torch.from_numpy(targets),
                 torch.from_numpy(self.store.annotated[i].copy()))

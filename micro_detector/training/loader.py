@@ -16,7 +16,7 @@ from .chips import build_chips
 from .config import TrainConfig
 from .dataset import ChipDataset, collate
 from .labels import LabelSet
-from .sampling import RepeatFactorSampler, chip_repeat_factors, class_repeat_factors
+from .sampling import RepeatFactorSampler, chip_repeat_factors, class_repeat_factors, source_repeat_factors
 
 
 def default_workers(device: torch.device) -> int:
@@ -52,15 +52,28 @@ def chip_dataset(cfg: TrainConfig, store, train: LabelSet) -> ChipDataset:
     return ChipDataset(store, augment_config=cfg.augment, seed=cfg.seed, chip_gsd=chip_gsd)
 
 
-def make_sampler(cfg: TrainConfig, store, dataset: ChipDataset, spec, rank: int, world: int, log):
-    """The class-balanced RepeatFactorSampler (logging each class's repeat factor) when
-    `cfg.repeat_threshold` > 0, a DistributedSampler under DDP, else None."""
-    if cfg.repeat_threshold > 0:
-        per_class = class_repeat_factors(store.classes, spec.nc, cfg.repeat_threshold)
-        factors = chip_repeat_factors(store.classes, per_class)
-        log("class-balanced sampling: repeat " + ", ".join(
-            f"{name} x{r:.2f}" for name, r in zip(spec.class_names, per_class))
-            + f"; {len(store)} chips -> {int(round(factors.sum()))} per epoch")
+def make_sampler(cfg: TrainConfig, store, dataset: ChipDataset, spec, rank: int, world: int, log,
+                 train: LabelSet | None = None):
+    """The balanced RepeatFactorSampler when `cfg.repeat_threshold` (classes) or
+    `cfg.source_balance` (sources) is > 0, logging the repeat factors; each chip takes the
+    larger of its two factors. A DistributedSampler under DDP, else None."""
+    if cfg.repeat_threshold > 0 or cfg.source_balance > 0:
+        factors, lines = np.ones(len(store), np.float64), []
+        if cfg.repeat_threshold > 0:
+            per_class = class_repeat_factors(store.classes, spec.nc, cfg.repeat_threshold)
+            factors = chip_repeat_factors(store.classes, per_class)
+            lines.append("class-balanced sampling: repeat " + ", ".join(
+                f"{name} x{r:.2f}" for name, r in zip(spec.class_names, per_class)))
+        if cfg.source_balance > 0:
+            source_of = {im.name: im.source for im in (train.images if train else [])}
+            sources = [source_of.get(o["image"], "") for o in store.origin]
+            by_source = source_repeat_factors(sources, cfg.source_balance)
+            lines.append("source-balanced sampling: repeat " + ", ".join(
+                f"{s or '?'} x{r:.2f}" for s, r in sorted(dict(zip(sources, by_source)).items())))
+            factors = np.maximum(factors, by_source)
+        lines[-1] += f"; {len(store)} chips -> {int(round(factors.sum()))} per epoch"
+        for line in lines:
+            log(line)
         return RepeatFactorSampler(factors, seed=cfg.seed, rank=rank, world=world)
     if world > 1:
         return torch.utils.data.distributed.DistributedSampler(dataset, shuffle=True, seed=cfg.seed)
@@ -81,7 +94,7 @@ def training_loader(cfg: TrainConfig, spec, train: LabelSet, val: LabelSet | Non
         ([f"objects at {sizes[0]:g}-{sizes[1]:g} px"] if sizes else [])
     if zooms:
         log(f"zoom: {cfg.augment.gsd_prob:.0%} of the chips shown at " + " or ".join(zooms))
-    sampler = make_sampler(cfg, store, dataset, spec, rank, world, log)
+    sampler = make_sampler(cfg, store, dataset, spec, rank, world, log, train)
     local_batch = max(cfg.batch // world, 1)
     workers = cfg.workers if cfg.workers is not None else default_workers(device)
     loader = torch.utils.data.DataLoader(

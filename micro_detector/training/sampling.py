@@ -42,6 +42,17 @@ def chip_repeat_factors(chip_classes: list[np.ndarray], per_class: np.ndarray) -
     return out
 
 
+def source_repeat_factors(chip_sources: list[str], threshold: float) -> np.ndarray:
+    """Per chip repeat factor (N,) float for source balance: max(1, sqrt(threshold / f_s)),
+    f_s = share of chips cut from the chip's source. One large source (thousands of chips of
+    one airport collection) then no longer drowns a small one (four scenes of one town)."""
+    if not threshold > 0:
+        raise ValueError(f"source balance threshold must be > 0, got {threshold}")
+    names, index = np.unique(np.asarray(chip_sources, dtype=object).astype(str), return_inverse=True)
+    freq = np.bincount(index, minlength=len(names)) / max(len(chip_sources), 1)
+    return np.maximum(1.0, np.sqrt(threshold / freq))[index]
+
+
 class RepeatFactorSampler(torch.utils.data.Sampler):
     """Dataset indices for one epoch: chip i appears floor(r_i) times, plus once more with
     probability frac(r_i) (stochastic rounding), shuffled; its k-th copy is i + k * N. The epoch length is fixed at
