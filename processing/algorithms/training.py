@@ -46,8 +46,8 @@ class LabelsMixin:
             self.XVIEW, self.tr("xView labels (GeoJSON with bounds_imcoords, type_id, image_id)"), optional=True,
             fileFilter="GeoJSON (*.geojson *.json)"))
         self.addParameter(QgsProcessingParameterFile(
-            self.LABELS, self.tr("Or: YOLO data.yaml, COCO .json, or a folder of YOLO / DOTA .txt or VOC .xml labels"),
-            optional=True))
+            self.LABELS, self.tr("Or: YOLO data.yaml, COCO .json, or a DOTA .txt / VOC .xml file (its whole folder "
+                                 "is read)"), optional=True, fileFilter="All files (*)"))
         self.addParameter(QgsProcessingParameterEnum(
             self.LABELS_FORMAT, self.tr("Format of those labels"), self.LABEL_FORMATS, defaultValue=0))
         self.addParameter(QgsProcessingParameterFile(
@@ -127,6 +127,8 @@ class LabelsMixin:
         from ...micro_detector.training.importers import load_imported
 
         fmt = self.LABEL_FORMATS[self.parameterAsEnum(parameters, self.LABELS_FORMAT, context)]
+        if Path(labels).suffix.lower() in (".txt", ".xml"):  # a file picked in the dialog stands for its folder
+            labels = str(Path(labels).parent)
         gsd = parameters.get(self.IMAGE_GSD)
         gsd = self.parameterAsDouble(parameters, self.IMAGE_GSD, context) if gsd not in (None, "") else None
         return load_imported(labels, fmt, self.parameterAsFile(parameters, self.IMAGES, context) or None,
