@@ -79,6 +79,9 @@ def test_formats_are_guessed_from_the_path(tmp_path):
     for fmt in ("yolo", "dota", "coco", "voc"):
         labels, _ = make_set(fmt, tmp_path / fmt)
         assert guess_format(labels) == fmt
+    coco_folder = tmp_path / "coco" / "images"  # a Roboflow split folder: images and one json
+    assert guess_format(coco_folder) == "coco"
+    assert len(load_imported(coco_folder, class_map=tmp_path / "coco/map.json").images) == 2
     (tmp_path / "simd_labels").mkdir()
     shutil.copy(DATA / "yolo/labels/0001.txt", tmp_path / "simd_labels")
     with pytest.raises(LabelError, match="need their data.yaml"):  # YOLO txt without names

@@ -133,8 +133,11 @@ def _load(fmt: str, labels: Path, images: Path | None, mapping: ClassMapping, so
             raise LabelError(f"DOTA labels are a folder of .txt files, {labels} is not a folder")
         return load_dota(_images_dir(images, labels, "DOTA"), labels, mapping, source=source), None
     if fmt == "coco":
+        jsons = sorted(p for p in labels.glob("*.json") if p.name != "classes.json") if labels.is_dir() else []
+        if len(jsons) == 1:  # a Roboflow split folder: the json among its images
+            labels = jsons[0]
         if not labels.is_file():
-            raise LabelError(f"COCO labels are one .json file, {labels} is not a file")
+            raise LabelError(f"COCO labels are one .json file, {labels} is not one (or a folder with one)")
         names = sorted({o.name for rec in read_coco(labels).values() for o in rec.objects})
         return load_coco(labels, images or labels.parent, mapping, source=source), names
     folder = labels if labels.is_dir() else labels.parent
