@@ -42,7 +42,7 @@ def test_invalid_parameters_are_rejected_with_a_clear_message(plugin, tmp_path):
         ("detect_folder", {"FOLDER": str(tmp_path), "MODEL": raster, "OUTPUT_FOLDER": str(tmp_path / "o"),
                            "SUMMARY": "memory:"}, "No file in"),
         ("train", {"IMGSZ": 320, "OUTPUT": str(tmp_path / "m.pt"), "RUN_FOLDER": str(tmp_path / "r")},
-         "Give either xView labels"),
+         "Give one kind of labels: xView labels"),
         ("train", {"XVIEW": str(MINI / "micro4_mini.geojson"), "IMGSZ": 100,
                    "OUTPUT": str(tmp_path / "m.pt"), "RUN_FOLDER": str(tmp_path / "r")}, "multiple of 32"),
         ("train", {"XVIEW": str(MINI / "micro4_mini.geojson"), "OUTPUT": str(tmp_path / "m.pt"),

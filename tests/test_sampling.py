@@ -105,3 +105,50 @@ def test_training_with_class_balanced_sampling(tmp_path):
     vehicle, boat, chips, per_epoch = float(m[1]), float(m[2]), int(m[3]), int(m[4])
     assert vehicle == pytest.approx(1.0) and boat > 1.0 and per_epoch > chips
     assert (tmp_path / "model.pt").is_file() and len(result.history) == 1
+
+
+def test_source_balanced_sampling_gives_each_source_its_share():
+    """Sources of 60, 30 and 10 chips with T = 0.5: factors max(1, sqrt(T / f)) = 1, 1.29 and
+    2.24, so over many epochs the small source's chips are drawn 2.24 times as often as the
+    large one's and the sources hold 60 : 38.7 : 22.4 of each epoch, as make_sampler logs."""
+    from types import SimpleNamespace
+
+    from micro_detector.training.labels import LabelSet, LabeledImage
+    from micro_detector.training.loader import make_sampler
+
+    sizes = {"airports": 60, "marina": 30, "town": 10}
+    names = [f"{s}_{k}.tif" for s, n in sizes.items() for k in range(n)]
+    source_of = np.array([name.split("_")[0] for name in names])
+    empty = np.zeros((0, 4), np.float32)
+    train = LabelSet(["vehicle"], [LabeledImage(n, 64, 64, empty, np.zeros(0, np.int64), np.ones(1, bool),
+                                                n.split("_")[0]) for n in names])
+    store = _Sized([np.zeros(1, np.int64)] * len(names), [{"image": n} for n in names])
+    lines = []
+    sampler = make_sampler(SimpleNamespace(repeat_threshold=0.0, source_balance=0.5, seed=7),
+                           store, None, SimpleNamespace(nc=1, class_names=["vehicle"]),
+                           0, 1, lines.append, train)
+    expected = {s: max(1.0, math.sqrt(0.5 / (n / len(names)))) for s, n in sizes.items()}
+    assert expected["airports"] == 1.0 and expected["town"] == pytest.approx(2.236, abs=1e-3)
+    assert lines == ["source-balanced sampling: repeat airports x1.00, marina x1.29, town x2.24; "
+                     f"100 chips -> {round(sum(n * expected[s] for s, n in sizes.items()))} per epoch"]
+    drawn = {s: 0 for s in sizes}
+    epochs = 300
+    for epoch in range(epochs):
+        sampler.set_epoch(epoch)
+        for i in sampler:
+            drawn[source_of[i % len(names)]] += 1
+    total = sum(drawn.values())
+    want = {s: n * expected[s] for s, n in sizes.items()}
+    for s in sizes:  # each source's share of the draws, and each chip's draws per epoch
+        assert drawn[s] / total == pytest.approx(want[s] / sum(want.values()), rel=0.03), (s, drawn)
+        assert drawn[s] / sizes[s] / epochs == pytest.approx(expected[s], rel=0.03), (s, drawn)
+
+
+class _Sized:
+    """A chip store's sampling view: classes, origins and a length."""
+
+    def __init__(self, classes, origin):
+        self.classes, self.origin = classes, origin
+
+    def __len__(self):
+        return len(self.classes)

@@ -11,12 +11,21 @@ from pathlib import Path
 
 
 def add_label_arguments(p: argparse.ArgumentParser) -> None:
-    """The label options shared by train and evaluate (xView GeoJSON or a vector layer)."""
-    g = p.add_argument_group("labels (xView GeoJSON, or a vector layer over rasters)")
+    """The label options shared by train and evaluate (xView GeoJSON, a vector layer, or YOLO /
+    DOTA / COCO / VOC files through the importers)."""
+    g = p.add_argument_group("labels (xView GeoJSON, YOLO, DOTA, COCO or VOC files, or a vector layer over rasters)")
     g.add_argument("--xview", type=Path, help="xView GeoJSON FeatureCollection (bounds_imcoords, type_id, image_id)")
-    g.add_argument("--images", type=Path, help="folder of the GeoTIFFs named by image_id")
-    g.add_argument("--class-map", type=Path, help="classes.json or {class: [type ids]} "
-                   "(default: classes.json beside the GeoJSON)")
+    g.add_argument("--labels", type=Path, help="YOLO data.yaml (or its folder), folder of DOTA .txt, COCO .json, "
+                   "or folder of VOC .xml files")
+    g.add_argument("--labels-format", choices=["auto", "yolo", "dota", "coco", "voc"], default="auto",
+                   help="format of --labels (auto: told by the path where unambiguous)")
+    g.add_argument("--images", type=Path, help="folder of the images: the GeoTIFFs named by image_id for --xview; "
+                   "for --labels, the images of DOTA (needed), COCO and VOC (default: beside the labels)")
+    g.add_argument("--class-map", type=Path, help="--xview: classes.json or {class: [type ids]} (default: "
+                   "classes.json beside the GeoJSON); --labels: JSON {classes: [...], map: {source name: class "
+                   "or null}} (default: the bundled one, e.g. small-vehicle -> vehicle, ship -> boat)")
+    g.add_argument("--image-gsd", type=float, metavar="METRES",
+                   help="GSD (m/px) of --labels images that state none (plain JPEG / PNG)")
     g.add_argument("--all-xview-classes", action="store_true", help="keep the 60 xView classes")
     g.add_argument("--annotations", type=Path, help="images.json with annotated_groups per image "
                    "(default: images.json beside the GeoJSON)")
@@ -36,6 +45,9 @@ def load_labels(args, log=None):
     """The LabelSet the label options name; raises LabelError with the problem named."""
     from .labels import ClassMap, LabelError, load_vector, load_xview
 
+    given = [f"--{name}" for name in ("xview", "labels", "vector") if getattr(args, name, None)]
+    if len(given) > 1:
+        raise LabelError(f"give one kind of labels, not {' and '.join(given)}")
     if args.xview:
         if not args.images:
             raise LabelError("--xview needs --images (the folder of the GeoTIFFs)")
@@ -44,12 +56,17 @@ def load_labels(args, log=None):
             raise LabelError(f"no class mapping: give --class-map (looked for {mapping})")
         return load_xview(args.xview, args.images, ClassMap.from_file(mapping, args.all_xview_classes),
                           args.annotations, log=log)
+    if args.labels:
+        from .importers import load_imported
+
+        return load_imported(args.labels, args.labels_format, args.images, args.class_map, args.image_gsd, log=log)
     if args.vector:
         if not args.rasters:
             raise LabelError("--vector needs --rasters")
         return load_vector(args.vector, args.rasters, args.class_field, layer=args.layer,
                            point_size_m=args.point_size, log=log)
-    raise LabelError("give labels: --xview GEOJSON --images DIR, or --vector FILE --rasters R [R ...]")
+    raise LabelError("give labels: --xview GEOJSON --images DIR, --labels PATH [--labels-format F] [--images DIR], "
+                     "or --vector FILE --rasters R [R ...]")
 
 
 def split_labels(args, labels, work_dir):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 
 import numpy as np
@@ -62,7 +62,7 @@ def check_images(labels: LabelSet, spec, options: "engine.DetectOptions", log=No
     for im in labels.images:
         try:
             info = raster.read_info(im.path)
-            bands = plan_tiles(info, spec, options).bands
+            bands = plan_tiles(info, spec, image_options(options, im)).bands
         except (ValueError, RuntimeError, OSError) as error:  # RasterError, PlanError, OptionsError, GDAL
             problems.append(f"{im.name}: {error}")
             continue
@@ -74,6 +74,14 @@ def check_images(labels: LabelSet, spec, options: "engine.DetectOptions", log=No
     if grey and log:
         log(f"{len(grey)} single-band image(s) read as grey, the band repeated to the model's "
             f"{spec.bands} bands: {', '.join(grey[:5])}{' ...' if len(grey) > 5 else ''}")
+
+
+def image_options(options: "engine.DetectOptions", image) -> "engine.DetectOptions":
+    """The detection options for one labelled image: its own GSD (a DOTA header's, or the one
+    given for plain JPEG / PNG sets) where the options set none and the raster states none."""
+    if options.gsd is not None or not image.gsd or raster.read_info(image.path).pixel_size_m:
+        return options
+    return replace(options, gsd=float(image.gsd))
 
 
 def _class_index(model_names: list[str], label_names: list[str]) -> np.ndarray:
@@ -94,7 +102,7 @@ def predict_labelled(runner, labels: LabelSet, options: EvalOptions | None = Non
     check_images(labels, runner.spec, options.detect, log)
     results = []
     for n, im in enumerate(labels.images):
-        det = engine.detect(im.path, None, runner=runner, options=options.detect)
+        det = engine.detect(im.path, None, runner=runner, options=image_options(options.detect, im))
         top = np.argsort(-det.scores, kind="stable")[:options.max_per_image]
         keep = to_model[im.classes] >= 0
         annotated = np.zeros(len(names), bool)

@@ -33,21 +33,35 @@ def train_default(name: str):
 
 
 class LabelsMixin:
-    """Labels as xView GeoJSON + image folder, or a vector layer with a class field over rasters."""
+    """Labels as xView GeoJSON + image folder, YOLO / DOTA / COCO / VOC files (the importers), or a
+    vector layer with a class field over rasters."""
 
     XVIEW, IMAGES, CLASS_MAP, VECTOR, CLASS_FIELD, RASTERS, VAL_FRACTION = (
         "XVIEW", "IMAGES", "CLASS_MAP", "VECTOR", "CLASS_FIELD", "RASTERS", "VAL_FRACTION")
+    LABELS, LABELS_FORMAT, IMAGE_GSD = "LABELS", "LABELS_FORMAT", "IMAGE_GSD"
+    LABEL_FORMATS = ["auto", "yolo", "dota", "coco", "voc"]
 
     def add_label_parameters(self):
         self.addParameter(QgsProcessingParameterFile(
             self.XVIEW, self.tr("xView labels (GeoJSON with bounds_imcoords, type_id, image_id)"), optional=True,
             fileFilter="GeoJSON (*.geojson *.json)"))
         self.addParameter(QgsProcessingParameterFile(
-            self.IMAGES, self.tr("Folder of the xView images"), behavior=QgsProcessingParameterFile.Folder,
-            optional=True))
+            self.LABELS, self.tr("Or: YOLO data.yaml, COCO .json, or a DOTA .txt / VOC .xml file (its whole folder "
+                                 "is read)"), optional=True, fileFilter="All files (*)"))
+        self.addParameter(QgsProcessingParameterEnum(
+            self.LABELS_FORMAT, self.tr("Format of those labels"), self.LABEL_FORMATS, defaultValue=0))
         self.addParameter(QgsProcessingParameterFile(
-            self.CLASS_MAP, self.tr("Class mapping (classes.json; empty = the one beside the labels)"),
+            self.IMAGES, self.tr("Folder of the images (xView; DOTA; COCO and VOC when not beside the labels)"),
+            behavior=QgsProcessingParameterFile.Folder, optional=True))
+        self.addParameter(QgsProcessingParameterFile(
+            self.CLASS_MAP, self.tr("Class mapping (xView: classes.json, empty = the one beside the labels; "
+                                    "YOLO/DOTA/COCO/VOC: source name -> class JSON, empty = the bundled one)"),
             optional=True, fileFilter="JSON (*.json)"))
+        number = QgsProcessingParameterNumber
+        gsd = number(self.IMAGE_GSD, self.tr("GSD (m/px) of label images that state none (JPEG / PNG)"),
+                     number.Double, None, True, 0.0)
+        gsd.setFlags(gsd.flags() | gsd.FlagAdvanced)
+        self.addParameter(gsd)
         self.addParameter(QgsProcessingParameterVectorLayer(
             self.VECTOR, self.tr("Or: label layer (polygons or points)"),
             [QgsProcessing.TypeVectorPolygon, QgsProcessing.TypeVectorPoint], optional=True))
@@ -63,9 +77,12 @@ class LabelsMixin:
     def check_labels(self, parameters, context) -> tuple[bool, str]:
         xview = self.parameterAsFile(parameters, self.XVIEW, context)
         vector = self.parameterAsVectorLayer(parameters, self.VECTOR, context)
-        if bool(xview) == bool(vector):
-            return False, self.tr("Give either xView labels with their image folder, or a label layer with "
-                                  "its class field and rasters.")
+        labels = self.parameterAsFile(parameters, self.LABELS, context)
+        if sum(map(bool, (xview, vector, labels))) != 1:
+            return False, self.tr("Give one kind of labels: xView labels with their image folder, YOLO / DOTA / "
+                                  "COCO / VOC labels, or a label layer with its class field and rasters.")
+        if labels:
+            return (True, "") if Path(labels).exists() else (False, self.tr("Labels not found: {}").format(labels))
         if xview:
             if not Path(xview).is_file():
                 return False, self.tr("Labels not found: {}").format(xview)
@@ -87,7 +104,10 @@ class LabelsMixin:
         from ...micro_detector.training.labels import ClassMap, load_vector, load_xview
 
         xview = self.parameterAsFile(parameters, self.XVIEW, context)
+        labels = self.parameterAsFile(parameters, self.LABELS, context)
         try:
+            if labels:
+                return self.load_imported_labels(labels, parameters, context, feedback)
             if xview:
                 mapping = self.parameterAsFile(parameters, self.CLASS_MAP, context) or str(
                     Path(xview).parent / "classes.json")
@@ -102,6 +122,20 @@ class LabelsMixin:
             raise processing_error(str(error)) from None
 
 
+    def load_imported_labels(self, labels: str, parameters, context, feedback):
+        """The LabelSet of YOLO / DOTA / COCO / VOC labels (training/importers/load.py)."""
+        from ...micro_detector.training.importers import load_imported
+
+        fmt = self.LABEL_FORMATS[self.parameterAsEnum(parameters, self.LABELS_FORMAT, context)]
+        if Path(labels).suffix.lower() in (".txt", ".xml"):  # a file picked in the dialog stands for its folder
+            labels = str(Path(labels).parent)
+        gsd = parameters.get(self.IMAGE_GSD)
+        gsd = self.parameterAsDouble(parameters, self.IMAGE_GSD, context) if gsd not in (None, "") else None
+        return load_imported(labels, fmt, self.parameterAsFile(parameters, self.IMAGES, context) or None,
+                             self.parameterAsFile(parameters, self.CLASS_MAP, context) or None,
+                             gsd or None, log=feedback.pushInfo)
+
+
 def _layer_name(source: str) -> str | None:
     for part in source.split("|")[1:]:
         if part.startswith("layername="):
@@ -114,8 +148,9 @@ class TrainAlgorithm(LabelsMixin, MicroAlgorithm):
     DISPLAY = "Train a detection model"
     GROUP = "Training"
     GROUP_ID = "training"
-    HELP = ("Trains a YOLOv12 detector on labelled rasters: xView GeoJSON labels with their images, or any "
-            "polygon/point layer with a class field over one or more rasters (what you digitised). Rasters are "
+    HELP = ("Trains a YOLOv12 detector on labelled rasters: xView GeoJSON labels with their images; YOLO (data.yaml), "
+            "DOTA, COCO or Pascal VOC labels, their class names mapped onto the model's classes by a class "
+            "mapping (unmapped names are skipped and counted in the log); or any polygon/point layer with a class field over one or more rasters (what you digitised). Rasters are "
             "cut into chips (cached), augmented (mosaic, rotations, flips, scale, colour), split into training "
             "and validation by image, and trained with the YOLO loss; the best model by validation mAP50-95 is "
             "written. By default the model and the run folder go into micro_detector/models and "

@@ -28,6 +28,10 @@ Public API (for the CLI / QGIS train and evaluate):
     to_labeled_image(path, width, height, objects, mapping, report: Counter, source="", gsd=None)
         -> LabeledImage | OrientedLabeledImage
 
+    # train / evaluate: a label path in one of the formats, told or guessed (load.py)
+    guess_format(labels) -> "yolo" | "dota" | "coco" | "voc"
+    load_imported(labels, fmt=None, images=None, class_map=None, image_gsd=None, source=None, log=None) -> LabelSet
+
     SourceObject(name, box: (x0, y0, x1, y1), points: (k, 2) array | None, where: str)
     LabelFormatError(path, problem, line=None, json_path=None)  # subclass of LabelError
 """
@@ -36,13 +40,15 @@ from .class_map import ClassMapping, load_class_mapping, normalise
 from .coco import CocoImage, load_coco, parse_coco, read_coco
 from .dota import DotaLabels, load_dota, parse_dota
 from .errors import LabelFormatError
+from .load import FORMATS, guess_format, load_imported
 from .objects import OrientedLabeledImage, SourceObject, summarise, to_labeled_image
 from .voc import VocAnnotation, load_voc, parse_voc
 from .yolo import load_yolo, parse_names, parse_yolo, read_names
 
 __all__ = [
-    "ClassMapping", "CocoImage", "DotaLabels", "LabelFormatError", "OrientedLabeledImage", "SourceObject",
-    "VocAnnotation", "load_class_mapping", "load_coco", "load_dota", "load_voc", "load_yolo", "normalise",
+    "FORMATS", "ClassMapping", "CocoImage", "DotaLabels", "LabelFormatError", "OrientedLabeledImage", "SourceObject",
+    "VocAnnotation", "guess_format", "load_class_mapping", "load_coco", "load_dota", "load_imported", "load_voc",
+    "load_yolo", "normalise",
     "parse_coco", "parse_dota", "parse_names", "parse_voc", "parse_yolo", "read_coco", "read_names",
     "summarise", "to_labeled_image",
 ]
