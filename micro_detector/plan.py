@@ -126,8 +126,8 @@ def _windows(info: RasterInfo, src_tile: int, overlap: int, region_wkt: str | No
         return make_grid(info.width, info.height, src_tile, overlap)
     from osgeo import ogr
 
-    from .georef import box_polygons
-    from .region import pixel_bbox, ring_polygon
+    from .georef import box_polygons, ring_polygon
+    from .region import pixel_bbox
 
     region = ogr.CreateGeometryFromWkt(region_wkt)
     windows = make_grid(info.width, info.height, src_tile, overlap, pixel_bbox(info, region))

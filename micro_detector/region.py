@@ -11,11 +11,11 @@ from pathlib import Path
 
 import numpy as np
 
-from .georef import box_polygons, map_to_pixel
+from .georef import box_polygons, map_to_pixel, ring_polygon
 from .options import DetectOptions, OptionsError
 from .raster import RasterError, RasterInfo
 
-__all__ = ["region_wkt", "raster_footprint", "pixel_bbox", "ring_polygon"]
+__all__ = ["region_wkt", "raster_footprint", "pixel_bbox"]
 
 
 def _srs(text_or_wkt: str):
@@ -25,18 +25,6 @@ def _srs(text_or_wkt: str):
     srs.SetFromUserInput(text_or_wkt)
     srs.SetAxisMappingStrategy(osr.OAMS_TRADITIONAL_GIS_ORDER)
     return srs
-
-
-def ring_polygon(ring_xy):
-    """A closed ring of (x, y) map coordinates as an OGR polygon."""
-    from osgeo import ogr
-
-    ring = ogr.Geometry(ogr.wkbLinearRing)
-    for x, y in ring_xy:
-        ring.AddPoint_2D(float(x), float(y))
-    polygon = ogr.Geometry(ogr.wkbPolygon)
-    polygon.AddGeometry(ring)
-    return polygon
 
 
 def raster_footprint(info: RasterInfo):
