@@ -69,7 +69,7 @@ def main() -> int:
         raise SystemExit("demo: no default model in resources/models/; give --model")
     args.out.mkdir(parents=True, exist_ok=True)
     gpkg = args.out / "detections.gpkg"
-    result = detect(args.raster, gpkg, runner=open_runner(model),
+    result = detect(args.raster, gpkg, open_runner(model),
                     log=lambda m: print(m, file=sys.stderr))
     png = render_quicklook(args.raster, gpkg, args.out / "quicklook.png")
     counts = ", ".join(f"{k} {v}" for k, v in result.counts().items() if v)

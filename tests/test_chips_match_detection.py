@@ -15,7 +15,7 @@ class RecordingRunner:
     """Keeps every tile it is given; finds nothing."""
 
     def __init__(self, spec):
-        self.spec, self.path, self.tiles = spec, None, []
+        self.spec, self.model_file, self.tiles = spec, None, []
 
     def predict(self, batch, conf=0.25, iou=0.7, max_det=3000, classes=None):
         self.tiles.extend(np.array(image) for image in batch)

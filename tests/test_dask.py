@@ -172,7 +172,7 @@ def test_large_raster_split_into_blocks_equals_single_process(tmp_path, zoom):
     (tmp_path / "ref").mkdir()
     from micro_detector.model.runner import open_runner
 
-    single = detect(folder / "frame.tif", None, runner=open_runner(MODEL, device="cpu"), options=options(zoom=zoom))
+    single = detect(folder / "frame.tif", None, open_runner(MODEL, device="cpu"), options=options(zoom=zoom))
     assert single.report["tiles"] > 60 and len(single) > 20
     messages = []
     rows, _ = detect_folder_dask(folder, tmp_path / "out", MODEL, options=options(zoom=zoom),

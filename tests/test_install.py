@@ -87,8 +87,8 @@ def test_shipped_onnx_and_pt_find_the_same_boxes_on_the_demo():
     from micro_detector.engine import detect
     from micro_detector.model.runner import open_runner
 
-    a = detect(DEMO_RASTER, None, runner=open_runner(resources.default_model("pt"), backend="torch"))
-    b = detect(DEMO_RASTER, None, runner=open_runner(resources.default_model("onnx"), backend="onnx"))
+    a = detect(DEMO_RASTER, None, open_runner(resources.default_model("pt"), backend="torch"))
+    b = detect(DEMO_RASTER, None, open_runner(resources.default_model("onnx"), backend="onnx"))
     assert len(a) >= 30 and abs(len(a) - len(b)) <= 1  # a score on the threshold may flip
     iou = box_iou(a.boxes, b.boxes)
     pair = iou.argmax(1)

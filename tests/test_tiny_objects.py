@@ -243,7 +243,7 @@ def test_training_learns_objects_of_6_to_10_px(tmp_path, monkeypatch):
     torch.manual_seed(0)
     run = tmp_path / "run"
     train(tiny_config(80, val_every=80), train_set, val_set, run, model_path=run / "model.pt")
-    det = engine.detect(tmp_path / "s2.tif", None, runner=TorchRunner(load_model(run / "model.pt")),
+    det = engine.detect(tmp_path / "s2.tif", None, TorchRunner(load_model(run / "model.pt")),
                         options=engine.DetectOptions(conf=0.25, pixel_coordinates=True))
     _, true_boxes, true_classes = rows[2]
     assert np.sqrt(np.prod(true_boxes[:, 2:] - true_boxes[:, :2], 1)).max() <= 8

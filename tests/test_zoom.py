@@ -8,6 +8,8 @@ its box mapped back to raster pixels."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 from osgeo import gdal, osr
@@ -25,7 +27,7 @@ class SizeLimitedRunner:
     """Bright blobs of at least MIN_SIDE model pixels on both sides are objects."""
 
     spec = ModelSpec(scale="n", class_names=["square"], imgsz=128)
-    path = "size-limited"
+    model_file = Path("size-limited")
 
     def __init__(self):
         self.tiles = []

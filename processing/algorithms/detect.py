@@ -209,7 +209,7 @@ class DetectAlgorithm(DetectOptionsMixin, MicroAlgorithm):
         from ...micro_detector.engine import Cancelled, detect
 
         def work():
-            return detect(source, output, runner=runner, options=options, progress=self.progress(feedback),
+            return detect(source, output, runner, options=options, progress=self.progress(feedback),
                           log=feedback.pushInfo)
 
         web, failed = isinstance(source, QgisLayerSource), FailedRequests()
