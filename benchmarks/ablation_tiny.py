@@ -39,6 +39,7 @@ VARIANTS = {  # name: (loss weights, P2 level)
 def scenes(folder: Path, seed: int):
     import synthetic
     from synthetic import make_scene, write_mapping, write_xview
+
     from micro_detector.training.labels import ClassMap, load_xview, split_by_image
 
     synthetic.SIZES = {0: (6, 6), 1: (6, 10)}

@@ -20,8 +20,8 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
-from .merge import merge_raw
 from .clip import clip_to_region
+from .merge import merge_raw
 from .options import DetectOptions, OptionsError, option_default
 from .plan import PlanError, TilePlan, check_georeferenced, plan_tiles, zoom_plan
 from .predict import Cancelled, RawBoxes, predict_windows, with_tta

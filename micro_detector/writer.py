@@ -13,8 +13,15 @@ import numpy as np
 from osgeo import gdal, ogr, osr
 
 from .georef import ring_polygon
-from .outputs import (CONTAINERS, DEFAULT_LAYER, FORMATS, OutputError, OutputTarget, as_target,
-                      check_output, clean_stale_partials, partial_dir)
+from .outputs import (
+    CONTAINERS,
+    OutputError,
+    OutputTarget,
+    as_target,
+    check_output,
+    clean_stale_partials,
+    partial_dir,
+)
 
 ogr.UseExceptions()
 
@@ -76,7 +83,8 @@ def _write_new_file(target: OutputTarget, driver: str, *content) -> None:
         layer = _fill_layer(ds, target, driver, *content)
         if transaction:
             ds.CommitTransaction()
-        layer = ds = None  # flush and close
+        del layer  # the layer's handle goes first, then the dataset: flushed and closed
+        ds = None
         produced = list(tmpdir.iterdir())
         if driver == "ESRI Shapefile":  # stale side files of a replaced shapefile would lie
             keep = {p.suffix.lower() for p in produced}

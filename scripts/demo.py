@@ -18,8 +18,7 @@ ROOT = Path(__file__).resolve().parents[1]
 def render_quicklook(raster: Path, detections: Path, png: Path, width: int = 1600) -> Path:
     """Raster plus styled detection layer rendered to a PNG with QGIS's map renderer."""
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    from qgis.core import (QgsApplication, QgsMapRendererCustomPainterJob, QgsMapSettings, QgsRasterLayer,
-                           QgsVectorLayer)
+    from qgis.core import QgsApplication, QgsMapRendererCustomPainterJob, QgsMapSettings, QgsRasterLayer, QgsVectorLayer
     from qgis.PyQt.QtCore import QSize
     from qgis.PyQt.QtGui import QColor, QImage, QPainter
 

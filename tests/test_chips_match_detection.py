@@ -2,13 +2,12 @@
 
 import numpy as np
 from osgeo import gdal
+from test_engine import write_raster
 
 from micro_detector.engine import DetectOptions, plan_raster, predict_block
 from micro_detector.model.spec import ModelSpec
 from micro_detector.training.chips import ChipConfig, build_chips
 from micro_detector.training.labels import LabeledImage
-
-from test_engine import write_raster
 
 
 class RecordingRunner:

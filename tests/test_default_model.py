@@ -13,8 +13,8 @@ import subprocess
 
 import numpy as np
 import pytest
-
 from conftest import ROOT
+
 from micro_detector.boxes import box_iou
 from micro_detector.cli import default_model_path
 from micro_detector.engine import detect

@@ -9,7 +9,9 @@ import subprocess
 
 import numpy as np
 import pytest
+from conftest import ROOT
 from osgeo import gdal, ogr, osr
+from synthetic import components
 
 from micro_detector import boxes as npboxes
 from micro_detector.engine import Cancelled, DetectOptions, detect
@@ -17,9 +19,6 @@ from micro_detector.merge import merge_detections
 from micro_detector.model.spec import ModelSpec
 from micro_detector.raster import RasterError
 from micro_detector.writer import OutputError
-
-from conftest import ROOT
-from synthetic import components
 
 UTM32 = 32632
 

@@ -10,11 +10,10 @@ import os
 import subprocess
 import sys
 import tarfile
-import tomllib
 from importlib import metadata
 
 import pytest
-
+import tomllib
 from conftest import DEMO_RASTER, MINI, ROOT
 
 WHEELS = ROOT / ".wheels"  # filled by `make setup`: the pinned onnxruntime wheel
@@ -64,8 +63,8 @@ def test_shipped_onnx_is_the_export_of_the_shipped_pt():
     without a new export (scripts/export_default_onnx.py) fails here."""
     import hashlib
 
-    from micro_detector.model.onnx_io import SOURCE_KEY, open_session, spec_from_session
     from micro_detector.model.io import read_model_file
+    from micro_detector.model.onnx_io import SOURCE_KEY, open_session, spec_from_session
 
     pt, onnx = ROOT / "resources" / "models" / "default.pt", ROOT / "resources" / "models" / "default.onnx"
     session = open_session(onnx)

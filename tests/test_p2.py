@@ -6,8 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-
 from conftest import tiny_config
+
 from micro_detector import engine
 from micro_detector.model.head import make_anchors
 from micro_detector.model.io import load_model, save_model

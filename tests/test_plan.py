@@ -2,15 +2,14 @@
 
 import numpy as np
 import pytest
-from osgeo import gdal, osr
+from osgeo import osr
+from test_engine import BlobRunner, write_raster
 
 from micro_detector.engine import DetectOptions, detect, plan_raster
 from micro_detector.model.spec import ModelSpec
 from micro_detector.options import OptionsError
 from micro_detector.plan import PlanError, plan_tiles
 from micro_detector.raster import read_info
-
-from test_engine import BlobRunner, write_raster
 
 
 def _model_file(tmp_path, **spec):

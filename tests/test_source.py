@@ -4,11 +4,10 @@ import threading
 
 import numpy as np
 from osgeo import gdal, osr
+from test_engine import write_raster
 
 from micro_detector.source import GdalSource, WindowSource, open_source
 from micro_detector.tiling import Window
-
-from test_engine import write_raster
 
 
 def test_gdal_source_reads_windows_with_facts_and_mask(tmp_path):
@@ -70,9 +69,9 @@ class ArraySource(WindowSource):
 
 
 def test_detect_reads_any_window_source_and_equals_the_file_run(tmp_path):
-    from micro_detector.engine import DetectOptions, detect
-
     from test_engine import BlobRunner
+
+    from micro_detector.engine import DetectOptions, detect
 
     gt = (500000.0, 0.5, 0.0, 5000000.0, 0.0, -0.5)
     raster = write_raster(tmp_path / "f.tif", 150, 100, [(20, 20, 30, 30, 0), (60, 50, 75, 66, 2)], gt=gt)

@@ -4,10 +4,9 @@ finished together give exactly the single run's objects."""
 import pickle
 
 import numpy as np
+from test_engine import BlobRunner, write_raster
 
 from micro_detector.engine import DetectOptions, RawBoxes, detect, finish, plan_raster, predict_block
-
-from test_engine import BlobRunner, write_raster
 
 
 def test_blocks_of_windows_finish_to_the_single_run(tmp_path):

@@ -12,8 +12,8 @@ import sys
 
 import pytest
 import torch
-
 from conftest import ROOT, tiny_config
+
 from micro_detector import engine
 from micro_detector.boxes import box_iou
 from micro_detector.model.io import load_model

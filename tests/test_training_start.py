@@ -4,8 +4,8 @@
 from __future__ import annotations
 
 import pytest
-
 from conftest import ROOT, run_python
+
 from micro_detector.model.files import read_spec
 from micro_detector.training.start import SCRATCH_MIN_IMAGES, SCRATCH_MIN_OBJECTS, choose_start
 

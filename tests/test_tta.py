@@ -6,10 +6,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from synthetic import components
 
 from micro_detector.model.spec import ModelSpec
 from micro_detector.tta import DEFAULT_VIEWS, VIEWS, TTARunner, fuse, invert_boxes, transform
-from synthetic import components
 
 
 class BrightObjectRunner:

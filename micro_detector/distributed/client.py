@@ -30,7 +30,7 @@ from ..predict import Cancelled
 from ..result import Detections
 from ..summary import SummaryTable
 from .blocks import Block, RasterUnit, combine_blocks, plan_units, write_output
-from .cluster import DASK_REQUIREMENT, ClusterOptions, connect, require_dask
+from .cluster import ClusterOptions, connect, require_dask
 from .worker import PROGRESS_TOPIC, ModelRef, detect_task, model_loads
 
 if TYPE_CHECKING:

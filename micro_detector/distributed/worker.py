@@ -43,7 +43,7 @@ class ModelRef:
     device: str = "cpu"
 
     @classmethod
-    def of(cls, path: str | Path, backend: str = "auto", device: str = "cpu") -> "ModelRef":
+    def of(cls, path: str | Path, backend: str = "auto", device: str = "cpu") -> ModelRef:
         """The reference of the model file at `path`: its resolved path and SHA-256 of its bytes."""
         digest = hashlib.sha256()
         with open(path, "rb") as f:

@@ -53,7 +53,7 @@ class TorchRunner:
         self._forward = torch.compile(self.model.forward_decoded) if compile else self.model.forward_decoded
 
     @classmethod
-    def from_file(cls, path: str | Path, **kwargs) -> "TorchRunner":
+    def from_file(cls, path: str | Path, **kwargs) -> TorchRunner:
         """A runner over the model file at `path` (keyword arguments as for the constructor);
         the runner carries the path, for reports and output labels."""
         from .io import load_model
@@ -215,7 +215,7 @@ def _cuda_possible() -> bool:
     if sys.platform == "darwin":
         return False
     if sys.platform.startswith("win"):
-        return Path(os.environ.get("SystemRoot", r"C:\Windows"), "System32", "nvcuda.dll").exists()
+        return Path(os.environ.get("SYSTEMROOT", r"C:\Windows"), "System32", "nvcuda.dll").exists()
     return Path("/proc/driver/nvidia/version").exists() or Path("/dev/nvidiactl").exists()
 
 
@@ -231,7 +231,6 @@ def _torch_runner(path: Path, device: str, threads, reason: str, **kwargs) -> To
 def _cached_onnx_runner(path: Path, device: str, threads, cache_dir, why: str) -> OnnxRunner:
     from ..deps import require
     from .cache import cached_export
-
     from .spec import ModelFileError
 
     require("onnxruntime")

@@ -93,7 +93,7 @@ class ModelSpec:
         return data
 
     @classmethod
-    def from_dict(cls, data: dict) -> "ModelSpec":
+    def from_dict(cls, data: dict) -> ModelSpec:
         """The spec of a dict written by to_dict; ValueError naming unknown fields (invalid values raise as in the constructor)."""
         known = {f for f in cls.__dataclass_fields__}
         unknown = set(data) - known

@@ -49,7 +49,7 @@ class Checkpoint:
                     Path(path))
 
     @classmethod
-    def read(cls, path: str | Path) -> "Checkpoint":
+    def read(cls, path: str | Path) -> Checkpoint:
         """Load weights-only; CheckpointError naming the problem for anything else."""
         data = load_weights_only(path, "training checkpoint", CheckpointError)
         if not isinstance(data, dict) or data.get("format") != CHECKPOINT_FORMAT:

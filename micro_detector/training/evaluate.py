@@ -19,7 +19,7 @@ EVALUATION_FILES = {"metrics_csv": "metrics.csv", "metrics_json": "metrics.json"
                     "samples": "val_images.png", "report": "report.html"}
 
 
-def eval_detect_options(**overrides) -> "engine.DetectOptions":
+def eval_detect_options(**overrides) -> engine.DetectOptions:
     """Detection options for an evaluation: a low score threshold (AP integrates over all
     confidences), at most 300 boxes per tile before the cross-tile merge, and rasters without
     georeferencing allowed (truth and predictions are compared in pixels). `overrides` are
@@ -36,7 +36,7 @@ class EvalOptions:
     """How to evaluate: the detection options the engine runs with (`eval_detect_options`),
     and what is scored."""
 
-    detect: "engine.DetectOptions" = field(default_factory=eval_detect_options)
+    detect: engine.DetectOptions = field(default_factory=eval_detect_options)
     max_per_image: int = 2000  # highest scores kept per raster (COCO keeps 100; micro scenes hold more)
     breakdown: bool = True  # AP per size bucket and the cross-class confusion counts
     confusion_conf: float = 0.25  # the score a prediction needs to enter the confusion counts
@@ -46,7 +46,7 @@ class ImageCheckError(ValueError):
     """Images of an evaluation that the model cannot run on; names every one of them."""
 
 
-def check_images(labels: LabelSet, spec, options: "engine.DetectOptions", log=None) -> None:
+def check_images(labels: LabelSet, spec, options: engine.DetectOptions, log=None) -> None:
     """Before any inference: every image opens, and its bands (and GSD, when the model
     states one) fit the model under `options`, exactly as detection will decide. Raises one
     ImageCheckError naming all the images that do not; logs how grey images are read."""

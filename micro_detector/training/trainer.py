@@ -25,8 +25,10 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from ..model import io as model_io
+from ..model import runner as runners
+from ..model import yolov12
 from . import ddp
-from ..model import io as model_io, runner as runners, yolov12
 from .checkpoint import CHECKPOINT_FORMAT, Checkpoint, CheckpointError, read_checkpoint  # noqa: F401
 from .config import TrainConfig, TrainResult, model_spec_for
 from .epoch import train_epoch
