@@ -104,9 +104,9 @@ def merge_detections(boxes: np.ndarray, scores: np.ndarray, classes: np.ndarray,
         ri, rj = rank[i[hit]], rank[j[hit]]
         pi.append(np.minimum(ri, rj))
         pj.append(np.maximum(ri, rj))
-    pi = np.concatenate(pi) if pi else np.empty(0, np.int64)
-    pj = np.concatenate(pj) if pj else np.empty(0, np.int64)
-    keep_rank = greedy_keep(n, pi, pj)
+    first = np.concatenate(pi) if pi else np.empty(0, np.int64)
+    second = np.concatenate(pj) if pj else np.empty(0, np.int64)
+    keep_rank = greedy_keep(n, first, second)
     kept = order[keep_rank]
     merged = boxes[kept].astype(np.float32).copy()
     if method == "nmm" and len(pi):

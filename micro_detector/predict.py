@@ -88,7 +88,8 @@ def to_raster_pixels(dets: np.ndarray, window: Window, image_shape: tuple[int, i
 
 def _padded_shape(image: np.ndarray) -> tuple[int, int]:
     """Height and width rounded up to a multiple of 32 (tiles at a small raster's edge)."""
-    return tuple(max(-(-s // 32) * 32, 32) for s in image.shape[1:])
+    h, w = (max(-(-s // 32) * 32, 32) for s in image.shape[1:])
+    return h, w
 
 
 def _pad(image: np.ndarray) -> np.ndarray:
@@ -166,7 +167,7 @@ def predict_windows(source: WindowSource, runner, plan: TilePlan, options: Detec
     try:
         finished = False
         while not finished:
-            batch = []
+            batch: list = []
             while len(batch) < size:
                 item = next(stream, None)
                 if item is None:

@@ -36,6 +36,7 @@ def raster_footprint(info: RasterInfo):
 def _extent_geometry(info: RasterInfo, options: DetectOptions):
     from osgeo import ogr
 
+    assert options.extent is not None
     xmin, ymin, xmax, ymax = options.extent
     geom = ogr.CreateGeometryFromWkt(
         f"POLYGON(({xmin!r} {ymin!r},{xmax!r} {ymin!r},{xmax!r} {ymax!r},{xmin!r} {ymax!r},{xmin!r} {ymin!r}))")

@@ -59,7 +59,7 @@ class TorchRunner:
         from .io import load_model
 
         model = load_model(path)
-        model.path = Path(path)
+        model.path = Path(path)  # type: ignore[assignment]  # an attribute of ours on the nn.Module
         return cls(model, copy=False, **kwargs)
 
     def predict(self, batch: np.ndarray, conf: float = 0.25, iou: float = 0.7, max_det: int = 3000,
