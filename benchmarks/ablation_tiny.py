@@ -39,6 +39,7 @@ VARIANTS = {  # name: (loss weights, P2 level)
 def scenes(folder: Path, seed: int):
     import synthetic
     from synthetic import make_scene, write_mapping, write_xview
+
     from micro_detector.training.labels import ClassMap, load_xview, split_by_image
 
     synthetic.SIZES = {0: (6, 6), 1: (6, 10)}
@@ -82,7 +83,7 @@ def run_variant(name: str, loss_kw: dict, p2: bool, seed: int, epochs: int) -> d
     from micro_detector.model.runner import TorchRunner
     from micro_detector.training.chips import ChipConfig
     from micro_detector.training.dataset import AugmentConfig
-    from micro_detector.training.evaluate import EvalOptions, evaluate_labelled
+    from micro_detector.training.evaluate import EvalOptions, eval_detect_options, evaluate_labelled
     from micro_detector.training.loss import LossWeights
     from micro_detector.training.trainer import TrainConfig, train
 
@@ -98,10 +99,10 @@ def run_variant(name: str, loss_kw: dict, p2: bool, seed: int, epochs: int) -> d
         train(config, train_set, val_set, folder / "run", model_path=folder / "model.pt", log=lambda m: None)
         seconds = time.perf_counter() - start
         runner = TorchRunner(load_model(folder / "model.pt"))
-        det = engine.detect(folder / "s2.tif", None, runner=runner,
+        det = engine.detect(folder / "s2.tif", None, runner,
                             options=engine.DetectOptions(conf=0.25, pixel_coordinates=True))
         hit = (box_iou(true_boxes.astype(float), det.boxes) >= 0.5) & (true_classes[:, None] == det.class_ids[None])
-        metrics, _ = evaluate_labelled(runner, val_set, EvalOptions(conf=0.001))
+        metrics, _ = evaluate_labelled(runner, val_set, EvalOptions(eval_detect_options(conf=0.001)))
         overall = metrics.overall()
         return {"recall": float(hit.any(1).mean()), "precision": float(hit.any(0).mean()) if len(det) else 0.0,
                 "mAP50": overall["mAP50"], "mAP50-95": overall["mAP50-95"], "train_s": seconds}

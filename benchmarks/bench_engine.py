@@ -66,7 +66,7 @@ def run_one(size: int, scale: str, device: str, batch: int, workdir: Path, backe
     # the path a user gets: open_runner picks the backend (auto: cached ONNX export on the CPU)
     runner = open_runner(model, backend=backend, device=device, cache_dir=workdir / "cache")
     start = time.perf_counter()
-    result = detect(raster, workdir / f"out_{size}.gpkg", runner=runner,
+    result = detect(raster, workdir / f"out_{size}.gpkg", runner,
                     options=DetectOptions(batch=batch, device=device))
     total = time.perf_counter() - start
     tiles = result.report["tiles"]

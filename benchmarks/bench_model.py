@@ -18,7 +18,6 @@ import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
 import torch
 
 from micro_detector.model.flops import count_flops, count_params
@@ -55,11 +54,11 @@ def main(argv=None) -> int:
         flops = count_flops(model, args.imgsz)
         x = torch.rand(1, 3, args.imgsz, args.imgsz)
         with torch.inference_mode():
-            torch_ms = median_ms(lambda: model.forward_decoded(x), args.repeat)
+            torch_ms = median_ms(lambda model=model, x=x: model.forward_decoded(x), args.repeat)
         with tempfile.TemporaryDirectory() as tmp:
             runner = OnnxRunner(export_onnx(model, Path(tmp) / "m.onnx"), threads=threads)
             xn = x.numpy()
-            onnx_ms = median_ms(lambda: runner.session.run(None, {"images": xn}), args.repeat)
+            onnx_ms = median_ms(lambda runner=runner, xn=xn: runner.session.run(None, {"images": xn}), args.repeat)
         row = {"scale": name, "params_M": round(count_params(model) / 1e6, 3),
                "gflops": round(flops["gflops"], 2), "attention_gflops": round(flops["attention_gflops"], 2),
                "torch_cpu_ms": round(torch_ms, 1), "onnxruntime_cpu_ms": round(onnx_ms, 1),

@@ -43,6 +43,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import ladder_rungs  # noqa: E402
+
 from micro_detector.training.dataset_config import DatasetConfig, prepare_split  # noqa: E402
 from micro_detector.training.evaluate import EvalOptions, eval_detect_options, evaluate_labelled  # noqa: E402
 from micro_detector.training.labels import ClassMap, load_xview  # noqa: E402

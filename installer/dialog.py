@@ -7,8 +7,16 @@ from pathlib import Path
 
 from qgis.core import QgsApplication, QgsSettings
 from qgis.gui import QgsFileWidget
-from qgis.PyQt.QtWidgets import (QCheckBox, QDialog, QDialogButtonBox, QHBoxLayout, QLabel,
-                                 QPlainTextEdit, QPushButton, QVBoxLayout)
+from qgis.PyQt.QtWidgets import (
+    QCheckBox,
+    QDialog,
+    QDialogButtonBox,
+    QHBoxLayout,
+    QLabel,
+    QPlainTextEdit,
+    QPushButton,
+    QVBoxLayout,
+)
 
 from .core import InstallError, deps_folder, importable, plan_install
 from .run import uninstall

@@ -7,7 +7,7 @@ them, never here, so importing this package is cheap.
 
 import os as _os
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 # torch's OpenMP threads spin while they wait, and then fight the tile reader thread and
 # anything else on the machine (runs 15x slower next to one other CPU job). The runtime reads

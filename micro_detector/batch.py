@@ -12,8 +12,16 @@ from pathlib import Path
 from typing import Callable
 
 from .engine import Cancelled, DetectOptions, detect
-from .outputs import (DEFAULT_LAYER, OutputError, OutputTarget, check_format, check_output,
-                      clean_stale_partials, is_done, source_files)
+from .outputs import (
+    DEFAULT_LAYER,
+    OutputError,
+    OutputTarget,
+    check_format,
+    check_output,
+    clean_stale_partials,
+    is_done,
+    source_files,
+)
 from .summary import SummaryTable
 
 

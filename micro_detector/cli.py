@@ -10,8 +10,7 @@ import json
 import sys
 from pathlib import Path
 
-from .cli_args import (SECONDS, WORKERS, CliError, UsageError, add_detect_options, add_output_options,
-                       detect_options)
+from .cli_args import SECONDS, WORKERS, CliError, UsageError, add_detect_options, add_output_options, detect_options
 from .deps import MissingDependencyError
 from .model.files import is_onnx, read_spec
 from .model.spec import DEFAULT_CLASSES, SCALES

@@ -12,6 +12,7 @@ import argparse
 import math
 from pathlib import Path
 
+from .options import option_default
 from .outputs import DEFAULT_LAYER
 
 
@@ -48,13 +49,6 @@ WORKERS = checked(int, lambda v: v >= 1, "the number of workers is a whole numbe
 SECONDS = checked(float, lambda v: v > 0, "a time in seconds > 0")
 
 
-def _option_default(name: str):
-    """A detection option's default, from the DetectOptions dataclass (one table of defaults)."""
-    from .options import option_default
-
-    return option_default(name)
-
-
 def add_output_options(p, what: str) -> None:
     """--layer and --overwrite on parser `p`; `what` is --overwrite's help."""
     p.add_argument("--layer", default=DEFAULT_LAYER,
@@ -65,7 +59,7 @@ def add_output_options(p, what: str) -> None:
 
 def add_detect_options(p) -> None:
     """The detection options (model, tiling, thresholds, merge, region, bands, device) on parser `p`."""
-    d = _option_default
+    d = option_default
     p.add_argument("--weights", type=Path, help="model file (.pt) or exported .onnx "
                    "(default: the bundled default model)")
     p.add_argument("--tile", type=TILE, default=d("tile"), help="tile size in model pixels, a multiple "

@@ -9,8 +9,8 @@ from __future__ import annotations
 import numpy as np
 
 from .georef import pixel_to_map
-from .predict import RawBoxes
 from .plan import TilePlan
+from .predict import RawBoxes
 
 __all__ = ["clip_to_region"]
 

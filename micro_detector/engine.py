@@ -17,17 +17,19 @@ on workers for subsets of `plan.windows`, then `finish` on the concatenated RawB
 from __future__ import annotations
 
 import time
-import warnings
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
-from .merge import merge_raw
 from .clip import clip_to_region
+from .merge import merge_raw
 from .options import DetectOptions, OptionsError, option_default
 from .plan import PlanError, TilePlan, check_georeferenced, plan_tiles, zoom_plan
 from .predict import Cancelled, RawBoxes, predict_windows, with_tta
 from .result import Detections, make_detections, model_label, run_report, write_result
 from .source import WindowSource, open_source
+
+if TYPE_CHECKING:
+    from .model.protocol import Runner
 
 __all__ = ["detect", "DetectOptions", "Detections", "Cancelled", "OptionsError", "PlanError",
            "TilePlan", "RawBoxes", "option_default", "open_model", "plan_raster", "predict_block",
@@ -38,28 +40,16 @@ def _quiet(message: str) -> None:
     pass
 
 
-def open_model(model=None, options: DetectOptions | None = None, *, runner=None, weights=None):
-    """A runner from `model` (a runner, or a .pt/.onnx path); `runner=`/`weights=` are the
-    older spellings. The runner carries its source file as `runner.path`."""
+def open_model(model: Runner | str | Path | None, options: DetectOptions | None = None) -> Runner:
+    """A runner from `model`: a runner (model/protocol.py) as it is, or a .pt/.onnx file
+    opened for `options.backend` and `options.device` (the runner's `model_file`)."""
     options = options or DetectOptions()
-    if runner is not None and weights is not None:
-        warnings.warn("detect(weights=...) next to a runner is deprecated: the runner carries "
-                      "its own path", DeprecationWarning, stacklevel=3)
-    model = model if model is not None else runner if runner is not None else weights
     if model is None:
-        raise ValueError("give a runner or a model file (weights)")
+        raise ValueError("give a runner or a model file")
     if isinstance(model, (str, Path)):
         from .model.runner import open_runner
 
-        path = Path(model)
-        model = open_runner(path, backend=options.backend, device=options.device)
-        if getattr(model, "path", None) is None:
-            model.path = path
-    elif getattr(model, "path", None) is None and weights is not None:
-        try:
-            model.path = Path(weights)  # label an in-memory runner with the file it came from
-        except AttributeError:
-            pass
+        return open_runner(Path(model), backend=options.backend, device=options.device)
     return model
 
 
@@ -109,23 +99,19 @@ def finish(raw: RawBoxes, plan: TilePlan, class_names: list[str], options: Detec
     return detections
 
 
-def detect(raster: str | Path | WindowSource, output=None, model=None, *, runner=None,
+def detect(raster: str | Path | WindowSource, output=None, model: Runner | str | Path | None = None, *,
            options: DetectOptions | None = None,
            progress: Callable[[int, int], bool | None] | None = None,
-           log: Callable[[str], None] | None = None, **deprecated) -> Detections:
+           log: Callable[[str], None] | None = None) -> Detections:
     """Detect objects on `raster` (a path GDAL opens, or a WindowSource); write them to
     `output` (a path or outputs.OutputTarget) when given; return the Detections.
 
-    `model` is a runner (anything with `.spec`, `.path` and `.predict(batch, conf, iou,
-    max_det, classes)`) or a model file; `runner=` is accepted as before, and `weights=`
-    (deprecated: the runner carries its own path) only labels an in-memory runner.
+    `model` is a runner (model/protocol.py: `.spec`, `.model_file` and `.predict(batch,
+    conf, iou, max_det, classes)`) or a model file.
     Every check (options, output, raster, model, classes, GSD, extent) is made before the
     first tile is read. `progress(done_tiles, total_tiles)` is called after each batch;
     returning False raises Cancelled and nothing is written.
     """
-    weights = deprecated.pop("weights", None)
-    if deprecated:
-        raise TypeError(f"detect() got unexpected keyword argument(s) {sorted(deprecated)}")
     options = options or DetectOptions()
     log = log or _quiet
     start = time.perf_counter()
@@ -136,7 +122,7 @@ def detect(raster: str | Path | WindowSource, output=None, model=None, *, runner
     source = open_source(raster)
     try:
         check_georeferenced(source.info, options)
-        runner = with_tta(open_model(model, options, runner=runner, weights=weights), options)
+        runner = with_tta(open_model(model, options), options)
         plan = plan_tiles(source.info, runner.spec, options)
         zoomed = zoom_plan(source.info, runner.spec, options, plan)
         for line in plan.notes + source.select_bands(plan.bands):
@@ -150,6 +136,6 @@ def detect(raster: str | Path | WindowSource, output=None, model=None, *, runner
     for line in result.report["warnings"]:
         log(f"warning: {Path(str(plan.info.path)).name}: {line}")
     if output is not None:
-        write_result(output, result, plan, options, model_label(runner, weights))
+        write_result(output, result, plan, options, model_label(runner))
         log(f"wrote {len(result)} objects to {output}")
     return result

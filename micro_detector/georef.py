@@ -36,3 +36,15 @@ def box_areas_m2(gt: tuple[float, ...], boxes: np.ndarray, metres_per_unit: floa
     if metres_per_unit is None:
         return np.full(len(boxes), np.nan)
     return px * abs(gt[1] * gt[5] - gt[2] * gt[4]) * metres_per_unit ** 2
+
+
+def ring_polygon(ring_xy):
+    """A closed ring of (x, y) map coordinates as an OGR polygon (region checks and outputs)."""
+    from osgeo import ogr
+
+    ring = ogr.Geometry(ogr.wkbLinearRing)
+    for x, y in ring_xy:
+        ring.AddPoint_2D(float(x), float(y))
+    polygon = ogr.Geometry(ogr.wkbPolygon)
+    polygon.AddGeometry(ring)
+    return polygon

@@ -104,15 +104,15 @@ def merge_detections(boxes: np.ndarray, scores: np.ndarray, classes: np.ndarray,
         ri, rj = rank[i[hit]], rank[j[hit]]
         pi.append(np.minimum(ri, rj))
         pj.append(np.maximum(ri, rj))
-    pi = np.concatenate(pi) if pi else np.empty(0, np.int64)
-    pj = np.concatenate(pj) if pj else np.empty(0, np.int64)
-    keep_rank = greedy_keep(n, pi, pj)
+    lo = np.concatenate(pi) if pi else np.empty(0, np.int64)  # ranks of each overlapping pair
+    hi = np.concatenate(pj) if pj else np.empty(0, np.int64)
+    keep_rank = greedy_keep(n, lo, hi)
     kept = order[keep_rank]
     merged = boxes[kept].astype(np.float32).copy()
-    if method == "nmm" and len(pi):
+    if method == "nmm" and len(lo):
         # each absorbed box joins the first (best-ranked) kept box that matched it
-        absorbed = keep_rank[pi] & ~keep_rank[pj]
-        src, dst = pi[absorbed], pj[absorbed]
+        absorbed = keep_rank[lo] & ~keep_rank[hi]
+        src, dst = lo[absorbed], hi[absorbed]
         first = np.full(n, n, np.int64)
         np.minimum.at(first, dst, src)
         victims = np.nonzero(first < n)[0]

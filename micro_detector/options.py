@@ -15,7 +15,7 @@ import numbers
 import re
 from dataclasses import MISSING, dataclass, fields
 
-__all__ = ["DetectOptions", "OptionsError", "option_default", "MERGES", "MATCHES", "BACKENDS"]
+__all__ = ["DetectOptions", "OptionsError", "field_default", "option_default", "MERGES", "MATCHES", "BACKENDS"]
 
 MERGES = ("nms", "nmm")
 MATCHES = ("iou", "ios")
@@ -165,9 +165,17 @@ def _integer(name: str, value) -> int:
     raise OptionsError(f"option {name}={value!r} must be a whole number")
 
 
+def field_default(cls: type, name: str):
+    """The default of dataclass field `name` of `cls` (its factory's value; None when it has
+    none): every default is written once, in its dataclass, and the CLI and QGIS read it here."""
+    for f in fields(cls):
+        if f.name == name:
+            if f.default is not MISSING:
+                return f.default
+            return f.default_factory() if f.default_factory is not MISSING else None
+    raise KeyError(f"{cls.__name__} has no field {name!r}")
+
+
 def option_default(name: str):
     """The default of DetectOptions field `name` (for argparse and QGIS parameter definitions)."""
-    for f in fields(DetectOptions):
-        if f.name == name:
-            return None if f.default is MISSING else f.default
-    raise KeyError(f"DetectOptions has no option {name!r}")
+    return field_default(DetectOptions, name)

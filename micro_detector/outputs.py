@@ -237,7 +237,7 @@ def _pid_alive(pid: int) -> bool:
 def clean_stale_partials(folder: str | Path) -> list[Path]:
     """Remove the partial folders left in `folder` by runs that died (killed, crashed);
     those of live runs on this host, and of other hosts, are left alone. Returns the removed."""
-    removed = []
+    removed: list[Path] = []
     try:
         entries = list(Path(folder).glob(".*.partial"))
     except OSError:

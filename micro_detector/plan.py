@@ -126,8 +126,8 @@ def _windows(info: RasterInfo, src_tile: int, overlap: int, region_wkt: str | No
         return make_grid(info.width, info.height, src_tile, overlap)
     from osgeo import ogr
 
-    from .georef import box_polygons
-    from .region import pixel_bbox, ring_polygon
+    from .georef import box_polygons, ring_polygon
+    from .region import pixel_bbox
 
     region = ogr.CreateGeometryFromWkt(region_wkt)
     windows = make_grid(info.width, info.height, src_tile, overlap, pixel_bbox(info, region))
@@ -195,7 +195,7 @@ def zoom_plan(info: RasterInfo, spec, options: DetectOptions, plan: TilePlan) ->
                               "model was trained on")
             return None
     zoomed = plan_tiles(info, spec, replace(options, scale=plan.scale / zoom, zoom=None))
-    why = "" if zoom == options.zoom else f", not {options.zoom:g}x: the model serves {limit[2]:.3g} m at finest"
+    why = "" if limit is None or zoom == options.zoom else f", not {options.zoom:g}x: the model serves {limit[2]:.3g} m at finest"
     zoomed.notes = [f"zoom pass: {len(zoomed.windows)} more tiles of {zoomed.src_tile} px, "
                     f"the raster magnified {zoom:.3g}x (scale {zoomed.scale:.3f}{why})"]
     zoomed.raster_gsd = plan.raster_gsd

@@ -9,8 +9,9 @@ concatenates their RawBoxes in window order (`RawBoxes.concat`) and merges once.
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Callable, Iterable
+from typing import Callable
 
 import numpy as np
 
@@ -43,13 +44,13 @@ class RawBoxes:
     def __len__(self) -> int:
         return len(self.boxes)
 
-    def subset(self, keep) -> "RawBoxes":
+    def subset(self, keep) -> RawBoxes:
         """The boxes picked by `keep` (a mask or indices), with the same counters."""
         return RawBoxes(self.boxes[keep], self.scores[keep], self.classes[keep], self.windows[keep],
                         self.tiles, self.skipped, self.forward_s)
 
     @classmethod
-    def concat(cls, parts: Iterable["RawBoxes"]) -> "RawBoxes":
+    def concat(cls, parts: Iterable[RawBoxes]) -> RawBoxes:
         """Parts joined in the given order (give them in window order for the same merge)."""
         parts = list(parts)
         out = cls(np.zeros((0, 4)), np.zeros(0, np.float32), np.zeros(0, np.int64),
@@ -87,7 +88,8 @@ def to_raster_pixels(dets: np.ndarray, window: Window, image_shape: tuple[int, i
 
 def _padded_shape(image: np.ndarray) -> tuple[int, int]:
     """Height and width rounded up to a multiple of 32 (tiles at a small raster's edge)."""
-    return tuple(max(-(-s // 32) * 32, 32) for s in image.shape[1:])
+    h, w = (max(-(-s // 32) * 32, 32) for s in image.shape[1:])
+    return h, w
 
 
 def _pad(image: np.ndarray) -> np.ndarray:
@@ -165,7 +167,7 @@ def predict_windows(source: WindowSource, runner, plan: TilePlan, options: Detec
     try:
         finished = False
         while not finished:
-            batch = []
+            batch: list = []
             while len(batch) < size:
                 item = next(stream, None)
                 if item is None:

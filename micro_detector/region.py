@@ -11,11 +11,11 @@ from pathlib import Path
 
 import numpy as np
 
-from .georef import box_polygons, map_to_pixel
+from .georef import box_polygons, map_to_pixel, ring_polygon
 from .options import DetectOptions, OptionsError
 from .raster import RasterError, RasterInfo
 
-__all__ = ["region_wkt", "raster_footprint", "pixel_bbox", "ring_polygon"]
+__all__ = ["region_wkt", "raster_footprint", "pixel_bbox"]
 
 
 def _srs(text_or_wkt: str):
@@ -27,18 +27,6 @@ def _srs(text_or_wkt: str):
     return srs
 
 
-def ring_polygon(ring_xy):
-    """A closed ring of (x, y) map coordinates as an OGR polygon."""
-    from osgeo import ogr
-
-    ring = ogr.Geometry(ogr.wkbLinearRing)
-    for x, y in ring_xy:
-        ring.AddPoint_2D(float(x), float(y))
-    polygon = ogr.Geometry(ogr.wkbPolygon)
-    polygon.AddGeometry(ring)
-    return polygon
-
-
 def raster_footprint(info: RasterInfo):
     """The raster's outline as an OGR polygon in its CRS (rotated rasters included)."""
     ring = box_polygons(info.geotransform, np.array([[0, 0, info.width, info.height]], float))[0]
@@ -48,6 +36,7 @@ def raster_footprint(info: RasterInfo):
 def _extent_geometry(info: RasterInfo, options: DetectOptions):
     from osgeo import ogr
 
+    assert options.extent is not None
     xmin, ymin, xmax, ymax = options.extent
     geom = ogr.CreateGeometryFromWkt(
         f"POLYGON(({xmin!r} {ymin!r},{xmax!r} {ymin!r},{xmax!r} {ymax!r},{xmin!r} {ymax!r},{xmin!r} {ymin!r}))")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as _dt
 from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -16,6 +17,9 @@ from . import __version__
 from .georef import box_areas_m2, box_polygons
 from .plan import TilePlan
 from .predict import RawBoxes
+
+if TYPE_CHECKING:
+    from .model.protocol import Runner
 
 __all__ = ["Detections", "make_detections", "run_report", "write_result", "model_label"]
 
@@ -79,11 +83,10 @@ def run_report(plan: TilePlan, raw: RawBoxes, detections: Detections, source_fac
     }
 
 
-def model_label(runner, weights=None) -> str:
-    """What the output's metadata names as the model: the file the runner was opened from
-    (`runner.source` for a .pt run through its cached ONNX export, else `runner.path`)."""
-    path = getattr(runner, "source", None) or getattr(runner, "path", None) or weights
-    return str(path) if path is not None else "in-memory"
+def model_label(runner: Runner) -> str:
+    """What the output's metadata names as the model: the file the runner came from (the .pt
+    also when its ONNX export ran), or "in-memory"."""
+    return str(runner.model_file) if runner.model_file is not None else "in-memory"
 
 
 def write_result(output, detections: Detections, plan: TilePlan, options, model: str) -> None:

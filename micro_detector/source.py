@@ -65,7 +65,7 @@ class WindowSource(ABC):
     def read(self, window: Window, out_w: int, out_h: int) -> tuple[np.ndarray, np.ndarray]:
         """(uint8 image (bands, out_h, out_w), bool valid mask (out_h, out_w)) of `window`."""
 
-    def for_thread(self) -> "WindowSource":
+    def for_thread(self) -> WindowSource:
         """A source giving the same pixels, safe to read from another thread."""
         return self
 
@@ -73,10 +73,10 @@ class WindowSource(ABC):
         """Facts for the run report (e.g. the stretch applied); empty by default."""
         return {}
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027 (optional: a source without handles needs none)
         """Release handles; the source is not read after this."""
 
-    def __enter__(self) -> "WindowSource":
+    def __enter__(self) -> WindowSource:
         return self
 
     def __exit__(self, *exc) -> None:
@@ -119,7 +119,7 @@ class GdalSource(WindowSource):
             self._reader = WindowReader(self.info, self.bands, self.stretch)
         return self._reader.read(window.x0, window.y0, window.w, window.h, out_w, out_h)
 
-    def for_thread(self) -> "GdalSource":
+    def for_thread(self) -> GdalSource:
         """A twin with its own GDAL handle (opened on first read), the same bands and stretch."""
         twin = GdalSource(self.path, self.info, self.stretch)
         twin.bands = self.bands

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import queue
 import threading
-from typing import Iterator
+from collections.abc import Generator
 
 import numpy as np
 
@@ -59,7 +59,7 @@ def _reader(source: WindowSource, windows: list[Window], scale: float, tiles: qu
 
 
 def tile_stream(source: WindowSource, plan: TilePlan, windows: list[Window] | None = None,
-                depth: int = 16) -> Iterator[tuple[Window, np.ndarray | None]]:
+                depth: int = 16) -> Generator[tuple[Window, np.ndarray | None], None, None]:
     """Yield (window, image) for `windows` (default: all of the plan's), in order; the image is
     None for a window with no valid pixel. Reads run ahead by at most `depth` tiles. Closing
     the generator (or an error) stops the reader thread."""

@@ -99,7 +99,7 @@ def fuse(per_view: list[np.ndarray], iou: float = 0.55) -> np.ndarray:
 class TTARunner:
     """A runner that predicts on every view of the batch and fuses the views' boxes.
 
-    It has the runner interface (`spec`, `path`, `predict`), so the engine uses it as any
+    It has the runner interface (model/protocol.py: `spec`, `model_file`, `predict`), so the engine uses it as any
     runner; the cross-tile merge then works on the fused boxes as usual."""
 
     def __init__(self, runner, views: tuple[str, ...] = DEFAULT_VIEWS, iou: float = 0.55):
@@ -108,7 +108,7 @@ class TTARunner:
             raise ValueError(f"unknown TTA view(s) {unknown}; choose from {', '.join(VIEWS)}")
         self.runner, self.views, self.iou = runner, tuple(views), iou
         self.spec = runner.spec
-        self.path = getattr(runner, "path", None)
+        self.model_file = runner.model_file
 
     def __getattr__(self, name):  # backend, device, reasons: those of the wrapped runner
         return getattr(self.runner, name)

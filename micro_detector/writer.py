@@ -12,19 +12,26 @@ from pathlib import Path
 import numpy as np
 from osgeo import gdal, ogr, osr
 
-from .outputs import (CONTAINERS, DEFAULT_LAYER, FORMATS, OutputError, OutputTarget, as_target,
-                      check_output, clean_stale_partials, partial_dir)
+from .georef import ring_polygon
+from .outputs import (
+    CONTAINERS,
+    OutputError,
+    OutputTarget,
+    as_target,
+    check_output,
+    clean_stale_partials,
+    partial_dir,
+)
 
 ogr.UseExceptions()
 
-DRIVERS = FORMATS  # the name older code imports
 FIELDS = [("class_id", ogr.OFTInteger), ("class_name", ogr.OFTString), ("score", ogr.OFTReal),
           ("source", ogr.OFTString), ("tile_row", ogr.OFTInteger), ("tile_col", ogr.OFTInteger),
           ("area_m2", ogr.OFTReal)]
 LAYER_OPTIONS = {"CSV": ["GEOMETRY=AS_WKT"]}  # a CSV carries its polygons as a WKT column
 SHAPEFILE_SIDES = (".shp", ".shx", ".dbf", ".prj", ".cpg", ".qix", ".sbn", ".sbx", ".qmd")
 
-__all__ = ["OutputError", "OutputTarget", "check_writable", "driver_for", "ring_polygon",
+__all__ = ["OutputError", "OutputTarget", "check_writable", "driver_for",
            "write_detections"]
 
 
@@ -39,16 +46,6 @@ def check_writable(path, inputs=()) -> OutputTarget:
     """Fail early, before any work, when the output cannot be written (outputs.check_output);
     `path` is a path (replacing allowed) or an OutputTarget."""
     return check_output(path, inputs)
-
-
-def ring_polygon(ring_xy) -> ogr.Geometry:
-    """An OGR polygon from one closed ring of (x, y) map coordinates."""
-    ring = ogr.Geometry(ogr.wkbLinearRing)
-    for x, y in ring_xy:
-        ring.AddPoint_2D(float(x), float(y))
-    poly = ogr.Geometry(ogr.wkbPolygon)
-    poly.AddGeometry(ring)
-    return poly
 
 
 def _fill_layer(ds, target: OutputTarget, driver: str, rings, records, crs_wkt, metadata):
@@ -86,7 +83,8 @@ def _write_new_file(target: OutputTarget, driver: str, *content) -> None:
         layer = _fill_layer(ds, target, driver, *content)
         if transaction:
             ds.CommitTransaction()
-        layer = ds = None  # flush and close
+        del layer  # the layer's handle goes first, then the dataset: flushed and closed
+        ds = None
         produced = list(tmpdir.iterdir())
         if driver == "ESRI Shapefile":  # stale side files of a replaced shapefile would lie
             keep = {p.suffix.lower() for p in produced}

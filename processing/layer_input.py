@@ -5,8 +5,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from qgis.core import (QgsCoordinateReferenceSystem, QgsCoordinateTransform, QgsProject, QgsRasterDataProvider,
-                       QgsRasterLayer, QgsRectangle)
+from qgis.core import (
+    QgsCoordinateReferenceSystem,
+    QgsCoordinateTransform,
+    QgsProject,
+    QgsRasterDataProvider,
+    QgsRasterLayer,
+    QgsRectangle,
+)
 
 from .qgis_source import LayerSourceError, QgisLayerSource, is_file_layer, metres_per_unit
 

@@ -70,7 +70,7 @@ class FailedRequests:
         self.failures: list[tuple[str, str]] = []
         self._active = False
 
-    def __enter__(self) -> "FailedRequests":
+    def __enter__(self) -> FailedRequests:
         self._active = on_main_thread()
         if self._active:
             self._signal().connect(self._finished)

@@ -16,8 +16,15 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from qgis.core import (Qgis, QgsCoordinateReferenceSystem, QgsDistanceArea, QgsPointXY, QgsProject,
-                       QgsRasterLayer, QgsRectangle)
+from qgis.core import (
+    Qgis,
+    QgsCoordinateReferenceSystem,
+    QgsDistanceArea,
+    QgsPointXY,
+    QgsProject,
+    QgsRasterLayer,
+    QgsRectangle,
+)
 
 from ..micro_detector.raster import RasterInfo
 from ..micro_detector.source import WindowSource
@@ -136,7 +143,7 @@ class QgisLayerSource(WindowSource):
         image[:, ~valid] = 0
         return image, valid
 
-    def for_thread(self) -> "QgisLayerSource":
+    def for_thread(self) -> QgisLayerSource:
         twin = object.__new__(QgisLayerSource)
         twin.__dict__.update(self.__dict__)
         twin._provider = self._provider.clone()  # a provider is not safe across threads

@@ -5,8 +5,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from qgis.core import (QgsCategorizedSymbolRenderer, QgsFillSymbol, QgsProcessingLayerPostProcessorInterface,
-                       QgsRendererCategory, QgsVectorLayer)
+from qgis.core import (
+    QgsCategorizedSymbolRenderer,
+    QgsFillSymbol,
+    QgsProcessingLayerPostProcessorInterface,
+    QgsRendererCategory,
+    QgsVectorLayer,
+)
 
 from ..micro_detector import resources
 

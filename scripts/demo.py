@@ -18,8 +18,7 @@ ROOT = Path(__file__).resolve().parents[1]
 def render_quicklook(raster: Path, detections: Path, png: Path, width: int = 1600) -> Path:
     """Raster plus styled detection layer rendered to a PNG with QGIS's map renderer."""
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    from qgis.core import (QgsApplication, QgsMapRendererCustomPainterJob, QgsMapSettings, QgsRasterLayer,
-                           QgsVectorLayer)
+    from qgis.core import QgsApplication, QgsMapRendererCustomPainterJob, QgsMapSettings, QgsRasterLayer, QgsVectorLayer
     from qgis.PyQt.QtCore import QSize
     from qgis.PyQt.QtGui import QColor, QImage, QPainter
 
@@ -69,7 +68,7 @@ def main() -> int:
         raise SystemExit("demo: no default model in resources/models/; give --model")
     args.out.mkdir(parents=True, exist_ok=True)
     gpkg = args.out / "detections.gpkg"
-    result = detect(args.raster, gpkg, runner=open_runner(model),
+    result = detect(args.raster, gpkg, open_runner(model),
                     log=lambda m: print(m, file=sys.stderr))
     png = render_quicklook(args.raster, gpkg, args.out / "quicklook.png")
     counts = ", ".join(f"{k} {v}" for k, v in result.counts().items() if v)

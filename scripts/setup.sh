@@ -27,7 +27,7 @@ fi
 mkdir -p "$VENV/share"
 ln -sfn /usr/share/proj "$VENV/share/proj"
 
-pip_args=(install -q --disable-pip-version-check -r "$ROOT/requirements.txt")
+pip_args=(install -q --disable-pip-version-check -r "$ROOT/requirements.txt" -r "$ROOT/requirements-dev.txt")
 # Where the machine keeps the CPU torch wheel on disk, make sure pip looks there first.
 [ -d /opt/wheels ] && pip_args+=(--find-links /opt/wheels)
 "$VENV/bin/python" -m pip "${pip_args[@]}"

@@ -123,8 +123,8 @@ def synthetic_training(tmp_path_factory):
     """Three synthetic scenes (xView labels) and a YOLOv12n trained on two of them; scene2 is
     held out for validation. Trained once per session (about a minute on two CPU cores)."""
     import torch
-
     from synthetic import make_scene, write_mapping, write_xview
+
     from micro_detector.training.labels import ClassMap, load_xview, split_by_image
     from micro_detector.training.trainer import train
 

@@ -15,9 +15,19 @@ from pathlib import Path
 
 import pytest
 import torch
-
-from bad_input_kit import (ENV, PYTHON, cli, gpkg_with_user_layers, layer_names, layer_rows, litter,
-                           make_raster, one_line_error, sha, user_tables)
+from bad_input_kit import (
+    ENV,
+    PYTHON,
+    cli,
+    gpkg_with_user_layers,
+    layer_names,
+    layer_rows,
+    litter,
+    make_raster,
+    one_line_error,
+    sha,
+    user_tables,
+)
 
 
 @pytest.fixture(scope="session")

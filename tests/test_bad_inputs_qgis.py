@@ -8,9 +8,8 @@ import os
 import sqlite3
 
 import pytest
-from qgis.core import QgsProcessingException
-
 from bad_input_kit import cli, gpkg_with_user_layers, layer_names, make_raster, sha, user_tables
+from qgis.core import QgsProcessingException
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,6 @@ import subprocess
 import time
 
 import pytest
-
 from bad_input_kit import ENV, PYTHON, cli, layer_rows, litter, make_raster
 
 RASTERS = ("a", "b", "c", "d", "e")

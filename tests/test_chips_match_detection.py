@@ -2,20 +2,19 @@
 
 import numpy as np
 from osgeo import gdal
+from test_engine import write_raster
 
 from micro_detector.engine import DetectOptions, plan_raster, predict_block
 from micro_detector.model.spec import ModelSpec
 from micro_detector.training.chips import ChipConfig, build_chips
 from micro_detector.training.labels import LabeledImage
 
-from test_engine import write_raster
-
 
 class RecordingRunner:
     """Keeps every tile it is given; finds nothing."""
 
     def __init__(self, spec):
-        self.spec, self.path, self.tiles = spec, None, []
+        self.spec, self.model_file, self.tiles = spec, None, []
 
     def predict(self, batch, conf=0.25, iou=0.7, max_det=3000, classes=None):
         self.tiles.extend(np.array(image) for image in batch)

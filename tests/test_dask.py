@@ -6,6 +6,7 @@ feature with the serial run."""
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import os
 import signal
@@ -16,9 +17,8 @@ import time
 from pathlib import Path
 
 import pytest
-from osgeo import gdal, ogr
-
 from conftest import ROOT, run_python, run_qgis_process, venv_site_packages
+from osgeo import gdal, ogr
 
 FRAME = ROOT / "tests" / "data" / "micro4_mini" / "images" / "kit_MOS155.tif"  # 1764 x 430 px
 MODEL = ROOT / "resources" / "models" / "default.pt"
@@ -172,7 +172,7 @@ def test_large_raster_split_into_blocks_equals_single_process(tmp_path, zoom):
     (tmp_path / "ref").mkdir()
     from micro_detector.model.runner import open_runner
 
-    single = detect(folder / "frame.tif", None, runner=open_runner(MODEL, device="cpu"), options=options(zoom=zoom))
+    single = detect(folder / "frame.tif", None, open_runner(MODEL, device="cpu"), options=options(zoom=zoom))
     assert single.report["tiles"] > 60 and len(single) > 20
     messages = []
     rows, _ = detect_folder_dask(folder, tmp_path / "out", MODEL, options=options(zoom=zoom),
@@ -204,10 +204,8 @@ def start(args: list[str], cwd: Path, log: Path) -> subprocess.Popen:
 def stop(procs: list[subprocess.Popen]) -> None:
     for proc in procs:
         if proc.poll() is None:
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.killpg(proc.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
         proc.wait(timeout=30)
 
 
@@ -371,8 +369,9 @@ def test_failed_and_timed_out_rasters_are_reported_and_the_batch_goes_on(tmp_pat
 
 @pytest.mark.slow
 def test_qgis_detect_folder_on_workers_and_its_cancel(plugin, tmp_path, serial):
-    import processing
     from qgis.core import QgsProcessingContext, QgsProcessingFeedback
+
+    import processing
 
     folder, reference = crops_and_frame(tmp_path, serial)
     params = {"FOLDER": str(folder), "MODEL": str(MODEL), "TILE": 128, "BATCH": 4, "SUMMARY": "memory:"}

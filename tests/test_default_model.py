@@ -13,8 +13,8 @@ import subprocess
 
 import numpy as np
 import pytest
-
 from conftest import ROOT
+
 from micro_detector.boxes import box_iou
 from micro_detector.cli import default_model_path
 from micro_detector.engine import detect
@@ -43,7 +43,7 @@ def test_default_model_is_shipped_with_its_description():
 def test_default_model_finds_the_labelled_vehicles_of_the_demo():
     truth = _labels()
     assert len(truth) == 40
-    result = detect(DEMO, None, runner=open_runner(default_model_path()))
+    result = detect(DEMO, None, open_runner(default_model_path()))
     vehicles = result.class_ids == result.class_names.index("vehicle")
     iou = box_iou(truth, result.boxes[vehicles])
     recall = (iou >= 0.5).any(1).mean()

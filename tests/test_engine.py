@@ -9,7 +9,9 @@ import subprocess
 
 import numpy as np
 import pytest
+from conftest import ROOT
 from osgeo import gdal, ogr, osr
+from synthetic import components
 
 from micro_detector import boxes as npboxes
 from micro_detector.engine import Cancelled, DetectOptions, detect
@@ -18,14 +20,13 @@ from micro_detector.model.spec import ModelSpec
 from micro_detector.raster import RasterError
 from micro_detector.writer import OutputError
 
-from conftest import ROOT
-from synthetic import components
-
 UTM32 = 32632
 
 
 class BlobRunner:
     """Runner interface; finds 4-connected bright blobs in each tile (pixel-edge boxes)."""
+
+    model_file = None  # in memory
 
     def __init__(self, imgsz=64, gsd=None):
         self.spec = ModelSpec(scale="n", imgsz=imgsz, gsd=gsd)
@@ -84,7 +85,7 @@ def opts(**kw):
 def test_object_found_at_its_map_coordinates(tmp_path):
     raster = write_raster(tmp_path / "r.tif", 200, 150, [(30, 50, 40, 58, 3)])
     out = tmp_path / "out.gpkg"
-    result = detect(raster, out, runner=BlobRunner(), options=opts())
+    result = detect(raster, out, BlobRunner(), options=opts())
     assert len(result) == 1
     ds, layer, feats = read_layer(out)
     assert len(feats) == 1
@@ -106,7 +107,7 @@ def test_rotated_raster_gives_rotated_polygons(tmp_path):
     angle = np.radians(30)
     gt = (1000.0, 0.5 * np.cos(angle), -0.5 * np.sin(angle), 2000.0, -0.5 * np.sin(angle), -0.5 * np.cos(angle))
     raster = write_raster(tmp_path / "rot.tif", 120, 100, [(20, 30, 30, 36, 0)], gt=gt)
-    result = detect(raster, tmp_path / "rot.gpkg", runner=BlobRunner(), options=opts())
+    result = detect(raster, tmp_path / "rot.gpkg", BlobRunner(), options=opts())
     assert len(result) == 1
     _, _, feats = read_layer(tmp_path / "rot.gpkg")
     ring = np.array(feats[0][1].GetGeometryRef(0).GetPoints())[:4]
@@ -121,7 +122,7 @@ def test_objects_across_tile_borders_give_one_whole_box(tmp_path, merge, match):
     # tiles start at x = 0, 51, 64 and y = 0, 51, 64: these objects straddle tile edges
     objects = [(55, 10, 75, 20, 1), (10, 56, 18, 70, 2), (58, 58, 70, 69, 3)]
     raster = write_raster(tmp_path / "b.tif", 128, 128, objects)
-    result = detect(raster, None, runner=BlobRunner(), options=opts(merge=merge, match=match))
+    result = detect(raster, None, BlobRunner(), options=opts(merge=merge, match=match))
     assert result.report["boxes_before_merge"] > len(objects)  # seen from several tiles
     got = sorted(map(tuple, result.boxes.round(3).tolist()))
     assert got == sorted((c0, r0, c1, r1) for c0, r0, c1, r1, _ in objects)
@@ -136,7 +137,7 @@ def test_all_nodata_tiles_are_skipped(tmp_path):
         ds.GetRasterBand(b + 1).WriteArray(arr)
     ds = None
     runner = BlobRunner()
-    result = detect(raster, None, runner=runner, options=opts(overlap=0))
+    result = detect(raster, None, runner, options=opts(overlap=0))
     assert result.report["tiles"] == 4 and result.report["tiles_skipped_nodata"] == 2
     assert runner.tiles_seen == 2 and len(result) == 1
 
@@ -144,7 +145,7 @@ def test_all_nodata_tiles_are_skipped(tmp_path):
 def test_16_bit_input_is_stretched_and_reported(tmp_path):
     raster = write_raster(tmp_path / "u16.tif", 100, 80, [(40, 30, 50, 40, 2)],
                           dtype=gdal.GDT_UInt16, background=400, value=3000)
-    result = detect(raster, None, runner=BlobRunner(), options=opts())
+    result = detect(raster, None, BlobRunner(), options=opts())
     assert result.report["stretch"] is not None and len(result.report["stretch"]) == 3
     assert [tuple(b) for b in result.boxes] == [(40, 30, 50, 40)]
     low, high = result.report["stretch"][0]
@@ -163,7 +164,7 @@ def test_extent_in_another_crs_and_mask_limit_the_search(tmp_path):
     lon0, lat0, _ = to_wgs.TransformPoint(500000 + 0, 5000000 - 40 * 0.5)
     lon1, lat1, _ = to_wgs.TransformPoint(500000 + 40 * 0.5, 5000000)
     runner = BlobRunner()
-    result = detect(raster, None, runner=runner,
+    result = detect(raster, None, runner,
                     options=opts(extent=(lon0, lat0, lon1, lat1), extent_crs="EPSG:4326"))
     assert [tuple(b) for b in result.boxes] == [(20, 20, 28, 28)]
     assert result.report["tiles"] < 16
@@ -174,7 +175,7 @@ def test_extent_in_another_crs_and_mask_limit_the_search(tmp_path):
     mask.write_text(json.dumps({"type": "FeatureCollection", "crs": {"type": "name", "properties": {"name": f"urn:ogc:def:crs:EPSG::{UTM32}"}},
                                 "features": [{"type": "Feature", "properties": {}, "geometry": {
                                     "type": "Polygon", "coordinates": [[[x0, y0], [x1, y0], [x1, y1], [x0, y1], [x0, y0]]]}}]}))
-    result = detect(raster, None, runner=BlobRunner(), options=opts(mask=str(mask)))
+    result = detect(raster, None, BlobRunner(), options=opts(mask=str(mask)))
     assert [tuple(b) for b in result.boxes] == [(150, 100, 160, 110)]
 
 
@@ -189,7 +190,7 @@ def test_cancel_midway_leaves_no_output(tmp_path):
         return len(calls) < 2  # cancel on the second report
 
     with pytest.raises(Cancelled):
-        detect(raster, out, runner=BlobRunner(), options=opts(batch=2), progress=progress)
+        detect(raster, out, BlobRunner(), options=opts(batch=2), progress=progress)
     assert calls[-1] < 36
     assert list(out.parent.iterdir()) == []
 
@@ -197,34 +198,34 @@ def test_cancel_midway_leaves_no_output(tmp_path):
 def test_not_georeferenced_is_refused_unless_pixels_are_asked_for(tmp_path):
     raster = write_raster(tmp_path / "plain.tif", 64, 64, [(5, 5, 10, 10, 0)], gt=None)
     with pytest.raises(RasterError, match="not georeferenced"):
-        detect(raster, None, runner=BlobRunner(), options=opts())
-    result = detect(raster, tmp_path / "px.gpkg", runner=BlobRunner(), options=opts(pixel_coordinates=True))
+        detect(raster, None, BlobRunner(), options=opts())
+    result = detect(raster, tmp_path / "px.gpkg", BlobRunner(), options=opts(pixel_coordinates=True))
     assert [tuple(b) for b in result.boxes] == [(5, 5, 10, 10)]
 
 
 def test_bad_inputs_get_clear_errors(tmp_path):
     with pytest.raises(RasterError, match="not found"):
-        detect(tmp_path / "missing.tif", None, runner=BlobRunner())
+        detect(tmp_path / "missing.tif", None, BlobRunner())
     two = write_raster(tmp_path / "two.tif", 64, 64, bands=2)
     with pytest.raises(RasterError, match="has 2 band.*needs 3"):
-        detect(two, None, runner=BlobRunner(), options=opts())
+        detect(two, None, BlobRunner(), options=opts())
     ok = write_raster(tmp_path / "ok.tif", 64, 64)
     with pytest.raises(OutputError, match="does not exist"):
-        detect(ok, tmp_path / "nope" / "o.gpkg", runner=BlobRunner(), options=opts())
+        detect(ok, tmp_path / "nope" / "o.gpkg", BlobRunner(), options=opts())
     with pytest.raises(OutputError, match="unknown vector format"):
-        detect(ok, tmp_path / "o.xyz", runner=BlobRunner(), options=opts())
+        detect(ok, tmp_path / "o.xyz", BlobRunner(), options=opts())
     locked = tmp_path / "locked"
     locked.mkdir()
     locked.chmod(0o500)
     try:
         if not os.access(locked, os.W_OK):  # root may write anywhere
             with pytest.raises(OutputError, match="not writable"):
-                detect(ok, locked / "o.gpkg", runner=BlobRunner(), options=opts())
+                detect(ok, locked / "o.gpkg", BlobRunner(), options=opts())
     finally:
         locked.chmod(0o700)
     (tmp_path / "empty.tif").write_bytes(b"")
     with pytest.raises(RasterError):
-        detect(tmp_path / "empty.tif", None, runner=BlobRunner())
+        detect(tmp_path / "empty.tif", None, BlobRunner())
 
 
 @pytest.mark.parametrize("seed", range(3))
@@ -270,10 +271,10 @@ def test_windows_are_resampled_to_the_model_gsd_and_boxes_return_in_source_pixel
     # raster at 0.5 m, model trained at 1.0 m: tiles read at half resolution
     raster = write_raster(tmp_path / "g.tif", 256, 256, [(100, 60, 120, 80, 0), (200, 180, 212, 196, 0)])
     runner = BlobRunner(imgsz=64, gsd=1.0)
-    result = detect(raster, None, runner=runner, options=opts(overlap=0))
+    result = detect(raster, None, runner, options=opts(overlap=0))
     assert result.report["scale"] == pytest.approx(2.0)
     assert result.report["tile_source_px"] == 128 and result.report["tiles"] == 4
     got = sorted(map(tuple, result.boxes.tolist()))
     assert np.allclose(got, [(100, 60, 120, 80), (200, 180, 212, 196)], atol=2)
-    off = detect(raster, None, runner=BlobRunner(imgsz=64, gsd=1.0), options=opts(overlap=0, resample=False))
+    off = detect(raster, None, BlobRunner(imgsz=64, gsd=1.0), options=opts(overlap=0, resample=False))
     assert off.report["scale"] == 1.0 and off.report["tiles"] == 16

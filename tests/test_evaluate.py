@@ -8,13 +8,19 @@ import json
 import numpy as np
 import pytest
 from osgeo import gdal, osr
+from synthetic import make_scene, write_mapping, write_xview
 
 from micro_detector.model.io import save_model
 from micro_detector.model.spec import ModelSpec
 from micro_detector.model.yolov12 import build_model
-from synthetic import make_scene, write_mapping, write_xview
 from micro_detector.training import evaluate as evaluate_module
-from micro_detector.training.evaluate import EvalOptions, ImageCheckError, check_images, eval_detect_options, evaluate_model_file
+from micro_detector.training.evaluate import (
+    EvalOptions,
+    ImageCheckError,
+    check_images,
+    eval_detect_options,
+    evaluate_model_file,
+)
 from micro_detector.training.labels import ClassMap, load_xview
 
 

@@ -4,9 +4,8 @@ import importlib
 import subprocess
 import sys
 
-from qgis.PyQt.QtCore import QCoreApplication
-
 from conftest import ROOT
+from qgis.PyQt.QtCore import QCoreApplication
 
 
 def test_translation_sources_cover_every_string_of_the_code():

@@ -16,10 +16,24 @@ import pytest
 from osgeo import gdal
 
 from micro_detector.training.importers import (
-    ClassMapping, LabelFormatError, OrientedLabeledImage, load_class_mapping, load_coco, load_dota, load_voc, load_yolo,
-    parse_coco, parse_dota, parse_names, parse_voc, parse_yolo, read_coco, read_names, to_labeled_image,
+    ClassMapping,
+    LabelFormatError,
+    OrientedLabeledImage,
+    load_class_mapping,
+    load_coco,
+    load_dota,
+    load_voc,
+    load_yolo,
+    parse_coco,
+    parse_dota,
+    parse_names,
+    parse_voc,
+    parse_yolo,
+    read_coco,
+    read_names,
+    to_labeled_image,
 )
-from micro_detector.training.labels import LabelError, LabeledImage
+from micro_detector.training.labels import LabeledImage, LabelError
 
 DATA = Path(__file__).parent / "data" / "importers"
 SIMD_NAMES = ["car", "truck", "van", "longvehicle", "bus", "airliner", "propeller", "trainer", "chartered",

@@ -10,11 +10,10 @@ import os
 import subprocess
 import sys
 import tarfile
-import tomllib
 from importlib import metadata
 
 import pytest
-
+import tomllib
 from conftest import DEMO_RASTER, MINI, ROOT
 
 WHEELS = ROOT / ".wheels"  # filled by `make setup`: the pinned onnxruntime wheel
@@ -64,8 +63,8 @@ def test_shipped_onnx_is_the_export_of_the_shipped_pt():
     without a new export (scripts/export_default_onnx.py) fails here."""
     import hashlib
 
-    from micro_detector.model.onnx_io import SOURCE_KEY, open_session, spec_from_session
     from micro_detector.model.io import read_model_file
+    from micro_detector.model.onnx_io import SOURCE_KEY, open_session, spec_from_session
 
     pt, onnx = ROOT / "resources" / "models" / "default.pt", ROOT / "resources" / "models" / "default.onnx"
     session = open_session(onnx)
@@ -87,8 +86,8 @@ def test_shipped_onnx_and_pt_find_the_same_boxes_on_the_demo():
     from micro_detector.engine import detect
     from micro_detector.model.runner import open_runner
 
-    a = detect(DEMO_RASTER, None, runner=open_runner(resources.default_model("pt"), backend="torch"))
-    b = detect(DEMO_RASTER, None, runner=open_runner(resources.default_model("onnx"), backend="onnx"))
+    a = detect(DEMO_RASTER, None, open_runner(resources.default_model("pt"), backend="torch"))
+    b = detect(DEMO_RASTER, None, open_runner(resources.default_model("onnx"), backend="onnx"))
     assert len(a) >= 30 and abs(len(a) - len(b)) <= 1  # a score on the threshold may flip
     iou = box_iou(a.boxes, b.boxes)
     pair = iou.argmax(1)

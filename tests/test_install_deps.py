@@ -9,14 +9,11 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import textwrap
 import zipfile
 from pathlib import Path
 
 import pytest
-
 from conftest import KIT_RASTER, PLUGIN_NAME, ROOT
-
 from micro_object_detection.installer import core, run  # noqa: E402  (the plugin's own package)
 
 WHEELS = ROOT / ".wheels"

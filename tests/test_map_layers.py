@@ -10,11 +10,18 @@ import math
 
 import numpy as np
 import pytest
-from osgeo import gdal, ogr, osr
-from qgis.core import (QgsCategorizedSymbolRenderer, QgsCoordinateReferenceSystem, QgsPointXY,
-                       QgsProcessingException, QgsProject, QgsRasterLayer, QgsRectangle, QgsVectorLayer)
-
 from conftest import DEMO_RASTER
+from osgeo import gdal, ogr, osr
+from qgis.core import (
+    QgsCategorizedSymbolRenderer,
+    QgsCoordinateReferenceSystem,
+    QgsPointXY,
+    QgsProcessingException,
+    QgsProject,
+    QgsRasterLayer,
+    QgsRectangle,
+    QgsVectorLayer,
+)
 
 ZOOM = 20
 RES = 2 * math.pi * 6378137 / (256 * 2 ** ZOOM)  # Web Mercator metres per pixel at ZOOM

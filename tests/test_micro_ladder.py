@@ -10,9 +10,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 from osgeo import gdal
+from synthetic import make_scene, write_mapping, write_xview
 
 from micro_detector.raster import read_info
-from synthetic import make_scene, write_mapping, write_xview
 from micro_detector.training.labels import ClassMap, load_xview
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))

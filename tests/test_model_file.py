@@ -7,14 +7,13 @@ import zipfile
 import numpy as np
 import pytest
 import torch
+from conftest import KIT_RASTER, ROOT
 
 from micro_detector.model.io import ModelFileError, load_model, read_model_file, save_model
 from micro_detector.model.onnx_io import export_onnx
 from micro_detector.model.runner import OnnxRunner, TorchRunner
 from micro_detector.model.spec import ModelSpec
 from micro_detector.model.yolov12 import build_model
-
-from conftest import KIT_RASTER, ROOT
 
 CLI = [str(ROOT / ".venv" / "bin" / "micro-detector")]
 

@@ -2,12 +2,11 @@
 
 import dataclasses
 
+import numpy as np
 import pytest
 
 from micro_detector.merge import merge_detections
 from micro_detector.options import DetectOptions, OptionsError, option_default
-
-import numpy as np
 
 
 @pytest.mark.parametrize("kw, word", [

@@ -6,8 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-
 from conftest import tiny_config
+
 from micro_detector import engine
 from micro_detector.model.head import make_anchors
 from micro_detector.model.io import load_model, save_model
@@ -83,6 +83,6 @@ def test_train_and_detect_with_p2(synthetic_training, tmp_path):
     assert any("tensors taken from" in line for line in lines), lines
     model = load_model(tmp_path / "p2.pt")
     assert model.spec.p2
-    det = engine.detect(s["folder"] / "scene2.tif", None, runner=TorchRunner(model),
+    det = engine.detect(s["folder"] / "scene2.tif", None, TorchRunner(model),
                         options=engine.DetectOptions(conf=0.25, pixel_coordinates=True))
     assert len(det) > 0 and np.isfinite(det.boxes).all()

@@ -5,7 +5,6 @@ import sys
 import zipfile
 
 import pytest
-
 from conftest import DEMO_RASTER, PLUGIN_NAME, ROOT, run_qgis_process, venv_site_packages
 
 

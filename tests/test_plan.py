@@ -2,15 +2,14 @@
 
 import numpy as np
 import pytest
-from osgeo import gdal, osr
+from osgeo import osr
+from test_engine import BlobRunner, write_raster
 
 from micro_detector.engine import DetectOptions, detect, plan_raster
 from micro_detector.model.spec import ModelSpec
 from micro_detector.options import OptionsError
 from micro_detector.plan import PlanError, plan_tiles
 from micro_detector.raster import read_info
-
-from test_engine import BlobRunner, write_raster
 
 
 def _model_file(tmp_path, **spec):
@@ -83,16 +82,16 @@ def test_user_gsd_scale_and_missing_gsd(tmp_path):
 def test_extent_that_misses_the_raster_names_both_extents(tmp_path):
     raster = write_raster(tmp_path / "r.tif", 64, 64)  # UTM 32N near 500000, 5000000
     with pytest.raises(OptionsError, match=r"extent does not meet.*500000.*EPSG code"):
-        detect(raster, None, runner=BlobRunner(), options=DetectOptions(extent=(11.5, 48.1, 11.6, 48.2)))
+        detect(raster, None, BlobRunner(), options=DetectOptions(extent=(11.5, 48.1, 11.6, 48.2)))
     with pytest.raises(OptionsError, match="does not meet"):
-        detect(raster, None, runner=BlobRunner(),
+        detect(raster, None, BlobRunner(),
                options=DetectOptions(extent=(11.5, 48.1, 11.6, 48.2), extent_crs="EPSG:4326"))
 
 
 def test_grey_band_is_repeated_and_said(tmp_path):
     raster = write_raster(tmp_path / "g.tif", 64, 64, [(10, 10, 20, 20, 0)], bands=1)
     lines = []
-    result = detect(raster, None, runner=BlobRunner(), options=DetectOptions(tile=64), log=lines.append)
+    result = detect(raster, None, BlobRunner(), options=DetectOptions(tile=64), log=lines.append)
     assert result.report["bands"] == [1, 1, 1] and len(result) == 1
     assert any("grey band 1 repeated" in line for line in lines)
 
@@ -100,7 +99,7 @@ def test_grey_band_is_repeated_and_said(tmp_path):
 def test_all_nodata_raster_warns(tmp_path):
     raster = write_raster(tmp_path / "n.tif", 64, 64, background=0, nodata=0)
     lines = []
-    result = detect(raster, None, runner=BlobRunner(), options=DetectOptions(tile=64), log=lines.append)
+    result = detect(raster, None, BlobRunner(), options=DetectOptions(tile=64), log=lines.append)
     assert result.report["warnings"] and any("every tile is nodata" in line for line in lines)
 
 
@@ -108,5 +107,5 @@ def test_class_filter_is_checked_before_any_tile(tmp_path):
     raster = write_raster(tmp_path / "r.tif", 64, 64)
     runner = BlobRunner()
     with pytest.raises(PlanError, match="zebra"):
-        detect(raster, None, runner=runner, options=DetectOptions(classes=["zebra"]))
+        detect(raster, None, runner, options=DetectOptions(classes=["zebra"]))
     assert runner.tiles_seen == 0

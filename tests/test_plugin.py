@@ -4,9 +4,8 @@ import importlib
 import textwrap
 
 import pytest
-from qgis.core import QgsApplication, QgsProcessingException
-
 from conftest import qgis_without, run_python
+from qgis.core import QgsApplication, QgsProcessingException
 
 PROVIDER_ID = "micro_detector"
 
@@ -97,10 +96,10 @@ def test_detect_through_processing_run_writes_a_layer(plugin, tmp_path):
     """The algorithm is wired to the engine: a real KIT AIS crop, a real (untrained) model."""
     import subprocess
 
-    import processing
+    from conftest import KIT_RASTER, ROOT
     from qgis.core import QgsVectorLayer
 
-    from conftest import KIT_RASTER, ROOT
+    import processing
 
     plugin.initProcessing()
     model = tmp_path / "m.pt"

@@ -6,10 +6,16 @@ from __future__ import annotations
 import shutil
 
 import pytest
-from qgis.core import (QgsApplication, QgsCategorizedSymbolRenderer, QgsProcessingContext,
-                       QgsProcessingException, QgsProcessingFeedback, QgsProject, QgsVectorLayer)
-
 from conftest import KIT_RASTER, MINI
+from qgis.core import (
+    QgsApplication,
+    QgsCategorizedSymbolRenderer,
+    QgsProcessingContext,
+    QgsProcessingException,
+    QgsProcessingFeedback,
+    QgsProject,
+    QgsVectorLayer,
+)
 
 ALGORITHMS = ["detect", "detect_folder", "train", "evaluate", "export_onnx"]
 
@@ -56,11 +62,11 @@ def test_invalid_parameters_are_rejected_with_a_clear_message(plugin, tmp_path):
 
 
 def test_not_georeferenced_raster_is_refused_before_running(plugin, tmp_path):
-    import processing
     from osgeo import gdal
 
-    ds = gdal.GetDriverByName("GTiff").Create(str(tmp_path / "plain.tif"), 64, 64, 3)
-    ds = None
+    import processing
+
+    gdal.GetDriverByName("GTiff").Create(str(tmp_path / "plain.tif"), 64, 64, 3).FlushCache()
     (tmp_path / "m.pt").write_bytes(b"0")
     with pytest.raises(QgsProcessingException, match="not georeferenced"):
         processing.run("micro_detector:detect", {"INPUT": str(tmp_path / "plain.tif"), "MODEL": str(tmp_path / "m.pt"),
@@ -183,10 +189,16 @@ def test_train_and_evaluate_through_processing(plugin, synthetic_training, tmp_p
 @pytest.mark.slow
 def test_detect_runs_inside_a_graphical_model(plugin, synthetic_training, tmp_path):
     """A model built as in the graphical modeler: one raster input feeding detect."""
+    from qgis.core import (
+        QgsProcessingModelAlgorithm,
+        QgsProcessingModelChildAlgorithm,
+        QgsProcessingModelChildParameterSource,
+        QgsProcessingModelOutput,
+        QgsProcessingModelParameter,
+        QgsProcessingParameterRasterLayer,
+    )
+
     import processing
-    from qgis.core import (QgsProcessingModelAlgorithm, QgsProcessingModelChildAlgorithm,
-                           QgsProcessingModelChildParameterSource, QgsProcessingModelOutput,
-                           QgsProcessingModelParameter, QgsProcessingParameterRasterLayer)
 
     model = QgsProcessingModelAlgorithm("find", "tests")
     model.addModelParameter(QgsProcessingParameterRasterLayer("raster", "Raster"),
@@ -212,6 +224,7 @@ def test_onnx_model_runs_where_torch_is_missing(synthetic_training, tmp_path):
     import textwrap
 
     from conftest import qgis_without, run_python
+
     from micro_detector.model.io import load_model
     from micro_detector.model.onnx_io import export_onnx
 

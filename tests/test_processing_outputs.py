@@ -9,9 +9,8 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from qgis.core import QgsApplication, QgsProcessingContext, QgsProcessingFeedback
-
 from conftest import PLUGIN_NAME, run_python, run_qgis_process, venv_site_packages
+from qgis.core import QgsApplication, QgsProcessingContext, QgsProcessingFeedback
 from synthetic import make_scene, write_mapping, write_xview
 
 
@@ -132,8 +131,9 @@ def test_small_data_starts_from_the_bundled_model_and_scratch_is_warned(plugin, 
     ({"GSD_RANGE": "0.2,0.5", "GSD": 0.3}, "either one training GSD or a GSD range"),
 ])
 def test_train_refuses_bad_zoom_ranges_before_any_work(plugin, labels, tmp_path, values, words):
-    import processing
     from qgis.core import QgsProcessingException
+
+    import processing
 
     s = labels
     with pytest.raises(QgsProcessingException, match=words):
@@ -189,11 +189,10 @@ def test_an_error_is_printed_once_through_qgis_process(plugins_dir, tmp_path):
 
 
 def test_every_help_text_reads_in_french(qgis_app):
-    from qgis.PyQt.QtCore import QCoreApplication
-
     from micro_object_detection.processing.algorithms.detect import DetectAlgorithm, DetectFolderAlgorithm
     from micro_object_detection.processing.algorithms.evaluate import EvaluateAlgorithm, ExportOnnxAlgorithm
     from micro_object_detection.processing.algorithms.training import TrainAlgorithm
+    from qgis.PyQt.QtCore import QCoreApplication
 
     translator = importlib.import_module("micro_object_detection.plugin").load_translator("fr_FR")
     QCoreApplication.installTranslator(translator)

@@ -7,9 +7,8 @@ from __future__ import annotations
 import shutil
 
 import pytest
-from osgeo import gdal
-
 from conftest import DEMO_RASTER, PLUGIN_NAME, ROOT, run_qgis_process, venv_site_packages
+from osgeo import gdal
 
 
 @pytest.mark.slow

@@ -11,9 +11,8 @@ import http.server
 import threading
 
 import pytest
-from qgis.core import QgsProcessingException
-
 from conftest import PLUGIN_NAME, run_qgis_process, venv_site_packages
+from qgis.core import QgsProcessingException
 from test_map_layers import EXTENT, RES, boxes_of, matched, web_scene  # noqa: F401 (web_scene: a fixture)
 
 ENV = {"PYTHONPATH": venv_site_packages(), "GDAL_PAM_ENABLED": "NO"}
@@ -138,9 +137,9 @@ def test_a_wms_string_finds_what_the_file_run_finds_asking_the_server_once(plugi
     """A real WMS (tests/wms_server.py) given as its data source: the objects of the file run
     on the same pixels. The layer is opened by the input check, the parameter checks and the
     run, but QGIS's WMS provider keeps the capabilities: the server is asked for them once."""
-    import processing
-
     from wms_server import WmsServer
+
+    import processing
 
     processing.run("micro_detector:detect", {"INPUT": str(web_scene["raster"]), "OUTPUT": str(tmp_path / "f.gpkg")})
     with WmsServer(web_scene["raster"], "scene") as wms:

@@ -8,9 +8,9 @@ import re
 
 import numpy as np
 import pytest
-
 from conftest import tiny_config
 from synthetic import make_scene, write_mapping, write_xview
+
 from micro_detector.training.chips import ChipConfig, build_chips
 from micro_detector.training.config import TrainConfig
 from micro_detector.training.dataset import AugmentConfig, ChipDataset

@@ -23,7 +23,7 @@ def test_qgis_desktop_shows_the_styled_detections(synthetic_training, plugins_di
 
     scene = synthetic_training["folder"] / "scene2.tif"
     detections = tmp_path / "detections.gpkg"
-    engine.detect(scene, detections, runner=open_runner(synthetic_training["model"]))
+    engine.detect(scene, detections, open_runner(synthetic_training["model"]))
     png = artifacts_dir / "qgis_detections.png"
     png.unlink(missing_ok=True)
     script = tmp_path / "show.py"

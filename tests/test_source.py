@@ -4,11 +4,10 @@ import threading
 
 import numpy as np
 from osgeo import gdal, osr
+from test_engine import write_raster
 
 from micro_detector.source import GdalSource, WindowSource, open_source
 from micro_detector.tiling import Window
-
-from test_engine import write_raster
 
 
 def test_gdal_source_reads_windows_with_facts_and_mask(tmp_path):
@@ -70,17 +69,17 @@ class ArraySource(WindowSource):
 
 
 def test_detect_reads_any_window_source_and_equals_the_file_run(tmp_path):
-    from micro_detector.engine import DetectOptions, detect
-
     from test_engine import BlobRunner
+
+    from micro_detector.engine import DetectOptions, detect
 
     gt = (500000.0, 0.5, 0.0, 5000000.0, 0.0, -0.5)
     raster = write_raster(tmp_path / "f.tif", 150, 100, [(20, 20, 30, 30, 0), (60, 50, 75, 66, 2)], gt=gt)
     ds = gdal.Open(str(raster))
     source = ArraySource(ds.ReadAsArray(), gt)
     options = DetectOptions(tile=64)
-    from_memory = detect(source, tmp_path / "m.gpkg", runner=BlobRunner(), options=options)
-    from_file = detect(raster, None, runner=BlobRunner(), options=options)
+    from_memory = detect(source, tmp_path / "m.gpkg", BlobRunner(), options=options)
+    from_file = detect(raster, None, BlobRunner(), options=options)
     np.testing.assert_array_equal(from_memory.boxes, from_file.boxes)
     np.testing.assert_array_equal(from_memory.rings, from_file.rings)
     assert len(from_memory) == 2 and (tmp_path / "m.gpkg").exists()

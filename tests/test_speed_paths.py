@@ -9,15 +9,14 @@ import sys
 import numpy as np
 import pytest
 import torch
+from conftest import KIT_RASTER, ROOT
+from test_model_file import lively_model, real_crops
 
 from micro_detector.model import cache
 from micro_detector.model.fuse import fuse_model
 from micro_detector.model.io import FORMAT, load_model, save_model
 from micro_detector.model.onnx_io import INPUT_KEY, export_onnx
 from micro_detector.model.runner import OnnxRunner, TorchRunner, open_runner
-
-from conftest import KIT_RASTER, ROOT
-from test_model_file import lively_model, real_crops
 
 SPEC = dict(mean=[0.1, 0.2, 0.3], std=[0.5, 0.6, 0.7], input_scale=200.0)  # not the defaults
 

@@ -10,9 +10,9 @@ import math
 import numpy as np
 import pytest
 import torch
-
 from conftest import tiny_config
 from synthetic import make_scene, write_mapping, write_xview
+
 from micro_detector.training.chips import ChipConfig, build_chips
 from micro_detector.training.config import TrainConfig
 from micro_detector.training.dataset import AugmentConfig, ChipDataset
@@ -225,6 +225,7 @@ def test_training_learns_objects_of_6_to_10_px(tmp_path, monkeypatch):
     """A YOLOv12n trained from scratch on scenes of 6-10 px objects finds them on a scene it
     never saw (recall and precision >= 0.8 at IoU 0.5)."""
     import synthetic
+
     from micro_detector import engine
     from micro_detector.boxes import box_iou
     from micro_detector.model.io import load_model
@@ -243,7 +244,7 @@ def test_training_learns_objects_of_6_to_10_px(tmp_path, monkeypatch):
     torch.manual_seed(0)
     run = tmp_path / "run"
     train(tiny_config(80, val_every=80), train_set, val_set, run, model_path=run / "model.pt")
-    det = engine.detect(tmp_path / "s2.tif", None, runner=TorchRunner(load_model(run / "model.pt")),
+    det = engine.detect(tmp_path / "s2.tif", None, TorchRunner(load_model(run / "model.pt")),
                         options=engine.DetectOptions(conf=0.25, pixel_coordinates=True))
     _, true_boxes, true_classes = rows[2]
     assert np.sqrt(np.prod(true_boxes[:, 2:] - true_boxes[:, :2], 1)).max() <= 8

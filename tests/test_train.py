@@ -12,8 +12,8 @@ import sys
 
 import pytest
 import torch
-
 from conftest import ROOT, tiny_config
+
 from micro_detector import engine
 from micro_detector.boxes import box_iou
 from micro_detector.model.io import load_model
@@ -40,7 +40,7 @@ def test_training_learns_to_find_the_drawn_objects(synthetic_training):
     # the model finds the objects of the scene it never saw, where they are, with their class
     model = load_model(synthetic_training["model"])
     assert model.spec.class_names == ["vehicle", "boat"] and model.spec.gsd == pytest.approx(0.5)
-    det = engine.detect(folder / "scene2.tif", None, runner=TorchRunner(model),
+    det = engine.detect(folder / "scene2.tif", None, TorchRunner(model),
                         options=engine.DetectOptions(conf=0.25, pixel_coordinates=True))
     _, true_boxes, true_classes = rows[2]
     iou = box_iou(true_boxes.astype(float), det.boxes)

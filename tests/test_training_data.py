@@ -6,10 +6,10 @@ import json
 
 import numpy as np
 import pytest
-from osgeo import ogr, osr
-
 from conftest import MINI
+from osgeo import ogr, osr
 from synthetic import make_scene, write_mapping, write_xview
+
 from micro_detector.training import augment
 from micro_detector.training.chips import ChipConfig, build_chips, chip_boxes
 from micro_detector.training.dataset import AugmentConfig, ChipDataset, collate

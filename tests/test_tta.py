@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
+from synthetic import components
 
 from micro_detector.model.spec import ModelSpec
 from micro_detector.tta import DEFAULT_VIEWS, VIEWS, TTARunner, fuse, invert_boxes, transform
-from synthetic import components
 
 
 class BrightObjectRunner:
@@ -15,7 +17,7 @@ class BrightObjectRunner:
     class 0 when wider than tall and class 1 otherwise (so it depends on orientation)."""
 
     spec = ModelSpec(scale="n", class_names=["wide", "tall"], imgsz=128)
-    path = "bright-objects"
+    model_file = Path("bright-objects")
 
     def __init__(self):
         self.calls = 0
@@ -54,7 +56,7 @@ def test_tta_runner_returns_the_drawn_boxes_with_their_classes():
     runner = TTARunner(inner)
     dets = runner.predict(batch)[0]
     assert inner.calls == len(DEFAULT_VIEWS)
-    assert runner.spec is inner.spec and runner.path == "bright-objects"
+    assert runner.spec is inner.spec and runner.model_file == Path("bright-objects")
     order = np.lexsort(dets[:, :4].T[::-1])
     assert np.allclose(dets[order, :4], truth[np.lexsort(truth.T[::-1])])
     # the class comes from the original orientation: fusion never mixes classes

@@ -8,15 +8,17 @@ its box mapped back to raster pixels."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 from osgeo import gdal, osr
+from synthetic import components
 
 from micro_detector import engine
 from micro_detector.boxes import box_iou
 from micro_detector.model.spec import ModelSpec
 from micro_detector.options import DetectOptions, OptionsError
-from synthetic import components
 
 MIN_SIDE = 12  # model pixels
 
@@ -25,7 +27,7 @@ class SizeLimitedRunner:
     """Bright blobs of at least MIN_SIDE model pixels on both sides are objects."""
 
     spec = ModelSpec(scale="n", class_names=["square"], imgsz=128)
-    path = "size-limited"
+    model_file = Path("size-limited")
 
     def __init__(self):
         self.tiles = []
@@ -147,8 +149,9 @@ def test_zoom_pass_recovers_cars_of_5_px_with_the_default_model(tmp_path):
 
 def test_qgis_detect_has_the_zoom_pass(plugin, tmp_path):
     """The toolbox's advanced 'Zoom pass' reaches the engine; a zoom of 1 is refused up front."""
-    import processing
     from qgis.core import QgsProcessingException, QgsVectorLayer
+
+    import processing
 
     path, truth = _coarse_demo(tmp_path)
     counts = {}

@@ -12,7 +12,6 @@ import uuid
 from urllib.parse import parse_qs, urlparse
 
 from osgeo import gdal
-
 from web_tiles import HALF_WORLD
 
 CAPABILITIES = """<?xml version="1.0" encoding="UTF-8"?>

@@ -30,7 +30,7 @@ from ..predict import Cancelled
 from ..result import Detections
 from ..summary import SummaryTable
 from .blocks import Block, RasterUnit, combine_blocks, plan_units, write_output
-from .cluster import DASK_REQUIREMENT, ClusterOptions, connect, require_dask
+from .cluster import ClusterOptions, connect, require_dask
 from .worker import PROGRESS_TOPIC, ModelRef, detect_task, model_loads
 
 if TYPE_CHECKING:
@@ -65,7 +65,7 @@ class FolderProgress:
         """End the bar's line so that a log message starts on its own."""
         if self.enabled and self.last_state is not None:
             self.stream.write("\n")
-            self.last_state: tuple[int, int] | None = None
+            self.last_state = None
 
     def finish_unit(self, key: str, tiles: int) -> None:
         """Record task `key` (a raster or block) as done with all its `tiles`."""
@@ -141,6 +141,7 @@ def detect_folder_dask(folder: str | Path, output: str | Path, weights: str | Pa
         bar = FolderProgress(len(units), sum(u.tiles for u in units), enabled=progress is True,
                              report=progress if callable(progress) else None)
         if units:
+            assert client is not None  # units are rasters to run: the cluster was connected
             run = _Run(client, options, Path(weights), list(spec.class_names), summary, bar,
                        _log_beside(bar, log), cluster.task_timeout)
             run.submit(units, cluster, send_bytes=cluster.send_model == "bytes"

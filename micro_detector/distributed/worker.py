@@ -20,12 +20,16 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..engine import Cancelled, detect
 from ..model.runner import open_runner
 from ..options import DetectOptions
 from ..plan import TilePlan
 from .blocks import Block, TaskResult, detect_block
+
+if TYPE_CHECKING:
+    from distributed import Worker
 
 PROGRESS_TOPIC = "micro-detector-progress"
 _RUNNERS: dict[tuple[str, str, str], object] = {}  # (sha256, backend, device) -> runner, per worker process
@@ -43,7 +47,7 @@ class ModelRef:
     device: str = "cpu"
 
     @classmethod
-    def of(cls, path: str | Path, backend: str = "auto", device: str = "cpu") -> "ModelRef":
+    def of(cls, path: str | Path, backend: str = "auto", device: str = "cpu") -> ModelRef:
         """The reference of the model file at `path`: its resolved path and SHA-256 of its bytes."""
         digest = hashlib.sha256()
         with open(path, "rb") as f:
@@ -125,12 +129,13 @@ class TaskProgress:
         self.key, self.timeout, self.every = key, timeout, every
         self.start = self.last = time.monotonic()
         self.timed_out = False
+        self.worker: Worker | None = None  # None outside a worker (tests, serial use)
         try:
             from distributed import get_worker
 
             self.worker = get_worker()
-        except (ImportError, ValueError):  # called outside a worker (tests, serial use)
-            self.worker = None
+        except (ImportError, ValueError):
+            pass
         if self.worker is not None:  # the client times a stuck task from here
             self.worker.log_event(PROGRESS_TOPIC, {"key": key, "done": 0, "start": True})
 

@@ -13,6 +13,7 @@ set by `micro_detector/__init__.py` before anything imports torch; a value the u
 
 from __future__ import annotations
 
+import contextlib
 import os
 
 # The environment the OpenMP runtime (torch's) reads when it loads; the user's values win.
@@ -42,10 +43,8 @@ def compute_threads() -> int:
         logical = os.cpu_count() or usable
         physical = logical // 2 if logical >= 4 else logical  # assume 2-way SMT on larger CPUs
     threads = max(1, min(usable, physical))
-    try:  # a cap the user or a scheduler set (e.g. one thread per Dask worker process) wins
+    with contextlib.suppress(ValueError):  # a cap the user or a scheduler set (e.g. one thread per Dask worker) wins
         threads = min(threads, max(1, int(os.environ.get("OMP_NUM_THREADS", threads))))
-    except ValueError:
-        pass
     return threads
 
 

@@ -52,24 +52,30 @@ def save_model(model: YOLOv12, path: str | Path, metadata: dict | None = None,
     return path
 
 
-def read_model_file(path: str | Path) -> dict:
-    """The validated payload of a model file (spec as ModelSpec), without building the network."""
+def load_weights_only(path: str | Path, kind: str, error: type[ValueError] = ModelFileError) -> object:
+    """torch.load of a file that holds only tensors and plain data (model files, training
+    checkpoints): weights-only, so nothing pickled ever runs. `error` (naming the file as a
+    `kind`) for a missing file, one that is not a torch archive, a refused pickle, or damage."""
     path = Path(path)
     if not path.is_file():
-        raise ModelFileError(f"model file not found: {path}")
+        raise error(f"{kind} not found: {path}")
     if not zipfile.is_zipfile(path):
-        raise ModelFileError(f"{path} is not a micro-detector model file (not a torch archive: "
-                             "corrupt, truncated, or another kind of file)")
+        raise error(f"{path} is not a {kind} (not a torch archive: corrupt, truncated, or another kind of file)")
     try:
-        payload = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as error:  # torch raises several types for damaged archives
-        if "weights only load failed" in str(error).lower():
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # torch raises several types for foreign or damaged archives
+        if "weights only load failed" in str(exc).lower():
             # a pickle that would run code when loaded: refused, and said so plainly
-            raise ModelFileError(f"{path} was refused: it holds Python objects that a safe (weights-only) "
-                                 "load will not run; a micro-detector model holds only tensors and plain "
-                                 "data. Use a model written by micro-detector") from None
-        raise ModelFileError(f"{path} cannot be read as a model file (corrupt or truncated?): "
-                             f"{str(error).splitlines()[0]}") from None
+            raise error(f"{path} was refused: it holds Python objects that a safe (weights-only) load will "
+                        f"not run; a {kind} holds only tensors and plain data. Use one written by "
+                        "micro-detector") from None
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
+        raise error(f"{path} cannot be read as a {kind} (corrupt or truncated?): {first}") from None
+
+
+def read_model_file(path: str | Path) -> dict:
+    """The validated payload of a model file (spec as ModelSpec), without building the network."""
+    payload = load_weights_only(path, "micro-detector model file")
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
         raise ModelFileError(f"{path} is a torch file but not a micro-detector model "
                              f"(expected format {FORMAT!r})")

@@ -43,7 +43,7 @@ class TorchRunner:
         self.threads = None if cuda else set_torch_threads(torch, threads)
         self.channels_last = cuda if channels_last is None else channels_last
         self.spec: ModelSpec = model.spec
-        self.path = getattr(model, "path", None)
+        self.model_file: Path | None = getattr(model, "path", None)  # set by io.load_model
         self.backend_reason = "a torch model was given"
         if fuse:
             model = fuse_model(model, inplace=not copy)
@@ -53,13 +53,13 @@ class TorchRunner:
         self._forward = torch.compile(self.model.forward_decoded) if compile else self.model.forward_decoded
 
     @classmethod
-    def from_file(cls, path: str | Path, **kwargs) -> "TorchRunner":
+    def from_file(cls, path: str | Path, **kwargs) -> TorchRunner:
         """A runner over the model file at `path` (keyword arguments as for the constructor);
         the runner carries the path, for reports and output labels."""
         from .io import load_model
 
         model = load_model(path)
-        model.path = Path(path)
+        model.path = Path(path)  # type: ignore[assignment]  # an attribute of ours on the nn.Module
         return cls(model, copy=False, **kwargs)
 
     def predict(self, batch: np.ndarray, conf: float = 0.25, iou: float = 0.7, max_det: int = 3000,
@@ -91,7 +91,8 @@ class OnnxRunner:
         from .onnx_io import INPUT_KEY, open_session, spec_from_session
 
         ort = require("onnxruntime")
-        self.path = Path(path)
+        self.path = Path(path)  # the file this session runs
+        self.model_file: Path | None = self.path  # the file the user named (the .pt of an export)
         self.backend_reason = "the model is an ONNX file"
         options = ort_session_options(ort, threads)
         self.threads = options.intra_op_num_threads
@@ -197,7 +198,7 @@ def _export_beside(path: Path, threads) -> OnnxRunner | None:
         return None
     if runner.session.get_modelmeta().custom_metadata_map.get(SOURCE_KEY) != file_sha256(path):
         return None
-    runner.source = path
+    runner.model_file = path
     runner.backend_reason = (f"onnxruntime is installed (the fastest CPU path); {sibling.name} "
                              f"beside the model is its export")
     return runner
@@ -214,7 +215,7 @@ def _cuda_possible() -> bool:
     if sys.platform == "darwin":
         return False
     if sys.platform.startswith("win"):
-        return Path(os.environ.get("SystemRoot", r"C:\Windows"), "System32", "nvcuda.dll").exists()
+        return Path(os.environ.get("SYSTEMROOT", r"C:\Windows"), "System32", "nvcuda.dll").exists()
     return Path("/proc/driver/nvidia/version").exists() or Path("/dev/nvidiactl").exists()
 
 
@@ -230,7 +231,6 @@ def _torch_runner(path: Path, device: str, threads, reason: str, **kwargs) -> To
 def _cached_onnx_runner(path: Path, device: str, threads, cache_dir, why: str) -> OnnxRunner:
     from ..deps import require
     from .cache import cached_export
-
     from .spec import ModelFileError
 
     require("onnxruntime")
@@ -243,7 +243,7 @@ def _cached_onnx_runner(path: Path, device: str, threads, cache_dir, why: str) -
         onnx_path.unlink(missing_ok=True)  # a damaged cache entry (disk full, edited): make it again
         onnx_path, reused = cached_export(path, cache_dir)
         runner = OnnxRunner(onnx_path, device=device, threads=threads)
-    runner.source = path
+    runner.model_file = path
     runner.backend_reason = (f"{why}; fp32 ONNX export of {path.name} "
                              f"{'reused from' if reused else 'made once in'} {onnx_path.parent}")
     return runner
@@ -257,7 +257,7 @@ def _auto_runner(path: Path, device: str, threads, cache_dir, **kwargs):
         if found is None:
             return _torch_runner(path, device, threads, "")  # raises: names the missing torch
         runner = OnnxRunner(found, device=device, threads=threads)
-        runner.source = path
+        runner.model_file = path
         runner.backend_reason = f"torch is not installed; the model's ONNX export {found} was found"
         return runner
     if device != "cpu" and (device != "auto" or _cuda_possible()) and resolve_device(device) != "cpu":

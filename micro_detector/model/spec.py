@@ -72,7 +72,7 @@ class ModelSpec:
     def gsd_range(self) -> tuple[float, float] | None:
         """The ground sample distances (m/px) the model serves without resampling: its range,
         or its single GSD; None when it states none (rasters are read at their own pixels)."""
-        if self.gsd_min is not None:
+        if self.gsd_min is not None and self.gsd_max is not None:  # set together (checked)
             return self.gsd_min, self.gsd_max
         if self.gsd is not None:
             return self.gsd, self.gsd
@@ -93,7 +93,7 @@ class ModelSpec:
         return data
 
     @classmethod
-    def from_dict(cls, data: dict) -> "ModelSpec":
+    def from_dict(cls, data: dict) -> ModelSpec:
         """The spec of a dict written by to_dict; ValueError naming unknown fields (invalid values raise as in the constructor)."""
         known = {f for f in cls.__dataclass_fields__}
         unknown = set(data) - known

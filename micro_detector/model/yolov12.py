@@ -20,8 +20,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .layers import A2C2f, C3k2, Conv
 from .head import Detect
+from .layers import A2C2f, C3k2, Conv
 from .spec import SCALES, ModelSpec
 
 

@@ -7,11 +7,12 @@ ever runs), tagged with CHECKPOINT_FORMAT. `Checkpoint` is its typed view.
 from __future__ import annotations
 
 import math
-import zipfile
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 import torch
+
+from ..model.io import load_weights_only
 
 CHECKPOINT_FORMAT = "micro-detector-checkpoint"
 
@@ -48,22 +49,9 @@ class Checkpoint:
                     Path(path))
 
     @classmethod
-    def read(cls, path: str | Path) -> "Checkpoint":
+    def read(cls, path: str | Path) -> Checkpoint:
         """Load weights-only; CheckpointError naming the problem for anything else."""
-        path = Path(path)
-        if not path.is_file():
-            raise CheckpointError(f"checkpoint not found: {path}")
-        if not zipfile.is_zipfile(path):
-            raise CheckpointError(f"{path} is not a training checkpoint (not a torch archive: corrupt, "
-                                  "truncated or another kind of file)")
-        try:
-            data = torch.load(path, map_location="cpu", weights_only=True)
-        except Exception as error:  # torch raises several types for foreign or damaged files
-            first = (str(error).strip().splitlines() or [type(error).__name__])[0][:200]
-            refused = "weights only load failed" in str(error).lower()
-            raise CheckpointError(f"{path} cannot be resumed from: " + (
-                "it holds Python objects that a weights-only load refuses to run" if refused else
-                f"not a readable torch checkpoint (corrupt, truncated or another kind of file): {first}")) from None
+        data = load_weights_only(path, "training checkpoint", CheckpointError)
         if not isinstance(data, dict) or data.get("format") != CHECKPOINT_FORMAT:
             raise CheckpointError(f"{path} is not a training checkpoint of micro-detector")
         names = {f.name for f in fields(cls)}

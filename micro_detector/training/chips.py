@@ -19,8 +19,9 @@ from pathlib import Path
 
 import numpy as np
 
+from .. import engine, plan, stream
 from .. import raster as raster_io
-from .. import engine, plan, source as sources, stream
+from .. import source as sources
 from ..model import spec as model_spec
 from .config import ChipConfig  # noqa: F401  (re-exported: its home before config.py)
 from .labels import LabeledImage

@@ -9,6 +9,9 @@ import sys
 import tempfile
 from pathlib import Path
 
+from ..options import field_default
+from .start import SCRATCH_MIN_IMAGES, SCRATCH_MIN_OBJECTS, START_CHOICES, choose_start
+
 
 def add_label_arguments(p: argparse.ArgumentParser) -> None:
     """The label options shared by train and evaluate (xView GeoJSON, a vector layer, or YOLO /
@@ -105,11 +108,12 @@ def _train(args) -> dict:
     if args.resume is not None:
         read_checkpoint(args.resume)  # a bad --resume file fails before the labels are read
     labels = load_labels(args, log=_log)
+    start = _start_point(args, labels)
     train_set, val_set = split_labels(args, labels, args.cache or args.out / "cache")
     config = TrainConfig(
-        scale=args.scale, p2=args.p2, epochs=args.epochs, imgsz=args.imgsz, batch=args.batch, device=args.device,
+        scale=start.scale, p2=args.p2, epochs=args.epochs, imgsz=args.imgsz, batch=args.batch, device=args.device,
         optimizer=args.optimizer, lr0=args.lr0, patience=args.patience, workers=args.workers, seed=args.seed,
-        close_mosaic=args.close_mosaic, val_every=args.val_every, weights=str(args.weights) if args.weights else None,
+        close_mosaic=args.close_mosaic, val_every=args.val_every, weights=start.weights,
         schedule=args.schedule, warmup_epochs=args.warmup_epochs, nbs=args.nbs,
         repeat_threshold=args.repeat_threshold, source_balance=args.source_balance,
         chips=ChipConfig(size=args.imgsz, overlap=args.chip_overlap, min_visibility=args.min_visibility,
@@ -170,19 +174,6 @@ def _log(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
-def config_default(cls, name: str):
-    """The default of dataclass field `name` of `cls`: every training default is written
-    once, in the config dataclasses; the CLI and the QGIS algorithm read it from there."""
-    from dataclasses import MISSING, fields
-
-    for f in fields(cls):
-        if f.name == name:
-            if f.default is not MISSING:
-                return f.default
-            return f.default_factory() if f.default_factory is not MISSING else None
-    raise KeyError(f"{cls.__name__} has no field {name!r}")
-
-
 def _scales() -> list[str]:
     """Model scales, from the core's torch-free spec module (building the parser of
     `micro-detector` must not import torch)."""
@@ -193,17 +184,31 @@ def _scales() -> list[str]:
     return list(SCALES)
 
 
+def _start_point(args, labels):
+    """Where the run starts (--start, --weights): the policy of start.py, told in the log."""
+    images, objects = len(labels.images), sum(labels.instances().values())
+    start = choose_start(args.start, args.weights, args.scale, images, objects)
+    for level, text in start.messages(images, objects):
+        _log(f"warning: {text}" if level == "warning" else text)
+    return start
+
+
 def add_commands(sub) -> None:
     """`train` and `evaluate` on the subparsers `sub` (of `micro-detector` or `python -m training`)."""
     _add_train_command(sub)
     _add_evaluate_command(sub)
 
 
+START_HELP = ("without --weights: random weights (scratch), the bundled model (bundled: fine-tuning), or auto: "
+              f"the bundled model when the data is too small for random weights (under {SCRATCH_MIN_IMAGES} "
+              f"images or {SCRATCH_MIN_OBJECTS} objects), as QGIS does")
+
+
 def _add_train_command(sub) -> None:
     """`train`: labels, then every training option with its default from the config dataclasses."""
     from .config import AugmentConfig, ChipConfig, LossWeights, TrainConfig
 
-    t, c, a, w = (lambda name, cls=cls: config_default(cls, name)
+    t, c, a, w = (lambda name, cls=cls: field_default(cls, name)
                   for cls in (TrainConfig, ChipConfig, AugmentConfig, LossWeights))
     p = sub.add_parser("train", help="train a YOLOv12 model on labelled rasters")
     add_label_arguments(p)
@@ -252,7 +257,8 @@ def _add_train_command(sub) -> None:
     p.add_argument("--chip-overlap", type=float, default=c("overlap"))
     p.add_argument("--min-visibility", type=float, default=c("min_visibility"))
     p.add_argument("--negative-ratio", type=float, default=c("negative_ratio"))
-    p.add_argument("--weights", type=Path, help="start from this model file")
+    p.add_argument("--weights", type=Path, help="start from this model file (overrides --start)")
+    p.add_argument("--start", choices=START_CHOICES, default="scratch", help=START_HELP)
     p.add_argument("--resume", type=Path, help="last_checkpoint.pt of an interrupted run")
     p.add_argument("--cache", type=Path, help="chip cache folder (default: OUT/cache)")
     p.add_argument("--out", type=Path, required=True, help="run folder")

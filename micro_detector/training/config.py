@@ -142,7 +142,7 @@ class TrainConfig:
                 raise ValueError(message)
 
     @classmethod
-    def from_dict(cls, data: dict) -> "TrainConfig":
+    def from_dict(cls, data: dict) -> TrainConfig:
         """A TrainConfig from its dict form (as saved in a run folder), nested configs included."""
         data = dict(data)
         sub = {"chips": ChipConfig, "augment": AugmentConfig, "loss": LossWeights}

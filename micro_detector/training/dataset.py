@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from . import augment, sensor
 from .. import boxes as box_ops
+from . import augment, sensor
 from .chips import ChipStore
 from .config import AugmentConfig  # noqa: F401  (re-exported: its home before config.py)
 

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .labels import LabelError, LabeledImage, LabelSet, split_by_image
+from .labels import LabeledImage, LabelError, LabelSet, split_by_image
 
 
 @dataclass
@@ -53,7 +53,7 @@ class DatasetConfig:
     path: str | None = None
 
     @classmethod
-    def from_file(cls, path: str | Path) -> "DatasetConfig":
+    def from_file(cls, path: str | Path) -> DatasetConfig:
         """Read a config; errors name the file and the faulty entry."""
         try:
             data = json.loads(Path(path).read_text())

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
 import numpy as np
@@ -19,7 +19,7 @@ EVALUATION_FILES = {"metrics_csv": "metrics.csv", "metrics_json": "metrics.json"
                     "samples": "val_images.png", "report": "report.html"}
 
 
-def eval_detect_options(**overrides) -> "engine.DetectOptions":
+def eval_detect_options(**overrides) -> engine.DetectOptions:
     """Detection options for an evaluation: a low score threshold (AP integrates over all
     confidences), at most 300 boxes per tile before the cross-tile merge, and rasters without
     georeferencing allowed (truth and predictions are compared in pixels). `overrides` are
@@ -31,30 +31,22 @@ def eval_detect_options(**overrides) -> "engine.DetectOptions":
     return engine.DetectOptions(**{"conf": 0.001, "max_det": 300, "pixel_coordinates": True, **overrides})
 
 
-@dataclass(init=False)
+@dataclass
 class EvalOptions:
-    """How to evaluate: the detection options the engine runs with, and what is scored."""
+    """How to evaluate: the detection options the engine runs with (`eval_detect_options`),
+    and what is scored."""
 
-    detect: "engine.DetectOptions"
+    detect: engine.DetectOptions = field(default_factory=eval_detect_options)
     max_per_image: int = 2000  # highest scores kept per raster (COCO keeps 100; micro scenes hold more)
     breakdown: bool = True  # AP per size bucket and the cross-class confusion counts
     confusion_conf: float = 0.25  # the score a prediction needs to enter the confusion counts
-
-    def __init__(self, detect=None, max_per_image: int = 2000, breakdown: bool = True,
-                 confusion_conf: float = 0.25, **detect_fields):
-        """`detect`: the DetectOptions; or DetectOptions fields (conf, tile, batch, device...)
-        given here build them with `eval_detect_options`. Not both."""
-        if detect is not None and detect_fields:
-            raise TypeError(f"give the detection options or their fields, not both ({sorted(detect_fields)})")
-        self.detect = detect if detect is not None else eval_detect_options(**detect_fields)
-        self.max_per_image, self.breakdown, self.confusion_conf = max_per_image, breakdown, confusion_conf
 
 
 class ImageCheckError(ValueError):
     """Images of an evaluation that the model cannot run on; names every one of them."""
 
 
-def check_images(labels: LabelSet, spec, options: "engine.DetectOptions", log=None) -> None:
+def check_images(labels: LabelSet, spec, options: engine.DetectOptions, log=None) -> None:
     """Before any inference: every image opens, and its bands (and GSD, when the model
     states one) fit the model under `options`, exactly as detection will decide. Raises one
     ImageCheckError naming all the images that do not; logs how grey images are read."""
@@ -102,7 +94,7 @@ def predict_labelled(runner, labels: LabelSet, options: EvalOptions | None = Non
     check_images(labels, runner.spec, options.detect, log)
     results = []
     for n, im in enumerate(labels.images):
-        det = engine.detect(im.path, None, runner=runner, options=image_options(options.detect, im))
+        det = engine.detect(im.path, None, runner, options=image_options(options.detect, im))
         top = np.argsort(-det.scores, kind="stable")[:options.max_per_image]
         keep = to_model[im.classes] >= 0
         annotated = np.zeros(len(names), bool)

@@ -49,7 +49,7 @@ class LabelSet:
         counts = Counter(int(c) for im in self.images for c in im.classes)
         return {name: counts.get(k, 0) for k, name in enumerate(self.class_names)}
 
-    def subset(self, names: set[str]) -> "LabelSet":
+    def subset(self, names: set[str]) -> LabelSet:
         """The images whose names are given, with the same classes and report."""
         return LabelSet(self.class_names, [im for im in self.images if im.name in names], self.report)
 
@@ -62,7 +62,7 @@ class ClassMap:
     type_to_class: dict[int, int]
 
     @classmethod
-    def from_file(cls, path: str | Path, all_xview: bool = False) -> "ClassMap":
+    def from_file(cls, path: str | Path, all_xview: bool = False) -> ClassMap:
         """A mapping file: micro4/xView style `classes.json` (`type_id_to_group` + `groups`),
         or a plain {"class name": [type ids]} object. `all_xview` keeps the 60 xView classes
         (names from `xview_type_names`)."""

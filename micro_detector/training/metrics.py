@@ -47,8 +47,8 @@ class Metrics:
     conf: float  # the confidence P and R are given at
     n_images: int
     curves: dict = field(default_factory=dict)  # per class recall/precision at IoU 0.5
-    sizes: "SizeBreakdown | None" = None  # AP per size bucket (evaluate_labelled fills it)
-    confusion: "Confusion | None" = None  # cross-class confusion at IoU 0.5
+    sizes: SizeBreakdown | None = None  # AP per size bucket (evaluate_labelled fills it)
+    confusion: Confusion | None = None  # cross-class confusion at IoU 0.5
     files: dict = field(default_factory=dict)  # what was written where: name -> path
 
     @property

@@ -98,7 +98,7 @@ def sample_images(labels, results, class_names: list[str], path: str | Path, cou
         for b in res.true_boxes / f:
             ax.add_patch(plt.Rectangle((b[0], b[1]), b[2] - b[0], b[3] - b[1], fill=False, color="lime", lw=0.8))
         shown = res.pred_scores >= conf
-        for b, c in zip(res.pred_boxes[shown] / f, res.pred_classes[shown]):
+        for b in res.pred_boxes[shown] / f:
             ax.add_patch(plt.Rectangle((b[0], b[1]), b[2] - b[0], b[3] - b[1], fill=False, color="red", lw=0.8))
         ax.set_title(f"{im.name}: {len(res.true_boxes)} true (green), {int(shown.sum())} found (red)", fontsize=9)
         ax.axis("off")

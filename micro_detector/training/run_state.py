@@ -13,7 +13,8 @@ from dataclasses import asdict, dataclass, field
 import torch
 from torch import nn
 
-from ..model import io as model_io, spec as model_spec
+from ..model import io as model_io
+from ..model import spec as model_spec
 from .checkpoint import Checkpoint
 from .config import TrainConfig
 from .dataset import ChipDataset

@@ -25,12 +25,14 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from ..model import io as model_io
+from ..model import runner as runners
+from ..model import yolov12
 from . import ddp
-from ..model import io as model_io, runner as runners, yolov12
 from .checkpoint import CHECKPOINT_FORMAT, Checkpoint, CheckpointError, read_checkpoint  # noqa: F401
 from .config import TrainConfig, TrainResult, model_spec_for
 from .epoch import train_epoch
-from .evaluate import EvalOptions, evaluate_labelled, write_html
+from .evaluate import EvalOptions, eval_detect_options, evaluate_labelled, write_html
 from .labels import LabelSet
 from .loader import training_loader
 from .run_files import copy_to_model_path, model_metadata, write_history, write_run_files
@@ -177,8 +179,8 @@ class Trainer:
         return metrics
 
     def _eval_options(self, device: torch.device) -> EvalOptions:
-        return EvalOptions(conf=self.config.eval_conf, tile=self.config.imgsz, batch=self.config.eval_batch,
-                           device=str(device))
+        return EvalOptions(eval_detect_options(conf=self.config.eval_conf, tile=self.config.imgsz,
+                                               batch=self.config.eval_batch, device=str(device)))
 
     def _validate(self, model: nn.Module, val: LabelSet, device: torch.device):
         runner = runners.TorchRunner(copy.deepcopy(model), device=str(device), dtype="fp32")

@@ -9,10 +9,16 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from qgis.core import (QgsProcessingOutputLayerDefinition, QgsProcessingParameterFolderDestination,
-                       QgsProcessingParameterRasterLayer, QgsProcessingParameterVectorDestination,
-                       QgsProcessingParameterVectorLayer, QgsProcessingUtils, QgsProperty,
-                       QgsRasterLayer)
+from qgis.core import (
+    QgsProcessingOutputLayerDefinition,
+    QgsProcessingParameterFolderDestination,
+    QgsProcessingParameterRasterLayer,
+    QgsProcessingParameterVectorDestination,
+    QgsProcessingParameterVectorLayer,
+    QgsProcessingUtils,
+    QgsProperty,
+    QgsRasterLayer,
+)
 
 from ...micro_detector.outputs import DEFAULT_LAYER, OutputError, OutputTarget, check_output
 from ..layer_uri import describe_problem, split_provider

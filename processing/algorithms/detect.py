@@ -32,9 +32,19 @@ from qgis.core import (
 from qgis.PyQt.QtCore import QVariant
 
 from ..class_layers import write_class_layers
+from ..layer_input import (
+    AREA_ENTIRE,
+    AREA_MASK,
+    AREA_VISIBLE,
+    file_scale,
+    intersect,
+    is_file_layer,
+    mask_rect,
+    provider_source,
+    to_layer_crs,
+    visible_extent,
+)
 from ..layer_uri import layer_name, provider_string
-from ..layer_input import (AREA_ENTIRE, AREA_MASK, AREA_VISIBLE, file_scale, intersect, is_file_layer, mask_rect,
-                           provider_source, to_layer_crs, visible_extent)
 from ..network_reads import FailedRequests, run_handling_events
 from ..qgis_source import QgisLayerSource
 from ..styles import StyleDetections, embed_style
@@ -209,7 +219,7 @@ class DetectAlgorithm(DetectOptionsMixin, MicroAlgorithm):
         from ...micro_detector.engine import Cancelled, detect
 
         def work():
-            return detect(source, output, runner=runner, options=options, progress=self.progress(feedback),
+            return detect(source, output, runner, options=options, progress=self.progress(feedback),
                           log=feedback.pushInfo)
 
         web, failed = isinstance(source, QgisLayerSource), FailedRequests()

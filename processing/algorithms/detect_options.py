@@ -125,10 +125,11 @@ class DetectOptionsMixin:
                                  cache_dir=export_cache_folder())
         except (ValueError, RuntimeError, OSError) as error:
             raise processing_error(str(error)) from None
-        # checked here once, before any raster: the class names come with the opened model
-        known = list(runner.spec.class_names)
-        unknown = [c for c in options.classes or [] if c not in known]
-        if unknown:
-            raise processing_error(self.tr("The model has no class {}; it knows {}").format(
-                ", ".join(unknown), ", ".join(known)))
+        # checked here once, before any raster, by the engine's own check
+        from ...micro_detector.plan import PlanError, class_filter
+
+        try:
+            class_filter(runner.spec, options.classes)
+        except PlanError as error:
+            raise processing_error(str(error)) from None
         return runner

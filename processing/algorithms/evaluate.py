@@ -77,7 +77,7 @@ class EvaluateAlgorithm(LabelsMixin, MicroAlgorithm):
         self.require("onnxruntime" if model.lower().endswith(".onnx") else "torch", "numpy")
         labels = self.load_labels(parameters, context, feedback)
         from ...micro_detector.engine import Cancelled
-        from ...micro_detector.training.evaluate import EvalOptions, evaluate_model_file
+        from ...micro_detector.training.evaluate import EvalOptions, eval_detect_options, evaluate_model_file
         from ...micro_detector.training.labels import split_by_image
         from ..profile import export_cache_folder
 
@@ -89,7 +89,7 @@ class EvaluateAlgorithm(LabelsMixin, MicroAlgorithm):
         folder.mkdir(parents=True, exist_ok=True)
         try:
             metrics = evaluate_model_file(
-                model, labels, folder, EvalOptions(conf=self.parameterAsDouble(parameters, self.CONF, context)),
+                model, labels, folder, EvalOptions(eval_detect_options(conf=self.parameterAsDouble(parameters, self.CONF, context))),
                 progress=self.progress(feedback), log=feedback.pushInfo, cache_dir=export_cache_folder())
         except Cancelled:
             feedback.reportError(self.tr("Cancelled."))

@@ -19,9 +19,10 @@ from qgis.core import (
 )
 
 from ...micro_detector.model.spec import SCALES
-from ...micro_detector.training.cli import config_default
+from ...micro_detector.options import field_default
 from ...micro_detector.training.config import AugmentConfig, TrainConfig
-from ..profile import SCRATCH_MIN_IMAGES, SCRATCH_MIN_OBJECTS, default_training_paths, too_small_for_scratch
+from ...micro_detector.training.start import SCRATCH_MIN_IMAGES, SCRATCH_MIN_OBJECTS, START_CHOICES, choose_start
+from ..profile import default_training_paths
 from .base import DEVICES, MicroAlgorithm, default_model, processing_error
 
 SCALE_NAMES = list(SCALES)
@@ -29,7 +30,7 @@ SCALE_NAMES = list(SCALES)
 
 def train_default(name: str):
     """A TrainConfig default: every training default is written once, in micro_detector/training/config.py."""
-    return config_default(TrainConfig, name)
+    return field_default(TrainConfig, name)
 
 
 class LabelsMixin:
@@ -297,37 +298,27 @@ class TrainAlgorithm(LabelsMixin, MicroAlgorithm):
 
     def start_weights(self, parameters, context, labels, feedback) -> tuple[str | None, str]:
         """(model file to start from or None, scale): the user's file, the bundled model or
-        random weights, with a warning when the data is too small for random weights."""
+        random weights, by the policy of training/start.py (the CLI's `train --start`), with a
+        warning when the data is too small for random weights."""
         scale = SCALE_NAMES[self.parameterAsEnum(parameters, self.SCALE, context)]
-        weights = self.parameterAsFile(parameters, self.WEIGHTS, context) or None
         images, objects = len(labels.images), sum(labels.instances().values())
-        small = too_small_for_scratch(images, objects)
-        choice = self.parameterAsEnum(parameters, self.START, context)
-        if weights is None and (choice == self.START_BUNDLED or (choice == self.START_AUTO and small)):
-            weights = default_model()
-            if weights is None:
-                raise processing_error(self.tr("No bundled model to start from: choose a model file."))
-            bundled = self.read_spec(weights).scale
-            if bundled != scale:  # weights transfer only between networks of one scale
-                message = self.tr("The bundled model is scale {}: training at scale {}, not {}.").format(
-                    bundled, bundled, scale)
-                # a scale left at its default is no choice of the user's: said, not warned
-                chosen = parameters.get(self.SCALE) is not None and scale != train_default("scale")
-                (feedback.pushWarning if chosen else feedback.pushInfo)(message)
-                scale = bundled
-            feedback.pushInfo(self.tr("Starting from the bundled model (fine-tuning): {}").format(weights))
-        elif weights is None and small:
+        try:
+            start = choose_start(START_CHOICES[self.parameterAsEnum(parameters, self.START, context)],
+                                 self.parameterAsFile(parameters, self.WEIGHTS, context) or None, scale,
+                                 images, objects, default_model())
+        except (ValueError, OSError) as error:
+            raise processing_error(str(error)) from None
+        if start.asked_scale is not None:  # weights transfer only between networks of one scale
+            message = self.tr("The bundled model is scale {}: training at scale {}, not {}.").format(
+                start.scale, start.scale, scale)
+            # a scale left at its default is no choice of the user's: said, not warned
+            chosen = parameters.get(self.SCALE) is not None and scale != train_default("scale")
+            (feedback.pushWarning if chosen else feedback.pushInfo)(message)
+        if start.bundled:
+            feedback.pushInfo(self.tr("Starting from the bundled model (fine-tuning): {}").format(start.weights))
+        if start.too_small:
             feedback.pushWarning(self.tr(
                 "Only {} images and {} labelled objects: too few to train from random weights (at least {} "
                 "images and {} objects); the mAP will likely stay near 0. Start from the bundled model "
                 "instead.").format(images, objects, SCRATCH_MIN_IMAGES, SCRATCH_MIN_OBJECTS))
-        return weights, scale
-
-    @staticmethod
-    def read_spec(path: str):
-        from ...micro_detector.model.files import read_spec
-
-        try:
-            return read_spec(path)
-        except (ValueError, OSError) as error:
-            raise processing_error(str(error)) from None
+        return start.weights, start.scale

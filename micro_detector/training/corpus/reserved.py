@@ -39,7 +39,7 @@ class Blocklist:
     dhash_from: list[str] = field(default_factory=list)  # the reserved file of each dHash
 
     @classmethod
-    def from_file(cls, path: str | Path) -> "Blocklist":
+    def from_file(cls, path: str | Path) -> Blocklist:
         """Read `reserved_blocklist.json`."""
         data = json.loads(Path(path).read_text())
         images = data.get("images", [])

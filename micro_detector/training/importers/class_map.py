@@ -51,7 +51,7 @@ class ClassMapping:
             return "unmapped"
         return "ignored" if self.names[key] is None else "mapped"
 
-    def with_overrides(self, overrides: dict[str, str | None]) -> "ClassMapping":
+    def with_overrides(self, overrides: dict[str, str | None]) -> ClassMapping:
         """A copy where `overrides` (source name -> class or None) replace or add entries."""
         merged = dict(self.names)
         merged.update({normalise(k): v for k, v in overrides.items()})

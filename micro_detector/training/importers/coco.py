@@ -113,7 +113,7 @@ def load_coco(json_path: str | Path, images_dir: str | Path, mapping: ClassMappi
     json_path, images_dir = Path(json_path), Path(images_dir)
     report: Counter = Counter()
     images = []
-    for image_id, rec in sorted(read_coco(json_path).items()):
+    for _image_id, rec in sorted(read_coco(json_path).items()):
         image = images_dir / rec.file_name
         if not image.is_file():
             report["missing_image"] += 1

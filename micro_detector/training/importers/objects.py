@@ -29,7 +29,7 @@ class SourceObject:
     where: str = ""
 
     @classmethod
-    def from_points(cls, name: str, points, where: str = "") -> "SourceObject":
+    def from_points(cls, name: str, points, where: str = "") -> SourceObject:
         """The object of a polygon or quadrilateral: its box is the vertices' bounds."""
         pts = np.asarray(points, np.float64).reshape(-1, 2)
         box = (float(pts[:, 0].min()), float(pts[:, 1].min()), float(pts[:, 0].max()), float(pts[:, 1].max()))

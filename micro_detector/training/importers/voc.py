@@ -15,7 +15,6 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-
 from ... import raster as raster_io
 from ..labels import LabelSet
 from .class_map import ClassMapping

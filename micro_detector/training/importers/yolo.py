@@ -100,7 +100,7 @@ def _line_object(name: str, coords: np.ndarray, width: int, height: int, path, n
         cx, cy, w, h = coords
         if w <= 0 or h <= 0:
             raise LabelFormatError(path, f"box width and height must be > 0 (got {w}, {h})", line=n)
-        if not (-SLACK <= cx - w / 2 and cx + w / 2 <= 1 + SLACK and -SLACK <= cy - h / 2 and cy + h / 2 <= 1 + SLACK):
+        if not (cx - w / 2 >= -SLACK and cx + w / 2 <= 1 + SLACK and cy - h / 2 >= -SLACK and cy + h / 2 <= 1 + SLACK):
             raise LabelFormatError(path, "box outside the normalised 0..1 image", line=n)
         box = ((cx - w / 2) * width, (cy - h / 2) * height, (cx + w / 2) * width, (cy + h / 2) * height)
         return SourceObject(name, tuple(float(v) for v in box), None, f"line {n}")
