@@ -25,6 +25,7 @@ from .merge import merge_raw
 from .clip import clip_to_region
 from .options import DetectOptions, OptionsError, option_default
 from .plan import PlanError, TilePlan, check_georeferenced, plan_tiles, zoom_plan
+from .remote import display_name
 from .predict import Cancelled, RawBoxes, predict_windows, with_tta
 from .result import Detections, make_detections, model_label, run_report, write_result
 from .source import WindowSource, open_source
@@ -148,7 +149,10 @@ def detect(raster: str | Path | WindowSource, output=None, model=None, *, runner
         if source is not raster:
             source.close()
     for line in result.report["warnings"]:
-        log(f"warning: {Path(str(plan.info.path)).name}: {line}")
+        log(f"warning: {display_name(plan.info.path)}: {line}")
+    if "network" in result.report:
+        net = result.report["network"]
+        log(f"read {net['bytes_fetched'] / 1e6:.2f} MB in {net['requests']} requests")
     if output is not None:
         write_result(output, result, plan, options, model_label(runner, weights))
         log(f"wrote {len(result)} objects to {output}")

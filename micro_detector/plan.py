@@ -79,7 +79,7 @@ def resolution_scale(spec, info: RasterInfo, options: DetectOptions) -> tuple[fl
         why = "resampling off" if not options.resample else "the model states no GSD"
         return 1.0, raster_gsd, f"native pixels ({why})"
     if not raster_gsd:
-        raise PlanError(f"{info.path} has no usable ground sample distance and the model was "
+        raise PlanError(f"{info.label} has no usable ground sample distance and the model was "
                         f"trained at {_served_text(served)}: give the raster's GSD (--gsd METRES) "
                         "or a scale (--scale SOURCE_PX_PER_MODEL_PX), or turn resampling off")
     target = min(max(raster_gsd, served[0]), served[1])
@@ -142,7 +142,7 @@ def _windows(info: RasterInfo, src_tile: int, overlap: int, region_wkt: str | No
 def check_georeferenced(info: RasterInfo, options: DetectOptions) -> None:
     """RasterError unless the raster is georeferenced or pixel coordinates were asked for."""
     if not info.georeferenced and not options.pixel_coordinates:
-        raise RasterError(f"{info.path} is not georeferenced (no CRS or geotransform); "
+        raise RasterError(f"{info.label} is not georeferenced (no CRS or geotransform); "
                           "georeference it first, or ask for pixel coordinates explicitly")
 
 
