@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 from osgeo import gdal, osr
 
-from .remote import configure_gdal, dataset_name, is_remote, redact
+from .remote import configure_gdal, dataset_name, forget_remote, is_remote, redact
 
 gdal.UseExceptions()
 osr.UseExceptions()
@@ -64,6 +64,7 @@ def open_dataset(path: str | Path) -> gdal.Dataset:
     try:
         ds = gdal.Open(path, gdal.GA_ReadOnly)
     except RuntimeError as error:
+        forget_remote(path)
         raise RasterError(f"GDAL cannot open {shown}: {redact(error)}") from None
     if ds is None or ds.RasterCount == 0:
         raise RasterError(f"{shown} has no raster bands")
@@ -216,6 +217,7 @@ class WindowReader:
                 mask = self.ds.GetRasterBand(self.bands[0]).GetMaskBand()
                 valid &= mask.ReadAsArray(x0, y0, w, h, out_w, out_h) > 0
         except RuntimeError as error:  # a server gone, a timeout, a truncated file
+            forget_remote(self.info.path)
             raise RasterReadError(f"reading {self.info.label} failed at window x={x0} y={y0} "
                                   f"({w} x {h} px): {redact(error)}") from None
         data = np.stack([arrays[b] for b in self.bands])

@@ -29,7 +29,7 @@ from pathlib import PurePosixPath
 from osgeo import gdal
 
 __all__ = ["dataset_name", "is_remote", "redact", "display_name", "remote_stem", "configure_gdal",
-           "gdal_config", "apply_gdal_config", "NetworkStats", "layout_warning"]
+           "gdal_config", "apply_gdal_config", "forget_remote", "NetworkStats", "layout_warning"]
 
 _SCHEMES = {"http": "/vsicurl/", "https": "/vsicurl/", "s3": "/vsis3/", "gs": "/vsigs/",
             "az": "/vsiaz/"}
@@ -104,6 +104,12 @@ def display_name(raster) -> str:
 def remote_stem(raster) -> str:
     """`display_name` without its extension: the stem an output is named after."""
     return PurePosixPath(display_name(raster)).stem
+
+
+def forget_remote(name: str) -> None:
+    """Drop what GDAL cached of a remote raster (a 404 is cached too): a later try asks again."""
+    if is_remote(name):
+        gdal.VSICurlPartialClearCache(dataset_name(name))
 
 
 def configure_gdal() -> dict[str, str]:
