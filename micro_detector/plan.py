@@ -13,7 +13,8 @@ from dataclasses import dataclass, field, replace
 
 from .options import DetectOptions, OptionsError
 from .raster import RasterError, RasterInfo, choose_bands
-from .tiling import Window, make_grid, overlap_pixels
+from .remote import is_remote
+from .tiling import Window, aligned_overlap, make_grid, overlap_pixels
 
 __all__ = ["TilePlan", "PlanError", "plan_tiles", "zoom_plan", "check_georeferenced", "resolution_scale",
            "class_filter", "read_size"]
@@ -168,6 +169,12 @@ def plan_tiles(info: RasterInfo, spec, options: DetectOptions | None = None) -> 
         overlap = overlap_pixels(src_tile, overlap_src)
     except ValueError as error:
         raise OptionsError(f"option overlap={options.overlap!r} is out of range: {error}") from None
+    if is_remote(info.path):  # whole internal tiles per window: fewer bytes over the network
+        aligned = aligned_overlap(info.width, info.height, src_tile, overlap, info.block)
+        if aligned != overlap:
+            notes.append(f"overlap {overlap} -> {aligned} px: windows start on the raster's "
+                         f"{info.block[0]} px tiles (no more windows)")
+        overlap = aligned
     region = region_wkt(info, options)
     windows = _windows(info, src_tile, overlap, region)
     notes.insert(0, f"{info.width} x {info.height} px, {len(windows)} tiles of {src_tile} px "

@@ -44,6 +44,7 @@ class RasterInfo:
     georeferenced: bool
     pixel_size_m: float | None = None  # ground sample distance, metres per pixel
     metres_per_unit: float | None = None
+    block: tuple[int, int] | None = None  # the internal tile (block) size of band 1, (w, h)
 
     @property
     def label(self) -> str:
@@ -103,7 +104,7 @@ def read_info(path: str | Path, ds: gdal.Dataset | None = None) -> RasterInfo:
         geotransform=tuple(gt) if gt else (0.0, 1.0, 0.0, 0.0, 0.0, 1.0),
         crs_wkt=wkt, nodata=[b.GetNoDataValue() for b in bands],
         color_interp=[gdal.GetColorInterpretationName(b.GetColorInterpretation()) for b in bands],
-        georeferenced=georeferenced,
+        georeferenced=georeferenced, block=tuple(bands[0].GetBlockSize()),
     )
     if georeferenced:
         srs = osr.SpatialReference(wkt=wkt)

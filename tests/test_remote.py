@@ -177,3 +177,40 @@ def test_striped_remote_raster_warns(tmp_path, runner):
     with RangeServer(tmp_path) as server:
         result = engine.detect(f"{server.url}/striped.tif", None, runner)
     assert any("not a tiled" in w and "gdal_translate -of COG" in w for w in result.report["warnings"])
+
+
+def test_windows_align_to_cog_tiles_when_free():
+    from micro_detector.tiling import _starts, aligned_overlap
+
+    overlap = aligned_overlap(2000, 2000, 1024, 64, (512, 512))
+    assert overlap == 512 and all(s % 512 == 0 for s in _starts(2000, 1024, 1024 - overlap)[:-1])
+    assert len(_starts(2000, 1024, 1024 - overlap)) == len(_starts(2000, 1024, 960))
+    assert aligned_overlap(12000, 12000, 640, 64, (512, 512)) == 64  # aligning would add windows
+    assert aligned_overlap(2000, 2000, 1024, 64, (2000, 1)) == 64  # striped: nothing to align to
+
+
+@pytest.mark.slow
+def test_evaluate_and_chips_over_http(tmp_path, runner):
+    from micro_detector.resources import default_model_for
+    from micro_detector.training import cli as training_cli
+    from micro_detector.training.chips import ChipConfig, build_chips
+    from micro_detector.training.labels import load_vector
+
+    cog = crop_cog(tmp_path / "served", width=640)
+    labels = DEMO.with_suffix(".geojson")
+    with RangeServer(tmp_path / "served") as server:
+        url = f"{server.url}/{cog.name}"
+        for name, raster in (("local", str(cog)), ("remote", url)):
+            assert training_cli.main(["evaluate", str(default_model_for("auto")), "--vector", str(labels),
+                                      "--class-field", "class_name", "--rasters", raster,
+                                      "--out", str(tmp_path / name), "--device", "cpu"]) == 0
+        remote_set = load_vector(labels, [url], "class_name")
+        local_set = load_vector(labels, [str(cog)], "class_name")
+        assert remote_set.images[0].name == cog.name
+        config = ChipConfig(size=256)
+        chips = [build_chips(s.images, len(s.class_names), config, tmp_path / f"chips{k}")
+                 for k, s in enumerate((remote_set, local_set))]
+    local = (tmp_path / "local" / "metrics.json").read_text()
+    assert (tmp_path / "remote" / "metrics.json").read_text() == local
+    assert len(chips[0]) == len(chips[1]) > 0
+    np.testing.assert_array_equal(np.asarray(chips[0].images), np.asarray(chips[1].images))

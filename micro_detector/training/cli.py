@@ -9,6 +9,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+from ..remote import dataset_name
+
 
 def add_label_arguments(p: argparse.ArgumentParser) -> None:
     """The label options shared by train and evaluate (xView GeoJSON or a vector layer)."""
@@ -23,7 +25,8 @@ def add_label_arguments(p: argparse.ArgumentParser) -> None:
     g.add_argument("--vector", type=Path, help="polygon or point layer of labels (any OGR format)")
     g.add_argument("--layer", help="layer name inside --vector")
     g.add_argument("--class-field", default="class", help="class field of --vector")
-    g.add_argument("--rasters", type=Path, nargs="+", help="rasters under --vector")
+    g.add_argument("--rasters", type=dataset_name, nargs="+", help="rasters under --vector (files, "
+                   "URLs or GDAL dataset names)")
     g.add_argument("--point-size", type=float, default=4.0, help="box side in metres for point labels")
     g.add_argument("--val-fraction", type=float, default=0.15, help="per source, the last images by name")
     g.add_argument("--val-list", type=Path, help="text file of validation image names (one per line)")
