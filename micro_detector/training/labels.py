@@ -13,8 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .. import georef
-from .. import raster as raster_io
+from .. import georef, raster as raster_io
 from ..remote import dataset_name, display_name, remote_stem
 
 
