@@ -16,7 +16,7 @@ from .deps import MissingDependencyError
 from .model.files import is_onnx, read_spec
 from .model.spec import DEFAULT_CLASSES, SCALES
 from .outputs import FORMATS
-from .remote import dataset_name, display_name
+from .remote import dataset_name, display_name, redact_gdal_messages
 
 
 def _info(args) -> dict:
@@ -259,7 +259,8 @@ def main(argv: list[str] | None = None) -> int:
     args = None
     try:
         args = build_parser().parse_args(argv)
-        result = args.func(args)
+        with redact_gdal_messages():
+            result = args.func(args)
     except KeyboardInterrupt:
         what = getattr(args, "interrupted", "stopped before any output was written")
         print(f"micro-detector {getattr(args, 'command', '')}: interrupted: {what}", file=sys.stderr)

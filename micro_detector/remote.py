@@ -21,9 +21,11 @@ message, a log line or an output goes through `redact` (userinfo and query strin
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
+import sys
 from pathlib import PurePosixPath
 
 from osgeo import gdal
@@ -164,6 +166,22 @@ class NetworkStats:
         """{"bytes_fetched", "requests"} since `start()`."""
         now = self.totals()
         return {"bytes_fetched": now[0] - self.base[0], "requests": now[1] - self.base[1]}
+
+
+@contextlib.contextmanager
+def redact_gdal_messages(stream=None):
+    """Within the block, GDAL's own warnings (which may quote a signed URL) go through
+    `redact` to `stream` (stderr). Errors still raise (gdal.UseExceptions) and are redacted
+    where caught."""
+    def handler(level, number, message):
+        if level == gdal.CE_Warning:
+            (stream or sys.stderr).write(f"GDAL warning: {redact(message)}\n")
+
+    gdal.PushErrorHandler(handler)
+    try:
+        yield
+    finally:
+        gdal.PopErrorHandler()
 
 
 def layout_warning(ds, width: int) -> str | None:

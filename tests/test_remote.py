@@ -214,3 +214,12 @@ def test_evaluate_and_chips_over_http(tmp_path, runner):
     assert (tmp_path / "remote" / "metrics.json").read_text() == local
     assert len(chips[0]) == len(chips[1]) > 0
     np.testing.assert_array_equal(np.asarray(chips[0].images), np.asarray(chips[1].images))
+
+
+def test_gdal_warnings_are_redacted(capsys):
+    from micro_detector.remote import redact_gdal_messages
+
+    with redact_gdal_messages():
+        gdal.Error(gdal.CE_Warning, 1, "HTTP response code on https://h/a.tif?X-Amz-Signature=zz9: 403")
+    err = capsys.readouterr().err
+    assert "a.tif" in err and "zz9" not in err
