@@ -189,6 +189,9 @@ def list_items(source, pattern: str = "*.tif", asset: str | None = None) -> list
         return list_rasters(text, pattern)
     if _looks_like_json(text):
         return read_stac_items(text, asset)
+    if re.search(r"\.(tiff?|jp2|vrt|img)$", text.split("?", 1)[0], re.I):
+        raise CatalogError(f"{redact(text)} is one raster: detect-folder takes a folder, a STAC "
+                           "ItemCollection or Item, or a text file of URLs; use detect for one raster")
     if is_remote(text) or Path(text).is_file():
         return read_url_list(text)
     raise FileNotFoundError(f"raster folder, STAC file or URL list not found: {redact(text)}")

@@ -64,6 +64,8 @@ def test_url_list_and_stac_items_are_listed(tmp_path):
     (tmp_path / "dup.txt").write_text("http://h/a/one.tif\nhttp://h/b/one.tif\n")
     with pytest.raises(CatalogError, match="twice"):
         list_items(tmp_path / "dup.txt")
+    with pytest.raises(CatalogError, match="one raster: .*use detect"):
+        list_items("https://h/a/scene.tif?sig=1")
 
 
 @pytest.mark.slow
