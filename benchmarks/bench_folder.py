@@ -46,7 +46,7 @@ def warm_cluster(workers: int, weights: Path, options):
     """A LocalCluster of `workers` one-thread processes with the model loaded on each."""
     from distributed import Client, LocalCluster
 
-    from micro_detector.dask_tasks import ModelRef, warm
+    from micro_detector.distributed.worker import ModelRef, warm
 
     t0 = time.perf_counter()
     cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,

@@ -1,23 +1,22 @@
 """Detection over a folder of rasters: resumable, with a summary table kept up to date.
 
 The unit of work is `process_raster`: one raster -> its output, written atomically (so an
-output that exists is complete and a later run skips it) -> one summary row, recorded by
-`SummaryTable.record`. `detect_folder` runs it over a folder in this process; a distributed
+output that exists is complete and a later run skips it) -> one summary row, recorded in
+summary.py's `SummaryTable`. `detect_folder` runs it over a folder in this process; a distributed
 runner can call the same pieces per raster. Outputs follow the rule of outputs.py.
 """
 
 from __future__ import annotations
 
-import csv
-import os
 from pathlib import Path
 from typing import Callable
 
 from .catalog import list_items
-from .engine import DetectOptions, detect
+from .engine import Cancelled, DetectOptions, detect
 from .remote import display_name, redact
 from .outputs import (DEFAULT_LAYER, OutputError, OutputTarget, check_format, check_output,
                       clean_stale_partials, is_done, source_files)
+from .summary import SummaryTable
 
 
 def list_rasters(folder: str | Path, pattern: str = "*.tif") -> list[Path]:
@@ -29,11 +28,6 @@ def list_rasters(folder: str | Path, pattern: str = "*.tif") -> list[Path]:
     if not rasters:
         raise ValueError(f"no raster matches {pattern} in {folder}")
     return rasters
-
-
-def summary_fields(class_names: list[str]) -> list[str]:
-    """The columns of summary.csv: one count column per class, and the error last."""
-    return ["raster", "status", "output", "objects", "seconds", *[f"n_{k}" for k in class_names], "error"]
 
 
 def prepare_output_folder(output: str | Path) -> Path:
@@ -65,71 +59,21 @@ def plan_outputs(rasters: list, output: str | Path, fmt: str = "gpkg", layer: st
     return targets
 
 
-class SummaryTable:
-    """summary.csv of an output folder: one row per raster, rewritten atomically on each record."""
-
-    def __init__(self, path: str | Path, class_names: list[str]):
-        self.path = Path(path)
-        self.class_names = list(class_names)
-        self.fields = summary_fields(self.class_names)
-        self.rows: dict[str, dict] = {}
-        if self.path.exists():
-            with open(self.path, newline="") as f:
-                self.rows = {r["raster"]: r for r in csv.DictReader(f)}
-
-    def record(self, row: dict) -> None:
-        """Add or replace the row of `row["raster"]` and write the table."""
-        self.rows[row["raster"]] = row
-        tmp = self.path.with_name(self.path.name + ".part")
-        with open(tmp, "w", newline="") as f:
-            writer = csv.DictWriter(f, fieldnames=self.fields, extrasaction="ignore")
-            writer.writeheader()
-            writer.writerows(self.rows.values())
-        os.replace(tmp, self.path)
-
-    def record_done_before(self, raster: Path, target: OutputTarget) -> None:
-        """A raster skipped because its output exists: its row stays as recorded, or, when the
-        run that wrote the output was killed before its row, is rebuilt from the output."""
-        if raster.name not in self.rows:
-            self.record(row_from_output(raster, target, self.class_names))
-
-
-def process_raster(raster: Path, target: OutputTarget, runner, options: DetectOptions | None = None,
-                   progress=None, log: Callable[[str], None] | None = None, weights=None) -> dict:
-    """Detect on one raster and write its output atomically; return its summary row. A
-    failure of this raster is returned as an error row (the batch goes on); a cancel or
-    Ctrl-C propagates. `weights` is ignored: the runner carries its own source."""
+def process_raster(raster: Path, target: OutputTarget, runner, summary: SummaryTable,
+                   options: DetectOptions | None = None, progress=None,
+                   log: Callable[[str], None] | None = None) -> dict:
+    """Detect on one raster, write its output atomically, and record its row in `summary`
+    (returned). A failure of this raster is recorded as an error row (the batch goes on); a
+    cancel or Ctrl-C propagates."""
     log = log or (lambda message: None)
-    names = list(runner.spec.class_names)
     try:
         check_output(target, [raster, options.mask if options else None])
         result = detect(raster, target, runner, options=options, progress=progress, log=log)
     except (ValueError, RuntimeError, OSError) as error:
         log(f"{raster.name}: error: {redact(error)}")
-        return {"raster": raster.name, "status": "error", "output": "", "objects": "", "seconds": "",
-                **{f"n_{k}": "" for k in names}, "error": " ".join(redact(error).split())}
+        return summary.record_error(raster, redact(error))
     warn_if_all_nodata(result.report, raster, log)
-    return {"raster": raster.name, "status": "ok", "output": target.path.name, "objects": len(result),
-            "seconds": result.report["seconds"], **{f"n_{k}": v for k, v in result.counts().items()},
-            "error": "", "written_now": True}
-
-
-def row_from_output(raster: Path, target: OutputTarget, class_names: list[str]) -> dict:
-    """The summary row of a raster whose finished output exists but whose row was never
-    recorded (the run was killed between the two): its counts per class, read back from the
-    output's features. The seconds are unknown and left empty."""
-    from osgeo import ogr
-
-    counts = dict.fromkeys(class_names, 0)
-    ds = ogr.Open(str(target.path))
-    layer = ds.GetLayerByName(target.layer) or ds.GetLayer(0)  # a shapefile's layer is named for the file
-    for feature in layer:
-        name = feature.GetField("class_name")
-        if name in counts:
-            counts[name] += 1
-    ds = None
-    return {"raster": raster.name, "status": "ok", "output": target.path.name, "objects": sum(counts.values()),
-            "seconds": "", **{f"n_{k}": v for k, v in counts.items()}, "error": ""}
+    return summary.record_ok(raster, target, result)
 
 
 def warn_if_all_nodata(report: dict, raster, log: Callable[[str], None]) -> None:
@@ -144,7 +88,7 @@ def warn_if_all_nodata(report: dict, raster, log: Callable[[str], None]) -> None
 
 
 def detect_folder(folder: str | Path, output: str | Path, runner, *, options: DetectOptions | None = None,
-                  pattern: str = "*.tif", fmt: str = "gpkg", overwrite: bool = False, weights=None,
+                  pattern: str = "*.tif", fmt: str = "gpkg", overwrite: bool = False,
                   layer: str = DEFAULT_LAYER, asset: str | None = None,
                   progress_for: Callable[[Path], Callable] | None = None,
                   log: Callable[[str], None] | None = None,
@@ -163,14 +107,12 @@ def detect_folder(folder: str | Path, output: str | Path, runner, *, options: De
     summary = SummaryTable(output / "summary.csv", list(runner.spec.class_names))
     for raster, target in zip(rasters, targets):
         if cancelled is not None and cancelled():
-            from .engine import Cancelled
-
             raise Cancelled()
         if not overwrite and is_done(target):
             log(f"{raster.name}: done before, skipped")
             summary.record_done_before(raster, target)
             continue
-        summary.record(process_raster(raster, target, runner, options,
-                                      progress_for(raster) if progress_for else None, log, weights))
+        process_raster(raster, target, runner, summary, options,
+                       progress_for(raster) if progress_for else None, log)
     rows = summary.rows
     return [rows[r.name] for r in rasters if r.name in rows], summary.path

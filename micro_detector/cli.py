@@ -146,7 +146,7 @@ def _detect_folder(args) -> dict:
     runner = _open_runner(args, options)
     rows, summary = detect_folder(
         args.folder, args.output, runner, options=options, pattern=args.pattern, fmt=args.format,
-        overwrite=args.overwrite, weights=args.weights, layer=args.layer, asset=args.asset, log=_log,
+        overwrite=args.overwrite, layer=args.layer, asset=args.asset, log=_log,
         progress_for=None if args.quiet else (lambda raster: ProgressBar(raster.name)))
     return _folder_result(rows, summary)
 

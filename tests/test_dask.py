@@ -106,7 +106,7 @@ def gpkgs(folder: Path) -> list[str]:
 
 
 def test_blocks_partition_the_plan_windows_exactly():
-    from micro_detector.blocks import split_windows
+    from micro_detector.distributed.blocks import split_windows
     from micro_detector.engine import plan_raster
     from micro_detector.model.spec import ModelSpec
 

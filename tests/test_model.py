@@ -4,7 +4,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from micro_detector.model.blocks import AAttn
+from micro_detector.model.layers import AAttn
 from micro_detector.model.flops import count_flops, count_params
 from micro_detector.model.spec import ModelSpec
 from micro_detector.model.yolov12 import build_model

@@ -14,7 +14,7 @@ import copy
 import torch
 from torch import nn
 
-from .blocks import Conv
+from .layers import Conv
 
 
 def fold_conv_bn(conv: nn.Conv2d, bn: nn.BatchNorm2d) -> nn.Conv2d:

@@ -8,7 +8,7 @@ import math
 import torch
 from torch import nn
 
-from .blocks import Conv, DWConv
+from .layers import Conv, DWConv
 
 REG_MAX = 16
 

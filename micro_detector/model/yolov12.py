@@ -20,7 +20,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .blocks import A2C2f, C3k2, Conv
+from .layers import A2C2f, C3k2, Conv
 from .head import Detect
 from .spec import SCALES, ModelSpec
 

@@ -305,8 +305,9 @@ class DetectFolderAlgorithm(DetectOptionsMixin, MicroAlgorithm):
         pattern = self.parameterAsString(parameters, self.PATTERN, context) or "*.tif"
         out_dir = self.parameterAsString(parameters, self.OUTPUT_FOLDER, context)
         runner = self.open_runner(model, options)
-        from ...micro_detector.batch import detect_folder, list_rasters, summary_fields
+        from ...micro_detector.batch import detect_folder, list_rasters
         from ...micro_detector.engine import Cancelled
+        from ...micro_detector.summary import summary_fields
 
         rasters = list_rasters(folder, pattern)
         position = {r: k for k, r in enumerate(rasters)}
@@ -326,7 +327,7 @@ class DetectFolderAlgorithm(DetectOptionsMixin, MicroAlgorithm):
             else:
                 rows, summary_csv = detect_folder(
                     folder, out_dir, runner, options=options, pattern=pattern, fmt=fmt, overwrite=overwrite,
-                    weights=model, progress_for=progress_for, log=feedback.pushInfo,
+                    progress_for=progress_for, log=feedback.pushInfo,
                     cancelled=feedback.isCanceled)
         except Cancelled:
             feedback.reportError(self.tr("Cancelled: the rasters finished so far are kept; run again to go on."))

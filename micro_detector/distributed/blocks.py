@@ -12,8 +12,23 @@ tile is computed twice and none is missing.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Callable
+
+from ..engine import finish, plan_raster, predict_block
+from ..plan import TilePlan, check_georeferenced, zoom_plan
+from ..predict import RawBoxes
+from ..result import write_result
+from ..source import open_source
+
+if TYPE_CHECKING:
+    from distributed import Future
+
+    from ..options import DetectOptions
+    from ..outputs import OutputTarget
+    from ..result import Detections
+    from ..summary import SummaryTable
 
 
 @dataclass(frozen=True)
@@ -30,6 +45,37 @@ class Block:
         return self.stop - self.start
 
 
+@dataclass
+class TaskResult:
+    """One work unit's answer from a worker: a whole raster's Detections, or a block's raw boxes."""
+
+    raster: str
+    block: int | None
+    status: str  # ok | error
+    detections: Detections | None = None  # the whole raster, merged
+    raw: RawBoxes | None = None  # one block, before the merge
+    facts: dict | None = None  # the source's facts for the report (a block's)
+    error: str = ""
+    seconds: float = 0.0
+    worker: str = ""
+
+
+@dataclass
+class RasterUnit:
+    """One raster of a run, in the client: its output target, plans, blocks (None: one task),
+    the tasks submitted for it and the blocks' answers so far."""
+
+    raster: Path
+    target: OutputTarget
+    plan: TilePlan | None = None
+    zoom_plan: TilePlan | None = None  # the zoom pass's plan (DetectOptions.zoom), else None
+    tiles: int = 0
+    blocks: list[Block] | None = None
+    parts: dict[int, TaskResult] = field(default_factory=dict)  # block index -> its answer
+    futures: list[Future] = field(default_factory=list)
+    failed: str = ""
+
+
 def split_windows(count: int, block_tiles: int) -> list[Block]:
     """`count` windows in even blocks of at most `block_tiles`, in grid order (row by row, so
     a block is a strip of the raster and its reads stay local)."""
@@ -38,15 +84,12 @@ def split_windows(count: int, block_tiles: int) -> list[Block]:
     return [Block(k, s, min(s + size, count)) for k, s in enumerate(range(0, count, size))]
 
 
-def plan_units(units: list, spec, options, block_tiles: int, summary, log: Callable[[str], None]) -> list:
+def plan_units(units: list[RasterUnit], spec, options: DetectOptions, block_tiles: int, summary: SummaryTable,
+               log: Callable[[str], None]) -> list[RasterUnit]:
     """Plan each raster in the client, as the single-process run plans it (no pixel read):
     its tiles, and its blocks when it has more than `block_tiles`. A raster that cannot be
     planned (unreadable, not georeferenced, an extent outside it) gets its error row now and
     no task. Returns the units to run."""
-    from .distributed import error_row
-    from .engine import plan_raster
-    from .plan import check_georeferenced, zoom_plan
-
     kept = []
     for unit in units:
         try:
@@ -55,7 +98,7 @@ def plan_units(units: list, spec, options, block_tiles: int, summary, log: Calla
             unit.zoom_plan = zoom_plan(unit.plan.info, spec, options, unit.plan)
         except (ValueError, RuntimeError, OSError) as error:
             log(f"{unit.raster.name}: error: {error}")
-            summary.record(error_row(unit.raster, error, summary.fields))
+            summary.record_error(unit.raster, error)
             continue
         plain = len(unit.plan.windows)
         zoomed = len(unit.zoom_plan.windows) if unit.zoom_plan else 0
@@ -70,32 +113,28 @@ def plan_units(units: list, spec, options, block_tiles: int, summary, log: Calla
     return kept
 
 
-def detect_block(raster: str, runner, options, plans, block: Block, progress) -> tuple:
+def detect_block(raster: str, runner, options: DetectOptions, plans: tuple[TilePlan, TilePlan | None],
+                 block: Block, progress) -> tuple[RawBoxes, dict]:
     """On a worker: the boxes of `block`'s windows in raster pixels, before any merge, and the
     source's facts for the report (the stretch, computed from the whole raster). `plans`:
     the raster's plan and its zoom pass's plan (None without a zoom pass)."""
-    from .engine import predict_block
-    from .source import open_source
-
     plan = plans[1] if block.zoom_pass else plans[0]
+    assert plan is not None, "a zoom-pass block needs the zoom pass's plan"
     with open_source(raster) as source:
         raw = predict_block(source, runner, plan, options, plan.windows[block.start:block.stop], progress)
         return raw, source.describe()
 
 
-def combine_blocks(unit, class_names: list[str], options):
+def combine_blocks(unit: RasterUnit, class_names: list[str], options: DetectOptions) -> Detections:
     """In the client: a raster's blocks' boxes, concatenated in block order (the window order
     of a single-process run), merged and clipped by the engine's own `finish`."""
-    from .engine import finish
-    from .predict import RawBoxes
-
+    assert unit.plan is not None
     parts = [unit.parts[k] for k in sorted(unit.parts)]
-    raw = RawBoxes.concat(p.raw for p in parts)
+    raw = RawBoxes.concat(p.raw for p in parts if p.raw is not None)
     return finish(raw, unit.plan, class_names, options, parts[0].facts, sum(p.seconds for p in parts))
 
 
-def write_output(unit, detections, options, weights) -> None:
+def write_output(unit: RasterUnit, detections: Detections, options: DetectOptions, weights: str | Path) -> None:
     """The engine's write stage, in the process that owns the output folder (atomic)."""
-    from .result import write_result
-
+    assert unit.plan is not None
     write_result(unit.target, detections, unit.plan, options, str(weights))

@@ -14,14 +14,21 @@ from __future__ import annotations
 
 import hashlib
 import os
+import sys
 import tempfile
 import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..engine import Cancelled, detect
+from ..model.runner import open_runner
+from ..options import DetectOptions
+from ..plan import TilePlan
+from .blocks import Block, TaskResult, detect_block
+
 PROGRESS_TOPIC = "micro-detector-progress"
-_RUNNERS: dict = {}  # (sha256, backend, device) -> runner, per worker process
+_RUNNERS: dict[tuple[str, str, str], object] = {}  # (sha256, backend, device) -> runner, per worker process
 _LOADS: list[str] = []  # model loads in this process (the tests check: once per worker)
 _LOCK = threading.Lock()
 
@@ -45,27 +52,10 @@ class ModelRef:
         return cls(str(Path(path).resolve()), digest.hexdigest(), backend, device)
 
 
-@dataclass
-class TaskResult:
-    """One work unit's answer: a whole raster's Detections, or a block's raw boxes."""
-
-    raster: str
-    block: int | None
-    status: str  # ok | error
-    detections: object = None  # engine.Detections (whole raster)
-    raw: object = None  # predict.RawBoxes (one block, before the merge)
-    facts: dict | None = None  # the source's facts for the report (a block's)
-    error: str = ""
-    seconds: float = 0.0
-    worker: str = ""
-
-
 def cap_threads(threads: int = 1) -> None:
     """One compute thread per task: the worker's processes, not its threads, give parallelism.
     The runner gets `threads` too; torch, when this process has it, is capped here as well
     (but not imported for that: an ONNX Runtime worker never needs it)."""
-    import sys
-
     for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
         os.environ[name] = str(threads)
     if "torch" in sys.modules:
@@ -97,8 +87,6 @@ def worker_runner(ref: ModelRef, data: bytes | None = None):
     with _LOCK:
         runner = _RUNNERS.get(key)
         if runner is None:
-            from .model.runner import open_runner
-
             cap_threads(1)
             path = _model_file(ref, data)
             runner = open_runner(path, backend=ref.backend, device=ref.device, threads=1)
@@ -157,22 +145,21 @@ class TaskProgress:
         return True
 
 
-def detect_task(raster: str, ref: ModelRef, options, block=None, plan=None, timeout: float | None = None,
+def detect_task(raster: str, ref: ModelRef, options: DetectOptions, block: Block | None = None,
+                plan: tuple[TilePlan, TilePlan | None] | None = None, timeout: float | None = None,
                 model_data: bytes | None = None) -> TaskResult:
     """A work unit on a worker: the whole raster (merged detections), or one block of its
     plans' windows (raw boxes, merged by the client with the other blocks); `plan` is then
     the raster's (plan, zoom pass plan or None)."""
-    from .blocks import detect_block
-    from .engine import Cancelled, detect
-
     start = time.monotonic()
     result = TaskResult(raster, None if block is None else block.index, "ok", worker=_worker_name())
     try:
         runner = worker_runner(ref, model_data)
         progress = TaskProgress(raster if block is None else f"{raster}#{block.index}", timeout)
         if block is None:
-            result.detections = detect(raster, None, runner=runner, options=options, progress=progress)
+            result.detections = detect(raster, None, runner, options=options, progress=progress)
         else:
+            assert plan is not None, "a block task needs its raster's plans"
             result.raw, result.facts = detect_block(raster, runner, options, plan, block, progress)
     except Cancelled:
         if not progress.timed_out:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from .deps import MissingDependencyError
+from ..deps import MissingDependencyError
 
 DASK_REQUIREMENT = "dask[distributed]==2026.8.0"
 

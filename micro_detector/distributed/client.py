@@ -8,8 +8,8 @@ its boxes arrive, then records its row in summary.csv. So:
   exception in a task is retried (`retries`);
 - this process killed mid-run leaves finished outputs only; a rerun skips them;
 - a raster that fails, or runs past `task_timeout`, becomes an error row; the batch goes on.
-Dask is imported only by these modules (dask_cluster.py, dask_tasks.py on the workers), and
-only when a cluster is asked for.
+Dask is imported only by this subpackage, and only when a cluster is asked for. Imports
+point one way: client -> worker -> blocks -> engine (cluster.py: the client's connection).
 """
 
 from __future__ import annotations
@@ -20,20 +20,27 @@ import time
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable, TextIO
 
-from .dask_cluster import DASK_REQUIREMENT, ClusterOptions, connect, require_dask
-from .model.files import read_spec
+from ..batch import list_rasters, plan_outputs, prepare_output_folder, warn_if_all_nodata
+from ..model.files import read_spec
+from ..options import DetectOptions
+from ..outputs import DEFAULT_LAYER, is_done
+from ..predict import Cancelled
+from ..result import Detections
+from ..summary import SummaryTable
+from .blocks import Block, RasterUnit, combine_blocks, plan_units, write_output
+from .cluster import DASK_REQUIREMENT, ClusterOptions, connect, require_dask
+from .worker import PROGRESS_TOPIC, ModelRef, detect_task, model_loads
 
-__all__ = ["ClusterOptions", "DASK_REQUIREMENT", "FolderProgress", "detect_folder_dask", "require_dask",
-           "run_from_cli"]
-
+if TYPE_CHECKING:
+    from distributed import Client, Future
 
 class FolderProgress:
     """One stderr line over the whole run: rasters and tiles done across workers, tiles/s, ETA.
     Workers report absolute tile counts per task, so a retried task never counts twice."""
 
-    def __init__(self, rasters: int, tiles: int, stream=sys.stderr, enabled: bool = True,
+    def __init__(self, rasters: int, tiles: int, stream: TextIO = sys.stderr, enabled: bool = True,
                  report: Callable[[int, int], object] | None = None):
         self.rasters, self.tiles = rasters, tiles
         self.report = report  # (tiles done, tiles) on each change, e.g. QGIS's feedback
@@ -43,10 +50,10 @@ class FolderProgress:
         self.start = time.monotonic()
         self.stream, self.enabled = stream, enabled
         self.last_draw = 0.0
-        self.last_state = None
+        self.last_state: tuple[int, int] | None = None
         self.started: dict[str, float] = {}  # task key -> when its current attempt began
 
-    def on_event(self, event) -> None:
+    def on_event(self, event: tuple[float, dict]) -> None:
         """Handler for the workers' progress topic: event = (timestamp, {key, done, total})."""
         msg = event[1]
         with self.lock:
@@ -58,7 +65,7 @@ class FolderProgress:
         """End the bar's line so that a log message starts on its own."""
         if self.enabled and self.last_state is not None:
             self.stream.write("\n")
-            self.last_state = None
+            self.last_state: tuple[int, int] | None = None
 
     def finish_unit(self, key: str, tiles: int) -> None:
         """Record task `key` (a raster or block) as done with all its `tiles`."""
@@ -100,35 +107,17 @@ class FolderProgress:
             self.stream.flush()
 
 
-@dataclass
-class _Unit:
-    """One raster of the run: its output target, plan, blocks (None: one task), what came back."""
-
-    raster: Path
-    target: object
-    plan: object = None
-    zoom_plan: object = None  # the zoom pass's plan (DetectOptions.zoom), else None
-    tiles: int = 0
-    blocks: list | None = None
-    parts: dict = field(default_factory=dict)
-    futures: list = field(default_factory=list)
-    failed: str = ""
-
-
-def detect_folder_dask(folder: str | Path, output: str | Path, weights: str | Path, *, options=None,
+def detect_folder_dask(folder: str | Path, output: str | Path, weights: str | Path, *,
+                       options: DetectOptions | None = None,
                        cluster: ClusterOptions | None = None, pattern: str = "*.tif", fmt: str = "gpkg",
-                       overwrite: bool = False, layer: str | None = None, progress=True,
+                       overwrite: bool = False, layer: str | None = None,
+                       progress: bool | Callable[[int, int], object] = True,
                        log: Callable[[str], None] | None = None,
                        cancelled: Callable[[], bool] | None = None) -> tuple[list[dict], Path]:
     """Like batch.detect_folder, on Dask: same outputs, same summary.csv, same resume.
     `progress`: True for a bar on stderr, or a callable (tiles done, tiles) (e.g. QGIS's
     feedback), or False. Returns (rows, summary path). engine.Cancelled (from `cancelled`) and KeyboardInterrupt
     cancel the pending tasks and propagate; finished outputs stay, nothing half-written does."""
-    from .batch import SummaryTable, list_rasters, plan_outputs, prepare_output_folder
-    from .blocks import plan_units
-    from .engine import DetectOptions
-    from .outputs import DEFAULT_LAYER, is_done
-
     cluster = cluster or ClusterOptions(workers=2)
     options = options or DetectOptions()
     log = log or (lambda message: None)
@@ -141,10 +130,10 @@ def detect_folder_dask(folder: str | Path, output: str | Path, weights: str | Pa
     with connect(cluster, log) if any(todo) else nullcontext((None, True)) as (client, local):
         output = prepare_output_folder(output)
         summary = SummaryTable(output / "summary.csv", list(spec.class_names))
-        units = []
+        units: list[RasterUnit] = []
         for raster, target, run_it in zip(rasters, targets, todo):
             if run_it:
-                units.append(_Unit(raster, target))
+                units.append(RasterUnit(raster, target))
                 continue
             log(f"{raster.name}: done before, skipped")
             summary.record_done_before(raster, target)
@@ -152,7 +141,7 @@ def detect_folder_dask(folder: str | Path, output: str | Path, weights: str | Pa
         bar = FolderProgress(len(units), sum(u.tiles for u in units), enabled=progress is True,
                              report=progress if callable(progress) else None)
         if units:
-            run = _Run(client, options, weights, list(spec.class_names), summary, bar,
+            run = _Run(client, options, Path(weights), list(spec.class_names), summary, bar,
                        _log_beside(bar, log), cluster.task_timeout)
             run.submit(units, cluster, send_bytes=cluster.send_model == "bytes"
                        or (cluster.send_model == "auto" and not local))
@@ -166,28 +155,27 @@ def detect_folder_dask(folder: str | Path, output: str | Path, weights: str | Pa
 class _Run:
     """The client's side of a run: submits the tasks, takes results as they arrive, writes."""
 
-    client: object
-    options: object
+    client: Client
+    options: DetectOptions
     weights: Path
-    class_names: list
-    summary: object
+    class_names: list[str]
+    summary: SummaryTable
     bar: FolderProgress
     log: Callable[[str], None]
     task_timeout: float | None = None
-    futures: dict = field(default_factory=dict)  # future -> (unit, block)
+    futures: dict[Future, tuple[RasterUnit, Block | None]] = field(default_factory=dict)
 
-    def submit(self, units: list, cluster: ClusterOptions, send_bytes: bool) -> None:
+    def submit(self, units: list[RasterUnit], cluster: ClusterOptions, send_bytes: bool) -> None:
         """One task per raster or block. The model goes by path, or as bytes scattered once
         to every worker; a split raster's plans (plain and zoom pass) are scattered once for its blocks."""
-        from .dask_tasks import ModelRef, detect_task
-
         ref = ModelRef.of(self.weights, self.options.backend, self.options.device)
         data = None
         if send_bytes:
             data = self.client.scatter(Path(self.weights).read_bytes(), broadcast=True, hash=False)
         for unit in units:
             plan = self.client.scatter((unit.plan, unit.zoom_plan), hash=False) if unit.blocks else None
-            for block in unit.blocks or [None]:
+            blocks: list[Block | None] = list(unit.blocks) if unit.blocks else [None]
+            for block in blocks:
                 part = "all" if block is None else f"block{block.index}"
                 future = self.client.submit(
                     detect_task, str(unit.raster), ref, self.options, block, plan,
@@ -199,9 +187,6 @@ class _Run:
     def collect(self, cancelled: Callable[[], bool] | None) -> None:
         """Take results as they arrive until none is pending; cancel on request or Ctrl-C."""
         from distributed import as_completed
-
-        from .dask_tasks import PROGRESS_TOPIC, model_loads
-        from .engine import Cancelled
 
         self.client.subscribe_topic(PROGRESS_TOPIC, self.bar.on_event)
         arrivals = as_completed(list(self.futures))
@@ -226,23 +211,23 @@ class _Run:
         loads = self.client.run(model_loads)  # each worker should have opened the model once
         self.log(f"model loads per worker: {', '.join(str(len(v)) for v in loads.values())}")
 
-    def take(self, future, unit: _Unit, block) -> None:
+    def take(self, future: Future, unit: RasterUnit, block: Block | None) -> None:
         """One finished task: keep a block until its raster is complete; write a complete
         raster; record a failed one (and cancel the rest of its blocks)."""
-        from .blocks import combine_blocks
-
         try:
             result = future.result()
             status, error = result.status, result.error
         except Exception as exc:  # raised after every retry, or its workers died too often
-            result, status, error = None, "error", f"{type(exc).__name__}: {exc}"
+            status, error = "error", f"{type(exc).__name__}: {exc}"
         self.bar.finish_unit(_task_key(unit, block), unit.tiles if block is None else len(block))
         if status != "ok":
             self.fail(unit, error)
             return
         if block is None:
+            assert result.detections is not None
             self.write(unit, result.detections)
             return
+        assert unit.blocks is not None
         unit.parts[block.index] = result
         if len(unit.parts) == len(unit.blocks):
             self.write(unit, combine_blocks(unit, self.class_names, self.options))
@@ -260,37 +245,31 @@ class _Run:
                 self.fail(unit, f"no answer {limit:g} s after it started (--task-timeout "
                                 f"{self.task_timeout:g}): stuck, e.g. on a read")
 
-    def fail(self, unit: _Unit, error: str) -> None:
+    def fail(self, unit: RasterUnit, error: str) -> None:
+        """Record `unit` as failed with `error` and cancel its tasks still pending."""
         unit.failed = error
         rest = [f for f in unit.futures if f in self.futures]
         for f in rest:
             del self.futures[f]
         self.client.cancel(rest)
         self.log(f"{unit.raster.name}: error: {error}")
-        self.summary.record(error_row(unit.raster, error, self.summary.fields))
+        self.summary.record_error(unit.raster, error)
         self.bar.done_rasters += 1
 
-    def write(self, unit: _Unit, detections) -> None:
+    def write(self, unit: RasterUnit, detections: Detections) -> None:
         """The raster's output, atomically, then its summary row."""
-        from .batch import warn_if_all_nodata
-        from .blocks import write_output
-
         try:
             write_output(unit, detections, self.options, self.weights)
         except (ValueError, OSError) as error:
             self.fail(unit, f"{type(error).__name__}: {error}")
             return
         warn_if_all_nodata(detections.report, unit.raster, self.log)
-        report = detections.report
-        self.summary.record({
-            "raster": unit.raster.name, "status": "ok", "output": unit.target.path.name,
-            "objects": len(detections), "seconds": report.get("seconds", ""), "tiles": report.get("tiles", 0),
-            **{f"n_{k}": v for k, v in detections.counts().items()}, "error": "", "written_now": True})
+        self.summary.record_ok(unit.raster, unit.target, detections)
         self.bar.done_rasters += 1
 
 
-def _task_key(unit: _Unit, block) -> str:
-    """The key a task reports its progress under (as dask_tasks.detect_task names it)."""
+def _task_key(unit: RasterUnit, block: Block | None) -> str:
+    """The key a task reports its progress under (as worker.detect_task names it)."""
     return str(unit.raster) if block is None else f"{unit.raster}#{block.index}"
 
 
@@ -300,13 +279,6 @@ def _log_beside(bar: FolderProgress, log: Callable[[str], None]) -> Callable[[st
         log(message)
 
     return say
-
-
-def error_row(raster: Path, error: str, fields: list[str]) -> dict:
-    """A summary row for a raster that failed, with its error on one line."""
-    row = {name: "" for name in fields}
-    row.update(raster=raster.name, status="error", error=" ".join(str(error).split()))
-    return row
 
 
 def run_from_cli(args, options, log: Callable[[str], None]) -> tuple[list[dict], Path]:
