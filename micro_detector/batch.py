@@ -11,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Callable
 
+from .catalog import list_items
 from .engine import Cancelled, DetectOptions, detect
 from .outputs import (
     DEFAULT_LAYER,
@@ -22,6 +23,7 @@ from .outputs import (
     is_done,
     source_files,
 )
+from .remote import display_name, redact
 from .summary import SummaryTable
 
 
@@ -51,7 +53,7 @@ def prepare_output_folder(output: str | Path) -> Path:
     return output
 
 
-def plan_outputs(rasters: list[Path], output: str | Path, fmt: str = "gpkg", layer: str = DEFAULT_LAYER,
+def plan_outputs(rasters: list, output: str | Path, fmt: str = "gpkg", layer: str = DEFAULT_LAYER,
                  overwrite: bool = False) -> list[OutputTarget]:
     """One output target per raster, `output`/<stem>.<fmt>, checked up front: the format
     once, then that no output is an input of the run."""
@@ -76,8 +78,8 @@ def process_raster(raster: Path, target: OutputTarget, runner, summary: SummaryT
         check_output(target, [raster, options.mask if options else None])
         result = detect(raster, target, runner, options=options, progress=progress, log=log)
     except (ValueError, RuntimeError, OSError) as error:
-        log(f"{raster.name}: error: {error}")
-        return summary.record_error(raster, error)
+        log(f"{raster.name}: error: {redact(error)}")
+        return summary.record_error(raster, redact(error))
     warn_if_all_nodata(result.report, raster, log)
     return summary.record_ok(raster, target, result)
 
@@ -89,23 +91,25 @@ def warn_if_all_nodata(report: dict, raster, log: Callable[[str], None]) -> None
         return
     tiles = report.get("tiles", 0)
     if tiles and report.get("tiles_skipped_nodata", 0) >= tiles:
-        log(f"warning: {Path(raster).name}: every tile is nodata ({tiles} tiles skipped): "
+        log(f"warning: {display_name(raster)}: every tile is nodata ({tiles} tiles skipped): "
             "no detection was run; check the nodata value and the bands")
 
 
 def detect_folder(folder: str | Path, output: str | Path, runner, *, options: DetectOptions | None = None,
                   pattern: str = "*.tif", fmt: str = "gpkg", overwrite: bool = False,
-                  layer: str = DEFAULT_LAYER,
+                  layer: str = DEFAULT_LAYER, asset: str | None = None,
                   progress_for: Callable[[Path], Callable] | None = None,
                   log: Callable[[str], None] | None = None,
                   cancelled: Callable[[], bool] | None = None) -> tuple[list[dict], Path]:
-    """Detect on every raster of `folder` matching `pattern` into `output`/<stem>.<fmt>.
+    """Detect on every raster of `folder` matching `pattern` into `output`/<stem>.<fmt>;
+    `folder` may also be a STAC ItemCollection/Item or a list of URLs (catalog.list_items,
+    reading STAC asset `asset`): rows and outputs are then keyed by item id or file name.
     Returns the summary rows (one per raster, also for those done before; rows written in
     this run have `written_now`) and the CSV path.
     A raster that fails is recorded with its error and the run goes on; engine.Cancelled
     (from a progress callback) stops the run, leaving finished outputs in place."""
     log = log or (lambda message: None)
-    rasters = list_rasters(folder, pattern)
+    rasters = list_items(folder, pattern, asset)
     targets = plan_outputs(rasters, output, fmt, layer, overwrite)
     output = prepare_output_folder(output)
     summary = SummaryTable(output / "summary.csv", list(runner.spec.class_names))

@@ -15,6 +15,7 @@ from .deps import MissingDependencyError
 from .model.files import is_onnx, read_spec
 from .model.spec import DEFAULT_CLASSES, SCALES
 from .outputs import FORMATS
+from .remote import dataset_name, display_name, redact_gdal_messages
 
 
 def _info(args) -> dict:
@@ -117,21 +118,22 @@ def _detect(args) -> dict:
     runner = _open_runner(args, options)
     args.interrupted = "nothing was written"
     result = detect(args.raster, target, runner, options=options,
-                    progress=None if args.quiet else ProgressBar(args.raster.name), log=_log)
+                    progress=None if args.quiet else ProgressBar(display_name(args.raster)), log=_log)
     result.report.update(backend=runner.backend, backend_reason=runner.backend_reason)
     warn_if_all_nodata(result.report, args.raster, _log)
     return result.report
 
 
 def _detect_folder(args) -> dict:
-    from .batch import detect_folder, list_rasters, plan_outputs
+    from .batch import detect_folder, plan_outputs
+    from .catalog import list_items
     from .outputs import OutputError
 
     options = detect_options(args)
     if args.output.exists() and not args.output.is_dir():
         raise OutputError(f"the output {args.output} is a file: detect-folder writes into a folder")
     # everything that can be checked is checked before the model loads: format, inputs, outputs
-    plan_outputs(list_rasters(args.folder, args.pattern), args.output, args.format, args.layer)
+    plan_outputs(list_items(args.folder, args.pattern, args.asset), args.output, args.format, args.layer)
     args.weights = _weights(args)
     args.interrupted = "the rasters finished so far are kept; run again to go on"
     if args.workers is not None or args.scheduler:
@@ -143,7 +145,7 @@ def _detect_folder(args) -> dict:
     runner = _open_runner(args, options)
     rows, summary = detect_folder(
         args.folder, args.output, runner, options=options, pattern=args.pattern, fmt=args.format,
-        overwrite=args.overwrite, layer=args.layer, log=_log,
+        overwrite=args.overwrite, layer=args.layer, asset=args.asset, log=_log,
         progress_for=None if args.quiet else (lambda raster: ProgressBar(raster.name)))
     return _folder_result(rows, summary)
 
@@ -180,15 +182,19 @@ def _add_detection_commands(sub) -> None:
     """`detect` (one raster -> one vector output) and `detect-folder` (a folder -> one output
     per raster, resumable)."""
     p = sub.add_parser("detect", help="detect objects on one raster, write a vector file")
-    p.add_argument("raster", type=Path)
+    p.add_argument("raster", type=dataset_name, help="a raster file, an http(s)://, s3:// or gs:// "
+                   "URL, or any GDAL dataset name (/vsicurl/..., /vsis3/...)")
     p.add_argument("-o", "--output", type=Path, required=True,
                    help=f"vector file ({', '.join(sorted(FORMATS))})")
     add_output_options(p, "replace an existing output (in a GeoPackage: our layer only)")
     add_detect_options(p)
     p.set_defaults(func=_detect)
 
-    p = sub.add_parser("detect-folder", help="detect on every raster of a folder (resumable)")
-    p.add_argument("folder", type=Path)
+    p = sub.add_parser("detect-folder", help="detect on every raster of a folder, a STAC catalogue "
+                       "or a list of URLs (resumable)")
+    p.add_argument("folder", help="a folder of rasters, a STAC ItemCollection or Item (JSON file or "
+                   "URL), or a text file of raster URLs (one a line)")
+    p.add_argument("--asset", help="with a STAC catalogue: the asset to read (default: 'visual')")
     p.add_argument("-o", "--output", type=Path, required=True, help="output folder")
     p.add_argument("--pattern", default="*.tif")
     p.add_argument("--format", default="gpkg", help=f"output extension ({', '.join(sorted(FORMATS))})")
@@ -252,7 +258,8 @@ def main(argv: list[str] | None = None) -> int:
     args = None
     try:
         args = build_parser().parse_args(argv)
-        result = args.func(args)
+        with redact_gdal_messages():
+            result = args.func(args)
     except KeyboardInterrupt:
         what = getattr(args, "interrupted", "stopped before any output was written")
         print(f"micro-detector {getattr(args, 'command', '')}: interrupted: {what}", file=sys.stderr)

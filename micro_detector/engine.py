@@ -24,6 +24,7 @@ from .clip import clip_to_region
 from .merge import merge_raw
 from .options import DetectOptions, OptionsError, option_default
 from .plan import PlanError, TilePlan, check_georeferenced, plan_tiles, zoom_plan
+from .remote import display_name
 from .predict import Cancelled, RawBoxes, predict_windows, with_tta
 from .result import Detections, make_detections, model_label, run_report, write_result
 from .source import WindowSource, open_source
@@ -134,7 +135,10 @@ def detect(raster: str | Path | WindowSource, output=None, model: Runner | str |
         if source is not raster:
             source.close()
     for line in result.report["warnings"]:
-        log(f"warning: {Path(str(plan.info.path)).name}: {line}")
+        log(f"warning: {display_name(plan.info.path)}: {line}")
+    if "network" in result.report:
+        net = result.report["network"]
+        log(f"read {net['bytes_fetched'] / 1e6:.2f} MB in {net['requests']} requests")
     if output is not None:
         write_result(output, result, plan, options, model_label(runner))
         log(f"wrote {len(result)} objects to {output}")

@@ -26,6 +26,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .remote import is_remote
+
 FORMATS = {".gpkg": "GPKG", ".shp": "ESRI Shapefile", ".geojson": "GeoJSON", ".json": "GeoJSON",
            ".fgb": "FlatGeobuf", ".sqlite": "SQLite", ".gml": "GML", ".kml": "KML",
            ".csv": "CSV"}
@@ -111,7 +113,7 @@ def check_format(fmt: str) -> str:
 def source_files(source: str | Path | None) -> list[Path]:
     """The files behind a GDAL/OGR source string: `GPKG:f.gpkg:table`, `f.gpkg|layername=x`,
     `/vsizip/a.zip/b.tif` and plain paths."""
-    if source is None:
+    if source is None or is_remote(source):
         return []
     text = str(source).split("|")[0]
     if text.upper().startswith("GPKG:"):

@@ -13,7 +13,8 @@ from dataclasses import dataclass, field, replace
 
 from .options import DetectOptions, OptionsError
 from .raster import RasterError, RasterInfo, choose_bands
-from .tiling import Window, make_grid, overlap_pixels
+from .remote import is_remote
+from .tiling import Window, aligned_overlap, make_grid, overlap_pixels
 
 __all__ = ["TilePlan", "PlanError", "plan_tiles", "zoom_plan", "check_georeferenced", "resolution_scale",
            "class_filter", "read_size"]
@@ -79,7 +80,7 @@ def resolution_scale(spec, info: RasterInfo, options: DetectOptions) -> tuple[fl
         why = "resampling off" if not options.resample else "the model states no GSD"
         return 1.0, raster_gsd, f"native pixels ({why})"
     if not raster_gsd:
-        raise PlanError(f"{info.path} has no usable ground sample distance and the model was "
+        raise PlanError(f"{info.label} has no usable ground sample distance and the model was "
                         f"trained at {_served_text(served)}: give the raster's GSD (--gsd METRES) "
                         "or a scale (--scale SOURCE_PX_PER_MODEL_PX), or turn resampling off")
     target = min(max(raster_gsd, served[0]), served[1])
@@ -142,7 +143,7 @@ def _windows(info: RasterInfo, src_tile: int, overlap: int, region_wkt: str | No
 def check_georeferenced(info: RasterInfo, options: DetectOptions) -> None:
     """RasterError unless the raster is georeferenced or pixel coordinates were asked for."""
     if not info.georeferenced and not options.pixel_coordinates:
-        raise RasterError(f"{info.path} is not georeferenced (no CRS or geotransform); "
+        raise RasterError(f"{info.label} is not georeferenced (no CRS or geotransform); "
                           "georeference it first, or ask for pixel coordinates explicitly")
 
 
@@ -168,6 +169,12 @@ def plan_tiles(info: RasterInfo, spec, options: DetectOptions | None = None) -> 
         overlap = overlap_pixels(src_tile, overlap_src)
     except ValueError as error:
         raise OptionsError(f"option overlap={options.overlap!r} is out of range: {error}") from None
+    if is_remote(info.path):  # whole internal tiles per window: fewer bytes over the network
+        aligned = aligned_overlap(info.width, info.height, src_tile, overlap, info.block)
+        if aligned != overlap:
+            notes.append(f"overlap {overlap} -> {aligned} px: windows start on the raster's "
+                         f"{info.block[0]} px tiles (no more windows)")
+        overlap = aligned
     region = region_wkt(info, options)
     windows = _windows(info, src_tile, overlap, region)
     notes.insert(0, f"{info.width} x {info.height} px, {len(windows)} tiles of {src_tile} px "

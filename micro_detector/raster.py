@@ -13,12 +13,19 @@ from pathlib import Path
 import numpy as np
 from osgeo import gdal, osr
 
+from .remote import configure_gdal, dataset_name, forget_remote, is_remote, redact
+
 gdal.UseExceptions()
 osr.UseExceptions()
 
 
 class RasterError(ValueError):
     """A raster cannot be used as asked: names the file and the problem."""
+
+
+class RasterReadError(RuntimeError):
+    """Pixels of a raster that opened could not be read (a server gone, a timeout, a
+    truncated file): the run failed, names the raster without secrets and the window."""
 
 
 @dataclass
@@ -37,21 +44,33 @@ class RasterInfo:
     georeferenced: bool
     pixel_size_m: float | None = None  # ground sample distance, metres per pixel
     metres_per_unit: float | None = None
+    block: tuple[int, int] | None = None  # the internal tile (block) size of band 1, (w, h)
+
+    @property
+    def label(self) -> str:
+        """`path` for messages, reports and outputs: a URL without its secrets (remote.redact)."""
+        return redact(self.path)
 
 
 def open_dataset(path: str | Path) -> gdal.Dataset:
-    """A read-only GDAL dataset, or RasterError saying why not (missing, unreadable, empty)."""
-    path = str(path)
-    if "://" not in path and not path.startswith("/vsi") and not Path(path).exists():
+    """A read-only GDAL dataset of any GDAL dataset name (a file, a URL, a /vsi name: see
+    remote.py), or RasterError saying why not (missing, unreachable, unreadable, empty).
+    Messages name the raster without secrets (remote.redact)."""
+    path = dataset_name(path)
+    shown = redact(path)
+    if is_remote(path):
+        configure_gdal()
+    elif "://" not in path and not path.startswith("/vsi") and not Path(path).exists():
         raise RasterError(f"raster not found: {path}")
     try:
         ds = gdal.Open(path, gdal.GA_ReadOnly)
     except RuntimeError as error:
-        raise RasterError(f"GDAL cannot open {path}: {error}") from None
+        forget_remote(path)
+        raise RasterError(f"GDAL cannot open {shown}: {redact(error)}") from None
     if ds is None or ds.RasterCount == 0:
-        raise RasterError(f"{path} has no raster bands")
+        raise RasterError(f"{shown} has no raster bands")
     if ds.RasterXSize == 0 or ds.RasterYSize == 0:
-        raise RasterError(f"{path} is an empty raster ({ds.RasterXSize} x {ds.RasterYSize})")
+        raise RasterError(f"{shown} is an empty raster ({ds.RasterXSize} x {ds.RasterYSize})")
     return ds
 
 
@@ -80,12 +99,12 @@ def read_info(path: str | Path, ds: gdal.Dataset | None = None) -> RasterInfo:
     georeferenced = gt is not None and wkt is not None
     bands = [ds.GetRasterBand(i + 1) for i in range(ds.RasterCount)]
     info = RasterInfo(
-        path=str(path), width=ds.RasterXSize, height=ds.RasterYSize, count=ds.RasterCount,
+        path=dataset_name(path), width=ds.RasterXSize, height=ds.RasterYSize, count=ds.RasterCount,
         dtype=gdal.GetDataTypeName(bands[0].DataType).lower(),
         geotransform=tuple(gt) if gt else (0.0, 1.0, 0.0, 0.0, 0.0, 1.0),
         crs_wkt=wkt, nodata=[b.GetNoDataValue() for b in bands],
         color_interp=[gdal.GetColorInterpretationName(b.GetColorInterpretation()) for b in bands],
-        georeferenced=georeferenced,
+        georeferenced=georeferenced, block=tuple(bands[0].GetBlockSize()),
     )
     if georeferenced:
         srs = osr.SpatialReference(wkt=wkt)
@@ -104,7 +123,7 @@ def choose_bands(info: RasterInfo, model_bands: int, bands: list[int] | None = N
     if bands:
         bad = [b for b in bands if not 1 <= b <= info.count]
         if bad:
-            raise RasterError(f"{info.path} has {info.count} band(s); band(s) {bad} do not exist")
+            raise RasterError(f"{info.label} has {info.count} band(s); band(s) {bad} do not exist")
         if len(bands) != model_bands:
             raise RasterError(f"the model takes {model_bands} band(s) but {len(bands)} were "
                               f"chosen ({bands})")
@@ -113,7 +132,7 @@ def choose_bands(info: RasterInfo, model_bands: int, bands: list[int] | None = N
     if len(grey) == 1 and model_bands > 1:  # panchromatic: the one grey band on every input
         return grey * model_bands
     if info.count < model_bands:
-        raise RasterError(f"{info.path} has {info.count} band(s) but the model needs "
+        raise RasterError(f"{info.label} has {info.count} band(s) but the model needs "
                           f"{model_bands}; choose bands explicitly (e.g. --bands "
                           f"{','.join(['1'] * model_bands)} to repeat a grey band)")
     if model_bands == 3:
@@ -190,14 +209,19 @@ class WindowReader:
         (uint8 image (bands, out_h, out_w), valid mask (out_h, out_w) bool)."""
         resample = gdal.GRIORA_NearestNeighbour if (w, h) == (out_w, out_h) else gdal.GRIORA_Bilinear
         arrays = {}
-        for b in dict.fromkeys(self.bands):  # a repeated band (grey as RGB) is read once
-            band = self.ds.GetRasterBand(b)
-            arrays[b] = band.ReadAsArray(x0, y0, w, h, out_w, out_h, resample_alg=resample)
+        try:
+            for b in dict.fromkeys(self.bands):  # a repeated band (grey as RGB) is read once
+                band = self.ds.GetRasterBand(b)
+                arrays[b] = band.ReadAsArray(x0, y0, w, h, out_w, out_h, resample_alg=resample)
+            valid = np.ones((out_h, out_w), bool)
+            if self.use_mask:
+                mask = self.ds.GetRasterBand(self.bands[0]).GetMaskBand()
+                valid &= mask.ReadAsArray(x0, y0, w, h, out_w, out_h) > 0
+        except RuntimeError as error:  # a server gone, a timeout, a truncated file
+            forget_remote(self.info.path)
+            raise RasterReadError(f"reading {self.info.label} failed at window x={x0} y={y0} "
+                                  f"({w} x {h} px): {redact(error)}") from None
         data = np.stack([arrays[b] for b in self.bands])
-        valid = np.ones((out_h, out_w), bool)
-        if self.use_mask:
-            mask = self.ds.GetRasterBand(self.bands[0]).GetMaskBand()
-            valid &= mask.ReadAsArray(x0, y0, w, h, out_w, out_h) > 0
         for k, b in enumerate(self.bands):
             nd = self.info.nodata[b - 1]
             if nd is not None:

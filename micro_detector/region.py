@@ -43,7 +43,7 @@ def _extent_geometry(info: RasterInfo, options: DetectOptions):
     if not options.extent_crs:
         return geom
     if not info.crs_wkt:
-        raise RasterError(f"{info.path} has no CRS: an extent in {options.extent_crs} "
+        raise RasterError(f"{info.label} has no CRS: an extent in {options.extent_crs} "
                           "cannot be placed on it")
     geom.AssignSpatialReference(_srs(options.extent_crs))
     geom.Segmentize((xmax - xmin) / 16 or 1)  # a curved outline once projected

@@ -73,13 +73,15 @@ def run_report(plan: TilePlan, raw: RawBoxes, detections: Detections, source_fac
     if raw.tiles and raw.skipped >= raw.tiles:
         warnings.append(f"every tile is nodata ({raw.tiles} tiles skipped): no detection was "
                         "run; check the nodata value and the bands")
+    warnings += source_facts.get("warnings", [])
     return {
-        "raster": info.path, "width": info.width, "height": info.height, "tiles": raw.tiles,
+        "raster": info.label, "width": info.width, "height": info.height, "tiles": raw.tiles,
         "tiles_skipped_nodata": raw.skipped, "scale": plan.scale, "tile_source_px": plan.src_tile,
         "overlap_px": plan.overlap, "bands": plan.bands, "stretch": source_facts.get("stretch"),
         "raster_gsd_m": plan.raster_gsd, "boxes_before_merge": None, "objects": len(detections),
         "counts": detections.counts(), "seconds": round(seconds, 3),
         "forward_seconds": round(raw.forward_s, 3), "notes": list(plan.notes), "warnings": warnings,
+        **({"network": source_facts["network"]} if "network" in source_facts else {}),
     }
 
 
@@ -98,5 +100,5 @@ def write_result(output, detections: Detections, plan: TilePlan, options, model:
             "micro_detector_version": __version__,
             **{f"option_{k}": v for k, v in asdict(options).items() if v is not None},
             "tiles": len(plan.windows), "scale": plan.scale}
-    source = detections.report.get("raster", plan.info.path)
+    source = detections.report.get("raster", plan.info.label)
     write_detections(output, detections.rings, detections.records(str(source)), plan.info.crs_wkt, meta)

@@ -46,6 +46,7 @@ from pathlib import Path
 import numpy as np
 
 from .raster import RasterInfo, WindowReader, compute_stretch, open_dataset, read_info
+from .remote import NetworkStats, dataset_name, is_remote, layout_warning
 from .tiling import Window
 
 __all__ = ["WindowSource", "GdalSource", "open_source"]
@@ -92,12 +93,17 @@ class GdalSource(WindowSource):
 
     def __init__(self, path: str | Path, info: RasterInfo | None = None,
                  stretch: list[tuple[float, float]] | None = None):
-        self.path = str(path)
-        self._ds = open_dataset(path) if info is None else None
-        self.info = info or read_info(path, self._ds)
+        self.path = dataset_name(path)
+        self.remote = is_remote(self.path)
+        self.network = NetworkStats().start() if self.remote else None
+        self._ds = open_dataset(self.path) if info is None else None
+        self.info = info or read_info(self.path, self._ds)
         self.stretch = stretch
         self.bands: list[int] | None = None
         self._reader: WindowReader | None = None
+        self.warnings = []
+        if self.remote and self._ds is not None:
+            self.warnings = [w for w in [layout_warning(self._ds, self.info.width)] if w]
 
     def select_bands(self, bands: list[int]) -> list[str]:
         """Read these 1-based bands from now on; non-8-bit data gets its stretch computed here. Returns log lines."""
@@ -126,8 +132,13 @@ class GdalSource(WindowSource):
         return twin
 
     def describe(self) -> dict:
-        """{"stretch": the per-band stretch applied, or None for 8-bit data}."""
-        return {"stretch": self.stretch}
+        """{"stretch": the per-band stretch applied, or None for 8-bit data}; for a remote
+        raster also "network" (bytes fetched and requests since it was opened) and
+        "warnings" (an untiled layout)."""
+        facts = {"stretch": self.stretch}
+        if self.network is not None:
+            facts.update(network=self.network.read(), warnings=list(self.warnings))
+        return facts
 
     def close(self) -> None:
         """Drop the GDAL handles."""

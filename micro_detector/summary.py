@@ -11,6 +11,8 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from .remote import redact
+
 if TYPE_CHECKING:
     from .outputs import OutputTarget
     from .result import Detections
@@ -53,9 +55,9 @@ class SummaryTable:
             **{f"n_{k}": v for k, v in detections.counts().items()}, "error": "", "written_now": True})
 
     def record_error(self, raster: Path, error: object) -> dict:
-        """The row of a raster that failed, with its error on one line."""
+        """The row of a raster that failed, with its error on one line (URL secrets hidden)."""
         row = dict.fromkeys(self.fields, "")
-        row.update(raster=raster.name, status="error", error=" ".join(str(error).split()))
+        row.update(raster=raster.name, status="error", error=" ".join(redact(error).split()))
         return self.record(row)
 
     def record_done_before(self, raster: Path, target: OutputTarget) -> None:

@@ -55,3 +55,19 @@ def make_grid(width: int, height: int, tile: int, overlap_px: int,
                     continue
             windows.append(w)
     return windows
+
+
+def aligned_overlap(width: int, height: int, tile: int, overlap_px: int,
+                    block: tuple[int, int] | None) -> int:
+    """The overlap that puts every window start on the raster's internal tiles (blocks of
+    `block` px, the same both ways), so that a window read over the network fetches whole
+    tiles; `overlap_px` itself when that would add windows, lose the overlap asked for, or
+    the raster is not tiled."""
+    if not block or block[0] != block[1] or block[0] >= max(width, height):
+        return overlap_px
+    step = tile - overlap_px
+    aligned = (step // block[0]) * block[0]
+    if aligned < block[0] or aligned == step:
+        return overlap_px
+    same = all(len(_starts(n, tile, aligned)) <= len(_starts(n, tile, step)) for n in (width, height))
+    return tile - aligned if same else overlap_px

@@ -26,11 +26,13 @@ from urllib.parse import unquote, urlparse
 
 from qgis.core import QgsDataSourceUri, QgsProcessingParameterRasterLayer, QgsProviderRegistry, QgsRasterLayer
 
+from ..micro_detector.remote import configure_gdal, dataset_name, display_name, is_remote
 from .translate import tr
 
 WEB_PROVIDER = "wms"
 _PREFIXED = re.compile(r"^(\w+?)://(.*)$", re.S)  # as QgsProcessingUtils::decodeProviderKeyAndUri
 _BARE = re.compile(r"^[A-Za-z_][\w.-]*=")
+_RASTER_URL = re.compile(r"^(https?|s3|gs)://[^?&=]+\.(tiff?|vrt|jp2|img)(\?.*)?$", re.I)  # one raster file
 _PLACEHOLDERS = ("{x}", "{y}", "{-y}", "{q}")  # column, row (or inverted row) or quadkey
 
 
@@ -49,25 +51,60 @@ def split_provider(text) -> tuple[str, str] | None:
     return None
 
 
+def is_remote_vsi(text: str) -> bool:
+    """A /vsi name read over the network (/vsicurl/, /vsis3/, ...)."""
+    return text.startswith("/vsi") and is_remote(text)
+
+
+def is_raster_url(text) -> bool:
+    """A raster file's URL (http(s)://, s3://, gs://) or a remote /vsi name."""
+    return isinstance(text, str) and bool(_RASTER_URL.match(text.strip()) or is_remote_vsi(text.strip()))
+
+
+def remote_layer_id(text, context) -> str | None:
+    """A raster URL or remote /vsi name loaded as a GDAL layer of its /vsi name into the
+    context's temporary layers (QGIS 3.22 loads no remote raster from text); its layer id, or
+    None for other text and for a raster GDAL cannot open (checks.py says why). The core
+    then reads it window by window through its own GDAL source (network options: remote.py)."""
+    if not is_raster_url(text):
+        return None
+    name = dataset_name(text.strip())
+    store = context.temporaryLayerStore()
+    for layer in store.mapLayers().values():
+        if layer.source() == name:
+            return layer.id()
+    configure_gdal()
+    layer = QgsRasterLayer(name, display_name(name), "gdal")
+    if not layer.isValid():
+        return None
+    store.addMapLayer(layer)
+    return layer.id()
+
+
 def provider_string(text):
     """`text` in QGIS's `<provider>://<data source>` form when it is a provider layer string;
-    anything else unchanged."""
+    anything else unchanged (a raster URL: see `remote_layer_id`)."""
     parts = split_provider(text)
     return f"{parts[0]}://{parts[1]}" if parts else text
 
 
-def with_provider_strings(alg, parameters: dict) -> dict:
-    """A copy of `parameters` whose raster-layer texts are in QGIS's provider form."""
+def with_provider_strings(alg, parameters: dict, context=None) -> dict:
+    """A copy of `parameters` whose raster-layer texts are in QGIS's provider form (raster
+    URLs, with a `context`: the id of their layer, `remote_layer_id`)."""
     out = dict(parameters)
     for definition in alg.parameterDefinitions():
         if isinstance(definition, QgsProcessingParameterRasterLayer) and isinstance(out.get(definition.name()), str):
-            out[definition.name()] = provider_string(out[definition.name()])
+            value = out[definition.name()]
+            remote = remote_layer_id(value, context) if context is not None else None
+            out[definition.name()] = remote or provider_string(value)
     return out
 
 
 def layer_name(text) -> str:
     """A readable name for a layer given as a provider string: the WMS layers, else the tile
     server's host, else the tile folder's name, else the provider key."""
+    if is_raster_url(text):
+        return display_name(text.strip())  # a URL's file name, without its secrets
     parts = split_provider(text)
     if parts is None:
         return str(text)

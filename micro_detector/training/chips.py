@@ -22,6 +22,7 @@ import numpy as np
 from .. import engine, plan, stream
 from .. import raster as raster_io
 from .. import source as sources
+from ..remote import is_remote
 from ..model import spec as model_spec
 from .config import ChipConfig  # noqa: F401  (re-exported: its home before config.py)
 from .labels import LabeledImage
@@ -45,8 +46,14 @@ def _cache_key(images: list[LabeledImage], config: ChipConfig, nc: int) -> str:
     h = hashlib.sha1()
     h.update(json.dumps({"v": CACHE_VERSION, "config": asdict(config), "nc": nc}, sort_keys=True).encode())
     for im in images:
-        st = os.stat(im.path)
-        h.update(f"{os.path.abspath(im.path)}|{st.st_size}|{st.st_mtime_ns}".encode())
+        if is_remote(im.path):  # size and date as the server gives them (GDAL's VSI stat)
+            from osgeo import gdal
+
+            st = gdal.VSIStatL(im.path)
+            h.update(f"{im.path}|{st.size if st else ''}|{st.mtime if st else ''}".encode())
+        else:
+            st = os.stat(im.path)
+            h.update(f"{os.path.abspath(im.path)}|{st.st_size}|{st.st_mtime_ns}".encode())
         h.update(np.ascontiguousarray(im.boxes, np.float32).tobytes())
         h.update(np.ascontiguousarray(im.classes, np.int64).tobytes())
         h.update(np.ascontiguousarray(im.annotated, bool).tobytes())

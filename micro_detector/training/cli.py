@@ -10,6 +10,7 @@ import tempfile
 from pathlib import Path
 
 from ..options import field_default
+from ..remote import dataset_name
 from .start import SCRATCH_MIN_IMAGES, SCRATCH_MIN_OBJECTS, START_CHOICES, choose_start
 
 
@@ -35,7 +36,8 @@ def add_label_arguments(p: argparse.ArgumentParser) -> None:
     g.add_argument("--vector", type=Path, help="polygon or point layer of labels (any OGR format)")
     g.add_argument("--layer", help="layer name inside --vector")
     g.add_argument("--class-field", default="class", help="class field of --vector")
-    g.add_argument("--rasters", type=Path, nargs="+", help="rasters under --vector")
+    g.add_argument("--rasters", type=dataset_name, nargs="+", help="rasters under --vector (files, "
+                   "URLs or GDAL dataset names)")
     g.add_argument("--point-size", type=float, default=4.0, help="box side in metres for point labels")
     g.add_argument("--val-fraction", type=float, default=0.15, help="per source, the last images by name")
     g.add_argument("--val-list", type=Path, help="text file of validation image names (one per line)")

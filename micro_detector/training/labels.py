@@ -13,8 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .. import georef
-from .. import raster as raster_io
+from .. import georef, raster as raster_io
+from ..remote import dataset_name, display_name, remote_stem
 
 
 class LabelError(ValueError):
@@ -34,8 +34,8 @@ class LabeledImage:
 
     @property
     def name(self) -> str:
-        """The image's file name."""
-        return Path(self.path).name
+        """The image's file name (a URL's last path element, without secrets)."""
+        return display_name(self.path)
 
 
 @dataclass
@@ -297,7 +297,7 @@ def _raster_labels(raster_path, features: list, src_srs, class_names: list[str],
 
     info = raster_io.read_info(raster_path)
     if not info.georeferenced:
-        raise LabelError(f"{raster_path} is not georeferenced: vector labels cannot be placed on it")
+        raise LabelError(f"{info.label} is not georeferenced: vector labels cannot be placed on it")
     dst = osr.SpatialReference(wkt=info.crs_wkt)
     dst.SetAxisMappingStrategy(osr.OAMS_TRADITIONAL_GIS_ORDER)
     transform = osr.CoordinateTransformation(src_srs, dst)
@@ -305,7 +305,7 @@ def _raster_labels(raster_path, features: list, src_srs, class_names: list[str],
     try:
         georef.map_to_pixel(gt, 0.0, 0.0)
     except ValueError:
-        raise LabelError(f"{raster_path} has a singular geotransform") from None
+        raise LabelError(f"{info.label} has a singular geotransform") from None
     index = {n: k for k, n in enumerate(class_names)}
     rows = []
     half = point_size_m / 2 / (info.metres_per_unit or 1.0)
@@ -323,9 +323,9 @@ def _raster_labels(raster_path, features: list, src_srs, class_names: list[str],
         report["used"] += 1
         rows.append((*box, index[name]))
     arr = np.array(rows, np.float64).reshape(-1, 5)
-    return LabeledImage(str(raster_path), info.width, info.height, arr[:, :4].astype(np.float32),
+    return LabeledImage(dataset_name(raster_path), info.width, info.height, arr[:, :4].astype(np.float32),
                         arr[:, 4].astype(np.int64), np.ones(len(class_names), bool),
-                        Path(raster_path).stem, info.pixel_size_m)
+                        remote_stem(raster_path), info.pixel_size_m)
 
 
 def _pixel_box(geom, transform, gt, half: float, width: int, height: int):

@@ -72,7 +72,7 @@ class MicroAlgorithm(QgsProcessingAlgorithm):
         from .checks import check_detect_options, check_input_rasters, check_outputs
 
         ok, message = check_input_rasters(self, parameters, context)
-        parameters = with_provider_strings(self, parameters)
+        parameters = with_provider_strings(self, parameters, context)
         if ok:
             ok, message = super().checkParameterValues(parameters, context)
         if ok:

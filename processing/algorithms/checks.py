@@ -21,6 +21,7 @@ from qgis.core import (
 )
 
 from ...micro_detector.outputs import DEFAULT_LAYER, OutputError, OutputTarget, check_output
+from ...micro_detector.remote import dataset_name, redact
 from ..layer_uri import describe_problem, split_provider
 from ..translate import tr
 
@@ -56,16 +57,16 @@ def describe_unreadable_raster(value: str) -> str | None:
     """Why the raster `value` (a file or a GDAL source string) cannot be used, or None."""
     from osgeo import gdal
 
-    path = value.split("|")[0]
+    path = dataset_name(value.split("|")[0])
     if not Path(path).exists() and not path.startswith(("/vsi", "GPKG:")) and "://" not in path:
         return tr("Raster file not found: {}").format(path)
     gdal.UseExceptions()  # as the core does (raster.py)
     try:
         ds = gdal.Open(path)
     except RuntimeError as error:
-        return tr("The raster {} cannot be used: GDAL cannot read it ({})").format(path, str(error).strip())
+        return tr("The raster {} cannot be used: GDAL cannot read it ({})").format(redact(path), redact(error).strip())
     if ds is None or ds.RasterCount == 0:
-        return tr("The raster {} cannot be used: it holds no raster bands").format(path)
+        return tr("The raster {} cannot be used: it holds no raster bands").format(redact(path))
     return None
 
 

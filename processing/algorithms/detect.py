@@ -44,7 +44,7 @@ from ..layer_input import (
     to_layer_crs,
     visible_extent,
 )
-from ..layer_uri import layer_name, provider_string
+from ..layer_uri import layer_name, provider_string, remote_layer_id
 from ..network_reads import FailedRequests, run_handling_events
 from ..qgis_source import QgisLayerSource
 from ..styles import StyleDetections, embed_style
@@ -109,7 +109,7 @@ class DetectAlgorithm(DetectOptionsMixin, MicroAlgorithm):
         """The input raster layer; one given as a provider string (`type=xyz&url=...`,
         `wms://...`, layer_uri.py) is opened by its provider and named after its source."""
         value = parameters.get(self.INPUT)
-        text = provider_string(value) if isinstance(value, str) else value
+        text = (remote_layer_id(value, context) or provider_string(value)) if isinstance(value, str) else value
         layer = self.parameterAsRasterLayer({**parameters, self.INPUT: text}, self.INPUT, context)
         if layer is not None and not layer.name() and isinstance(value, str):
             layer.setName(layer_name(value))
