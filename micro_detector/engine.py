@@ -52,7 +52,8 @@ def open_model(model=None, options: DetectOptions | None = None, *, runner=None,
         from .model.runner import open_runner
 
         path = Path(model)
-        model = open_runner(path, backend=options.backend, device=options.device)
+        model = open_runner(path, backend=options.backend, device=options.device,
+                            precision=options.precision)
         if getattr(model, "path", None) is None:
             model.path = path
     elif getattr(model, "path", None) is None and weights is not None:
