@@ -181,7 +181,7 @@ class _Run:
         to every worker; a split raster's plans (plain and zoom pass) are scattered once for its blocks."""
         from .dask_tasks import ModelRef, detect_task
 
-        ref = ModelRef.of(self.weights, self.options.backend, self.options.device)
+        ref = ModelRef.of(self.weights, self.options.backend, self.options.device, self.options.precision)
         data = None
         if send_bytes:
             data = self.client.scatter(Path(self.weights).read_bytes(), broadcast=True, hash=False)
