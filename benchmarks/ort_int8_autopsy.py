@@ -14,7 +14,8 @@ chips of the demo raster. Variants here:
   decode, sigmoid, concat) left in float;
 - `no-decode-no-attn`: also every attention softmax and matmul left in float;
 - `conv-only`: only convolutions quantized.
-For each: which op types got quantized inputs, and on the tiles, the share of fp32's
+For each: which op types got quantized inputs, the quantization step of each input of the
+output node (boxes in pixels and probabilities joined there), and on the tiles, the share of fp32's
 detections (conf 0.25) it finds again (same class, IoU >= 0.5), its score error on those,
 and the largest box-coordinate and probability differences of the raw output.
 Writes benchmarks/ort_int8_autopsy.txt.
@@ -98,6 +99,28 @@ def quantized_op_types(path: Path) -> dict[str, int]:
     return dict(sorted(count.items()))
 
 
+def output_scales(path: Path) -> str:
+    """The quantization steps of the tensors entering the graph's last node (the output
+    concat of boxes in pixels and class probabilities); '-' when they stay float."""
+    import onnx
+    from onnx import numpy_helper
+
+    proto = onnx.load(str(path))
+    inits = {i.name: numpy_helper.to_array(i) for i in proto.graph.initializer}
+    producer = {o: n for n in proto.graph.node for o in n.output}
+    last = producer[proto.graph.output[0].name]
+    while last.op_type in ("DequantizeLinear", "QuantizeLinear", "Reshape", "Transpose"):
+        last = producer[last.input[0]]
+    steps = []
+    for name in last.input:
+        node = producer.get(name)
+        if node is not None and node.op_type == "DequantizeLinear" and node.input[1] in inits:
+            steps.append(f"{float(inits[node.input[1]].max()):.4g}")
+        else:
+            steps.append("-")
+    return f"{last.op_type} {last.name}: " + ", ".join(steps)
+
+
 def compare(ref_sess, sess, tiles: np.ndarray) -> dict:
     from micro_detector.boxes import box_iou, postprocess
 
@@ -142,8 +165,8 @@ def main(argv=None) -> int:
     ref = ort.InferenceSession(str(fp32), providers=["CPUExecutionProvider"])
     lines = [f"model {args.model.name} (fp32 export), {len(tiles)} real tiles of {args.raster.name} "
              "(calibration and comparison)", "",
-             "| variant | found again | score error | max box diff px | max prob diff | quantized op inputs |",
-             "|---|---|---|---|---|---|"]
+             "| variant | found again | score error | max box diff px | max prob diff | output node input steps | quantized op inputs |",
+             "|---|---|---|---|---|---|---|"]
     with tempfile.TemporaryDirectory(prefix="ort-int8-") as tmp:
         for variant in args.variants.split(","):
             path = quantize(fp32, Path(tmp) / f"{variant}.onnx", tiles, variant)
@@ -151,7 +174,7 @@ def main(argv=None) -> int:
             r = compare(ref, sess, tiles)
             ops = ", ".join(f"{k} {v}" for k, v in quantized_op_types(path).items())
             lines.append(f"| {variant} | {r['found_again']:.3f} of {r['fp32_objects']} | {r['score_err']:.3f} | "
-                         f"{r['max_box_px']:.1f} | {r['max_prob']:.3f} | {ops} |")
+                         f"{r['max_box_px']:.1f} | {r['max_prob']:.3f} | {output_scales(path)} | {ops} |")
             print(lines[-1], flush=True)
     text = "\n".join(lines) + "\n"
     args.out.write_text(text)
