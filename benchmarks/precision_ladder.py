@@ -1,11 +1,11 @@
 """Accuracy and speed of each inference precision on the micro ladder, and the record
 `--precision auto` reads.
 
-    .venv/bin/python benchmarks/precision_ladder.py [MODEL] [--precisions fp32,bf16,fp16,int8]
+    .venv/bin/python benchmarks/precision_ladder.py [--model M] [--precisions fp32,bf16,fp16,int8]
         [--device cpu] [--calibration RASTER ...] [--limit N] [--rungs native,24,16,11]
         [any other option of micro_ladder.py]
 
-MODEL defaults to resources/models/default.pt. Every precision runs on the OpenVINO backend
+The model defaults to resources/models/default.pt. Every precision runs on the OpenVINO backend
 through the tiled engine over the ladder of micro_ladder.py (same rungs, same scoring);
 fp32 is the reference. Printed: mAP50 per rung and precision, the largest loss against fp32,
 ms per tile (the engine's forward time), speed against fp32, and the verdict of the rules in
@@ -42,7 +42,7 @@ import micro_ladder  # noqa: E402
 
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("model", type=Path, nargs="?", default=ROOT / "resources" / "models" / "default.pt")
+    p.add_argument("--model", type=Path, default=ROOT / "resources" / "models" / "default.pt")
     p.add_argument("--precisions", default="fp32,bf16,fp16,int8")
     p.add_argument("--device", default="cpu", help="cpu | intel:gpu | intel:npu")
     p.add_argument("--calibration", type=Path, nargs="*", help="rasters for int8 calibration")

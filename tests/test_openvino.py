@@ -152,6 +152,11 @@ def test_auto_precision_takes_the_fastest_measured_within_the_bound(tmp_path):
     assert prec.resolve("auto", lossy, {"fp32", "bf16"})[0] == "fp32"
     with pytest.warns(prec.PrecisionWarning, match="lost 0.0060"):
         assert prec.resolve("bf16", lossy, {"fp32", "bf16"})[0] == "bf16"
+    # a row the measuring device ran as another precision measured nothing about this one
+    emulated = _record("abc", bf16=(0.0, 12.0))
+    emulated["measured"]["bf16"]["ran"] = "fp32"
+    assert prec.loss(emulated, "bf16") is None
+    assert prec.resolve("auto", emulated, {"fp32", "bf16"})[0] == "fp32"
     # a record is read only for the very model it measured
     model = tmp_path / "mine.onnx"
     model.write_bytes(b"x")

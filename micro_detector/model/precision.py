@@ -47,13 +47,18 @@ def read_record(model_path: str | Path, sha256: str | None) -> dict | None:
         return None
     if not isinstance(record, dict) or not sha256 or record.get("model_sha256") != sha256:
         return None
+    if record.get("limit"):  # a partial ladder (a check of the script) is not a measurement
+        return None
     return record
 
 
 def loss(record: dict | None, precision: str) -> float | None:
     """The largest mAP50 loss of `precision` against fp32 over the recorded rungs; None when
-    not measured."""
+    not measured, or when the measuring device ran it as another precision (bf16 asked of a
+    CPU without bf16 runs fp32: that row measured nothing about bf16)."""
     measured = (record or {}).get("measured", {})
+    if measured.get(precision, {}).get("ran", precision) != precision:
+        return None
     ref, got = measured.get("fp32", {}).get("mAP50"), measured.get(precision, {}).get("mAP50")
     if not ref or not got or set(ref) - set(got):
         return None
