@@ -4,7 +4,7 @@ cached and reused, the auto choice measured once, precision rules, devices, clea
 from __future__ import annotations
 
 import json
-import shutil
+import os
 import subprocess
 import sys
 import warnings
@@ -79,9 +79,10 @@ def test_compiled_blob_is_cached_and_reused(tmp_path):
 
 
 @pytest.mark.slow
-def test_auto_measures_once_and_says_why(tmp_path):
+def test_auto_measures_once_and_says_why(tmp_path, monkeypatch):
     from micro_detector.model.runner import open_runner
 
+    monkeypatch.setenv("MICRO_DETECTOR_AUTO_OPENVINO", "1")
     runner = open_runner(ONNX, backend="auto", device="cpu", cache_dir=tmp_path, threads=2)
     choices = json.loads((tmp_path / "backend-choice.json").read_text())
     (times,) = choices.values()
@@ -92,6 +93,8 @@ def test_auto_measures_once_and_says_why(tmp_path):
     again = open_runner(ONNX, backend="auto", device="cpu", cache_dir=tmp_path, threads=2)
     assert again.backend == faster
     assert json.loads((tmp_path / "backend-choice.json").read_text()) == choices  # not measured again
+    monkeypatch.setenv("MICRO_DETECTOR_AUTO_OPENVINO", "0")  # the switch for reproducible runs
+    assert open_runner(ONNX, backend="auto", device="cpu", cache_dir=tmp_path, threads=2).backend == "onnx"
 
 
 def test_backend_openvino_without_openvino_names_the_install(tmp_path):
@@ -100,7 +103,8 @@ def test_backend_openvino_without_openvino_names_the_install(tmp_path):
         f"sys.exit(main(['detect', {str(DEMO)!r}, '-o', {str(tmp_path / 'out.gpkg')!r}, "
         "'--backend', 'openvino', '-q']))\n")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300,
-                          cwd=ROOT, env={"MICRO_DETECTOR_CACHE": str(tmp_path), "PATH": "/usr/bin:/bin"})
+                          cwd=ROOT, env={"MICRO_DETECTOR_CACHE": str(tmp_path), "PATH": "/usr/bin:/bin",
+                                         "MICRO_DETECTOR_AUTO_OPENVINO": "1"})
     assert done.returncode == 2, done.stderr
     assert "openvino" in done.stderr and "pip install" in done.stderr
     assert not (tmp_path / "out.gpkg").exists()
@@ -111,9 +115,27 @@ def test_auto_without_openvino_stays_on_onnxruntime(tmp_path):
         "from micro_detector.model.runner import open_runner\n"
         f"r = open_runner({str(ONNX)!r}, device='cpu', cache_dir={str(tmp_path)!r})\n"
         "print(r.backend)\n")
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, cwd=ROOT)
+    env = {**os.environ, "MICRO_DETECTOR_AUTO_OPENVINO": "1"}
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, cwd=ROOT,
+                          env=env)
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["onnx"]
+
+
+def test_openvino_alone_runs_without_onnxruntime_or_torch(tmp_path):
+    code = BLOCK.format(modules=("onnxruntime", "onnx", "torch")) + (
+        "from micro_detector.model.runner import open_runner\n"
+        f"r = open_runner({str(ONNX)!r}, device='cpu', cache_dir={str(tmp_path)!r})\n"
+        "import numpy as np\n"
+        "print(r.backend, len(r.predict(np.full((1, 3, 256, 256), 90, np.uint8))[0]) >= 0)\n"
+        "print(r.backend_reason)\n"
+        "assert not {'onnxruntime', 'torch'} & set(sys.modules)\n")
+    env = {**os.environ, "MICRO_DETECTOR_AUTO_OPENVINO": "1"}
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, cwd=ROOT,
+                          env=env)
+    assert done.returncode == 0, done.stderr
+    first, reason = done.stdout.splitlines()[:2]
+    assert first == "openvino True" and "onnxruntime is not" in reason
 
 
 @pytest.mark.slow

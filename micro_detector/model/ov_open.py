@@ -9,7 +9,8 @@ faster here than ONNX Runtime? Both are timed once on the model (two warm-ups an
 forward passes each, on a tile of the model's size), and the answer is kept in
 the cache folder (`backend-choice.json`), keyed by the export's hash, the precision, the
 CPU, the thread count and both versions; the log quotes the two times. Without
-onnxruntime, OpenVINO is simply the CPU path.
+onnxruntime, OpenVINO is simply the CPU path. MICRO_DETECTOR_AUTO_OPENVINO=0 keeps auto
+off OpenVINO (as before it existed).
 """
 
 from __future__ import annotations
@@ -22,6 +23,9 @@ from pathlib import Path
 import numpy as np
 
 CHOICE_FILE = "backend-choice.json"
+# "0": `--backend auto` never considers OpenVINO (reproducible runs, the test suite);
+# `--backend openvino` and `--device intel:...` still use it
+AUTO_ENV = "MICRO_DETECTOR_AUTO_OPENVINO"
 
 
 def export_for(path: Path, cache_dir=None) -> tuple[Path, str]:
@@ -125,9 +129,11 @@ def auto_openvino(path: Path, threads=None, cache_dir=None, precision: str = "au
     """(runner, note): an OpenVINO runner when `--backend auto` on a CPU should take it
     (OpenVINO installed and faster here than ONNX Runtime, or ONNX Runtime missing); else
     None and a note for the log saying why ONNX Runtime stays (empty without OpenVINO)."""
+    import os
+
     from .runner import _importable
 
-    if not _importable("openvino"):
+    if os.environ.get(AUTO_ENV, "1") == "0" or not _importable("openvino"):
         return None, ""
     from ..deps import MissingDependencyError
 
