@@ -13,7 +13,9 @@ chips of the demo raster. Variants here:
 - `no-decode`: the head from its last convolutions to the output (DFL softmax, anchor
   decode, sigmoid, concat) left in float;
 - `no-decode-no-attn`: also every attention softmax and matmul left in float;
-- `conv-only`: only convolutions quantized.
+- `conv-only`: only convolutions quantized;
+- `openvino-nncf`: for comparison, this project's int8 (quantize_ov.py: NNCF, decode and
+  attention in float) on OpenVINO, against the same fp32 reference.
 For each: which op types got quantized inputs, the quantization step of each input of the
 output node (boxes in pixels and probabilities joined there), and on the tiles, the share of fp32's
 detections (conf 0.25) it finds again (same class, IoU >= 0.5), its score error on those,
@@ -35,7 +37,19 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-VARIANTS = ("all", "no-decode", "no-decode-no-attn", "conv-only")
+VARIANTS = ("all", "no-decode", "no-decode-no-attn", "conv-only", "openvino-nncf")
+
+
+class OpenVinoSession:
+    """Our NNCF int8 model (quantize_ov.py) behind the two calls `compare` makes of an ORT session."""
+
+    def __init__(self, xml: Path):
+        import openvino as ov
+
+        self.compiled = ov.Core().compile_model(str(xml), "CPU", {"INFERENCE_PRECISION_HINT": "f32"})
+
+    def run(self, _outputs, feeds):
+        return [self.compiled(feeds["images"])[0]]
 
 
 def decode_nodes(proto) -> list[str]:
@@ -169,12 +183,18 @@ def main(argv=None) -> int:
              "|---|---|---|---|---|---|---|"]
     with tempfile.TemporaryDirectory(prefix="ort-int8-") as tmp:
         for variant in args.variants.split(","):
-            path = quantize(fp32, Path(tmp) / f"{variant}.onnx", tiles, variant)
-            sess = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
-            r = compare(ref, sess, tiles)
-            ops = ", ".join(f"{k} {v}" for k, v in quantized_op_types(path).items())
+            if variant == "openvino-nncf":
+                from micro_detector.model.quantize_ov import quantize_int8
+
+                xml = quantize_int8(fp32, Path(tmp) / "nncf" / "int8.xml", tiles)
+                r, steps, ops = compare(ref, OpenVinoSession(xml), tiles), "-", "NNCF MIXED, see quantize_ov.py"
+            else:
+                path = quantize(fp32, Path(tmp) / f"{variant}.onnx", tiles, variant)
+                sess = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+                r, steps = compare(ref, sess, tiles), output_scales(path)
+                ops = ", ".join(f"{k} {v}" for k, v in quantized_op_types(path).items())
             lines.append(f"| {variant} | {r['found_again']:.3f} of {r['fp32_objects']} | {r['score_err']:.3f} | "
-                         f"{r['max_box_px']:.1f} | {r['max_prob']:.3f} | {output_scales(path)} | {ops} |")
+                         f"{r['max_box_px']:.1f} | {r['max_prob']:.3f} | {steps} | {ops} |")
             print(lines[-1], flush=True)
     text = "\n".join(lines) + "\n"
     args.out.write_text(text)

@@ -259,3 +259,31 @@ def test_int8_quantizes_once_from_real_tiles_and_keeps_the_decode_in_float(tmp_p
     with pytest.warns(prec.PrecisionWarning):
         again = open_openvino(ONNX, "cpu", "int8", 2, tmp_path)
     assert again.compiled_from_cache
+
+
+@pytest.mark.slow
+def test_qgis_detect_takes_precision_and_intel_devices(plugin, tmp_path, monkeypatch):
+    import processing
+    from qgis.core import QgsApplication, QgsProcessingContext, QgsProcessingFeedback
+
+    from micro_object_detection.processing.algorithms.detect_options import DETECT_DEVICES
+    from micro_detector.options import PRECISIONS
+
+    alg = QgsApplication.processingRegistry().algorithmById("micro_detector:detect")
+    assert alg.parameterDefinition("PRECISION").options() == list(PRECISIONS)
+    assert alg.parameterDefinition("DEVICE").options() == DETECT_DEVICES
+    assert DETECT_DEVICES[:3] == ["auto", "cpu", "cuda"]  # saved indexes keep their meaning
+    monkeypatch.setenv("MICRO_DETECTOR_CACHE", str(tmp_path / "cache"))
+    feedback = QgsProcessingFeedback()
+    log = []
+    feedback.pushInfo = log.append
+    out = tmp_path / "bf16.gpkg"
+    # the plugin's own copy of the package: its PrecisionWarning is another class object
+    with pytest.warns(UserWarning, match="bf16 was not measured"):
+        processing.run("micro_detector:detect", {
+            "INPUT": str(DEMO), "MODEL": str(ONNX), "PRECISION": PRECISIONS.index("bf16"),
+            "DEVICE": DETECT_DEVICES.index("cpu"), "OUTPUT": str(out)}, context=QgsProcessingContext(),
+            feedback=feedback)
+    backend = [line for line in log if line.startswith("Backend:")]
+    assert backend and "openvino" in backend[0] and "precision bf16 runs on OpenVINO" in backend[0]
+    assert out.is_file()

@@ -197,9 +197,15 @@ def _openvino_first(path: Path, backend: str, device: str, threads, cache_dir, p
     if backend == "openvino" or device.lower().startswith("intel:"):
         why = "asked for (--backend openvino)" if backend == "openvino" else f"device {device} runs on OpenVINO"
         return open_openvino(path, device, precision, threads, cache_dir, why), ""
-    if precision not in ("auto", "fp32") and not (backend == "torch" and precision in ("bf16", "fp16")):
+    reduced = precision not in ("auto", "fp32")
+    on_cpu = device == "cpu" or (device == "auto" and not _cuda_possible())
+    if reduced and backend == "auto" and on_cpu and _importable("openvino"):
+        return open_openvino(path, device, precision, threads, cache_dir,
+                             f"precision {precision} runs on OpenVINO"), ""
+    if reduced and not (backend == "torch" and precision in ("bf16", "fp16")):
         raise ValueError(f"precision {precision} runs on the openvino backend (pip install openvino"
-                         f"{' nncf' if precision == 'int8' else ''}); {backend} runs fp32")
+                         f"{' nncf' if precision == 'int8' else ''}){' or on torch (--backend torch)' if precision != 'int8' else ''}; "
+                         f"{backend} runs fp32")
     if backend != "auto" or (device not in ("cpu", "auto")) or (device == "auto" and _cuda_possible()):
         return None, ""
     if path.suffix.lower() != ".onnx" and not path.is_file():
