@@ -170,7 +170,7 @@ def run(args) -> dict:
     flags = {k: v for k, v in {"scale": args.scale, "gsd": args.gsd, "tile": args.tile}.items() if v is not None}
     rows, models = [], []
     for path, name in zip(args.models, _names(args.models)):
-        runner = open_runner(path, backend=args.backend, device=args.device)
+        runner = open_runner(path, backend=args.backend, device=args.device, precision=args.precision)
         models.append({"name": name, **model_facts(path, runner)})
         for variant in args.variants:
             switches = variant_options(variant)
@@ -264,7 +264,8 @@ def parse_args(argv=None):
     p.add_argument("--tile", type=int)
     p.add_argument("--batch", type=int, default=8)
     p.add_argument("--device", default="cpu")
-    p.add_argument("--backend", default="auto", choices=["auto", "torch", "onnx"])
+    p.add_argument("--backend", default="auto", choices=["auto", "torch", "onnx", "openvino"])
+    p.add_argument("--precision", default="auto", help="auto | fp32 | bf16 | fp16 | int8 (see precision_ladder.py)")
     p.add_argument("--confusion-conf", type=float, default=0.25)
     args = p.parse_args(argv)
     if not args.models and not args.build_only:

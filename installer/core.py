@@ -24,10 +24,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 FOLDER_NAME = "micro_detector_deps"
-TESTED = {"onnxruntime": "1.32.0", "torch": "2.13.0"}  # the versions the test suite runs
+TESTED = {"onnxruntime": "1.32.0", "torch": "2.13.0", "openvino": "2026.4.1"}  # the versions the test suite runs
 TORCH_CPU_INDEX = "https://download.pytorch.org/whl/cpu"
 # download size in MB, roughly (the wheel for Linux x86-64; other platforms are similar)
-SIZE_MB = {"onnxruntime": 28, "torch": 200, "sympy": 6, "networkx": 2, "mpmath": 1, "jinja2": 1,
+SIZE_MB = {"onnxruntime": 28, "torch": 200, "openvino": 45, "sympy": 6, "networkx": 2, "mpmath": 1, "jinja2": 1,
            "fsspec": 1, "filelock": 1, "typing-extensions": 1, "markupsafe": 1}
 # torch's own imports at run time: installed only where QGIS's Python lacks them
 TORCH_DEPS = {"filelock": "filelock", "typing-extensions": "typing_extensions", "sympy": "sympy",
@@ -148,9 +148,10 @@ def onnxruntime_requirement(numpy_version: str) -> str:
 
 def plan_install(target: Path, *, torch: bool = False, find_links: Path | None = None,
                  python: str | None = None, numpy_version: str | None = None,
-                 is_importable=importable, proxy: str | None = None) -> Plan:
-    """What to install so that detection (onnxruntime) and, with `torch`, training work.
-    Packages the running Python can already import are left out."""
+                 is_importable=importable, proxy: str | None = None, openvino: bool = False) -> Plan:
+    """What to install so that detection (onnxruntime) and, with `torch`, training work;
+    with `openvino`, OpenVINO too (faster CPU detection on x86, Intel GPUs and NPUs; it needs
+    numpy only, which QGIS has). Packages the running Python can already import are left out."""
     if numpy_version is None:
         import numpy
 
@@ -160,6 +161,10 @@ def plan_install(target: Path, *, torch: bool = False, find_links: Path | None =
         plan.missing.append("onnxruntime")
         plan.items.append(Item("onnxruntime", onnxruntime_requirement(numpy_version), "onnxruntime",
                                SIZE_MB["onnxruntime"]))
+    if openvino and not is_importable("openvino"):
+        plan.missing.append("openvino")
+        plan.items.append(Item("openvino", f"openvino>=2024.0,<={TESTED['openvino']}", "openvino",
+                               SIZE_MB["openvino"]))
     if torch and not is_importable("torch"):
         plan.missing.append("torch")
         # the CPU build: the default Linux wheel from PyPI pulls about 2.7 GB of CUDA libraries

@@ -39,7 +39,8 @@ def profile_deps_folder() -> Path:
 
 
 class InstallDialog(QDialog):
-    """Install or remove onnxruntime (detection) and, optionally, CPU torch (training)."""
+    """Install or remove onnxruntime (detection) and, optionally, OpenVINO (faster detection) and
+    CPU torch (training)."""
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -50,6 +51,8 @@ class InstallDialog(QDialog):
         self.status.setWordWrap(True)
         self.torch = QCheckBox(self.tr("Also install PyTorch, CPU build (about 200 MB): needed for "
                                        "training and for .pt models; detection needs only ONNX Runtime"))
+        self.openvino = QCheckBox(self.tr("Also install OpenVINO (about 45 MB): faster detection on "
+                                          "Intel and AMD x86 CPUs, and Intel GPUs and NPUs (device intel:gpu)"))
         self.wheels = QgsFileWidget()
         self.wheels.setStorageMode(QgsFileWidget.GetDirectory)
         self.wheels.setDialogTitle(self.tr("Folder of downloaded wheels (offline install)"))
@@ -65,7 +68,7 @@ class InstallDialog(QDialog):
         for button in (self.install_button, self.uninstall_button, self.cancel_button):
             row.addWidget(button)
         layout = QVBoxLayout(self)
-        for widget in (self.status, self.torch, QLabel(self.tr("Wheel folder, for sites without "
+        for widget in (self.status, self.torch, self.openvino, QLabel(self.tr("Wheel folder, for sites without "
                        "internet access (optional, pip --find-links):")), self.wheels, self.log):
             layout.addWidget(widget)
         layout.addLayout(row)
@@ -74,18 +77,19 @@ class InstallDialog(QDialog):
         self.uninstall_button.clicked.connect(self.remove)
         self.cancel_button.clicked.connect(lambda: self.task is not None and self.task.cancel())
         self.torch.toggled.connect(self.refresh)
+        self.openvino.toggled.connect(self.refresh)
         self.wheels.fileChanged.connect(self.refresh)
         self.refresh()
 
     def plan(self):
         """The install plan for the current choices (raises InstallError)."""
         folder = self.wheels.filePath().strip()
-        return plan_install(self.target, torch=self.torch.isChecked(),
+        return plan_install(self.target, torch=self.torch.isChecked(), openvino=self.openvino.isChecked(),
                             find_links=Path(folder) if folder else None, proxy=qgis_proxy())
 
     def show_status(self):
         """What the running QGIS can import now, and the deps folder."""
-        have = [m for m in ("onnxruntime", "torch") if importable(m)]
+        have = [m for m in ("onnxruntime", "openvino", "torch") if importable(m)]
         self.status.setText(self.tr("Installed: {}. Folder: {}").format(", ".join(have) or self.tr("none"),
                                                                           self.target))
         self.uninstall_button.setEnabled(self.target.exists() and self.task is None)

@@ -99,7 +99,8 @@ def _open_runner(args, options):
     """The runner for args.weights; which backend runs and why goes to the log."""
     from .model.runner import open_runner
 
-    runner = open_runner(args.weights, backend=options.backend, device=options.device)
+    runner = open_runner(args.weights, backend=options.backend, device=options.device,
+                         precision=options.precision)
     _log(f"backend: {runner.backend} ({runner.backend_reason})")
     return runner
 

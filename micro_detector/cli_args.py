@@ -73,9 +73,11 @@ def add_detect_options(p) -> None:
     p.add_argument("--extent", help="xmin,ymin,xmax,ymax[,EPSG] (default CRS: the raster's)")
     p.add_argument("--mask", type=Path, help="polygon layer limiting the search")
     p.add_argument("--bands", help="comma-separated 1-based band numbers")
-    p.add_argument("--device", default=d("device"), help="cpu | cuda | auto")
+    p.add_argument("--device", default=d("device"), help="cpu | cuda | auto | intel:gpu | intel:npu (OpenVINO)")
     p.add_argument("--batch", type=BATCH, default=d("batch"), help="tiles per forward pass, >= 1 (default: 1 on a CPU, 8 on a GPU)")
-    p.add_argument("--backend", choices=["auto", "torch", "onnx"], default=d("backend"))
+    p.add_argument("--backend", choices=["auto", "torch", "onnx", "openvino"], default=d("backend"))
+    p.add_argument("--precision", choices=["auto", "fp32", "bf16", "fp16", "int8"], default=d("precision"),
+                   help="auto: fp32 unless a reduced precision was measured for the model (OpenVINO)")
     p.add_argument("--no-resample", action="store_true", help="do not resample to the model's GSD")
     p.add_argument("--scale", type=SCALE, default=d("scale"),
                    help="source pixels per model pixel, > 0 (overrides GSD)")
@@ -125,6 +127,7 @@ def detect_options(args):
             match=args.match, classes=args.classes.split(",") if args.classes else None,
             extent=extent, extent_crs=extent_crs, mask=str(args.mask) if args.mask else None,
             bands=bands, batch=args.batch, device=args.device, backend=args.backend,
+            precision=args.precision,
             resample=not args.no_resample, scale=args.scale, pixel_coordinates=args.pixel_coordinates,
             gsd=args.gsd, agnostic=args.agnostic, tta=args.tta, zoom=args.zoom)
     except (TypeError, ValueError) as error:  # the options' own validation (one table of rules)

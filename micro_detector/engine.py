@@ -50,7 +50,8 @@ def open_model(model: Runner | str | Path | None, options: DetectOptions | None 
     if isinstance(model, (str, Path)):
         from .model.runner import open_runner
 
-        return open_runner(Path(model), backend=options.backend, device=options.device)
+        return open_runner(Path(model), backend=options.backend, device=options.device,
+                           precision=options.precision)
     return model
 
 

@@ -15,12 +15,14 @@ import numbers
 import re
 from dataclasses import MISSING, dataclass, fields
 
-__all__ = ["DetectOptions", "OptionsError", "field_default", "option_default", "MERGES", "MATCHES", "BACKENDS"]
+__all__ = ["DetectOptions", "OptionsError", "field_default", "option_default", "MERGES", "MATCHES", "BACKENDS",
+           "PRECISIONS"]
 
 MERGES = ("nms", "nmm")
 MATCHES = ("iou", "ios")
-BACKENDS = ("auto", "torch", "onnx")
-_DEVICE = re.compile(r"^(auto|cpu|mps|cuda(:\d+)?)$")
+BACKENDS = ("auto", "torch", "onnx", "openvino")
+PRECISIONS = ("auto", "fp32", "bf16", "fp16", "int8")
+_DEVICE = re.compile(r"^(auto|cpu|mps|cuda(:\d+)?|intel:(cpu|npu|gpu(\.\d+)?))$")
 
 
 class OptionsError(ValueError):
@@ -47,8 +49,11 @@ class DetectOptions:
     # tiles per forward pass; None: by device, 1 on a CPU (batching gains nothing there and
     # multiplies activation memory: YOLOv12s at 640 peaks at 0.35 GB with 1, 1 GB with 8), 8 on a GPU
     batch: int | None = None
-    device: str = "auto"  # auto | cpu | cuda | cuda:N | mps
-    backend: str = "auto"  # auto | torch | onnx
+    device: str = "auto"  # auto | cpu | cuda | cuda:N | mps | intel:gpu | intel:npu (OpenVINO)
+    backend: str = "auto"  # auto | torch | onnx | openvino
+    # auto: fp32 unless a reduced precision was measured on the micro ladder for this model
+    # (model/precision.py); fp32 | bf16 | fp16 | int8 (OpenVINO; torch: bf16, fp16)
+    precision: str = "auto"
     resample: bool = True  # read at the model's GSD when the raster's differs
     scale: float | None = None  # source pixels per model pixel (overrides the GSD rule)
     gsd: float | None = None  # the raster's GSD in metres, for rasters without a usable one
@@ -101,7 +106,8 @@ class DetectOptions:
         _require("match", self.match, self.match in MATCHES, " or ".join(MATCHES))
         _require("backend", self.backend, self.backend in BACKENDS, " | ".join(BACKENDS))
         _require("device", self.device, isinstance(self.device, str) and bool(_DEVICE.match(self.device)),
-                 "auto | cpu | cuda | cuda:N | mps")
+                 "auto | cpu | cuda | cuda:N | mps | intel:gpu | intel:npu")
+        _require("precision", self.precision, self.precision in PRECISIONS, " | ".join(PRECISIONS))
         if self.classes is not None:
             _require("classes", self.classes, all(isinstance(c, str) and c.strip() for c in self.classes),
                      "a list of class names")

@@ -145,10 +145,11 @@ def _run_batch(runner, batch, options: DetectOptions, classes, out: _Collector) 
 def batch_size(options: DetectOptions, runner) -> int:
     """Tiles per forward pass: `options.batch`, else by the runner's device: 1 on a CPU,
     where batching gains no speed and multiplies activation memory (YOLOv12s at 640 px:
-    peak RSS 0.35 GB with 1, 1.0 GB with 8, and batch 1 was the fastest), 8 on a GPU."""
+    peak RSS 0.35 GB with 1, 1.0 GB with 8, and batch 1 was the fastest), 8 on a GPU (CUDA or
+    an Intel GPU through OpenVINO)."""
     if options.batch:
         return options.batch
-    return 8 if str(getattr(runner, "device", "cpu")).startswith("cuda") else 1
+    return 8 if str(getattr(runner, "device", "cpu")).startswith(("cuda", "intel:gpu")) else 1
 
 
 def predict_windows(source: WindowSource, runner, plan: TilePlan, options: DetectOptions,

@@ -53,10 +53,10 @@ def default_model_for(backend: str = "auto") -> Path | None:
     """
     if backend == "torch":
         return default_model("pt")
-    if backend == "onnx":
+    if backend in ("onnx", "openvino"):
         return default_model("onnx")
     pt, onnx = default_model("pt"), default_model("onnx")
-    if onnx is not None and _importable("onnxruntime"):
+    if onnx is not None and (_importable("onnxruntime") or _importable("openvino")):
         return onnx
     if pt is not None and _importable("torch"):
         return pt

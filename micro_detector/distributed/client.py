@@ -169,7 +169,7 @@ class _Run:
     def submit(self, units: list[RasterUnit], cluster: ClusterOptions, send_bytes: bool) -> None:
         """One task per raster or block. The model goes by path, or as bytes scattered once
         to every worker; a split raster's plans (plain and zoom pass) are scattered once for its blocks."""
-        ref = ModelRef.of(self.weights, self.options.backend, self.options.device)
+        ref = ModelRef.of(self.weights, self.options.backend, self.options.device, self.options.precision)
         data = None
         if send_bytes:
             data = self.client.scatter(Path(self.weights).read_bytes(), broadcast=True, hash=False)

@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     from distributed import Worker
 
 PROGRESS_TOPIC = "micro-detector-progress"
-_RUNNERS: dict[tuple[str, str, str], object] = {}  # (sha256, backend, device) -> runner, per worker process
+_RUNNERS: dict[tuple[str, str, str, str], object] = {}  # (sha256, backend, device, precision) -> runner
 _LOADS: list[str] = []  # model loads in this process (the tests check: once per worker)
 _LOCK = threading.Lock()
 
@@ -45,15 +45,16 @@ class ModelRef:
     sha256: str
     backend: str = "auto"
     device: str = "cpu"
+    precision: str = "auto"
 
     @classmethod
-    def of(cls, path: str | Path, backend: str = "auto", device: str = "cpu") -> ModelRef:
+    def of(cls, path: str | Path, backend: str = "auto", device: str = "cpu", precision: str = "auto") -> ModelRef:
         """The reference of the model file at `path`: its resolved path and SHA-256 of its bytes."""
         digest = hashlib.sha256()
         with open(path, "rb") as f:
             for chunk in iter(lambda: f.read(1 << 20), b""):
                 digest.update(chunk)
-        return cls(str(Path(path).resolve()), digest.hexdigest(), backend, device)
+        return cls(str(Path(path).resolve()), digest.hexdigest(), backend, device, precision)
 
 
 def cap_threads(threads: int = 1) -> None:
@@ -87,13 +88,14 @@ def _model_file(ref: ModelRef, data: bytes | None) -> Path:
 
 def worker_runner(ref: ModelRef, data: bytes | None = None):
     """This process's runner for `ref`, opened on first use and kept."""
-    key = (ref.sha256, ref.backend, ref.device)
+    key = (ref.sha256, ref.backend, ref.device, ref.precision)
     with _LOCK:
         runner = _RUNNERS.get(key)
         if runner is None:
             cap_threads(1)
             path = _model_file(ref, data)
-            runner = open_runner(path, backend=ref.backend, device=ref.device, threads=1)
+            runner = open_runner(path, backend=ref.backend, device=ref.device, threads=1,
+                                 precision=ref.precision)
             cap_threads(1)  # again: opening a .pt may have imported torch just now
             _RUNNERS[key] = runner
             _LOADS.append(ref.sha256)

@@ -4,9 +4,10 @@
 or float; H and W divisible by 32) and returns per image a float32 (k, 6) array
 x1, y1, x2, y2, score, class in input pixels. The network normalises its input itself.
 
-`open_runner` picks the backend: for a .pt on the CPU with onnxruntime installed, the
-cached ONNX export on ONNX Runtime (the fastest CPU path); `runner.backend` and
-`runner.backend_reason` say which ran and why.
+`open_runner` picks the backend: on a CPU, OpenVINO when it is installed and measured faster
+here (ov_open.py), else for a .pt with onnxruntime installed the cached ONNX export on ONNX
+Runtime; `runner.backend` and `runner.backend_reason` say which ran and why. Precision
+(fp32, bf16, fp16, int8; `auto` by precision.py) applies to OpenVINO; ONNX Runtime runs fp32.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import numpy as np
 from .cpu import ort_session_options, set_torch_threads
 from .spec import ModelSpec
 
-BACKENDS = ("auto", "torch", "onnx")
+BACKENDS = ("auto", "torch", "onnx", "openvino")
 
 
 class TorchRunner:
@@ -151,26 +152,66 @@ def resolve_device(device: str, onnx: bool = False) -> str:
 
 
 def open_runner(path: str | Path, backend: str = "auto", device: str = "auto", *,
-                cache_dir: str | Path | None = None, threads: int | None = None, **kwargs):
+                cache_dir: str | Path | None = None, threads: int | None = None,
+                precision: str = "auto", **kwargs):
     """A runner for a model file (.pt) or an exported model (.onnx).
 
     backend "auto": an .onnx runs on ONNX Runtime; a .pt runs on torch on a CUDA GPU, else on
     ONNX Runtime through the export beside it (when made from this very file) or its cached
     export (see cache.py) when onnxruntime is installed, else on torch; without torch, an export beside the model or in the cache is used. "torch" and
-    "onnx" force the choice. `cache_dir`: where exports are kept (default: see cache.default_cache_dir).
-    The runner's `backend` and `backend_reason` say which ran and why."""
+    "onnx" force the choice; "openvino" (and the devices intel:gpu / intel:npu) runs the export
+    on OpenVINO at `precision` (see precision.py). On a CPU, auto takes OpenVINO when it is
+    installed and measured faster (ov_open.auto_openvino). `cache_dir`: where exports are kept
+    (default: see cache.default_cache_dir). The runner's `backend` and `backend_reason` say
+    which ran and why."""
     path = Path(path)
     if backend not in BACKENDS:
         raise ValueError(f"unknown backend {backend!r}: choose one of {', '.join(BACKENDS)}")
+    chosen, note = _openvino_first(path, backend, device, threads, cache_dir, precision)
+    if chosen is not None:
+        return chosen
+    if path.suffix.lower() == ".onnx" and backend == "auto" and note:
+        runner = OnnxRunner(path, device=device, threads=threads, **kwargs)
+        runner.backend_reason += f"; {note}"
+        return runner
     if path.suffix.lower() == ".onnx":
         if backend == "torch":
             raise ValueError(f"{path.name} is an ONNX model: use the onnx backend")
         return OnnxRunner(path, device=device, threads=threads, **kwargs)
     if backend == "torch":
+        if precision in ("bf16", "fp16"):
+            kwargs["dtype"] = precision
         return _torch_runner(path, device, threads, "asked for (--backend torch)", **kwargs)
     if backend == "onnx":
         return _cached_onnx_runner(path, device, threads, cache_dir, "asked for (--backend onnx)")
-    return _auto_runner(path, device, threads, cache_dir, **kwargs)
+    runner = _auto_runner(path, device, threads, cache_dir, **kwargs)
+    if note:
+        runner.backend_reason += f"; {note}"
+    return runner
+
+
+def _openvino_first(path: Path, backend: str, device: str, threads, cache_dir, precision: str):
+    """(an OpenVINO runner when OpenVINO is asked for or auto should take it, else None; a
+    note for the log). Precisions other than fp32 are refused on the other backends."""
+    from .ov_open import auto_openvino, open_openvino
+
+    if backend == "openvino" or device.lower().startswith("intel:"):
+        why = "asked for (--backend openvino)" if backend == "openvino" else f"device {device} runs on OpenVINO"
+        return open_openvino(path, device, precision, threads, cache_dir, why), ""
+    reduced = precision not in ("auto", "fp32")
+    on_cpu = device == "cpu" or (device == "auto" and not _cuda_possible())
+    if reduced and backend == "auto" and on_cpu and _importable("openvino"):
+        return open_openvino(path, device, precision, threads, cache_dir,
+                             f"precision {precision} runs on OpenVINO"), ""
+    if reduced and not (backend == "torch" and precision in ("bf16", "fp16")):
+        raise ValueError(f"precision {precision} runs on the openvino backend (pip install openvino"
+                         f"{' nncf' if precision == 'int8' else ''}){' or on torch (--backend torch)' if precision != 'int8' else ''}; "
+                         f"{backend} runs fp32")
+    if backend != "auto" or (device not in ("cpu", "auto")) or (device == "auto" and _cuda_possible()):
+        return None, ""
+    if path.suffix.lower() != ".onnx" and not path.is_file():
+        return None, ""  # the usual path names the missing file
+    return auto_openvino(path, threads, cache_dir, precision)
 
 
 def _importable(name: str) -> bool:

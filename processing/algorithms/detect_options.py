@@ -12,11 +12,14 @@ from qgis.core import (
 )
 
 from ...micro_detector.model.spec import DEFAULT_CLASSES
+from ...micro_detector.options import PRECISIONS
 from ...micro_detector.options import option_default as default  # every default written once
 from .base import DEVICES, processing_error
 
 MERGES = ["nms", "nmm"]
 MATCHES = ["iou", "ios"]
+# detection only (training stays on torch devices); appended, so saved indexes keep their meaning
+DETECT_DEVICES = DEVICES + ["intel:gpu", "intel:npu"]
 
 
 class DetectOptionsMixin:
@@ -25,7 +28,7 @@ class DetectOptionsMixin:
     MODEL, CONF, IOU, MERGE, MATCH, TILE, OVERLAP, BATCH, DEVICE = (
         "MODEL", "CONF", "IOU", "MERGE", "MATCH", "TILE", "OVERLAP", "BATCH", "DEVICE")
     CLASSES, OTHER_CLASSES, RESAMPLE, SCALE, BANDS = "CLASSES", "OTHER_CLASSES", "RESAMPLE", "SCALE", "BANDS"
-    AGNOSTIC, ZOOM = "AGNOSTIC", "ZOOM"
+    AGNOSTIC, ZOOM, PRECISION = "AGNOSTIC", "ZOOM", "PRECISION"
 
     def add_detect_parameters(self):
         number = QgsProcessingParameterNumber
@@ -44,13 +47,16 @@ class DetectOptionsMixin:
         # 0: by device (1 tile on a CPU, 8 on a GPU), as DetectOptions' None
         self.addParameter(number(self.BATCH, self.tr("Batch size (tiles per forward pass)"),
                                  number.Integer, default("batch") or 0, False, 0, 256))
-        self.addParameter(QgsProcessingParameterEnum(self.DEVICE, self.tr("Device"), DEVICES, defaultValue=0))
+        self.addParameter(QgsProcessingParameterEnum(self.DEVICE, self.tr("Device"), DETECT_DEVICES, defaultValue=0))
         self.addParameter(QgsProcessingParameterEnum(
             self.CLASSES, self.tr("Classes to keep (none = all)"), list(DEFAULT_CLASSES), allowMultiple=True,
             optional=True))
         advanced = [
             QgsProcessingParameterString(self.OTHER_CLASSES, self.tr(
                 "Classes to keep, by name, for models with other classes (comma-separated)"), optional=True),
+            QgsProcessingParameterEnum(self.PRECISION, self.tr(
+                "Precision (auto = fp32 unless a reduced one was measured for the model; "
+                "bf16/fp16/int8 need OpenVINO)"), list(PRECISIONS), defaultValue=PRECISIONS.index(default("precision"))),
             QgsProcessingParameterEnum(self.MATCH, self.tr("Merge overlap measure"), MATCHES,
                                        defaultValue=MATCHES.index(default("match"))),
             QgsProcessingParameterBoolean(self.AGNOSTIC, self.tr(
@@ -105,7 +111,8 @@ class DetectOptionsMixin:
             merge=MERGES[self.parameterAsEnum(parameters, self.MERGE, context)],
             match=MATCHES[self.parameterAsEnum(parameters, self.MATCH, context)],
             batch=self.parameterAsInt(parameters, self.BATCH, context) or None,
-            device=DEVICES[self.parameterAsEnum(parameters, self.DEVICE, context)],
+            device=DETECT_DEVICES[self.parameterAsEnum(parameters, self.DEVICE, context)],
+            precision=PRECISIONS[self.parameterAsEnum(parameters, self.PRECISION, context)],
             classes=classes, resample=self.parameterAsBool(parameters, self.RESAMPLE, context),
             scale=scale or None, bands=[int(b) for b in bands.split(",")] if bands else None,
             extent=extent, extent_crs=extent_crs, mask=mask,
@@ -113,7 +120,11 @@ class DetectOptionsMixin:
             zoom=self.parameterAsDouble(parameters, self.ZOOM, context) or None)
 
     def require_backend(self, model: str):
-        """ONNX Runtime alone runs an .onnx model; a .pt model needs torch."""
+        """ONNX Runtime or OpenVINO alone runs an .onnx model; a .pt model needs torch."""
+        from ...micro_detector.model.runner import _importable
+
+        if model.lower().endswith(".onnx") and _importable("openvino"):
+            return self.require("openvino", "numpy")
         self.require("onnxruntime" if model.lower().endswith(".onnx") else "torch", "numpy")
 
     def open_runner(self, model: str, options):
@@ -122,7 +133,7 @@ class DetectOptionsMixin:
 
         try:
             runner = open_runner(model, backend=options.backend, device=options.device,
-                                 cache_dir=export_cache_folder())
+                                 cache_dir=export_cache_folder(), precision=options.precision)
         except (ValueError, RuntimeError, OSError) as error:
             raise processing_error(str(error)) from None
         # checked here once, before any raster, by the engine's own check
