@@ -9,7 +9,6 @@ runner can call the same pieces per raster. Outputs follow the rule of outputs.p
 from __future__ import annotations
 
 import csv
-import os
 from pathlib import Path
 from typing import Callable
 
@@ -78,12 +77,12 @@ class SummaryTable:
     def record(self, row: dict) -> None:
         """Add or replace the row of `row["raster"]` and write the table."""
         self.rows[row["raster"]] = row
-        tmp = self.path.with_name(self.path.name + ".part")
-        with open(tmp, "w", newline="") as f:
+        from .diskio import atomic_file
+
+        with atomic_file(self.path) as tmp, open(tmp, "w", newline="") as f:
             writer = csv.DictWriter(f, fieldnames=self.fields, extrasaction="ignore")
             writer.writeheader()
             writer.writerows(self.rows.values())
-        os.replace(tmp, self.path)
 
     def record_done_before(self, raster: Path, target: OutputTarget) -> None:
         """A raster skipped because its output exists: its row stays as recorded, or, when the

@@ -24,7 +24,7 @@ from typing import Callable
 from .merge import merge_raw
 from .clip import clip_to_region
 from .options import DetectOptions, OptionsError, option_default
-from .plan import PlanError, TilePlan, check_georeferenced, plan_tiles, zoom_plan
+from .plan import PlanError, TilePlan, plan_tiles, zoom_plan
 from .predict import Cancelled, RawBoxes, predict_windows, with_tta
 from .result import Detections, make_detections, model_label, run_report, write_result
 from .source import WindowSource, open_source
@@ -135,9 +135,8 @@ def detect(raster: str | Path | WindowSource, output=None, model=None, *, runner
         check_writable(output)
     source = open_source(raster)
     try:
-        check_georeferenced(source.info, options)
         runner = with_tta(open_model(model, options, runner=runner, weights=weights), options)
-        plan = plan_tiles(source.info, runner.spec, options)
+        plan = plan_tiles(source.info, runner.spec, options)  # not georeferenced: says what else it needs
         zoomed = zoom_plan(source.info, runner.spec, options, plan)
         for line in plan.notes + source.select_bands(plan.bands):
             log(line)

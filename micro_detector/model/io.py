@@ -46,9 +46,10 @@ def save_model(model: YOLOv12, path: str | Path, metadata: dict | None = None,
         "metadata": {"saved": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
                      **(metadata or {})},
     }
-    tmp = path.with_name(path.name + ".part")
-    torch.save(payload, tmp)
-    tmp.replace(path)
+    from ..diskio import atomic_file
+
+    with atomic_file(path, what="saving the model") as tmp:
+        torch.save(payload, tmp)
     return path
 
 
