@@ -161,15 +161,18 @@ def test_box_rings_on_a_real_raster_are_gdals_corners(data):
 
 @st.composite
 def box_sets(draw, max_n=60, extent=300.0, classes=3):
+    """n boxes from a drawn seed (numpy draws them: fast), with a drawn spread so that some
+    sets are crowded and some sparse; distinct scores."""
     n = draw(st.integers(0, max_n))
-    xy = np.array(draw(st.lists(st.tuples(st.floats(0, extent), st.floats(0, extent)), min_size=n, max_size=n)),
-                  np.float64).reshape(-1, 2)
-    wh = np.array(draw(st.lists(st.tuples(st.floats(1, 40), st.floats(1, 40)), min_size=n, max_size=n)),
-                  np.float64).reshape(-1, 2)
+    rng = np.random.default_rng(draw(st.integers(0, 2 ** 32 - 1)))
+    spread = draw(st.sampled_from([20.0, 80.0, extent]))
+    xy = rng.uniform(0, spread, (n, 2))
+    wh = rng.uniform(1, draw(st.sampled_from([5.0, 40.0])), (n, 2))
+    if draw(st.booleans()):
+        xy, wh = np.round(xy), np.round(wh)  # integer boxes: exact ties of overlap
     boxes = np.concatenate([xy, xy + wh], 1)
-    scores = (np.array(draw(st.permutations(range(n))), np.float64) + 1) / (n + 1)  # distinct
-    cls = np.array(draw(st.lists(st.integers(0, classes - 1), min_size=n, max_size=n)), np.int64)
-    return boxes, scores.astype(np.float32), cls
+    scores = ((rng.permutation(n) + 1) / (n + 1)).astype(np.float32)
+    return boxes, scores, rng.integers(0, classes, n).astype(np.int64)
 
 
 @given(sets=box_sets(), threshold=st.floats(0.05, 0.95), agnostic=st.booleans())
@@ -212,16 +215,13 @@ def test_an_object_split_by_tile_edges_comes_back_whole_once(tile, data):
     width, height = data.draw(st.integers(tile, 3 * tile)), data.draw(st.integers(tile, 3 * tile))
     side = overlap - 5
     cell = side + 3
-    objects = []
-    for gy in range(height // cell):
-        for gx in range(width // cell):
-            if data.draw(st.booleans()):
-                w, h = data.draw(st.integers(2, side)), data.draw(st.integers(2, side))
-                objects.append((gx * cell + 1, gy * cell + 1, gx * cell + 1 + w, gy * cell + 1 + h))
-    assume(objects)
-    objects = np.array(objects, np.float64)
-    windows = make_grid(width, height, tile, overlap)
     rng = np.random.default_rng(data.draw(st.integers(0, 2 ** 32 - 1)))
+    gx, gy = np.meshgrid(np.arange(width // cell), np.arange(height // cell))
+    at = rng.uniform(size=gx.shape) < data.draw(st.floats(0.1, 1.0))
+    assume(at.any())
+    x0, y0 = gx[at] * cell + 1.0, gy[at] * cell + 1.0
+    objects = np.stack([x0, y0, x0 + rng.integers(2, side + 1, len(x0)), y0 + rng.integers(2, side + 1, len(x0))], 1)
+    windows = make_grid(width, height, tile, overlap)
     parts, where = [], []
     for w in windows:
         x0, y0, x1, y1 = w.bounds
@@ -276,3 +276,45 @@ def test_a_box_seen_at_the_models_gsd_maps_back_to_its_raster_pixels(gsd, tile, 
     assert np.abs(back - drawn).max() < 1e-6
     located = to_raster_pixels(np.round(seen), w, (out_h, out_w))[0]
     assert np.abs(located - drawn).max() <= 0.5 * max(w.w / out_w, w.h / out_h) + 1e-9
+
+
+@given(gsd=st.floats(0.05, 1.5), tile=st.sampled_from([32, 64]), data=st.data())
+def test_the_resampled_read_puts_each_source_pixel_where_the_mapping_says(gsd, tile, data):
+    """A real read (GDAL, bilinear) of a raster whose pixels hold their own column and row
+    (x2): every model pixel of a tile, mapped back to raster pixels by to_raster_pixels,
+    lands within half a source pixel of the pixel whose value it shows."""
+    from micro_detector.source import GdalSource
+    from micro_detector.stream import read_tile
+
+    width, height = data.draw(st.integers(40, 120)), data.draw(st.integers(40, 120))
+    path = f"/vsimem/ramp_{width}_{height}.tif"
+    ds = gdal.GetDriverByName("GTiff").Create(path, width, height, 3, gdal.GDT_Byte)
+    ds.SetGeoTransform((500000.0, gsd, 0.0, 5300000.0, 0.0, -gsd))
+    ds.SetProjection(UTM.ExportToWkt())
+    ds.GetRasterBand(1).WriteArray(np.tile(np.arange(width) * 2, (height, 1)))
+    ds.GetRasterBand(2).WriteArray(np.tile(np.arange(height)[:, None] * 2, (1, width)))
+    ds = None
+    try:
+        source = GdalSource(path)
+        spec = ModelSpec(scale="n", imgsz=tile, class_names=["a"], gsd_min=0.15, gsd_max=0.6)
+        plan = plan_tiles(source.info, spec, DetectOptions(tile=tile))
+        source.select_bands(plan.bands)
+        w = plan.windows[data.draw(st.integers(0, len(plan.windows) - 1))]
+        image, _ = read_tile(source, w, plan.scale)
+        out_h, out_w = image.shape[1:]
+        margin = int(math.ceil(2 / min(out_w / w.w, out_h / w.h))) + 1  # edge pixels are clamped
+        i = np.arange(out_w)[margin:out_w - margin]
+        j = np.arange(out_h)[margin:out_h - margin]
+        assume(len(i) and len(j))
+        centres = np.zeros((len(i), 6))
+        centres[:, [0, 2]] = (i + 0.5)[:, None]
+        back_x = to_raster_pixels(centres, w, (out_h, out_w))[:, 0] - 0.5  # a pixel's centre
+        centres = np.zeros((len(j), 6))
+        centres[:, [1, 3]] = (j + 0.5)[:, None]
+        back_y = to_raster_pixels(centres, w, (out_h, out_w))[:, 1] - 0.5
+        shown_x = image[0][j[0], i] / 2.0
+        shown_y = image[1][j, i[0]] / 2.0
+        assert np.abs(shown_x - back_x).max() <= 0.5, (plan.scale, np.abs(shown_x - back_x).max())
+        assert np.abs(shown_y - back_y).max() <= 0.5, (plan.scale, np.abs(shown_y - back_y).max())
+    finally:
+        gdal.Unlink(path)
