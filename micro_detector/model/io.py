@@ -53,12 +53,21 @@ def save_model(model: YOLOv12, path: str | Path, metadata: dict | None = None,
     return path
 
 
+def is_zip_archive(path: str | Path) -> bool:
+    """Whether `path` is a zip archive (a torch file); False, not an exception, for damaged
+    ones (zipfile.is_zipfile raises BadZipFile on some: found by fuzzing)."""
+    try:
+        return zipfile.is_zipfile(path)
+    except (zipfile.BadZipFile, OSError, ValueError):
+        return False
+
+
 def read_model_file(path: str | Path) -> dict:
     """The validated payload of a model file (spec as ModelSpec), without building the network."""
     path = Path(path)
     if not path.is_file():
         raise ModelFileError(f"model file not found: {path}")
-    if not zipfile.is_zipfile(path):
+    if not is_zip_archive(path):
         raise ModelFileError(f"{path} is not a micro-detector model file (not a torch archive: "
                              "corrupt, truncated, or another kind of file)")
     try:
@@ -69,8 +78,8 @@ def read_model_file(path: str | Path) -> dict:
             raise ModelFileError(f"{path} was refused: it holds Python objects that a safe (weights-only) "
                                  "load will not run; a micro-detector model holds only tensors and plain "
                                  "data. Use a model written by micro-detector") from None
-        raise ModelFileError(f"{path} cannot be read as a model file (corrupt or truncated?): "
-                             f"{str(error).splitlines()[0]}") from None
+        first = (str(error).strip().splitlines() or [type(error).__name__])[0][:200]
+        raise ModelFileError(f"{path} cannot be read as a model file (corrupt or truncated?): {first}") from None
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
         raise ModelFileError(f"{path} is a torch file but not a micro-detector model "
                              f"(expected format {FORMAT!r})")

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import torch
 
+from ..model.io import is_zip_archive
+
 CHECKPOINT_FORMAT = "micro-detector-checkpoint"
 
 
@@ -55,7 +57,7 @@ class Checkpoint:
         path = Path(path)
         if not path.is_file():
             raise CheckpointError(f"checkpoint not found: {path}")
-        if not zipfile.is_zipfile(path):
+        if not is_zip_archive(path):
             raise CheckpointError(f"{path} is not a training checkpoint (not a torch archive: corrupt, "
                                   "truncated or another kind of file)")
         try:

@@ -70,6 +70,16 @@ class ClassMap:
             data = json.loads(Path(path).read_text())
         except (OSError, ValueError) as error:
             raise LabelError(f"cannot read the class mapping {path}: {error}") from None
+        try:
+            return cls._from_data(data, path, all_xview)
+        except (TypeError, ValueError, AttributeError, KeyError) as error:  # entries of the wrong kind
+            raise LabelError(f"{path}: not a class mapping ({type(error).__name__}: {error}); expected "
+                             "{\"class name\": [xView type ids]} or type_id_to_group + groups") from None
+
+    @classmethod
+    def _from_data(cls, data, path, all_xview: bool) -> "ClassMap":
+        if not isinstance(data, dict):
+            raise LabelError(f"{path}: expected a JSON object")
         if all_xview:
             names_by_id = data.get("xview_type_names")
             if not names_by_id:
@@ -131,7 +141,7 @@ def load_xview(geojson: str | Path, images_dir: str | Path, class_map: ClassMap,
     per_image, report, unknown_ids = _xview_boxes(features, images_dir, class_map, sizes)
     images = _xview_images(per_image, annotated, images_dir, sizes, len(class_map.names))
     if not images:
-        raise LabelError(f"no usable labelled image: {dict(report)} (images looked up in {images_dir})")
+        raise LabelError(f"{geojson}: no usable labelled image: {dict(report)} (images looked up in {images_dir})")
     return LabelSet(list(class_map.names), images, _xview_report(report, unknown_ids, log))
 
 
@@ -142,7 +152,7 @@ def _read_feature_collection(geojson: Path) -> list:
     except (OSError, ValueError) as error:
         raise LabelError(f"cannot read xView labels {geojson}: {error}") from None
     features = collection.get("features") if isinstance(collection, dict) else None
-    if features is None:
+    if not isinstance(features, list):
         raise LabelError(f"{geojson} is not a GeoJSON FeatureCollection")
     return features
 
@@ -162,12 +172,18 @@ def _xview_boxes(features: list, images_dir: Path, class_map: ClassMap, sizes: d
     unknown_ids: Counter = Counter()
     per_image: dict[str, list] = {}
     for feature in features:
-        props = feature.get("properties") or {}
+        props = (feature.get("properties") if isinstance(feature, dict) else None) or {}
+        if not isinstance(props, dict):
+            report["bad_bounds"] += 1
+            continue
         image_id = props.get("image_id")
         try:
             x0, y0, x1, y1 = (float(v) for v in str(props["bounds_imcoords"]).split(","))
             type_id = int(props["type_id"])
-        except (KeyError, ValueError, TypeError):
+        except (KeyError, ValueError, TypeError, OverflowError):
+            report["bad_bounds"] += 1
+            continue
+        if not isinstance(image_id, (str, int)) or not np.isfinite([x0, y0, x1, y1]).all():
             report["bad_bounds"] += 1
             continue
         if type_id not in class_map.type_to_class:
