@@ -9,6 +9,7 @@ subsets of `plan.windows` to workers.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
 from .options import DetectOptions, OptionsError
@@ -32,7 +33,7 @@ class TilePlan:
     tile: int  # model pixels per tile side
     src_tile: int  # source pixels per tile side
     overlap: int  # source pixels shared by neighbouring tiles
-    windows: list[Window]
+    windows: Sequence[Window]  # a lazy WindowGrid (whole raster) or a list (a region's)
     bands: list[int]  # 1-based, in the model's order
     classes: list[int] | None = None  # class ids kept (None: all)
     region_wkt: str | None = None  # search region in the raster's CRS (None: whole raster)
@@ -121,7 +122,9 @@ def _band_plan(info: RasterInfo, spec, options: DetectOptions) -> tuple[list[int
     return bands, notes
 
 
-def _windows(info: RasterInfo, src_tile: int, overlap: int, region_wkt: str | None) -> list[Window]:
+def _windows(info: RasterInfo, src_tile: int, overlap: int, region_wkt: str | None):
+    """The plan's windows: the whole grid (a lazy WindowGrid), or the list of those meeting
+    the region (only the rows and columns meeting its bounding box are looked at)."""
     if region_wkt is None:
         return make_grid(info.width, info.height, src_tile, overlap)
     from osgeo import ogr
@@ -130,7 +133,7 @@ def _windows(info: RasterInfo, src_tile: int, overlap: int, region_wkt: str | No
     from .region import pixel_bbox, ring_polygon
 
     region = ogr.CreateGeometryFromWkt(region_wkt)
-    windows = make_grid(info.width, info.height, src_tile, overlap, pixel_bbox(info, region))
+    windows = list(make_grid(info.width, info.height, src_tile, overlap, pixel_bbox(info, region)))
     if not windows:
         return []
     import numpy as np
