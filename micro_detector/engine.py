@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Callable
 from .clip import clip_to_region
 from .merge import merge_raw
 from .options import DetectOptions, OptionsError, option_default
-from .plan import PlanError, TilePlan, check_georeferenced, plan_tiles, zoom_plan
+from .plan import PlanError, TilePlan, plan_tiles, zoom_plan
 from .remote import display_name
 from .predict import Cancelled, RawBoxes, predict_windows, with_tta
 from .result import Detections, make_detections, model_label, run_report, write_result
@@ -123,9 +123,8 @@ def detect(raster: str | Path | WindowSource, output=None, model: Runner | str |
         check_writable(output)
     source = open_source(raster)
     try:
-        check_georeferenced(source.info, options)
         runner = with_tta(open_model(model, options), options)
-        plan = plan_tiles(source.info, runner.spec, options)
+        plan = plan_tiles(source.info, runner.spec, options)  # not georeferenced: says what else it needs
         zoomed = zoom_plan(source.info, runner.spec, options, plan)
         for line in plan.notes + source.select_bands(plan.bands):
             log(line)

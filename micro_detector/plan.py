@@ -9,6 +9,7 @@ subsets of `plan.windows` to workers.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
 from .options import DetectOptions, OptionsError
@@ -33,7 +34,7 @@ class TilePlan:
     tile: int  # model pixels per tile side
     src_tile: int  # source pixels per tile side
     overlap: int  # source pixels shared by neighbouring tiles
-    windows: list[Window]
+    windows: Sequence[Window]  # a lazy WindowGrid (whole raster) or a list (a region's)
     bands: list[int]  # 1-based, in the model's order
     classes: list[int] | None = None  # class ids kept (None: all)
     region_wkt: str | None = None  # search region in the raster's CRS (None: whole raster)
@@ -82,7 +83,7 @@ def resolution_scale(spec, info: RasterInfo, options: DetectOptions) -> tuple[fl
     if not raster_gsd:
         raise PlanError(f"{info.label} has no usable ground sample distance and the model was "
                         f"trained at {_served_text(served)}: give the raster's GSD (--gsd METRES) "
-                        "or a scale (--scale SOURCE_PX_PER_MODEL_PX), or turn resampling off")
+                        "or a scale (--scale SOURCE_PX_PER_MODEL_PX), or turn resampling off (--no-resample)")
     target = min(max(raster_gsd, served[0]), served[1])
     ratio = target / raster_gsd
     if abs(ratio - 1) <= options.gsd_tolerance:
@@ -122,7 +123,9 @@ def _band_plan(info: RasterInfo, spec, options: DetectOptions) -> tuple[list[int
     return bands, notes
 
 
-def _windows(info: RasterInfo, src_tile: int, overlap: int, region_wkt: str | None) -> list[Window]:
+def _windows(info: RasterInfo, src_tile: int, overlap: int, region_wkt: str | None):
+    """The plan's windows: the whole grid (a lazy WindowGrid), or the list of those meeting
+    the region (only the rows and columns meeting its bounding box are looked at)."""
     if region_wkt is None:
         return make_grid(info.width, info.height, src_tile, overlap)
     from osgeo import ogr
@@ -131,7 +134,7 @@ def _windows(info: RasterInfo, src_tile: int, overlap: int, region_wkt: str | No
     from .region import pixel_bbox
 
     region = ogr.CreateGeometryFromWkt(region_wkt)
-    windows = make_grid(info.width, info.height, src_tile, overlap, pixel_bbox(info, region))
+    windows = list(make_grid(info.width, info.height, src_tile, overlap, pixel_bbox(info, region)))
     if not windows:
         return []
     import numpy as np
@@ -140,11 +143,21 @@ def _windows(info: RasterInfo, src_tile: int, overlap: int, region_wkt: str | No
     return [w for w, ring in zip(windows, rings) if ring_polygon(ring).Intersects(region)]
 
 
-def check_georeferenced(info: RasterInfo, options: DetectOptions) -> None:
-    """RasterError unless the raster is georeferenced or pixel coordinates were asked for."""
-    if not info.georeferenced and not options.pixel_coordinates:
-        raise RasterError(f"{info.label} is not georeferenced (no CRS or geotransform); "
-                          "georeference it first, or ask for pixel coordinates explicitly")
+def check_georeferenced(info: RasterInfo, options: DetectOptions, spec=None) -> None:
+    """RasterError unless the raster is georeferenced or pixel coordinates were asked for.
+    The message says all that a run in pixel coordinates needs: with a model that states
+    its GSD (and resampling on), also the raster's GSD or a scale, which a raster without
+    georeferencing cannot tell."""
+    if info.georeferenced or options.pixel_coordinates:
+        return
+    served = served_gsd(spec) if spec is not None else None
+    needs_gsd = (served is not None and options.resample and options.scale is None
+                 and not options.gsd and not info.pixel_size_m)
+    also = (f" together with the raster's GSD (--gsd METRES) or a scale (--scale "
+            f"SOURCE_PX_PER_MODEL_PX; 1 = native pixels), since the model was trained at "
+            f"{_served_text(served)}" if needs_gsd else "")
+    raise RasterError(f"{info.label} is not georeferenced (no CRS or geotransform); georeference it "
+                      f"first, or ask for pixel coordinates explicitly (--pixel-coordinates){also}")
 
 
 def plan_tiles(info: RasterInfo, spec, options: DetectOptions | None = None) -> TilePlan:
@@ -155,7 +168,7 @@ def plan_tiles(info: RasterInfo, spec, options: DetectOptions | None = None) -> 
     from .region import region_wkt
 
     options = options or DetectOptions()
-    check_georeferenced(info, options)
+    check_georeferenced(info, options, spec)
     classes = class_filter(spec, options.classes)
     bands, notes = _band_plan(info, spec, options)
     scale, raster_gsd, why = resolution_scale(spec, info, options)

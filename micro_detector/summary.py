@@ -7,10 +7,10 @@ write the same columns and a rerun of either resumes the other's folder.
 from __future__ import annotations
 
 import csv
-import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from .diskio import atomic_file
 from .remote import redact
 
 if TYPE_CHECKING:
@@ -38,12 +38,10 @@ class SummaryTable:
     def record(self, row: dict) -> dict:
         """Add or replace the row of `row["raster"]`, write the table, return the row."""
         self.rows[row["raster"]] = row
-        tmp = self.path.with_name(self.path.name + ".part")
-        with open(tmp, "w", newline="") as f:
+        with atomic_file(self.path) as tmp, open(tmp, "w", newline="") as f:
             writer = csv.DictWriter(f, fieldnames=self.fields, extrasaction="ignore")
             writer.writeheader()
             writer.writerows(self.rows.values())
-        os.replace(tmp, self.path)
         return row
 
     def record_ok(self, raster: Path, target: OutputTarget, detections: Detections) -> dict:

@@ -7,11 +7,14 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
 from osgeo import gdal, ogr, osr
 
+from .diskio import DiskFullError, disk_full, fsync_dir, fsync_file
 from .georef import ring_polygon
 from .outputs import (
     CONTAINERS,
@@ -72,20 +75,28 @@ def _fill_layer(ds, target: OutputTarget, driver: str, rings, records, crs_wkt, 
 
 
 def _write_new_file(target: OutputTarget, driver: str, *content) -> None:
-    """Build the file in a partial folder beside it, then rename it (and side files) in."""
+    """Build the file in a partial folder beside it, read it back whole, flush it to the
+    disk, then rename it (and side files) in. A full disk is a DiskFullError naming it."""
     path = target.path
     tmpdir = partial_dir(path)
     try:
-        ds = ogr.GetDriverByName(driver).CreateDataSource(str(tmpdir / path.name))
+        built = tmpdir / path.name
+        ds = ogr.GetDriverByName(driver).CreateDataSource(str(built))
         transaction = ds.TestCapability(ogr.ODsCTransactions)  # fast bulk insert in SQLite files
         if transaction:
             ds.StartTransaction()
         layer = _fill_layer(ds, target, driver, *content)
         if transaction:
             ds.CommitTransaction()
-        del layer  # the layer's handle goes first, then the dataset: flushed and closed
-        ds = None
+        errors = []
+        with _gdal_errors(errors):  # some drivers only write (and fail) when closed
+            layer = ds = None
+        if errors:
+            raise RuntimeError(f"writing {path.name} failed: {errors[-1]}")
+        _check_whole(built, target, len(content[1]))
         produced = list(tmpdir.iterdir())
+        for item in produced:
+            fsync_file(item)
         if driver == "ESRI Shapefile":  # stale side files of a replaced shapefile would lie
             keep = {p.suffix.lower() for p in produced}
             for side in SHAPEFILE_SIDES:
@@ -94,45 +105,84 @@ def _write_new_file(target: OutputTarget, driver: str, *content) -> None:
                     old.unlink()
         for item in produced:
             os.replace(item, path.parent / item.name)
+        fsync_dir(path.parent)
+    except (RuntimeError, OSError) as error:
+        if disk_full(error, tmpdir):  # judged before the partial folder frees its space
+            raise DiskFullError(path) from None
+        raise
     finally:
         shutil.rmtree(tmpdir, ignore_errors=True)
 
 
+@contextmanager
+def _gdal_errors(errors: list):
+    """GDAL's errors collected into `errors` (a dataset being closed): with exceptions on,
+    an error in a destructor is printed by Python as "Exception ignored", not raised."""
+    def handler(kind, number, message):
+        if kind >= gdal.CE_Failure:
+            errors.append(message)
+
+    hook = sys.unraisablehook
+    sys.unraisablehook = lambda unraisable: errors.append(str(unraisable.exc_value))
+    gdal.PushErrorHandler(handler)
+    try:
+        yield
+    finally:
+        gdal.PopErrorHandler()
+        sys.unraisablehook = hook
+
+
+def _check_whole(built: Path, target: OutputTarget, expected: int) -> None:
+    """Read the built file back: some drivers (GeoJSON) cut a file short on a full disk
+    and report nothing. RuntimeError unless it holds our layer with every object."""
+    try:
+        ds = ogr.Open(str(built))
+        layer = ds.GetLayerByName(target.layer) if target.container else ds.GetLayer(0)
+        count = layer.GetFeatureCount() if layer is not None else -1
+    except RuntimeError as error:
+        raise RuntimeError(f"{built.name} was not written whole: {error}") from None
+    if count != expected:
+        raise RuntimeError(f"{built.name} was not written whole: {expected} objects written, "
+                           f"{max(count, 0)} read back")
+
+
 def _write_into_container(target: OutputTarget, driver: str, *content) -> None:
     """Replace or add our layer of an existing GeoPackage/SpatiaLite in one transaction:
-    on any failure (Ctrl-C included) it is rolled back and the file is as it was."""
-    ds = gdal.OpenEx(str(target.path), gdal.OF_VECTOR | gdal.OF_UPDATE)
-    if ds is None:
+    on any failure (Ctrl-C included) it is rolled back and the file is as it was; a full
+    disk is a DiskFullError naming the file."""
+    held = [gdal.OpenEx(str(target.path), gdal.OF_VECTOR | gdal.OF_UPDATE)]  # closed by held.clear()
+    if held[0] is None:
         raise OutputError(f"{target.path} cannot be opened for update")
-    ds.StartTransaction()
     try:
+        ds = held[0]
+        ds.StartTransaction()
         for i in range(ds.GetLayerCount()):
             if ds.GetLayer(i).GetName().lower() == target.layer.lower():
                 ds.DeleteLayer(i)
                 break
         _fill_layer(ds, target, driver, *content)
         ds.CommitTransaction()
-    except BaseException:
-        ds.RollbackTransaction()
-        _close_quietly(ds)
+        ds = None
+    except BaseException as error:
+        ds = None
+        full = isinstance(error, (RuntimeError, OSError)) and disk_full(error, target.path.parent)
+        _rollback(held)
+        if full:
+            raise DiskFullError(target.path) from None
         raise
-    ds = None
+    held.clear()
 
 
-def _close_quietly(ds) -> None:
-    """Close a dataset after a rollback: GDAL may retry deferred GeoPackage work on the
-    rolled-back layer and report it; the file itself is already back to its old state."""
-    use = ogr.GetUseExceptions()
-    gdal.PushErrorHandler("CPLQuietErrorHandler")
-    try:
-        ogr.DontUseExceptions()
-        gdal.DontUseExceptions()
-        del ds
-    finally:
-        if use:
-            ogr.UseExceptions()
-            gdal.UseExceptions()
-        gdal.PopErrorHandler()
+def _rollback(held: list) -> None:
+    """Roll back our layer's transaction and close the dataset (the only reference to it
+    is in `held`). GDAL may retry deferred GeoPackage work on the rolled-back layer and
+    report it; the file itself is already back to its old state."""
+    with _gdal_errors([]):
+        try:
+            held[0].RollbackTransaction()
+        except RuntimeError:
+            pass  # nothing was started, or SQLite already rolled back on its error
+        held.clear()
 
 
 def write_detections(path, rings: np.ndarray, records: list[dict], crs_wkt: str | None,

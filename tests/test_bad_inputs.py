@@ -120,6 +120,20 @@ def test_plain_raster_needs_pixel_coordinates(tmp_path, model):
     assert detect(raster, tmp_path / "o.gpkg", model, "--pixel-coordinates").returncode == 0
 
 
+def test_plain_raster_advice_is_complete_for_a_model_with_a_gsd(tmp_path):
+    """The first message gives all a run in pixel coordinates needs: with the default model,
+    trained at a GSD, also --gsd or --scale; following it works at once (issue 27)."""
+    raster = make_raster(tmp_path / "p.tif", georef=False)
+    out = tmp_path / "o.gpkg"
+    line = refused(cli("detect", raster, "-o", out, "-q"), "not georeferenced", "--pixel-coordinates",
+                   "--gsd", "--scale")
+    assert "trained at" in line and not out.exists()
+    done = cli("detect", raster, "-o", out, "-q", "--pixel-coordinates", "--gsd", "0.3")
+    assert done.returncode == 0, done.stderr
+    assert cli("detect", raster, "-o", tmp_path / "s.gpkg", "-q", "--pixel-coordinates", "--scale",
+               "1").returncode == 0
+
+
 def _truncated(tmp_path):
     good = make_raster(tmp_path / "good.tif", size=128)
     data = good.read_bytes()

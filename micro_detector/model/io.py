@@ -46,10 +46,20 @@ def save_model(model: YOLOv12, path: str | Path, metadata: dict | None = None,
         "metadata": {"saved": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
                      **(metadata or {})},
     }
-    tmp = path.with_name(path.name + ".part")
-    torch.save(payload, tmp)
-    tmp.replace(path)
+    from ..diskio import atomic_file
+
+    with atomic_file(path, what="saving the model") as tmp:
+        torch.save(payload, tmp)
     return path
+
+
+def is_zip_archive(path: str | Path) -> bool:
+    """Whether `path` is a zip archive (a torch file); False, not an exception, for damaged
+    ones (zipfile.is_zipfile raises BadZipFile on some: found by fuzzing)."""
+    try:
+        return zipfile.is_zipfile(path)
+    except (zipfile.BadZipFile, OSError, ValueError):
+        return False
 
 
 def load_weights_only(path: str | Path, kind: str, error: type[ValueError] = ModelFileError) -> object:
@@ -59,7 +69,7 @@ def load_weights_only(path: str | Path, kind: str, error: type[ValueError] = Mod
     path = Path(path)
     if not path.is_file():
         raise error(f"{kind} not found: {path}")
-    if not zipfile.is_zipfile(path):
+    if not is_zip_archive(path):
         raise error(f"{path} is not a {kind} (not a torch archive: corrupt, truncated, or another kind of file)")
     try:
         return torch.load(path, map_location="cpu", weights_only=True)

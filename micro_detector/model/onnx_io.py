@@ -84,8 +84,8 @@ def open_session(path: str | Path, options=None, providers=None):
         return ort.InferenceSession(str(path), options,
                                     providers=providers or ["CPUExecutionProvider"])
     except Exception as error:
-        raise ModelFileError(f"{path} is not a readable ONNX model (corrupt or truncated?): "
-                             f"{str(error).splitlines()[0][:200]}") from None
+        first = (str(error).strip().splitlines() or [type(error).__name__])[0][:200]
+        raise ModelFileError(f"{path} is not a readable ONNX model (corrupt or truncated?): {first}") from None
 
 
 def spec_from_session(session, path: str | Path) -> ModelSpec:

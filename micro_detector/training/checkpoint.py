@@ -22,10 +22,12 @@ class CheckpointError(ValueError):
 
 
 def save_atomic(obj, path: Path) -> None:
-    """torch.save under a temporary name, then rename: a crash never leaves half a file."""
-    tmp = path.with_name(path.name + ".part")
-    torch.save(obj, tmp)
-    tmp.replace(path)
+    """torch.save under a temporary name, flushed to the disk, then renamed: the last good
+    checkpoint is replaced only by a complete new one; a full disk is a DiskFullError."""
+    from ..diskio import atomic_file
+
+    with atomic_file(path, what="saving the checkpoint") as tmp:
+        torch.save(obj, tmp)
 
 
 @dataclass

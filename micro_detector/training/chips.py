@@ -22,6 +22,7 @@ import numpy as np
 from .. import engine, plan, stream
 from .. import raster as raster_io
 from .. import source as sources
+from ..diskio import atomic_file, reserve
 from ..remote import is_remote
 from ..model import spec as model_spec
 from .config import ChipConfig  # noqa: F401  (re-exported: its home before config.py)
@@ -125,30 +126,39 @@ def build_chips(images: list[LabeledImage], nc: int, config: ChipConfig, cache_d
     if not chosen:
         raise ValueError("no chip could be cut from the labelled images")
 
-    tmp = array_path.with_name(array_path.name + ".part.npy")
-    arr = np.lib.format.open_memmap(tmp, mode="w+", dtype=np.uint8, shape=(len(chosen), config.bands, size, size))
-    index = {"boxes": [], "classes": [], "annotated": [], "origin": []}
-    source, source_of = None, None
-    for n, (i, w, scale, b, c) in enumerate(chosen):
-        if source_of != i:  # one open raster at a time, set up as detection sets it up
-            source = sources.GdalSource(images[i].path)
-            source.select_bands(raster_io.choose_bands(source.info, config.bands))
-            source_of = i
-        arr[n] = read_chip(source, w, scale, size)
-        index["boxes"].append(np.round(b, 3).tolist())
-        index["classes"].append(c.tolist())
-        index["annotated"].append(images[i].annotated.astype(int).tolist())
-        index["origin"].append({"image": images[i].name, "window": list(w.bounds), "scale": scale})
-        if progress is not None and n % 50 == 0:
-            progress(n, len(chosen))
-    arr.flush()
-    del arr
-    os.replace(tmp, array_path)
-    tmp_index = index_path.with_name(index_path.name + ".part")
-    tmp_index.write_text(json.dumps(index))
-    os.replace(tmp_index, index_path)
+    _write_chips(images, chosen, config, array_path, index_path, progress)
     log(f"chips: cut {len(chosen)} chips of {size} px from {len(images)} images -> {array_path.name}")
     return _load(array_path, index_path)
+
+
+def _write_chips(images, chosen, config: ChipConfig, array_path: Path, index_path: Path, progress) -> None:
+    """The chip array and its index, each built under a temporary name and renamed in when
+    both are whole. The array's space is reserved before any chip is written through the
+    memory map (a full disk there would kill the process): a full disk is a DiskFullError
+    naming the cache file, and leaves no part file behind."""
+    size = config.size
+    with atomic_file(index_path, ".part", "caching the training chips") as tmp_index, \
+            atomic_file(array_path, ".part.npy", "caching the training chips") as tmp:  # array first
+        arr = np.lib.format.open_memmap(tmp, mode="w+", dtype=np.uint8,
+                                        shape=(len(chosen), config.bands, size, size))
+        reserve(tmp, os.path.getsize(tmp))
+        index = {"boxes": [], "classes": [], "annotated": [], "origin": []}
+        source, source_of = None, None
+        for n, (i, w, scale, b, c) in enumerate(chosen):
+            if source_of != i:  # one open raster at a time, set up as detection sets it up
+                source = sources.GdalSource(images[i].path)
+                source.select_bands(raster_io.choose_bands(source.info, config.bands))
+                source_of = i
+            arr[n] = read_chip(source, w, scale, size)
+            index["boxes"].append(np.round(b, 3).tolist())
+            index["classes"].append(c.tolist())
+            index["annotated"].append(images[i].annotated.astype(int).tolist())
+            index["origin"].append({"image": images[i].name, "window": list(w.bounds), "scale": scale})
+            if progress is not None and n % 50 == 0:
+                progress(n, len(chosen))
+        arr.flush()
+        del arr
+        tmp_index.write_text(json.dumps(index))
 
 
 def _load(array_path: Path, index_path: Path) -> ChipStore:

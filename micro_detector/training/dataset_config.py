@@ -37,6 +37,11 @@ class SpatialSplit:
     note: str = ""  # why, for the reader of the config
 
     def __post_init__(self):
+        if not isinstance(self.image, str) or not all(
+                isinstance(v, (int, float)) and not isinstance(v, bool) for v in (self.val_from, self.gap_px,
+                                                                                  self.min_visibility)):
+            raise LabelError(f"spatial split {self.image!r}: image must be a name and val_from, gap_px, "
+                             "min_visibility numbers")
         if self.axis not in ("x", "y"):
             raise LabelError(f"spatial split of {self.image}: axis must be 'x' or 'y', got {self.axis!r}")
         if not 0 < self.val_from < 1:
@@ -61,12 +66,19 @@ class DatasetConfig:
             raise LabelError(f"cannot read the dataset config {path}: {error}") from None
         if not isinstance(data, dict):
             raise LabelError(f"{path}: expected a JSON object")
-        absent = data.get("absent_classes", {})
         try:
+            absent = data.get("absent_classes", {})
             splits = [SpatialSplit(**s) for s in data.get("spatial_splits", [])]
-        except TypeError as error:
-            raise LabelError(f"{path}: bad spatial split entry: {error}") from None
-        return cls(dict(absent.get("by_source", {})), dict(absent.get("by_image", {})), splits, str(path))
+            config = cls(dict(absent.get("by_source", {})), dict(absent.get("by_image", {})), splits, str(path))
+            for names in (*config.absent_by_source.values(), *config.absent_by_image.values()):
+                if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+                    raise LabelError(f"absent classes must be lists of class names, got {names!r}")
+        except LabelError as error:
+            raise LabelError(f"{path}: {error}") from None
+        except (TypeError, ValueError, AttributeError) as error:  # an entry of the wrong kind
+            raise LabelError(f"{path}: bad entry ({error}): expected absent_classes.by_source/by_image "
+                             "objects of class-name lists and spatial_splits objects") from None
+        return config
 
     def absent_for(self, image: LabeledImage) -> set[str]:
         """Classes known to be absent from this image (its source's and its own): negatives, not unlabelled."""

@@ -15,6 +15,7 @@ import numpy as np
 
 from .. import georef, raster as raster_io
 from ..remote import dataset_name, display_name, remote_stem
+from .xview_classes import ClassMap  # also imported from here by older code
 
 
 class LabelError(ValueError):
@@ -52,41 +53,6 @@ class LabelSet:
     def subset(self, names: set[str]) -> LabelSet:
         """The images whose names are given, with the same classes and report."""
         return LabelSet(self.class_names, [im for im in self.images if im.name in names], self.report)
-
-
-@dataclass
-class ClassMap:
-    """xView type ids -> class index; names in class-index order."""
-
-    names: list[str]
-    type_to_class: dict[int, int]
-
-    @classmethod
-    def from_file(cls, path: str | Path, all_xview: bool = False) -> ClassMap:
-        """A mapping file: micro4/xView style `classes.json` (`type_id_to_group` + `groups`),
-        or a plain {"class name": [type ids]} object. `all_xview` keeps the 60 xView classes
-        (names from `xview_type_names`)."""
-        try:
-            data = json.loads(Path(path).read_text())
-        except (OSError, ValueError) as error:
-            raise LabelError(f"cannot read the class mapping {path}: {error}") from None
-        if all_xview:
-            names_by_id = data.get("xview_type_names")
-            if not names_by_id:
-                raise LabelError(f"{path} has no xview_type_names to keep all xView classes")
-            ids = sorted(int(k) for k in names_by_id)
-            return cls([names_by_id[str(i)] for i in ids], {t: k for k, t in enumerate(ids)})
-        groups = data.get("groups") if "type_id_to_group" in data else data
-        if not isinstance(groups, dict) or not groups:
-            raise LabelError(f"{path}: expected `groups` or an object of class name -> type ids")
-        names = list(groups)
-        mapping = {}
-        for k, name in enumerate(names):
-            for t in groups[name]:
-                if int(t) in mapping:
-                    raise LabelError(f"{path}: type id {t} is in two classes")
-                mapping[int(t)] = k
-        return cls(names, mapping)
 
 
 def _annotations_by_image(path: Path | None, names: list[str]) -> dict[str, np.ndarray]:
@@ -131,7 +97,7 @@ def load_xview(geojson: str | Path, images_dir: str | Path, class_map: ClassMap,
     per_image, report, unknown_ids = _xview_boxes(features, images_dir, class_map, sizes)
     images = _xview_images(per_image, annotated, images_dir, sizes, len(class_map.names))
     if not images:
-        raise LabelError(f"no usable labelled image: {dict(report)} (images looked up in {images_dir})")
+        raise LabelError(f"{geojson}: no usable labelled image: {dict(report)} (images looked up in {images_dir})")
     return LabelSet(list(class_map.names), images, _xview_report(report, unknown_ids, log))
 
 
@@ -142,7 +108,7 @@ def _read_feature_collection(geojson: Path) -> list:
     except (OSError, ValueError) as error:
         raise LabelError(f"cannot read xView labels {geojson}: {error}") from None
     features = collection.get("features") if isinstance(collection, dict) else None
-    if features is None:
+    if not isinstance(features, list):
         raise LabelError(f"{geojson} is not a GeoJSON FeatureCollection")
     return features
 
@@ -162,12 +128,14 @@ def _xview_boxes(features: list, images_dir: Path, class_map: ClassMap, sizes: d
     unknown_ids: Counter = Counter()
     per_image: dict[str, list] = {}
     for feature in features:
-        props = feature.get("properties") or {}
-        image_id = props.get("image_id")
-        try:
+        try:  # features, properties and values of the wrong kind are bad bounds too (fuzzing)
+            props = feature["properties"]
+            image_id = props.get("image_id")
             x0, y0, x1, y1 = (float(v) for v in str(props["bounds_imcoords"]).split(","))
             type_id = int(props["type_id"])
-        except (KeyError, ValueError, TypeError):
+            if not isinstance(image_id, (str, int)) or not np.isfinite([x0, y0, x1, y1]).all():
+                raise ValueError("not an image id, or bounds not finite")
+        except (KeyError, ValueError, TypeError, OverflowError, AttributeError):
             report["bad_bounds"] += 1
             continue
         if type_id not in class_map.type_to_class:

@@ -79,13 +79,17 @@ def load_manifest(path: str | Path) -> SourceManifest:
         data = json.loads(path.read_text())
     except (OSError, ValueError) as error:
         raise ManifestError(f"{path}: {error}") from None
+    if not isinstance(data, dict):
+        raise ManifestError(f"{path}: expected a JSON object of manifest fields")
     known = set(SourceManifest.__dataclass_fields__) - {"path"}
     unknown = set(data) - known
     if unknown:
         raise ManifestError(f"{path}: unknown fields {sorted(unknown)}")
     try:
         return SourceManifest(**data, path=str(path))
-    except TypeError as error:
+    except ManifestError as error:
+        raise error if str(path) in str(error) else ManifestError(f"{path}: {error}") from None
+    except (TypeError, ValueError, AttributeError, KeyError) as error:  # a field of the wrong kind
         raise ManifestError(f"{path}: {error}") from None
 
 

@@ -15,7 +15,7 @@ import numpy as np
 from ... import raster as raster_io
 from ..labels import LabelSet
 from .class_map import ClassMapping
-from .errors import LabelFormatError
+from .errors import LabelFormatError, read_label_text
 from .objects import SourceObject, summarise, to_labeled_image
 from .yolo import IMAGE_SUFFIXES
 
@@ -93,7 +93,7 @@ def load_dota(images_dir: str | Path, labels_dir: str | Path, mapping: ClassMapp
     for image in sorted(p for p in images_dir.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES):
         info = raster_io.read_info(image)
         txt = labels_dir / f"{image.stem}.txt"
-        labels = parse_dota(txt.read_text(encoding="utf-8"), txt) if txt.is_file() else DotaLabels()
+        labels = parse_dota(read_label_text(txt), txt) if txt.is_file() else DotaLabels()
         images.append(to_labeled_image(str(image), info.width, info.height, labels.objects, mapping, report,
                                        source, labels.gsd or info.pixel_size_m))
     summary = summarise(report)

@@ -23,3 +23,14 @@ class LabelFormatError(LabelError):
         self.problem = problem
         self.line = line
         self.json_path = json_path
+
+
+def read_label_text(path: str | Path) -> str:
+    """A label file's text (UTF-8, a BOM allowed); LabelFormatError naming the file when it
+    cannot be read or is not text."""
+    try:
+        return Path(path).read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise LabelFormatError(path, f"not UTF-8 text (byte {error.start}): a label file is text") from None
+    except OSError as error:
+        raise LabelFormatError(path, f"cannot read: {error.strerror or error}") from None

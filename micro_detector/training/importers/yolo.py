@@ -19,7 +19,7 @@ import numpy as np
 from ... import raster as raster_io
 from ..labels import LabelSet
 from .class_map import ClassMapping
-from .errors import LabelFormatError
+from .errors import LabelFormatError, read_label_text
 from .objects import SourceObject, summarise, to_labeled_image
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".tif", ".tiff", ".bmp")
@@ -29,11 +29,7 @@ SLACK = 0.02  # exports round normalised coordinates; a box a little past 0..1 i
 def read_names(data_yaml: str | Path) -> list[str]:
     """The class names of a `data.yaml`, in class-index order."""
     path = Path(data_yaml)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as error:
-        raise LabelFormatError(path, f"cannot read: {error}") from None
-    return parse_names(text, path)
+    return parse_names(read_label_text(path), path)
 
 
 def parse_names(text: str, path: str | Path = "data.yaml") -> list[str]:
@@ -126,7 +122,7 @@ def label_path(image: Path) -> Path:
 def image_dirs(data_yaml: Path, splits=("train", "val", "test")) -> list[Path]:
     """The existing image folders that data.yaml names for `splits` (relative to its `path:`,
     or to the yaml's folder; Roboflow's `../train/images` is also tried as `train/images`)."""
-    data = _yaml(data_yaml.read_text(encoding="utf-8"), data_yaml)
+    data = _yaml(read_label_text(data_yaml), data_yaml)
     root = data_yaml.parent / str(data.get("path") or ".")
     found = []
     for split in splits:
@@ -155,7 +151,7 @@ def load_yolo(data_yaml: str | Path, mapping: ClassMapping, splits=("train", "va
         for image in sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES):
             info = raster_io.read_info(image)
             txt = label_path(image)
-            text = txt.read_text(encoding="utf-8") if txt.is_file() else ""
+            text = read_label_text(txt) if txt.is_file() else ""
             objects = parse_yolo(text, info.width, info.height, names, txt)
             images.append(to_labeled_image(str(image), info.width, info.height, objects, mapping, report,
                                            source, info.pixel_size_m))
