@@ -294,8 +294,11 @@ class DetectFolderAlgorithm(DetectOptionsMixin, MicroAlgorithm):
                 folder, out_dir, model, options=options, cluster=cluster, log=feedback.pushInfo,
                 progress=lambda done, total: feedback.setProgress(100.0 * done / max(total, 1)),
                 cancelled=feedback.isCanceled, **kwargs)
-        except MissingDependencyError as error:
-            raise processing_error(str(error)) from None
+        except MissingDependencyError:
+            raise processing_error(self.tr(
+                "The Workers and Dask scheduler settings run on Dask, which QGIS's Python lacks. Install it "
+                "with Plugins > Micro Object Detection > Install dependencies (tick Dask), or set Workers to 0 "
+                "and leave the scheduler empty to run in QGIS.")) from None
 
     def processAlgorithm(self, parameters, context, feedback):  # noqa: N802 (QGIS API)
         model = self.model_path(self.parameterAsFile(parameters, self.MODEL, context))
