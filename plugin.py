@@ -56,7 +56,11 @@ class MicroDetectorPlugin:
 
     def initGui(self):  # noqa: N802 (QGIS API)
         from qgis.PyQt.QtGui import QIcon
-        from qgis.PyQt.QtWidgets import QAction
+
+        try:
+            from qgis.PyQt.QtGui import QAction  # Qt6 (QGIS 4)
+        except ImportError:
+            from qgis.PyQt.QtWidgets import QAction  # Qt5
 
         from .micro_detector import resources
 
@@ -106,10 +110,10 @@ class MicroDetectorPlugin:
             # The plugin keeps the bar, the item and the button alive until it removes them.
             button.clicked.connect(self.install_from_bar)
             item.layout().addWidget(button)
-            bar.pushWidget(item, Qgis.Warning, 0)  # stays until answered
+            bar.pushWidget(item, Qgis.MessageLevel.Warning, 0)  # stays until answered
             self.bar_item = (bar, item, button)
             # the Log Messages panel renders HTML: `<=1.32.0` must show as text
-            QgsMessageLog.logMessage(html.escape(install_instructions(missing)), title, Qgis.Warning)
+            QgsMessageLog.logMessage(html.escape(install_instructions(missing)), title, Qgis.MessageLevel.Warning)
         return missing
 
     def install_from_bar(self):

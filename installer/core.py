@@ -75,21 +75,23 @@ class Plan:
     def disk_mb(self) -> float:
         return sum(i.disk_mb for i in self.items)
 
-    def source(self, item: Item) -> str:
+    def source(self, item: Item, tr=str) -> str:
         if self.find_links:
-            return f"the wheel folder {self.find_links}"
+            return tr("the wheel folder {}").format(self.find_links)
         return item.index_url or "PyPI (https://pypi.org/simple)"
 
-    def describe(self) -> str:
-        """Plain text: what is missing, what will be installed from where, sizes, free space."""
-        lines = [f"Missing: {', '.join(self.missing) or 'nothing'}"]
-        lines += [f"  {i.requirement}  ({i.reason}; about {i.size_mb:.0f} MB download, {i.disk_mb:.0f} MB "
-                  f"on disk) from {self.source(i)}" for i in self.items]
-        free = free_mb(self.target)
-        lines += [f"Total about {self.size_mb:.0f} MB to download, {self.disk_mb:.0f} MB on disk; "
-                  f"{free:.0f} MB free there",
-                  f"Into {self.target} (used only by this plugin; QGIS's own packages are not changed)",
-                  f"With {self.python} -m pip"]
+    def describe(self, tr=str) -> str:
+        """Plain text: what is missing, what will be installed from where, sizes, free space.
+        `tr` translates the sentences (the dialog passes QGIS's)."""
+        lines = [tr("Missing: {}").format(", ".join(self.missing) or tr("nothing"))]
+        for i in self.items:
+            reason = tr("missing") if i.reason == "missing" else i.reason
+            lines.append("  " + tr("{} ({}; about {:.0f} MB download, {:.0f} MB on disk) from {}").format(
+                i.requirement, reason, i.size_mb, i.disk_mb, self.source(i, tr)))
+        lines += [tr("Total about {:.0f} MB to download, {:.0f} MB on disk; {:.0f} MB free there").format(
+                      self.size_mb, self.disk_mb, free_mb(self.target)),
+                  tr("Into {} (used only by this plugin; QGIS's own packages are not changed)").format(self.target),
+                  tr("With {} -m pip").format(self.python)]
         return "\n".join(lines)
 
     def check_space(self) -> None:
@@ -232,7 +234,7 @@ def plan_install(target: Path, *, torch: bool = False, find_links: Path | None =
             requirement = (onnxruntime_requirement(numpy_version) if package.name == "onnxruntime"
                            else package.name + (package.pin or (f">={package.minimum}" if package.minimum else "")))
             reason = "missing" if version is None else (f"QGIS's Python has {version or 'an unknown version'}, "
-                                                        f"{package.minimum} or later is needed")
+                                                        f"{package.minimum} or later is needed")  # noqa
             if package is GROUPS[group][0]:
                 plan.missing.append(package.name)
             plan.items.append(Item(package.name, requirement, package.module, package.download_mb,

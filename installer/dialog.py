@@ -125,7 +125,7 @@ class InstallDialog(QDialog):
             self.install_button.setEnabled(False)
             return
         self.install_button.setEnabled(bool(plan.items) and self.task is None)
-        self.log.setPlainText(plan.describe() if plan.items else self.tr("Nothing to install."))
+        self.log.setPlainText(plan.describe(self.tr) if plan.items else self.tr("Nothing to install."))
 
     def start_install(self):
         """Check the free space, then run the plan as a background task; the log follows pip."""

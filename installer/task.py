@@ -22,7 +22,7 @@ class InstallTask(QgsTask):
     done = pyqtSignal(bool, str)
 
     def __init__(self, plan: Plan):
-        super().__init__(tr("Micro Object Detection: install dependencies"), QgsTask.CanCancel)
+        super().__init__(tr("Micro Object Detection: install dependencies"), QgsTask.Flag.CanCancel)
         self.plan = plan
         self.message = ""
         self.versions: dict[str, str] = {}
@@ -46,5 +46,5 @@ class InstallTask(QgsTask):
     def finished(self, ok: bool) -> None:  # in the main thread
         if not ok and not self.message:
             self.message = tr("Cancelled: nothing was installed.")
-        QgsMessageLog.logMessage(html.escape(self.message), LOG_TAG, Qgis.Success if ok else Qgis.Warning)
+        QgsMessageLog.logMessage(html.escape(self.message), LOG_TAG, Qgis.MessageLevel.Success if ok else Qgis.MessageLevel.Warning)
         self.done.emit(ok, self.message)

@@ -35,7 +35,7 @@ def test_plan_installs_only_what_is_missing_and_never_numpy(tmp_path):
     assert plan.items[0].requirement == "onnxruntime>=1.16,<=1.32.0"
     text = plan.describe()
     assert str(tmp_path / "deps") in text and "MB on disk" in text and "MB free" in text and "onnxruntime" in text
-    assert f"torch>=2.1,<=2.13.0  (missing; about 192 MB download, 863 MB on disk) from {core.TORCH_CPU_INDEX}" in text
+    assert f"torch>=2.1,<=2.13.0 (missing; about 192 MB download, 863 MB on disk) from {core.TORCH_CPU_INDEX}" in text
     assert core.plan_install(tmp_path, python=sys.executable, is_importable=lambda m: True).items == []
 
 
