@@ -644,6 +644,22 @@
       <translation>{} requête(s) de tuiles en échec, par exemple {} : {}</translation>
     </message>
     <message>
+      <source>boat</source>
+      <translation>bateau</translation>
+    </message>
+    <message>
+      <source>building</source>
+      <translation>bâtiment</translation>
+    </message>
+    <message>
+      <source>plane</source>
+      <translation>avion</translation>
+    </message>
+    <message>
+      <source>vehicle</source>
+      <translation>véhicule</translation>
+    </message>
+    <message>
       <source>missing</source>
       <translation>absent</translation>
     </message>
@@ -693,7 +709,7 @@
     </message>
     <message>
       <source>Dask (about 10 MB): the Workers option of detection in a folder</source>
-      <translation>Dask (environ 10 Mo) : l'option Processus de travail de la détection dans un dossier</translation>
+      <translation>Dask (environ 10 Mo) : l'option Travailleurs de la détection dans un dossier</translation>
     </message>
     <message>
       <source>Folder of downloaded wheels (offline install)</source>

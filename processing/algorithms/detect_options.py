@@ -14,6 +14,7 @@ from qgis.core import (
 
 from ...micro_detector.model.spec import DEFAULT_CLASSES
 from ...micro_detector.options import option_default as default  # every default written once
+from ..styles import class_label
 from .base import DEVICES, processing_error
 
 MERGES = ["nms", "nmm"]  # the engine's values, in the order of the dialog's plain labels
@@ -46,7 +47,8 @@ class DetectOptionsMixin:
         self.addParameter(decimals(number(self.CONF, self.tr("Minimum confidence"), number.Type.Double,
                                           default("conf"), False, 0.0, 1.0)))
         self.addParameter(QgsProcessingParameterEnum(self.CLASSES, self.tr("Classes to keep (none = all)"),
-                                                     list(DEFAULT_CLASSES), allowMultiple=True, optional=True))
+                                                     [class_label(c) for c in DEFAULT_CLASSES], allowMultiple=True,
+                                                     optional=True))
         advanced = [
             number(self.TILE, self.tr("Tile size in model pixels (0 = auto)"), number.Type.Integer, 0, False, 0, 8192),
             decimals(number(self.OVERLAP, self.tr("Tile overlap (fraction of a tile)"), number.Type.Double,
