@@ -616,6 +616,26 @@
       <translation>Seulement {} images et {} objets annotés : trop peu pour entraîner à partir de poids aléatoires (au moins {} images et {} objets) ; la mAP restera sans doute proche de 0. Partez plutôt du modèle fourni.</translation>
     </message>
     <message>
+      <source>wrote {} objects to {}</source>
+      <translation>{} objets écrits dans {}</translation>
+    </message>
+    <message>
+      <source>warning: {}: {}</source>
+      <translation>avertissement : {} : {}</translation>
+    </message>
+    <message>
+      <source>{}: done before, skipped</source>
+      <translation>{} : déjà fait, sauté</translation>
+    </message>
+    <message>
+      <source>{}: error: {}</source>
+      <translation>{} : erreur : {}</translation>
+    </message>
+    <message>
+      <source>{}: {} tiles in {} blocks</source>
+      <translation>{} : {} tuiles en {} blocs</translation>
+    </message>
+    <message>
       <source>no reason given</source>
       <translation>aucune raison donnée</translation>
     </message>

@@ -32,6 +32,7 @@ from qgis.core import (
 )
 
 from ..class_layers import write_class_layers
+from ..engine_log import translating
 from ..layer_uri import layer_name, provider_string
 from ..layer_input import (AREA_ENTIRE, AREA_MASK, AREA_VISIBLE, file_scale, intersect, is_file_layer, mask_rect,
                            provider_source, to_layer_crs, visible_extent)
@@ -214,7 +215,7 @@ class DetectAlgorithm(DetectOptionsMixin, MicroAlgorithm):
 
         def work():
             return detect(source, output, runner=runner, options=options, progress=self.progress(feedback),
-                          log=feedback.pushInfo)
+                          log=translating(feedback.pushInfo))
 
         web, failed = isinstance(source, QgisLayerSource), FailedRequests()
         try:
@@ -298,7 +299,7 @@ class DetectFolderAlgorithm(DetectOptionsMixin, MicroAlgorithm):
         try:
             cluster = ClusterOptions(workers=None if scheduler else workers, scheduler=scheduler or None)
             return detect_folder_dask(
-                folder, out_dir, model, options=options, cluster=cluster, log=feedback.pushInfo,
+                folder, out_dir, model, options=options, cluster=cluster, log=translating(feedback.pushInfo),
                 progress=lambda done, total: feedback.setProgress(100.0 * done / max(total, 1)),
                 cancelled=feedback.isCanceled, **kwargs)
         except MissingDependencyError:
@@ -336,7 +337,7 @@ class DetectFolderAlgorithm(DetectOptionsMixin, MicroAlgorithm):
             else:
                 rows, summary_csv = detect_folder(
                     folder, out_dir, runner, options=options, pattern=pattern, fmt=fmt, overwrite=overwrite,
-                    weights=model, progress_for=progress_for, log=feedback.pushInfo,
+                    weights=model, progress_for=progress_for, log=translating(feedback.pushInfo),
                     cancelled=feedback.isCanceled)
         except Cancelled:
             feedback.reportError(self.tr("Cancelled: the rasters finished so far are kept; run again to go on."))
