@@ -198,7 +198,7 @@ def test_plugin_menu_opens_a_dialog_that_shows_the_plan(qgis_iface, monkeypatch,
     assert dialog.install_button.isEnabled()
     dialog.torch.setChecked(False)  # the default choice: detection only
     assert "torch" not in dialog.log.toPlainText() and "Installed: none" in dialog.status.text()
-    dialog.resize(760, 360)
+    dialog.resize(820, 560)
     # the README's picture (docs/images/install_dialog.png is a copy of this file)
     assert dialog.grab().save(str(artifacts_dir / "install_dialog.png"))
     plugin.unload()
