@@ -2,6 +2,7 @@
 translation, registers the Processing provider, adds the "Install dependencies" action, and
 removes them on unload."""
 
+import html
 from pathlib import Path
 
 from qgis.core import QgsApplication, QgsSettings
@@ -55,7 +56,11 @@ class MicroDetectorPlugin:
 
     def initGui(self):  # noqa: N802 (QGIS API)
         from qgis.PyQt.QtGui import QIcon
-        from qgis.PyQt.QtWidgets import QAction
+
+        try:
+            from qgis.PyQt.QtGui import QAction  # Qt6 (QGIS 4)
+        except ImportError:
+            from qgis.PyQt.QtWidgets import QAction  # Qt5
 
         from .micro_detector import resources
 
@@ -63,18 +68,26 @@ class MicroDetectorPlugin:
         self.action = QAction(QIcon(str(resources.icon("icon.svg"))), self.tr("Install dependencies…"),
                               self.iface.mainWindow())
         self.action.triggered.connect(self.show_installer)
-        self.iface.addPluginToMenu(self.MENU, self.action)
+        self.iface.addPluginToMenu(self.menu(), self.action)
         self.warn_missing_dependencies()
 
     @staticmethod
     def tr(text: str) -> str:
         return QCoreApplication.translate("MicroDetector", text)
 
+    def menu(self) -> str:
+        return self.tr(self.MENU)
+
     def show_installer(self):
-        """Open the "Install dependencies" dialog."""
+        """Open the "Install dependencies" dialog; a successful install removes the start-up
+        bar (after the signal's delivery, never inside it)."""
+        from qgis.PyQt.QtCore import QTimer
+
         from .installer.dialog import InstallDialog
 
-        InstallDialog(self.iface.mainWindow() if self.iface is not None else None).exec_()
+        dialog = InstallDialog(self.iface.mainWindow() if self.iface is not None else None)
+        dialog.installed.connect(lambda ok: ok and QTimer.singleShot(0, self.update_bar))
+        dialog.exec()
 
     def warn_missing_dependencies(self) -> list[str]:
         """Tell the user at start, without importing them, when neither torch nor onnxruntime
@@ -97,9 +110,10 @@ class MicroDetectorPlugin:
             # The plugin keeps the bar, the item and the button alive until it removes them.
             button.clicked.connect(self.install_from_bar)
             item.layout().addWidget(button)
-            bar.pushWidget(item, Qgis.Warning, 0)  # stays until answered
+            bar.pushWidget(item, Qgis.MessageLevel.Warning, 0)  # stays until answered
             self.bar_item = (bar, item, button)
-            QgsMessageLog.logMessage(install_instructions(missing), title, Qgis.Warning)
+            # the Log Messages panel renders HTML: `<=1.32.0` must show as text
+            QgsMessageLog.logMessage(html.escape(install_instructions(missing)), title, Qgis.MessageLevel.Warning)
         return missing
 
     def install_from_bar(self):
@@ -128,7 +142,7 @@ class MicroDetectorPlugin:
     def unload(self):
         self.remove_bar_item()
         if self.action is not None:
-            self.iface.removePluginMenu(self.MENU, self.action)
+            self.iface.removePluginMenu(self.menu(), self.action)
             self.action = None
         if self.provider is not None:
             QgsApplication.processingRegistry().removeProvider(self.provider)

@@ -4,6 +4,10 @@
   <context>
     <name>MicroDetector</name>
     <message>
+      <source>&amp;Micro Object Detection</source>
+      <translation>&amp;Détection de micro-objets</translation>
+    </message>
+    <message>
       <source>Install dependencies…</source>
       <translation>Installer les dépendances…</translation>
     </message>
@@ -60,28 +64,24 @@
       <translation>Détection</translation>
     </message>
     <message>
-      <source>Finds small objects (boats, buildings, planes, vehicles) on any raster layer with a YOLOv12 model, tile by tile, merges duplicates across tile borders and writes one polygon per object in the layer's CRS, with its class, score and area, styled per class. Without a model file the bundled default model is used. Files are read with GDAL at the model's ground sample distance. Other layers (XYZ tiles, WMS/WMTS, WCS, virtual rasters) are read through QGIS at the processing resolution in cm per pixel, window by window; 0 takes the model's GSD, or for a model without one the layer's own pixels or the resolution the map shows. From qgis_process or processing.run, give a web layer as text: its data source as the layer's properties show it (type=xyz&amp;url=https://tile.example.org/{z}/{x}/{y}.png&amp;zmin=0&amp;zmax=19, or a WMS crs=...&amp;layers=...&amp;url=...), or in QGIS's form wms://&lt;data source&gt; (also wcs://, virtualraster://). Where to search: the entire layer, the part of the map visible in the canvas (add an XYZ basemap, zoom to the area, run), or inside the mask polygons; an extent narrows it further. Classes: tick the classes to keep (none ticked keeps all); for a model with other class names, type them in the advanced field 'Classes to keep, by name'. Boxes of one class are merged across tiles; the advanced class-agnostic merge also keeps one box where two classes claim the same object (e.g. a vehicle and a boat). The option 'one layer per class' adds a layer per class, each styled, to the GeoPackage beside the layer of all detections. Objects too small at the layer's resolution (boats or cars of a few pixels): the advanced 'Zoom pass' adds a second pass over the layer magnified, e.g. 2 times, merged with the first; it gives only objects up to 32 model pixels wide and costs about 1 + zoom x zoom the time.</source>
-      <translation>Trouve de petits objets (bateaux, bâtiments, avions, véhicules) sur n'importe quelle couche raster avec un modèle YOLOv12, tuile par tuile, fusionne les doublons aux bords des tuiles et écrit un polygone par objet dans le SCR de la couche, avec sa classe, son score et sa surface, symbolisé par classe. Sans fichier de modèle, le modèle fourni par défaut est utilisé. Les fichiers sont lus avec GDAL à la résolution au sol du modèle. Les autres couches (tuiles XYZ, WMS/WMTS, WCS, rasters virtuels) sont lues par QGIS à la résolution de traitement en cm par pixel, fenêtre par fenêtre ; 0 prend la résolution au sol du modèle ou, pour un modèle qui n'en a pas, les pixels de la couche ou la résolution affichée par la carte. Depuis qgis_process ou processing.run, donnez une couche web sous forme de texte : sa source de données telle que les propriétés de la couche l'affichent (type=xyz&amp;url=https://tile.example.org/{z}/{x}/{y}.png&amp;zmin=0&amp;zmax=19, ou un WMS crs=...&amp;layers=...&amp;url=...), ou sous la forme de QGIS wms://&lt;source de données&gt; (aussi wcs://, virtualraster://). Où chercher : la couche entière, la partie de la carte visible dans le canevas (ajoutez un fond de carte XYZ, zoomez sur la zone, lancez) ou dans les polygones de masque ; une emprise restreint encore la recherche. Classes : cochez les classes à garder (aucune cochée les garde toutes) ; pour un modèle aux autres noms de classes, tapez-les dans le champ avancé « Classes à garder, par nom ». Les boîtes d'une même classe sont fusionnées d'une tuile à l'autre ; la fusion avancée sans distinction de classe ne garde aussi qu'une boîte quand deux classes revendiquent le même objet (par exemple un véhicule et un bateau). L'option « une couche par classe » ajoute au GeoPackage une couche par classe, chacune symbolisée, à côté de la couche de toutes les détections. Objets trop petits à la résolution de la couche (bateaux ou voitures de quelques pixels) : la « Passe agrandie » avancée ajoute une seconde passe sur la couche agrandie, p. ex. 2 fois, fusionnée avec la première ; elle ne donne que les objets jusqu'à 32 pixels du modèle de large et coûte environ 1 + zoom x zoom fois le temps.</translation>
+      <source>Finds small objects (vehicles, boats, planes, buildings) on a raster layer and adds a layer with one polygon per object: its class, score and area, styled per class.&lt;br&gt;&lt;br&gt;&lt;b&gt;The settings that matter&lt;/b&gt;&lt;br&gt;&lt;b&gt;Raster layer&lt;/b&gt;: an image file, or a web layer (XYZ tiles, WMS/WMTS, WCS).&lt;br&gt;&lt;b&gt;Where to search&lt;/b&gt;: the entire layer, the part of the map you see (zoom to the area, run), or inside mask polygons.&lt;br&gt;&lt;b&gt;Resolution in cm/px&lt;/b&gt;: the one scale setting. 0 (auto) reads the layer at the model's ground sample distance, which suits most images; give e.g. 15 to read a web layer at 15 cm per pixel.&lt;br&gt;&lt;b&gt;Minimum confidence&lt;/b&gt;: lower it to find more objects, raise it for fewer false alarms.&lt;br&gt;&lt;b&gt;Classes to keep&lt;/b&gt;: none ticked keeps all.&lt;br&gt;Empty model file: the bundled model is used.&lt;br&gt;&lt;br&gt;&lt;b&gt;Advanced&lt;/b&gt;&lt;br&gt;Scale, which wins: 'Source pixels per model pixel' when not 0; else the resolution in cm/px when not 0; else the model's GSD when 'Resample files to the model's GSD' is ticked; else the raster's own pixels.&lt;br&gt;Tiles: the layer is cut into overlapping tiles; boxes found twice across tile borders are kept once (the best box) or merged. 'One box per object, whatever the class' also keeps one box where two classes claim the same object. 'Zoom pass' adds a pass over the layer magnified, e.g. 2 times, for objects of a few pixels; it costs about 1 + zoom x zoom the time. 'One layer per class' adds a styled layer per class to the GeoPackage.&lt;br&gt;&lt;br&gt;&lt;b&gt;From qgis_process or processing.run&lt;/b&gt;&lt;br&gt;Give a web layer as its data source text, as the layer's properties show it (type=xyz&amp;amp;url=https://tile.example.org/{z}/{x}/{y}.png&amp;amp;zmin=0&amp;amp;zmax=19, or a WMS crs=...&amp;amp;layers=...&amp;amp;url=...), or as wms://&amp;lt;data source&amp;gt; (also wcs://, virtualraster://).</source>
+      <translation>Trouve de petits objets (véhicules, bateaux, avions, bâtiments) sur une couche raster et ajoute une couche avec un polygone par objet : sa classe, son score et sa surface, stylée par classe.&lt;br&gt;&lt;br&gt;&lt;b&gt;Les paramètres qui comptent&lt;/b&gt;&lt;br&gt;&lt;b&gt;Couche raster&lt;/b&gt; : un fichier image, ou une couche web (tuiles XYZ, WMS/WMTS, WCS).&lt;br&gt;&lt;b&gt;Où chercher&lt;/b&gt; : toute la couche, la partie de la carte visible (zoomez sur la zone, lancez), ou dans des polygones de masque.&lt;br&gt;&lt;b&gt;Résolution en cm/px&lt;/b&gt; : le seul réglage d'échelle. 0 (auto) lit la couche à la résolution au sol du modèle, ce qui convient à la plupart des images ; donnez p. ex. 15 pour lire une couche web à 15 cm par pixel.&lt;br&gt;&lt;b&gt;Confiance minimale&lt;/b&gt; : baissez-la pour trouver plus d'objets, montez-la pour moins de fausses alertes.&lt;br&gt;&lt;b&gt;Classes à garder&lt;/b&gt; : aucune cochée les garde toutes.&lt;br&gt;Fichier du modèle vide : le modèle fourni est utilisé.&lt;br&gt;&lt;br&gt;&lt;b&gt;Avancé&lt;/b&gt;&lt;br&gt;Échelle, ce qui l'emporte : « Pixels source par pixel du modèle » s'il n'est pas 0 ; sinon la résolution en cm/px si elle n'est pas 0 ; sinon la résolution du modèle si « Rééchantillonner à la résolution du modèle » est coché ; sinon les pixels du raster.&lt;br&gt;Tuiles : la couche est découpée en tuiles qui se recouvrent ; les boîtes trouvées deux fois de part et d'autre d'un bord de tuile sont gardées une fois (la meilleure) ou fusionnées. « Une boîte par objet, toutes classes » garde aussi une seule boîte quand deux classes revendiquent le même objet. La « passe zoom » ajoute une passe sur la couche agrandie, p. ex. 2 fois, pour les objets de quelques pixels ; elle coûte environ 1 + zoom x zoom fois le temps. « Une couche par classe » ajoute au GeoPackage une couche stylée par classe.&lt;br&gt;&lt;br&gt;&lt;b&gt;Depuis qgis_process ou processing.run&lt;/b&gt;&lt;br&gt;Donnez une couche web par le texte de sa source de données, tel que les propriétés de la couche le montrent (type=xyz&amp;amp;url=https://tile.example.org/{z}/{x}/{y}.png&amp;amp;zmin=0&amp;amp;zmax=19, ou un WMS crs=...&amp;amp;layers=...&amp;amp;url=...), ou sous la forme wms://&amp;lt;source de données&amp;gt; (aussi wcs://, virtualraster://).</translation>
     </message>
     <message>
       <source>Detect micro objects in a folder of rasters</source>
       <translation>Détecter des micro-objets dans un dossier de rasters</translation>
     </message>
     <message>
-      <source>Runs the detection on every raster of a folder that matches the pattern and writes one vector file per raster into the output folder. Resumable: rasters whose output exists are skipped, so a stopped run goes on where it stopped. A raster that fails is reported and the others still run. The summary table gives per raster the status, objects per class and seconds; it is also kept as summary.csv in the output folder.</source>
-      <translation>Lance la détection sur chaque raster d'un dossier dont le nom correspond au motif et écrit un fichier vecteur par raster dans le dossier de sortie. Reprise possible : les rasters dont la sortie existe sont sautés, ainsi un traitement arrêté reprend là où il s'était arrêté. Un raster en échec est signalé et les autres sont quand même traités. Le tableau de synthèse donne pour chaque raster l'état, les objets par classe et les secondes ; il est aussi conservé sous summary.csv dans le dossier de sortie.</translation>
+      <source>Runs the detection on every raster of a folder that matches the pattern (e.g. *.tif) and writes one vector file per raster into the output folder. Resumable: rasters whose output exists are skipped, so a stopped run goes on where it stopped. A raster that fails is reported and the others still run. The summary table gives per raster the status, objects per class and seconds; it is also kept as summary.csv in the output folder. The detection settings are those of 'Detect micro objects'. Advanced: Workers runs the rasters in parallel on this machine with Dask (install it with Plugins &gt; Micro Object Detection &gt; Install dependencies), or on a Dask scheduler.</source>
+      <translation>Lance la détection sur chaque raster d'un dossier qui correspond au motif (p. ex. *.tif) et écrit un fichier vecteur par raster dans le dossier de sortie. Reprise possible : les rasters dont la sortie existe sont sautés, un lancement arrêté reprend là où il s'est arrêté. Un raster en échec est signalé et les autres continuent. La table de synthèse donne par raster l'état, les objets par classe et les secondes ; elle est aussi gardée en summary.csv dans le dossier de sortie. Les réglages de détection sont ceux de « Détecter des micro-objets ». Avancé : Travailleurs traite les rasters en parallèle sur cette machine avec Dask (à installer avec Extensions &gt; Détection de micro-objets &gt; Installer les dépendances), ou sur un ordonnanceur Dask.</translation>
     </message>
     <message>
-      <source>Raster layer (a file, or XYZ, WMS/WMTS, WCS, virtual)</source>
-      <translation>Couche raster (un fichier, ou XYZ, WMS/WMTS, WCS, virtuelle)</translation>
+      <source>Raster layer</source>
+      <translation>Couche raster</translation>
     </message>
     <message>
       <source>Where to search</source>
       <translation>Où chercher</translation>
-    </message>
-    <message>
-      <source>Processing resolution in cm/px (0 = the model's ground sample distance)</source>
-      <translation>Résolution de traitement en cm/px (0 = la résolution au sol du modèle)</translation>
     </message>
     <message>
       <source>Search only in this extent</source>
@@ -89,11 +89,11 @@
     </message>
     <message>
       <source>Search only inside these polygons</source>
-      <translation>Chercher seulement à l'intérieur de ces polygones</translation>
+      <translation>Chercher seulement dans ces polygones</translation>
     </message>
     <message>
-      <source>Also write one layer per class (GeoPackage)</source>
-      <translation>Écrire aussi une couche par classe (GeoPackage)</translation>
+      <source>Also one layer per class (GeoPackage)</source>
+      <translation>Aussi une couche par classe (GeoPackage)</translation>
     </message>
     <message>
       <source>Detections</source>
@@ -136,12 +136,12 @@
       <translation>Refaire les rasters déjà traités</translation>
     </message>
     <message>
-      <source>Workers (Dask processes on this machine; 0: in QGIS)</source>
-      <translation>Travailleurs (processus Dask sur cette machine ; 0 : dans QGIS)</translation>
+      <source>Workers (Dask processes; 0 = in QGIS)</source>
+      <translation>Travailleurs (processus Dask ; 0 = dans QGIS)</translation>
     </message>
     <message>
-      <source>Dask scheduler address (tcp://host:8786)</source>
-      <translation>Adresse de l'ordonnanceur Dask (tcp://hôte:8786)</translation>
+      <source>Dask scheduler (tcp://host:8786)</source>
+      <translation>Ordonnanceur Dask (tcp://hôte:8786)</translation>
     </message>
     <message>
       <source>Output folder</source>
@@ -168,6 +168,10 @@
       <translation>Dans les polygones de masque</translation>
     </message>
     <message>
+      <source>Resolution in cm/px (0 = auto: the model's)</source>
+      <translation>Résolution en cm/px (0 = auto : celle du modèle)</translation>
+    </message>
+    <message>
       <source>The visible part of the map is unknown outside the QGIS desktop.</source>
       <translation>La partie visible de la carte est inconnue hors de QGIS Desktop.</translation>
     </message>
@@ -186,6 +190,10 @@
     <message>
       <source>Cancelled: nothing was written.</source>
       <translation>Annulé : rien n'a été écrit.</translation>
+    </message>
+    <message>
+      <source>The Workers and Dask scheduler settings run on Dask, which QGIS's Python lacks. Install it with Plugins &gt; Micro Object Detection &gt; Install dependencies (tick Dask), or set Workers to 0 and leave the scheduler empty to run in QGIS.</source>
+      <translation>Les paramètres Travailleurs et Ordonnanceur Dask s'exécutent sur Dask, absent du Python de QGIS. Installez-le avec Extensions &gt; Détection de micro-objets &gt; Installer les dépendances (cochez Dask), ou mettez Travailleurs à 0 et laissez l'ordonnanceur vide pour exécuter dans QGIS.</translation>
     </message>
     <message>
       <source>Cancelled: the rasters finished so far are kept; run again to go on.</source>
@@ -220,72 +228,100 @@
       <translation>{} raster(s) en échec : {}</translation>
     </message>
     <message>
-      <source>Model file (.pt or .onnx; empty = the bundled default model)</source>
-      <translation>Fichier de modèle (.pt ou .onnx ; vide = le modèle par défaut fourni)</translation>
+      <source>Automatic (GPU when there is one)</source>
+      <translation>Automatique (le GPU s'il y en a un)</translation>
     </message>
     <message>
-      <source>Minimum confidence</source>
-      <translation>Confiance minimale</translation>
+      <source>CPU</source>
+      <translation>CPU</translation>
     </message>
     <message>
-      <source>Cross-tile merge threshold (IoU or IoS)</source>
-      <translation>Seuil de fusion entre tuiles (IoU ou IoS)</translation>
+      <source>GPU (CUDA)</source>
+      <translation>GPU (CUDA)</translation>
     </message>
     <message>
-      <source>Merge method</source>
-      <translation>Méthode de fusion</translation>
-    </message>
-    <message>
-      <source>Tile size in model pixels (0 = the model's)</source>
-      <translation>Taille des tuiles en pixels du modèle (0 = celle du modèle)</translation>
-    </message>
-    <message>
-      <source>Tile overlap (fraction of the tile)</source>
-      <translation>Recouvrement des tuiles (fraction de la tuile)</translation>
-    </message>
-    <message>
-      <source>Batch size (tiles per forward pass)</source>
-      <translation>Taille de lot (tuiles par passe)</translation>
-    </message>
-    <message>
-      <source>Device</source>
-      <translation>Processeur de calcul</translation>
+      <source>Model file (empty = the bundled model)</source>
+      <translation>Modèle (vide = le modèle fourni)</translation>
     </message>
     <message>
       <source>Classes to keep (none = all)</source>
       <translation>Classes à garder (aucune = toutes)</translation>
     </message>
     <message>
-      <source>Classes to keep, by name, for models with other classes (comma-separated)</source>
-      <translation>Classes à garder, par nom, pour les modèles ayant d'autres classes (séparées par des virgules)</translation>
+      <source>Tile size in model pixels (0 = auto)</source>
+      <translation>Taille des tuiles, px du modèle (0 = auto)</translation>
     </message>
     <message>
-      <source>Merge overlap measure</source>
-      <translation>Mesure de recouvrement pour la fusion</translation>
+      <source>Tiles per pass (0 = auto: 1 on CPU, 8 on GPU)</source>
+      <translation>Tuiles par passe (0 = auto : 1 CPU, 8 GPU)</translation>
     </message>
     <message>
-      <source>Class-agnostic merge: one box per object even when two classes overlap</source>
-      <translation>Fusion sans distinction de classe : une seule boîte par objet même si deux classes se chevauchent</translation>
+      <source>Device</source>
+      <translation>Processeur de calcul</translation>
     </message>
     <message>
-      <source>Resample to the model's ground sample distance</source>
-      <translation>Rééchantillonner à la résolution au sol du modèle</translation>
+      <source>Boxes found twice across tiles</source>
+      <translation>Boîtes trouvées deux fois entre tuiles</translation>
     </message>
     <message>
-      <source>Source pixels per model pixel (0 = from the GSD)</source>
-      <translation>Pixels source par pixel du modèle (0 = selon la résolution)</translation>
+      <source>Overlap measured as</source>
+      <translation>Recouvrement mesuré en</translation>
     </message>
     <message>
-      <source>Bands to use, 1-based, comma-separated (empty = red, green, blue)</source>
-      <translation>Bandes à utiliser, numérotées à partir de 1, séparées par des virgules (vide = rouge, vert, bleu)</translation>
+      <source>One box per object, whatever the class</source>
+      <translation>Une boîte par objet, toutes classes</translation>
     </message>
     <message>
-      <source>Zoom pass for small objects: magnification (0 = off; e.g. 2)</source>
-      <translation>Passe agrandie pour les petits objets : agrandissement (0 = désactivé ; p. ex. 2)</translation>
+      <source>Other class names to keep (a,b,c)</source>
+      <translation>Autres classes à garder (a,b,c)</translation>
+    </message>
+    <message>
+      <source>Resample files to the model's GSD</source>
+      <translation>Rééchantillonner à la résolution du modèle</translation>
+    </message>
+    <message>
+      <source>Bands, e.g. 3,2,1 (empty = RGB)</source>
+      <translation>Bandes, p. ex. 3,2,1 (vide = RVB)</translation>
     </message>
     <message>
       <source>The zoom is a magnification above 1 (e.g. 2), or 0 for no zoom pass.</source>
       <translation>Le zoom est un agrandissement supérieur à 1 (p. ex. 2), ou 0 pour aucune passe agrandie.</translation>
+    </message>
+    <message>
+      <source>Minimum confidence</source>
+      <translation>Confiance minimale</translation>
+    </message>
+    <message>
+      <source>Tile overlap (fraction of a tile)</source>
+      <translation>Recouvrement des tuiles (fraction)</translation>
+    </message>
+    <message>
+      <source>Keep the best box (NMS)</source>
+      <translation>Garder la meilleure boîte (NMS)</translation>
+    </message>
+    <message>
+      <source>Merge them into one box (NMM)</source>
+      <translation>Les fusionner en une boîte (NMM)</translation>
+    </message>
+    <message>
+      <source>Overlap that makes two boxes one</source>
+      <translation>Recouvrement pour fusionner deux boîtes</translation>
+    </message>
+    <message>
+      <source>Share of the union (IoU)</source>
+      <translation>Part de l'union (IoU)</translation>
+    </message>
+    <message>
+      <source>Share of the smaller box (IoS)</source>
+      <translation>Part de la plus petite boîte (IoS)</translation>
+    </message>
+    <message>
+      <source>Source pixels per model pixel (0 = auto)</source>
+      <translation>Pixels source par pixel du modèle (0 = auto)</translation>
+    </message>
+    <message>
+      <source>Zoom pass magnification (0 = off)</source>
+      <translation>Passe zoom : grossissement (0 = aucune)</translation>
     </message>
     <message>
       <source>Band numbers start at 1</source>
@@ -326,6 +362,10 @@
     <message>
       <source>Lowest confidence considered</source>
       <translation>Plus faible confiance prise en compte</translation>
+    </message>
+    <message>
+      <source>Model file (.pt or .onnx; empty = the bundled default model)</source>
+      <translation>Fichier de modèle (.pt ou .onnx ; vide = le modèle par défaut fourni)</translation>
     </message>
     <message>
       <source>Only the validation images of the split</source>
@@ -552,6 +592,10 @@
       <translation>Point de contrôle introuvable : {}</translation>
     </message>
     <message>
+      <source>The bundled model is scale {}: training at scale {}, not {}.</source>
+      <translation>Le modèle fourni est d'échelle {} : entraînement à l'échelle {}, et non {}.</translation>
+    </message>
+    <message>
       <source>Starting from the bundled model (fine-tuning): {}</source>
       <translation>Départ du modèle fourni (affinage) : {}</translation>
     </message>
@@ -568,12 +612,28 @@
       <translation>{} : donnez un minimum et un maximum avec 0 &lt; minimum &lt;= maximum.</translation>
     </message>
     <message>
-      <source>The bundled model is scale {}: training at scale {}, not {}.</source>
-      <translation>Le modèle fourni est d'échelle {} : entraînement à l'échelle {}, et non {}.</translation>
-    </message>
-    <message>
       <source>Only {} images and {} labelled objects: too few to train from random weights (at least {} images and {} objects); the mAP will likely stay near 0. Start from the bundled model instead.</source>
       <translation>Seulement {} images et {} objets annotés : trop peu pour entraîner à partir de poids aléatoires (au moins {} images et {} objets) ; la mAP restera sans doute proche de 0. Partez plutôt du modèle fourni.</translation>
+    </message>
+    <message>
+      <source>wrote {} objects to {}</source>
+      <translation>{} objets écrits dans {}</translation>
+    </message>
+    <message>
+      <source>warning: {}: {}</source>
+      <translation>avertissement : {} : {}</translation>
+    </message>
+    <message>
+      <source>{}: done before, skipped</source>
+      <translation>{} : déjà fait, sauté</translation>
+    </message>
+    <message>
+      <source>{}: error: {}</source>
+      <translation>{} : erreur : {}</translation>
+    </message>
+    <message>
+      <source>{}: {} tiles in {} blocks</source>
+      <translation>{} : {} tuiles en {} blocs</translation>
     </message>
     <message>
       <source>no reason given</source>
@@ -602,6 +662,130 @@
     <message>
       <source>{} tile request(s) failed, e.g. {}: {}</source>
       <translation>{} requête(s) de tuiles en échec, par exemple {} : {}</translation>
+    </message>
+    <message>
+      <source>boat</source>
+      <translation>bateau</translation>
+    </message>
+    <message>
+      <source>building</source>
+      <translation>bâtiment</translation>
+    </message>
+    <message>
+      <source>plane</source>
+      <translation>avion</translation>
+    </message>
+    <message>
+      <source>vehicle</source>
+      <translation>véhicule</translation>
+    </message>
+    <message>
+      <source>missing</source>
+      <translation>absent</translation>
+    </message>
+    <message>
+      <source>the wheel folder {}</source>
+      <translation>le dossier de wheels {}</translation>
+    </message>
+    <message>
+      <source>Missing: {}</source>
+      <translation>Manquant : {}</translation>
+    </message>
+    <message>
+      <source>nothing</source>
+      <translation>rien</translation>
+    </message>
+    <message>
+      <source>Total about {:.0f} MB to download, {:.0f} MB on disk; {:.0f} MB free there</source>
+      <translation>Total : environ {:.0f} Mo à télécharger, {:.0f} Mo sur le disque ; {:.0f} Mo libres à cet endroit</translation>
+    </message>
+    <message>
+      <source>Into {} (used only by this plugin; QGIS's own packages are not changed)</source>
+      <translation>Dans {} (utilisé seulement par cette extension ; les paquets de QGIS ne sont pas modifiés)</translation>
+    </message>
+    <message>
+      <source>With {} -m pip</source>
+      <translation>Avec {} -m pip</translation>
+    </message>
+    <message>
+      <source>{} ({}; about {:.0f} MB download, {:.0f} MB on disk) from {}</source>
+      <translation>{} ({} ; environ {:.0f} Mo à télécharger, {:.0f} Mo sur le disque) depuis {}</translation>
+    </message>
+    <message>
+      <source>Micro Object Detection: install dependencies</source>
+      <translation>Détection de micro-objets : installer les dépendances</translation>
+    </message>
+    <message>
+      <source>ONNX Runtime (about 30 MB): detection</source>
+      <translation>ONNX Runtime (environ 30 Mo) : détection</translation>
+    </message>
+    <message>
+      <source>PyTorch, CPU build (about 200 MB download, 900 MB on disk): training and .pt models</source>
+      <translation>PyTorch, version CPU (environ 200 Mo à télécharger, 900 Mo sur le disque) : entraînement et modèles .pt</translation>
+    </message>
+    <message>
+      <source>ONNX (about 20 MB): export of trained models to .onnx, the faster CPU path for .pt models</source>
+      <translation>ONNX (environ 20 Mo) : export des modèles entraînés en .onnx, le chemin CPU le plus rapide pour les modèles .pt</translation>
+    </message>
+    <message>
+      <source>Dask (about 10 MB): the Workers option of detection in a folder</source>
+      <translation>Dask (environ 10 Mo) : l'option Travailleurs de la détection dans un dossier</translation>
+    </message>
+    <message>
+      <source>Folder of downloaded wheels (offline install)</source>
+      <translation>Dossier de wheels téléchargées (installation hors ligne)</translation>
+    </message>
+    <message>
+      <source>Install</source>
+      <translation>Installer</translation>
+    </message>
+    <message>
+      <source>Uninstall</source>
+      <translation>Désinstaller</translation>
+    </message>
+    <message>
+      <source>Cancel install</source>
+      <translation>Annuler l'installation</translation>
+    </message>
+    <message>
+      <source>Copy diagnostics</source>
+      <translation>Copier le diagnostic</translation>
+    </message>
+    <message>
+      <source>Close</source>
+      <translation>Fermer</translation>
+    </message>
+    <message>
+      <source>Install for:</source>
+      <translation>Installer pour :</translation>
+    </message>
+    <message>
+      <source>Wheel folder, for sites without internet access (optional, pip --find-links):</source>
+      <translation>Dossier de wheels, pour les sites sans accès à Internet (facultatif, pip --find-links) :</translation>
+    </message>
+    <message>
+      <source>Nothing to install.</source>
+      <translation>Rien à installer.</translation>
+    </message>
+    <message>
+      <source>Installed: {}. Folder: {}</source>
+      <translation>Installé : {}. Dossier : {}</translation>
+    </message>
+    <message>
+      <source>none</source>
+      <translation>aucun</translation>
+    </message>
+    <message>
+      <source>Cancelled: nothing was installed.</source>
+      <translation>Annulé : rien n'a été installé.</translation>
+    </message>
+    <message>
+      <source>Installed: {}</source>
+      <translation>Installé : {}</translation>
+    </message>
+    <message>
+      <source>Checked: {}</source>
+      <translation>Vérifié : {}</translation>
     </message>
   </context>
 </TS>

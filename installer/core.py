@@ -1,6 +1,6 @@
 """Install the plugin's Python dependencies into a folder the plugin owns (no QGIS imports).
 
-QGIS ships neither onnxruntime nor torch. They are installed with pip, run by the Python
+QGIS ships neither onnxruntime, torch, onnx nor Dask. They are installed with pip, run by the Python
 that runs QGIS, into `<profile>/python/micro_detector_deps`, never into QGIS's own
 site-packages:
 - `pip install --target` a staging folder with `--no-deps`: pip resolves nothing, so it
@@ -8,7 +8,11 @@ site-packages:
   few dependencies a package needs at import time and QGIS lacks are listed explicitly.
 - The staging folder is verified by importing the packages in a separate process (a broken
   install cannot crash QGIS), and only then moved into the deps folder.
-- The deps folder is *appended* to sys.path at plugin start: a package QGIS has always wins.
+- A package QGIS has is used when its version is recent enough (read from its metadata);
+  otherwise the plugin's folder gets its own copy, and the folder goes on sys.path before
+  site-/dist-packages at plugin start, so that copy wins. numpy is never installed there.
+- The check runs a tiny real operation per group (a forward pass, a training step, an
+  export, a Dask task) in QGIS's own interpreter, found from the running QGIS, not PATH.
 - Uninstall removes the folder.
 Air-gapped sites point the installer at a folder of wheels (`--find-links`, no index).
 """
@@ -23,16 +27,9 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .groups import GROUPS, INDEX, TESTED, TORCH_CPU_INDEX, Package, installed_version, satisfied  # noqa: F401
+
 FOLDER_NAME = "micro_detector_deps"
-TESTED = {"onnxruntime": "1.32.0", "torch": "2.13.0", "openvino": "2026.4.1"}  # the versions the test suite runs
-TORCH_CPU_INDEX = "https://download.pytorch.org/whl/cpu"
-# download size in MB, roughly (the wheel for Linux x86-64; other platforms are similar)
-SIZE_MB = {"onnxruntime": 28, "torch": 200, "openvino": 45, "sympy": 6, "networkx": 2, "mpmath": 1, "jinja2": 1,
-           "fsspec": 1, "filelock": 1, "typing-extensions": 1, "markupsafe": 1}
-# torch's own imports at run time: installed only where QGIS's Python lacks them
-TORCH_DEPS = {"filelock": "filelock", "typing-extensions": "typing_extensions", "sympy": "sympy",
-              "mpmath": "mpmath", "networkx": "networkx", "jinja2": "jinja2", "markupsafe": "markupsafe",
-              "fsspec": "fsspec"}
 # no console window flashing up for each subprocess on Windows
 NO_WINDOW = {"creationflags": 0x08000000} if os.name == "nt" else {}
 OFFLINE_HINTS = ("ProxyError", "NewConnectionError", "Temporary failure in name resolution",
@@ -47,13 +44,15 @@ class InstallError(Exception):
 
 @dataclass
 class Item:
-    """One package to install: pip requirement, import name, rough size, pip index."""
+    """One package to install: pip requirement, import name, sizes, pip index, and why."""
 
     name: str
     requirement: str
     module: str
     size_mb: float
     index_url: str | None = None
+    disk_mb: float = 0
+    reason: str = "missing"
 
 
 @dataclass
@@ -66,20 +65,55 @@ class Plan:
     missing: list[str] = field(default_factory=list)
     find_links: Path | None = None
     proxy: str | None = None
+    groups: list[str] = field(default_factory=list)
 
     @property
     def size_mb(self) -> float:
         return sum(i.size_mb for i in self.items)
 
-    def describe(self) -> str:
-        """Plain text: what is missing, what will be installed, where, how big."""
-        lines = [f"Missing: {', '.join(self.missing) or 'nothing'}"]
-        lines += [f"  {i.requirement}  (about {i.size_mb:.0f} MB)" for i in self.items]
-        source = f"the wheel folder {self.find_links} (offline)" if self.find_links else "PyPI"
-        lines += [f"Total about {self.size_mb:.0f} MB from {source}",
-                  f"Into {self.target} (used only by this plugin; QGIS's own packages are not changed)",
-                  f"With {self.python} -m pip"]
+    @property
+    def disk_mb(self) -> float:
+        return sum(i.disk_mb for i in self.items)
+
+    def source(self, item: Item, tr=str) -> str:
+        if self.find_links:
+            return tr("the wheel folder {}").format(self.find_links)
+        return item.index_url or "PyPI (https://pypi.org/simple)"
+
+    def describe(self, tr=str) -> str:
+        """Plain text: what is missing, what will be installed from where, sizes, free space.
+        `tr` translates the sentences (the dialog passes QGIS's)."""
+        lines = [tr("Missing: {}").format(", ".join(self.missing) or tr("nothing"))]
+        for i in self.items:
+            reason = tr("missing") if i.reason == "missing" else i.reason
+            lines.append("  " + tr("{} ({}; about {:.0f} MB download, {:.0f} MB on disk) from {}").format(
+                i.requirement, reason, i.size_mb, i.disk_mb, self.source(i, tr)))
+        lines += [tr("Total about {:.0f} MB to download, {:.0f} MB on disk; {:.0f} MB free there").format(
+                      self.size_mb, self.disk_mb, free_mb(self.target)),
+                  tr("Into {} (used only by this plugin; QGIS's own packages are not changed)").format(self.target),
+                  tr("With {} -m pip").format(self.python)]
         return "\n".join(lines)
+
+    def check_space(self) -> None:
+        """Raise InstallError when the disk of the target lacks room for the install
+        (the packages, the downloaded wheels and a staging copy are there at once)."""
+        need, free = needed_mb(self), free_mb(self.target)
+        if free < need:
+            raise InstallError(f"Not enough free disk space: the install needs about {need:.0f} MB in "
+                               f"{self.target.parent}, {free:.0f} MB are free. Free some space and retry.")
+
+
+def needed_mb(plan: Plan) -> float:
+    """Disk space an install of `plan` needs at its peak, with a 10% margin."""
+    return 1.1 * (plan.disk_mb + plan.size_mb)
+
+
+def free_mb(target: Path) -> float:
+    """Free space in MB on the disk that holds `target` (or its nearest existing parent)."""
+    folder = Path(target)
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    return shutil.disk_usage(folder).free / 2**20
 
 
 def deps_folder(settings_dir: str | Path) -> Path:
@@ -89,12 +123,20 @@ def deps_folder(settings_dir: str | Path) -> Path:
 
 
 def activate(folder: Path) -> bool:
-    """Append `folder` to sys.path (after QGIS's own paths, so it never shadows them).
-    Returns True if it was added now."""
+    """Put `folder` on sys.path just before the first site-/dist-packages entry, so that the
+    versions the installer chose (sympy 1.14 for torch, not Debian's 1.11) are the ones the
+    plugin imports, while QGIS's own modules (qgis, PyQt, the standard library) come first.
+    The installer never puts numpy there (pip --no-deps), so numpy stays QGIS's; a folder that
+    holds one anyway is appended instead. Returns True if it was added now."""
     path = str(folder)
     if not folder.is_dir() or path in sys.path:
         return False
-    sys.path.append(path)
+    if (folder / "numpy").exists():
+        sys.path.append(path)
+    else:
+        where = next((i for i, p in enumerate(sys.path) if p.endswith(("site-packages", "dist-packages"))),
+                     len(sys.path))
+        sys.path.insert(where, path)
     importlib.invalidate_caches()
     return True
 
@@ -107,31 +149,50 @@ def importable(module: str) -> bool:
         return False
 
 
+IDENTITY = "import sys, sysconfig; print(sys.version_info[:2], sys.prefix, sysconfig.get_paths()['stdlib'])"
+
+
+def _identity() -> str:
+    import sysconfig
+
+    return f"{tuple(sys.version_info[:2])} {sys.prefix} {sysconfig.get_paths()['stdlib']}"
+
+
 def find_python() -> str:
-    """The Python interpreter of the running QGIS, for `python -m pip`.
+    """The Python interpreter of the running QGIS, for `python -m pip` and the check.
 
     Inside QGIS sys.executable is the QGIS program itself (qgis-bin.exe, QGIS.app/.../QGIS),
-    so the interpreter is looked for beside it, in sys.exec_prefix, with the same version."""
+    or, on Linux, whatever `python3` came first on PATH (pyenv, conda, an activated venv). A
+    candidate is taken only when it has the running Python's version, prefix and standard
+    library; the installation's own bin folder is tried first, PATH last."""
+    import sysconfig
+
     version = f"{sys.version_info[0]}.{sys.version_info[1]}"
     exe = Path(sys.executable)
-    prefixes = [Path(sys.exec_prefix), Path(sys.base_exec_prefix)]
-    candidates = [exe] if exe.name.lower().startswith("python") else []
-    candidates += [exe.parent / "bin" / "python3", exe.parent / "python3"]  # QGIS.app/Contents/MacOS
-    for prefix in prefixes:
+    candidates = [Path(p) for p in (getattr(sys, "_base_executable", ""), sysconfig.get_config_var("BINDIR"))
+                  if p]
+    candidates = [c / f"python{version}" if c.is_dir() else c for c in candidates]
+    for prefix in (Path(sys.exec_prefix), Path(sys.base_exec_prefix)):
         candidates += [prefix / "python.exe", prefix / "python3.exe", prefix / "bin" / f"python{version}",
                        prefix / "bin" / "python3"]
+    candidates += [exe] if exe.name.lower().startswith("python") else []
+    candidates += [exe.parent / "bin" / "python3", exe.parent / "python3"]  # QGIS.app/Contents/MacOS
     candidates += [Path(p) for p in (shutil.which(f"python{version}"), shutil.which("python3")) if p]
+    wanted, seen = _identity(), set()
     for candidate in candidates:
-        if candidate.is_file() and _python_version(candidate) == version:
+        if candidate in seen or not candidate.is_file():
+            continue
+        seen.add(candidate)
+        if _python_identity(candidate) == wanted:
             return str(candidate)
-    raise InstallError(f"Cannot find the Python {version} interpreter that runs QGIS (looked beside "
-                       f"{exe} and in {sys.exec_prefix}).")
+    raise InstallError(f"Cannot find the Python {version} interpreter that runs QGIS (looked in "
+                       f"{sys.exec_prefix} and beside {exe}).")
 
 
-def _python_version(python: Path) -> str | None:
+def _python_identity(python: Path) -> str | None:
     try:
-        done = subprocess.run([str(python), "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
-                              capture_output=True, text=True, timeout=60, **NO_WINDOW)
+        done = subprocess.run([str(python), "-I", "-c", IDENTITY], capture_output=True, text=True, timeout=60,
+                              **NO_WINDOW)
     except (OSError, subprocess.SubprocessError):
         return None
     return done.stdout.strip() if done.returncode == 0 else None
@@ -148,30 +209,37 @@ def onnxruntime_requirement(numpy_version: str) -> str:
 
 def plan_install(target: Path, *, torch: bool = False, find_links: Path | None = None,
                  python: str | None = None, numpy_version: str | None = None,
-                 is_importable=importable, proxy: str | None = None, openvino: bool = False) -> Plan:
-    """What to install so that detection (onnxruntime) and, with `torch`, training work;
-    with `openvino`, OpenVINO too (faster CPU detection on x86, Intel GPUs and NPUs; it needs
-    numpy only, which QGIS has). Packages the running Python can already import are left out."""
+                 is_importable=None, proxy: str | None = None, groups: list[str] | None = None,
+                 version_of=installed_version) -> Plan:
+    """What to install so that the chosen `groups` work: "detect" (onnxruntime), "train"
+    (torch and the versions of its dependencies it needs), "export" (onnx), "dask". `torch`
+    adds "train" (the older form). A package the running Python has in a recent enough
+    version is left out; `is_importable(module)` replaces the version check in tests."""
     if numpy_version is None:
         import numpy
 
         numpy_version = numpy.__version__
-    plan = Plan(python=python or find_python(), target=target, find_links=find_links, proxy=proxy)
-    if not is_importable("onnxruntime"):
-        plan.missing.append("onnxruntime")
-        plan.items.append(Item("onnxruntime", onnxruntime_requirement(numpy_version), "onnxruntime",
-                               SIZE_MB["onnxruntime"]))
-    if openvino and not is_importable("openvino"):
-        plan.missing.append("openvino")
-        plan.items.append(Item("openvino", f"openvino>=2024.0,<={TESTED['openvino']}", "openvino",
-                               SIZE_MB["openvino"]))
-    if torch and not is_importable("torch"):
-        plan.missing.append("torch")
-        # the CPU build: the default Linux wheel from PyPI pulls about 2.7 GB of CUDA libraries
-        index = None if sys.platform == "darwin" else TORCH_CPU_INDEX
-        plan.items.append(Item("torch", f"torch>=2.1,<={TESTED['torch']}", "torch", SIZE_MB["torch"], index))
-        plan.items += [Item(name, name, module, SIZE_MB[name]) for name, module in TORCH_DEPS.items()
-                       if not is_importable(module)]
+    groups = list(groups or ["detect"]) + (["train"] if torch and "train" not in (groups or []) else [])
+    if is_importable is not None:
+        version_of = lambda p: "9999" if is_importable(p.module) else None  # noqa: E731
+    plan = Plan(python=python or find_python(), target=target, find_links=find_links, proxy=proxy,
+                groups=groups)
+    chosen: set[str] = set()
+    for group in GROUPS:
+        for package in GROUPS[group] if group in groups else []:
+            version = version_of(package)
+            if package.name in chosen or satisfied(package, version):
+                continue
+            chosen.add(package.name)
+            requirement = (onnxruntime_requirement(numpy_version) if package.name == "onnxruntime"
+                           else package.name + (package.pin or (f">={package.minimum}" if package.minimum else "")))
+            reason = "missing" if version is None else (f"QGIS's Python has {version or 'an unknown version'}, "
+                                                        f"{package.minimum} or later is needed")  # noqa
+            if package is GROUPS[group][0]:
+                plan.missing.append(package.name)
+            plan.items.append(Item(package.name, requirement, package.module, package.download_mb,
+                                   INDEX.get(package.name if sys.platform != "darwin" else ""),
+                                   package.disk_mb, reason))
     return plan
 
 

@@ -8,11 +8,13 @@ import os
 import queue
 import shutil
 import subprocess
+import tempfile
 import threading
 from pathlib import Path
 from typing import Callable
 
 from .core import NO_WINDOW, InstallError, Plan, activate, explain_failure, pip_commands
+from .groups import check_code
 
 Log = Callable[[str], None]
 Check = Callable[[], bool]
@@ -64,24 +66,29 @@ def run_pip(cmd: list[str], log: Log, cancelled: Check, plan: Plan) -> str:
     return text
 
 
-def verify(python: str, folder: Path, modules: list[str]) -> dict[str, str]:
-    """Import `modules` from `folder` in a fresh interpreter (the one that runs pip, so QGIS's
-    numpy); returns their versions. A crash or an import error raises InstallError."""
-    code = ("import importlib, json, sys; sys.path.append(sys.argv[1]); out = {}\n"
-            "for m in sys.argv[2:]:\n"
-            "    mod = importlib.import_module(m)\n"
-            "    out[m] = [getattr(mod, '__version__', '?'), mod.__file__]\n"
-            "print(json.dumps(out))")
-    done = subprocess.run([python, "-c", code, str(folder), *modules], capture_output=True, text=True,
-                          timeout=300, stdin=subprocess.DEVNULL, **NO_WINDOW)
+def verify(python: str, folder: Path, modules: list[str], groups: list[str] = (),
+           model: str | None = None) -> dict[str, str]:
+    """In a fresh interpreter (the one that runs QGIS, so QGIS's numpy), with `folder` first
+    as the plugin puts it: import `modules` (each must come from `folder`), then run each
+    group's tiny real operation (groups.CHECKS). Returns {module or group: version or what
+    ran}. A crash, an import error or a failed operation raises InstallError."""
+    code = check_code(list(groups)).replace("\nprint(json.dumps(results))\n", "") + (
+        "\nimport importlib\n"
+        "for m in sys.argv[3:]:\n"
+        "    mod = importlib.import_module(m)\n"
+        "    results[m] = [getattr(mod, '__version__', '?'), mod.__file__]\n"
+        "print(json.dumps(results))\n")
+    done = subprocess.run([python, "-c", code, str(folder), model or "", *modules], capture_output=True,
+                          text=True, timeout=600, stdin=subprocess.DEVNULL, cwd=tempfile.gettempdir(), **NO_WINDOW)
     if done.returncode != 0:
-        raise InstallError("The installed packages do not import in QGIS's Python; nothing was "
-                           "activated:\n" + "\n".join(done.stderr.strip().splitlines()[-6:]))
+        failed = [line for line in done.stderr.splitlines() if line.startswith("CHECK FAILED")]
+        tail = "\n".join((failed or done.stderr.strip().splitlines())[-6:])
+        raise InstallError("The installed packages do not work in QGIS's Python; nothing was activated:\n" + tail)
     found = json.loads(done.stdout.strip().splitlines()[-1])
-    outside = [m for m, (_, path) in found.items() if not Path(path).resolve().is_relative_to(folder.resolve())]
+    outside = [m for m in modules if not Path(found[m][1]).resolve().is_relative_to(folder.resolve())]
     if outside:
         raise InstallError(f"{', '.join(outside)} imported from elsewhere, not from {folder}")
-    return {m: version for m, (version, _) in found.items()}
+    return {m: (value[0] if isinstance(value, list) else value) for m, value in found.items()}
 
 
 def _move_into(staging: Path, target: Path) -> None:
@@ -108,14 +115,18 @@ def install(plan: Plan, log: Log = print, cancelled: Check = lambda: False,
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True)
     try:
+        plan.check_space()
         commands = pip_commands(plan, staging)
         for i, cmd in enumerate(commands):
             run_pip(cmd, log, cancelled, plan)
             progress(80 * (i + 1) / len(commands))
         if cancelled():
             raise Cancelled("Cancelled: nothing was installed.")
-        versions = verify(plan.python, staging, [item.module for item in plan.items])
-        log("verified: " + ", ".join(f"{m} {v}" for m, v in versions.items()))
+        versions = verify(plan.python, staging, [item.module for item in plan.items], plan.groups, check_model())
+        log("verified: " + ", ".join(f"{m} {v}" for m, v in versions.items() if not m.startswith("check ")))
+        for key, text in versions.items():
+            if key.startswith("check "):
+                log(f"checked {key[6:]}: {text}")
         progress(90)
         _move_into(staging, plan.target)
     finally:
@@ -124,6 +135,12 @@ def install(plan: Plan, log: Log = print, cancelled: Check = lambda: False,
     progress(100)
     log(f"installed into {plan.target}")
     return versions
+
+
+def check_model() -> str | None:
+    """The bundled ONNX model, for the detect group's forward pass (None when absent)."""
+    model = Path(__file__).resolve().parents[1] / "resources" / "models" / "default.onnx"
+    return str(model) if model.is_file() else None
 
 
 def uninstall(target: Path) -> str:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import html
+
 from qgis.core import Qgis, QgsMessageLog, QgsTask
 from qgis.PyQt.QtCore import pyqtSignal
 
+from ..processing.translate import tr
 from .core import InstallError, Plan
 from .run import install
 
@@ -19,7 +22,7 @@ class InstallTask(QgsTask):
     done = pyqtSignal(bool, str)
 
     def __init__(self, plan: Plan):
-        super().__init__("Micro Object Detection: install dependencies", QgsTask.CanCancel)
+        super().__init__(tr("Micro Object Detection: install dependencies"), QgsTask.Flag.CanCancel)
         self.plan = plan
         self.message = ""
         self.versions: dict[str, str] = {}
@@ -34,11 +37,14 @@ class InstallTask(QgsTask):
         except Exception as error:  # noqa: BLE001 - a task must report, never raise into QGIS
             self.message = f"Unexpected error: {error!r}"
             return False
-        self.message = "Installed: " + ", ".join(f"{m} {v}" for m, v in self.versions.items())
+        installed = ", ".join(f"{m} {v}" for m, v in self.versions.items() if not m.startswith("check "))
+        checks = "; ".join(v for m, v in self.versions.items() if m.startswith("check "))
+        self.message = tr("Installed: {}").format(installed) + (
+            ". " + tr("Checked: {}").format(checks) if checks else "")
         return True
 
     def finished(self, ok: bool) -> None:  # in the main thread
         if not ok and not self.message:
-            self.message = "Cancelled: nothing was installed."
-        QgsMessageLog.logMessage(self.message, LOG_TAG, Qgis.Success if ok else Qgis.Warning)
+            self.message = tr("Cancelled: nothing was installed.")
+        QgsMessageLog.logMessage(html.escape(self.message), LOG_TAG, Qgis.MessageLevel.Success if ok else Qgis.MessageLevel.Warning)
         self.done.emit(ok, self.message)

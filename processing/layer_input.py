@@ -73,7 +73,7 @@ def native_resolution_m(layer: QgsRasterLayer) -> float | None:
     """Ground metres per pixel of a layer with pixels of its own (WCS, virtual, database
     rasters); None for web layers, whose tiles exist at every zoom level."""
     provider = layer.dataProvider()
-    if not provider.capabilities() & QgsRasterDataProvider.Size or layer.width() <= 1:
+    if not provider.capabilities() & QgsRasterDataProvider.Capability.Size or layer.width() <= 1:
         return None
     extent = layer.extent()
     mx, _ = metres_per_unit(layer.crs(), extent.center(), max(extent.width(), extent.height()) / 100)

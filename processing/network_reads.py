@@ -26,7 +26,7 @@ from qgis.PyQt.QtNetwork import QNetworkReply
 
 from .translate import tr
 
-QUIET_ERRORS = (QNetworkReply.NoError, QNetworkReply.ContentNotFoundError)
+QUIET_ERRORS = (QNetworkReply.NetworkError.NoError, QNetworkReply.NetworkError.ContentNotFoundError)
 
 
 def on_main_thread() -> bool:
@@ -52,7 +52,7 @@ def run_handling_events(work):
     thread = threading.Thread(target=target, name="micro-detector-detect", daemon=True)
     thread.start()
     while thread.is_alive():
-        QCoreApplication.processEvents(QEventLoop.AllEvents, 50)
+        QCoreApplication.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 50)
         thread.join(0.05)
     QCoreApplication.processEvents()  # the last queued replies and progress reports
     if "error" in outcome:

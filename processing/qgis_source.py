@@ -114,7 +114,7 @@ class QgisLayerSource(WindowSource):
         return RasterInfo(
             path=layer.name(), width=width, height=height, count=count, dtype=dtype,
             geotransform=(area.xMinimum(), px, 0.0, area.yMaximum(), 0.0, -py),
-            crs_wkt=layer.crs().toWkt(QgsCoordinateReferenceSystem.WKT_PREFERRED_GDAL), nodata=nodata,
+            crs_wkt=layer.crs().toWkt(QgsCoordinateReferenceSystem.WktVariant.WKT_PREFERRED_GDAL), nodata=nodata,
             color_interp=interp, georeferenced=True, pixel_size_m=resolution_m, metres_per_unit=math.sqrt(mx * my))
 
     # --- the window-source interface (micro_detector/source.py) ---------------------

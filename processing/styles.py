@@ -14,6 +14,7 @@ from qgis.core import (
 )
 
 from ..micro_detector import resources
+from .translate import tr
 
 # distinct from the four styled classes, readable on imagery
 FALLBACK_COLOURS = ["#ff00ff", "#00ffff", "#ffff00", "#ff8000", "#8080ff", "#80ff80", "#ff8080", "#ffffff"]
@@ -32,8 +33,16 @@ def class_symbol(name: str, index: int = 0):
                                        "outline_width_unit": "MM", "joinstyle": "miter"})
 
 
+def class_label(name: str) -> str:
+    """The legend's label of a class: the default model's classes in the user's language."""
+    labels = {"boat": tr("boat"), "building": tr("building"), "plane": tr("plane"), "vehicle": tr("vehicle")}
+    return labels.get(name, name)
+
+
 def detection_renderer(class_names: list[str]) -> QgsCategorizedSymbolRenderer:
-    categories = [QgsRendererCategory(name, class_symbol(name, k), name) for k, name in enumerate(class_names)]
+    """Categories on the `class_name` value (as written), labelled in the user's language."""
+    categories = [QgsRendererCategory(name, class_symbol(name, k), class_label(name))
+                  for k, name in enumerate(class_names)]
     return QgsCategorizedSymbolRenderer("class_name", categories)
 
 

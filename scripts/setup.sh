@@ -47,6 +47,19 @@ grep -qs 'exec .* -m micro_detector' "$VENV/bin/micro-detector" && rm -f "$VENV/
 ort="$(grep -E '^onnxruntime==' "$ROOT/requirements.txt")"
 ls "$ROOT/.wheels/onnxruntime-${ort#onnxruntime==}-"*.whl >/dev/null 2>&1 || \
   "$VENV/bin/python" -m pip download -q --disable-pip-version-check --no-deps -d "$ROOT/.wheels" "$ort"
+# The installer's train, export and Dask groups, for its offline tests (tests/test_installer_*.py):
+# the versions of torch's dependencies that Debian 12 lacks or has too old (sympy 1.11).
+GROUP_WHEELS=(sympy==1.14.0 mpmath==1.3.0 networkx==3.6.1 filelock==4.3.1 typing_extensions==4.16.0
+              fsspec==2026.9.0 onnx==1.23.2 protobuf==7.36.2 ml_dtypes==0.5.4 dask==2026.8.0
+              distributed==2026.8.0 cloudpickle==3.1.3 toolz==1.2.0 partd==1.4.2 locket==1.0.0
+              msgpack==1.2.4 psutil==7.2.2 tornado==6.6.1 zict==3.0.0 tblib==3.2.2
+              sortedcontainers==2.4.0 importlib_metadata==10.2.0 zipp==4.1.2 lazy-importer==0.1.0)
+ls "$ROOT/.wheels/"lazy_importer-*.whl "$ROOT/.wheels/"sympy-1.14.0-*.whl >/dev/null 2>&1 || \
+  "$VENV/bin/python" -m pip download -q --disable-pip-version-check --no-deps -d "$ROOT/.wheels" "${GROUP_WHEELS[@]}"
+if ! ls "$ROOT/.wheels/"torch-*.whl /opt/wheels/torch-*.whl >/dev/null 2>&1; then
+  "$VENV/bin/python" -m pip download -q --disable-pip-version-check --no-deps -d "$ROOT/.wheels" \
+    --index-url https://download.pytorch.org/whl/cpu "torch==2.13.0"
+fi
 
 if [ -n "${SUDO_USER:-}" ] && [ "$SUDO_USER" != root ]; then
   chown -R "$SUDO_USER": "$VENV" "$ROOT/.wheels"

@@ -22,8 +22,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 CONTEXT = "MicroDetector"
-SOURCES = [ROOT / "plugin.py", *sorted((ROOT / "processing").rglob("*.py"))]
-ATTRIBUTES = {"DISPLAY", "GROUP", "HELP"}
+SOURCES = [ROOT / "plugin.py", *sorted((ROOT / "processing").rglob("*.py")), *sorted((ROOT / "installer").rglob("*.py"))]
+ATTRIBUTES = {"DISPLAY", "GROUP", "HELP", "MENU"}
 
 
 def collect() -> list[str]:

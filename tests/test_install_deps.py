@@ -26,11 +26,13 @@ def test_plan_installs_only_what_is_missing_and_never_numpy(tmp_path):
                              is_importable=lambda m: m in present)
     names = [i.name for i in plan.items]
     assert names[:2] == ["onnxruntime", "torch"] and plan.missing == ["onnxruntime", "torch"]
+    assert plan.items[1].index_url == core.TORCH_CPU_INDEX
     assert "numpy" not in names and "jinja2" not in names and "markupsafe" not in names
     assert {"sympy", "filelock", "networkx"} <= set(names)
     assert plan.items[0].requirement == "onnxruntime>=1.16,<=1.32.0"
     text = plan.describe()
-    assert str(tmp_path / "deps") in text and "MB" in text and "onnxruntime" in text
+    assert str(tmp_path / "deps") in text and "MB on disk" in text and "MB free" in text and "onnxruntime" in text
+    assert f"torch>=2.1,<=2.13.0 (missing; about 192 MB download, 863 MB on disk) from {core.TORCH_CPU_INDEX}" in text
     assert core.plan_install(tmp_path, python=sys.executable, is_importable=lambda m: True).items == []
 
 
@@ -61,15 +63,17 @@ def test_network_failures_name_the_wheel_folder_option(tmp_path):
     assert core.explain_failure("ERROR: disk full\n", plan).startswith("pip failed")
 
 
-def test_interpreter_is_found_and_folder_is_appended_not_prepended(tmp_path, monkeypatch):
+def test_interpreter_is_found_and_folder_goes_before_site_packages(tmp_path, monkeypatch):
     python = core.find_python()
     version = subprocess.run([python, "-c", "import sys; print(sys.version_info[:2])"],
                              capture_output=True, text=True).stdout.strip()
     assert version == str(sys.version_info[:2])
-    monkeypatch.setattr(sys, "path", list(sys.path))
+    monkeypatch.setattr(sys, "path", ["/q/python", "/usr/lib/python3.11", "/x/site-packages", "/usr/lib/dist-packages"])
     (tmp_path / "deps").mkdir()
-    assert core.activate(tmp_path / "deps") and sys.path[-1] == str(tmp_path / "deps")
+    assert core.activate(tmp_path / "deps") and sys.path[2] == str(tmp_path / "deps")  # QGIS's and stdlib first
     assert not core.activate(tmp_path / "deps") and not core.activate(tmp_path / "absent")
+    (tmp_path / "odd" / "numpy").mkdir(parents=True)  # never shadow QGIS's numpy
+    assert core.activate(tmp_path / "odd") and sys.path[-1] == str(tmp_path / "odd")
 
 
 def _broken_wheel(folder: Path) -> Path:
@@ -191,7 +195,7 @@ def test_plugin_menu_opens_a_dialog_that_shows_the_plan(qgis_iface, monkeypatch,
     assert dialog.install_button.isEnabled()
     dialog.torch.setChecked(False)  # the default choice: detection only
     assert "torch" not in dialog.log.toPlainText() and "Installed: none" in dialog.status.text()
-    dialog.resize(760, 360)
+    dialog.resize(820, 560)
     # the README's picture (docs/images/install_dialog.png is a copy of this file)
     assert dialog.grab().save(str(artifacts_dir / "install_dialog.png"))
     plugin.unload()

@@ -229,7 +229,7 @@ def test_onnx_metadata_without_onnx_packages(tmp_path):
 def test_installer_offers_openvino(tmp_path):
     from micro_object_detection.installer import core
 
-    plan = core.plan_install(tmp_path, openvino=True, python=sys.executable, numpy_version="1.24.2",
+    plan = core.plan_install(tmp_path, groups=["detect", "openvino"], python=sys.executable, numpy_version="1.24.2",
                              is_importable=lambda m: False)
     names = [i.name for i in plan.items]
     assert "openvino" in names and "numpy" not in names

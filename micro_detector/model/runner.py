@@ -309,8 +309,9 @@ def _auto_runner(path: Path, device: str, threads, cache_dir, **kwargs):
             return beside
     missing = [name for name in ("onnxruntime", "onnx") if not _importable(name)]
     if missing:
-        return _torch_runner(path, device, threads, f"{' and '.join(missing)} not installed "
-                             "(install onnxruntime for a faster CPU path)", **kwargs)
+        names = " and ".join(missing)
+        return _torch_runner(path, device, threads, f"{names} not installed (install {names} for the faster "
+                             "CPU path: the model exported to ONNX, run by onnxruntime)", **kwargs)
     from .spec import ModelFileError
 
     try:

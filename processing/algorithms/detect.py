@@ -16,6 +16,7 @@ from qgis.core import (
     QgsProcessingOutputLayerDefinition,
     QgsProcessingOutputMultipleLayers,
     QgsProcessingParameterBoolean,
+    QgsProcessingParameterDefinition,
     QgsProcessingParameterEnum,
     QgsProcessingParameterExtent,
     QgsProcessingParameterFeatureSink,
@@ -29,9 +30,9 @@ from qgis.core import (
     QgsProcessingUtils,
     QgsWkbTypes,
 )
-from qgis.PyQt.QtCore import QVariant
 
 from ..class_layers import write_class_layers
+from ..engine_log import translating
 from ..layer_input import (
     AREA_ENTIRE,
     AREA_MASK,
@@ -48,8 +49,9 @@ from ..layer_uri import layer_name, provider_string, remote_layer_id
 from ..network_reads import FailedRequests, run_handling_events
 from ..qgis_source import QgisLayerSource
 from ..styles import StyleDetections, embed_style
+from ..qt_compat import FIELD_TYPES
 from .base import MicroAlgorithm, processing_error
-from .detect_options import DetectOptionsMixin
+from .detect_options import DetectOptionsMixin, decimals
 
 FORMATS = ["gpkg", "shp", "geojson", "fgb"]
 
@@ -59,50 +61,53 @@ class DetectAlgorithm(DetectOptionsMixin, MicroAlgorithm):
     DISPLAY = "Detect micro objects"
     GROUP = "Detection"
     GROUP_ID = "detection"
-    HELP = ("Finds small objects (boats, buildings, planes, vehicles) on any raster layer with a YOLOv12 model, "
-            "tile by tile, merges duplicates across tile borders and writes one polygon per object in the "
-            "layer's CRS, with its class, score and area, styled per class. Without a model file the bundled "
-            "default model is used. Files are read with GDAL at the model's ground sample distance. Other "
-            "layers (XYZ tiles, WMS/WMTS, WCS, virtual rasters) are read through QGIS at the processing "
-            "resolution in cm per pixel, window by window; 0 takes the model's GSD, or for a model without "
-            "one the layer's own pixels or the resolution the map shows. From qgis_process or processing.run, "
-            "give a web layer as text: its data source as the layer's properties show it "
-            "(type=xyz&url=https://tile.example.org/{z}/{x}/{y}.png&zmin=0&zmax=19, or a WMS "
-            "crs=...&layers=...&url=...), or in QGIS's form wms://<data source> (also wcs://, "
-            "virtualraster://). Where to search: the entire "
-            "layer, the part of the map visible in the canvas (add an XYZ basemap, zoom to the area, run), "
-            "or inside the mask polygons; an extent narrows it further. Classes: tick the classes to keep "
-            "(none ticked keeps all); for a model with other class names, type them in the advanced field "
-            "'Classes to keep, by name'. Boxes of one class are merged across tiles; the advanced "
-            "class-agnostic merge also keeps one box where two classes claim the same object (e.g. a "
-            "vehicle and a boat). The option 'one layer per class' adds a layer per class, each styled, "
-            "to the GeoPackage beside the layer of all detections. Objects too small at the layer's "
-            "resolution (boats or cars of a few pixels): the advanced 'Zoom pass' adds a second pass over "
-            "the layer magnified, e.g. 2 times, merged with the first; it gives only objects up to 32 model "
-            "pixels wide and costs about 1 + zoom x zoom the time.")
+    HELP = ("Finds small objects (vehicles, boats, planes, buildings) on a raster layer and adds a layer with "
+            "one polygon per object: its class, score and area, styled per class.<br><br>"
+            "<b>The settings that matter</b><br>"
+            "<b>Raster layer</b>: an image file, or a web layer (XYZ tiles, WMS/WMTS, WCS).<br>"
+            "<b>Where to search</b>: the entire layer, the part of the map you see (zoom to the area, run), or "
+            "inside mask polygons.<br>"
+            "<b>Resolution in cm/px</b>: the one scale setting. 0 (auto) reads the layer at the model's ground "
+            "sample distance, which suits most images; give e.g. 15 to read a web layer at 15 cm per pixel.<br>"
+            "<b>Minimum confidence</b>: lower it to find more objects, raise it for fewer false alarms.<br>"
+            "<b>Classes to keep</b>: none ticked keeps all.<br>"
+            "Empty model file: the bundled model is used.<br><br>"
+            "<b>Advanced</b><br>"
+            "Scale, which wins: 'Source pixels per model pixel' when not 0; else the resolution in cm/px when "
+            "not 0; else the model's GSD when 'Resample files to the model's GSD' is ticked; else the "
+            "raster's own pixels.<br>"
+            "Tiles: the layer is cut into overlapping tiles; boxes found twice across tile borders are kept "
+            "once (the best box) or merged. 'One box per object, whatever the class' also keeps one box where "
+            "two classes claim the same object. 'Zoom pass' adds a pass over the layer magnified, e.g. 2 times, "
+            "for objects of a few pixels; it costs about 1 + zoom x zoom the time. 'One layer per class' adds "
+            "a styled layer per class to the GeoPackage.<br><br>"
+            "<b>From qgis_process or processing.run</b><br>"
+            "Give a web layer as its data source text, as the layer's properties show it "
+            "(type=xyz&amp;url=https://tile.example.org/{z}/{x}/{y}.png&amp;zmin=0&amp;zmax=19, or a WMS "
+            "crs=...&amp;layers=...&amp;url=...), or as wms://&lt;data source&gt; (also wcs://, "
+            "virtualraster://).")
     INPUT, AREA, RESOLUTION, EXTENT, MASK, PER_CLASS, OUTPUT = (
         "INPUT", "AREA", "RESOLUTION", "EXTENT", "MASK", "PER_CLASS", "OUTPUT")
 
     def initAlgorithm(self, config=None):  # noqa: N802 (QGIS API)
         self.addParameter(QgsProcessingParameterRasterLayer(
-            self.INPUT, self.tr("Raster layer (a file, or XYZ, WMS/WMTS, WCS, virtual)")))
+            self.INPUT, self.tr("Raster layer")))
         self.addParameter(QgsProcessingParameterEnum(self.AREA, self.tr("Where to search"), [
             self.tr("Entire layer"), self.tr("Visible part of the map"), self.tr("Inside the mask polygons")],
             defaultValue=AREA_ENTIRE))
         number = QgsProcessingParameterNumber
-        self.addParameter(number(self.RESOLUTION, self.tr(
-            "Processing resolution in cm/px (0 = the model's ground sample distance)"), number.Double, 0.0,
-            False, 0.0, 100000.0))
+        self.addParameter(decimals(number(self.RESOLUTION, self.tr("Resolution in cm/px (0 = auto: the model's)"),
+                                          number.Type.Double, 0.0, False, 0.0, 100000.0), 1))
         self.add_detect_parameters()
         self.addParameter(QgsProcessingParameterExtent(self.EXTENT, self.tr("Search only in this extent"),
                                                        optional=True))
         self.addParameter(QgsProcessingParameterVectorLayer(
-            self.MASK, self.tr("Search only inside these polygons"), [QgsProcessing.TypeVectorPolygon],
+            self.MASK, self.tr("Search only inside these polygons"), [QgsProcessing.SourceType.TypeVectorPolygon],
             optional=True))
         self.addParameter(QgsProcessingParameterBoolean(
-            self.PER_CLASS, self.tr("Also write one layer per class (GeoPackage)"), defaultValue=False))
+            self.PER_CLASS, self.tr("Also one layer per class (GeoPackage)"), defaultValue=False))
         self.addParameter(QgsProcessingParameterVectorDestination(
-            self.OUTPUT, self.tr("Detections"), QgsProcessing.TypeVectorPolygon))
+            self.OUTPUT, self.tr("Detections"), QgsProcessing.SourceType.TypeVectorPolygon))
         self.addOutput(QgsProcessingOutputMultipleLayers("CLASS_LAYERS", self.tr("Layers per class")))
 
     def input_layer(self, parameters, context):
@@ -220,7 +225,7 @@ class DetectAlgorithm(DetectOptionsMixin, MicroAlgorithm):
 
         def work():
             return detect(source, output, runner, options=options, progress=self.progress(feedback),
-                          log=feedback.pushInfo)
+                          log=translating(feedback.pushInfo))
 
         web, failed = isinstance(source, QgisLayerSource), FailedRequests()
         try:
@@ -255,32 +260,35 @@ class DetectFolderAlgorithm(DetectOptionsMixin, MicroAlgorithm):
     DISPLAY = "Detect micro objects in a folder of rasters"
     GROUP = "Detection"
     GROUP_ID = "detection"
-    HELP = ("Runs the detection on every raster of a folder that matches the pattern and writes one vector "
-            "file per raster into the output folder. Resumable: rasters whose output exists are skipped, so "
+    HELP = ("Runs the detection on every raster of a folder that matches the pattern (e.g. *.tif) and writes "
+            "one vector file per raster into the output folder. Resumable: rasters whose output exists are skipped, so "
             "a stopped run goes on where it stopped. A raster that fails is reported and the others still "
             "run. The summary table gives per raster the status, objects per class and seconds; it is "
-            "also kept as summary.csv in the output folder.")
+            "also kept as summary.csv in the output folder. The detection settings are those of 'Detect micro "
+            "objects'. Advanced: Workers runs the rasters in parallel on this machine with Dask (install it "
+            "with Plugins > Micro Object Detection > Install dependencies), or on a Dask scheduler.")
     FOLDER, PATTERN, FORMAT, OVERWRITE, OUTPUT_FOLDER, SUMMARY = (
         "FOLDER", "PATTERN", "FORMAT", "OVERWRITE", "OUTPUT_FOLDER", "SUMMARY")
     WORKERS, SCHEDULER = "WORKERS", "SCHEDULER"
 
     def initAlgorithm(self, config=None):  # noqa: N802 (QGIS API)
         self.addParameter(QgsProcessingParameterFile(self.FOLDER, self.tr("Folder of rasters"),
-                                                     behavior=QgsProcessingParameterFile.Folder))
+                                                     behavior=QgsProcessingParameterFile.Behavior.Folder))
         self.addParameter(QgsProcessingParameterString(self.PATTERN, self.tr("File name pattern"), "*.tif"))
         self.add_detect_parameters()
         self.addParameter(QgsProcessingParameterEnum(self.FORMAT, self.tr("Output format"), FORMATS,
                                                      defaultValue=0))
         self.addParameter(QgsProcessingParameterBoolean(self.OVERWRITE, self.tr("Redo rasters already done"),
                                                         defaultValue=False))
-        self.addParameter(QgsProcessingParameterNumber(
-            self.WORKERS, self.tr("Workers (Dask processes on this machine; 0: in QGIS)"),
-            QgsProcessingParameterNumber.Integer, 0, True, 0))
-        self.addParameter(QgsProcessingParameterString(
-            self.SCHEDULER, self.tr("Dask scheduler address (tcp://host:8786)"), optional=True))
+        for p in (QgsProcessingParameterNumber(self.WORKERS, self.tr("Workers (Dask processes; 0 = in QGIS)"),
+                                               QgsProcessingParameterNumber.Type.Integer, 0, True, 0),
+                  QgsProcessingParameterString(self.SCHEDULER, self.tr("Dask scheduler (tcp://host:8786)"),
+                                               optional=True)):
+            p.setFlags(p.flags() | QgsProcessingParameterDefinition.Flag.FlagAdvanced)
+            self.addParameter(p)
         self.addParameter(QgsProcessingParameterFolderDestination(self.OUTPUT_FOLDER, self.tr("Output folder")))
         self.addParameter(QgsProcessingParameterFeatureSink(self.SUMMARY, self.tr("Summary"),
-                                                            QgsProcessing.TypeVector))
+                                                            QgsProcessing.SourceType.TypeVector))
         self.addOutput(QgsProcessingOutputFile("SUMMARY_CSV", self.tr("Summary (CSV in the output folder)")))
 
     def check_values(self, parameters, context):
@@ -301,11 +309,14 @@ class DetectFolderAlgorithm(DetectOptionsMixin, MicroAlgorithm):
         try:
             cluster = ClusterOptions(workers=None if scheduler else workers, scheduler=scheduler or None)
             return detect_folder_dask(
-                folder, out_dir, model, options=options, cluster=cluster, log=feedback.pushInfo,
+                folder, out_dir, model, options=options, cluster=cluster, log=translating(feedback.pushInfo),
                 progress=lambda done, total: feedback.setProgress(100.0 * done / max(total, 1)),
                 cancelled=feedback.isCanceled, **kwargs)
-        except MissingDependencyError as error:
-            raise processing_error(str(error)) from None
+        except MissingDependencyError:
+            raise processing_error(self.tr(
+                "The Workers and Dask scheduler settings run on Dask, which QGIS's Python lacks. Install it "
+                "with Plugins > Micro Object Detection > Install dependencies (tick Dask), or set Workers to 0 "
+                "and leave the scheduler empty to run in QGIS.")) from None
 
     def processAlgorithm(self, parameters, context, feedback):  # noqa: N802 (QGIS API)
         model = self.model_path(self.parameterAsFile(parameters, self.MODEL, context))
@@ -337,7 +348,7 @@ class DetectFolderAlgorithm(DetectOptionsMixin, MicroAlgorithm):
             else:
                 rows, summary_csv = detect_folder(
                     folder, out_dir, runner, options=options, pattern=pattern, fmt=fmt, overwrite=overwrite,
-                    progress_for=progress_for, log=feedback.pushInfo,
+                    progress_for=progress_for, log=translating(feedback.pushInfo),
                     cancelled=feedback.isCanceled)
         except Cancelled:
             feedback.reportError(self.tr("Cancelled: the rasters finished so far are kept; run again to go on."))
@@ -358,20 +369,18 @@ class DetectFolderAlgorithm(DetectOptionsMixin, MicroAlgorithm):
         """The summary table (one row per raster, the columns `names`: counts as integers,
         seconds as decimals, empty cells as NULL) into the SUMMARY sink; returns its id."""
         fields = QgsFields()
+        kinds = {name: "int" if name == "objects" or name.startswith("n_") else
+                 ("double" if name == "seconds" else "string") for name in names}
         for name in names:
-            numeric = name == "objects" or name.startswith("n_")
-            fields.append(QgsField(name, QVariant.Int if numeric else
-                                   (QVariant.Double if name == "seconds" else QVariant.String)))
-        sink, sink_id = self.parameterAsSink(parameters, self.SUMMARY, context, fields, QgsWkbTypes.NoGeometry)
+            fields.append(QgsField(name, FIELD_TYPES[kinds[name]]))
+        sink, sink_id = self.parameterAsSink(parameters, self.SUMMARY, context, fields, QgsWkbTypes.Type.NoGeometry)
         for row in rows:
             feature = QgsFeature(fields)
             for name in names:
                 value = row.get(name, "")
-                if fields.field(name).type() == QVariant.Int:
-                    value = int(value) if str(value).strip() != "" else None
-                elif fields.field(name).type() == QVariant.Double:
-                    value = float(value) if str(value).strip() != "" else None
+                if kinds[name] != "string":
+                    value = (int if kinds[name] == "int" else float)(value) if str(value).strip() != "" else None
                 feature[name] = value
-            sink.addFeature(feature, QgsFeatureSink.FastInsert)
+            sink.addFeature(feature, QgsFeatureSink.Flag.FastInsert)
         return sink_id
 

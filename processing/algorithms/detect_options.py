@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from qgis.core import (
     QgsProcessingParameterBoolean,
+    QgsProcessingParameterDefinition,
     QgsProcessingParameterEnum,
     QgsProcessingParameterFile,
     QgsProcessingParameterNumber,
@@ -14,12 +15,24 @@ from qgis.core import (
 from ...micro_detector.model.spec import DEFAULT_CLASSES
 from ...micro_detector.options import PRECISIONS
 from ...micro_detector.options import option_default as default  # every default written once
+from ..styles import class_label
 from .base import DEVICES, processing_error
 
-MERGES = ["nms", "nmm"]
+MERGES = ["nms", "nmm"]  # the engine's values, in the order of the dialog's plain labels
 MATCHES = ["iou", "ios"]
 # detection only (training stays on torch devices); appended, so saved indexes keep their meaning
 DETECT_DEVICES = DEVICES + ["intel:gpu", "intel:npu"]
+
+
+def decimals(parameter, places: int = 2):
+    """`parameter` shown with `places` decimals in the dialog (QGIS shows 6 by default)."""
+    parameter.setMetadata({"widget_wrapper": {"decimals": places}})
+    return parameter
+
+
+def device_labels(tr) -> list[str]:
+    """The dialog's labels of DEVICES (auto, cpu, cuda)."""
+    return [tr("Automatic (GPU when there is one)"), tr("CPU"), tr("GPU (CUDA)")]
 
 
 class DetectOptionsMixin:
@@ -33,45 +46,47 @@ class DetectOptionsMixin:
     def add_detect_parameters(self):
         number = QgsProcessingParameterNumber
         self.addParameter(QgsProcessingParameterFile(
-            self.MODEL, self.tr("Model file (.pt or .onnx; empty = the bundled default model)"),
-            optional=True))
-        self.addParameter(number(self.CONF, self.tr("Minimum confidence"), number.Double, default("conf"), False, 0.0, 1.0))
-        self.addParameter(number(self.IOU, self.tr("Cross-tile merge threshold (IoU or IoS)"), number.Double, default("iou"),
-                                 False, 0.0, 1.0))
-        self.addParameter(QgsProcessingParameterEnum(self.MERGE, self.tr("Merge method"), MERGES,
-                                                     defaultValue=MERGES.index(default("merge"))))
-        self.addParameter(number(self.TILE, self.tr("Tile size in model pixels (0 = the model's)"), number.Integer,
-                                 0, False, 0, 8192))
-        self.addParameter(number(self.OVERLAP, self.tr("Tile overlap (fraction of the tile)"), number.Double, default("overlap"),
-                                 False, 0.0, 0.9))
-        # 0: by device (1 tile on a CPU, 8 on a GPU), as DetectOptions' None
-        self.addParameter(number(self.BATCH, self.tr("Batch size (tiles per forward pass)"),
-                                 number.Integer, default("batch") or 0, False, 0, 256))
-        self.addParameter(QgsProcessingParameterEnum(self.DEVICE, self.tr("Device"), DETECT_DEVICES, defaultValue=0))
-        self.addParameter(QgsProcessingParameterEnum(
-            self.CLASSES, self.tr("Classes to keep (none = all)"), list(DEFAULT_CLASSES), allowMultiple=True,
-            optional=True))
+            self.MODEL, self.tr("Model file (empty = the bundled model)"), optional=True))
+        self.addParameter(decimals(number(self.CONF, self.tr("Minimum confidence"), number.Type.Double,
+                                          default("conf"), False, 0.0, 1.0)))
+        self.addParameter(QgsProcessingParameterEnum(self.CLASSES, self.tr("Classes to keep (none = all)"),
+                                                     [class_label(c) for c in DEFAULT_CLASSES], allowMultiple=True,
+                                                     optional=True))
         advanced = [
-            QgsProcessingParameterString(self.OTHER_CLASSES, self.tr(
-                "Classes to keep, by name, for models with other classes (comma-separated)"), optional=True),
+            number(self.TILE, self.tr("Tile size in model pixels (0 = auto)"), number.Type.Integer, 0, False, 0, 8192),
+            decimals(number(self.OVERLAP, self.tr("Tile overlap (fraction of a tile)"), number.Type.Double,
+                            default("overlap"), False, 0.0, 0.9)),
+            # 0: by device (1 tile on a CPU, 8 on a GPU), as DetectOptions' None
+            number(self.BATCH, self.tr("Tiles per pass (0 = auto: 1 on CPU, 8 on GPU)"), number.Type.Integer,
+                   default("batch") or 0, False, 0, 256),
+            QgsProcessingParameterEnum(self.DEVICE, self.tr("Device"), device_labels(self.tr), defaultValue=0),
             QgsProcessingParameterEnum(self.PRECISION, self.tr(
-                "Precision (auto = fp32 unless a reduced one was measured for the model; "
-                "bf16/fp16/int8 need OpenVINO)"), list(PRECISIONS), defaultValue=PRECISIONS.index(default("precision"))),
-            QgsProcessingParameterEnum(self.MATCH, self.tr("Merge overlap measure"), MATCHES,
-                                       defaultValue=MATCHES.index(default("match"))),
-            QgsProcessingParameterBoolean(self.AGNOSTIC, self.tr(
-                "Class-agnostic merge: one box per object even when two classes overlap"), defaultValue=default("agnostic")),
-            QgsProcessingParameterBoolean(self.RESAMPLE, self.tr("Resample to the model's ground sample distance"),
+                "Precision (automatic: full precision unless a faster one was measured for the model; "
+                "bf16, fp16 and int8 need OpenVINO)"), [
+                self.tr("Automatic"), self.tr("Full (fp32)"), self.tr("bfloat16 (bf16)"), self.tr("Half (fp16)"),
+                self.tr("8-bit integer (int8)")], defaultValue=PRECISIONS.index(default("precision"))),
+            QgsProcessingParameterEnum(self.MERGE, self.tr("Boxes found twice across tiles"), [
+                self.tr("Keep the best box (NMS)"), self.tr("Merge them into one box (NMM)")],
+                defaultValue=MERGES.index(default("merge"))),
+            decimals(number(self.IOU, self.tr("Overlap that makes two boxes one"), number.Type.Double,
+                            default("iou"), False, 0.0, 1.0)),
+            QgsProcessingParameterEnum(self.MATCH, self.tr("Overlap measured as"), [
+                self.tr("Share of the union (IoU)"), self.tr("Share of the smaller box (IoS)")],
+                defaultValue=MATCHES.index(default("match"))),
+            QgsProcessingParameterBoolean(self.AGNOSTIC, self.tr("One box per object, whatever the class"),
+                                          defaultValue=default("agnostic")),
+            QgsProcessingParameterString(self.OTHER_CLASSES, self.tr("Other class names to keep (a,b,c)"),
+                                         optional=True),
+            QgsProcessingParameterBoolean(self.RESAMPLE, self.tr("Resample files to the model's GSD"),
                                           defaultValue=default("resample")),
-            number(self.SCALE, self.tr("Source pixels per model pixel (0 = from the GSD)"), number.Double, 0.0,
-                   False, 0.0, 100.0),
-            QgsProcessingParameterString(self.BANDS, self.tr("Bands to use, 1-based, comma-separated "
-                                                             "(empty = red, green, blue)"), optional=True),
-            number(self.ZOOM, self.tr("Zoom pass for small objects: magnification (0 = off; e.g. 2)"),
-                   number.Double, 0.0, False, 0.0, 8.0),
+            decimals(number(self.SCALE, self.tr("Source pixels per model pixel (0 = auto)"), number.Type.Double,
+                            0.0, False, 0.0, 100.0)),
+            QgsProcessingParameterString(self.BANDS, self.tr("Bands, e.g. 3,2,1 (empty = RGB)"), optional=True),
+            decimals(number(self.ZOOM, self.tr("Zoom pass magnification (0 = off)"), number.Type.Double, 0.0,
+                            False, 0.0, 8.0), 1),
         ]
         for p in advanced:
-            p.setFlags(p.flags() | p.FlagAdvanced)
+            p.setFlags(p.flags() | QgsProcessingParameterDefinition.Flag.FlagAdvanced)
             self.addParameter(p)
 
     def check_detect_parameters(self, parameters, context) -> tuple[bool, str]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from qgis.core import (
+    QgsProcessingParameterDefinition,
     QgsFeature,
     QgsFeatureSink,
     QgsField,
@@ -20,8 +21,8 @@ from qgis.core import (
     QgsProcessingParameterNumber,
     QgsWkbTypes,
 )
-from qgis.PyQt.QtCore import QVariant
 
+from ..qt_compat import FIELD_TYPES
 from .base import MicroAlgorithm, processing_error
 from .training import LabelsMixin
 
@@ -54,10 +55,10 @@ class EvaluateAlgorithm(LabelsMixin, MicroAlgorithm):
             self.ONLY_VAL, self.tr("Only the validation images of the split"), defaultValue=False))
         number = QgsProcessingParameterNumber
         p = number(self.CONF, self.tr("Lowest confidence considered"), number.Double, 0.001, False, 0.0, 1.0)
-        p.setFlags(p.flags() | p.FlagAdvanced)
+        p.setFlags(p.flags() | QgsProcessingParameterDefinition.Flag.FlagAdvanced)
         self.addParameter(p)
         self.addParameter(QgsProcessingParameterFeatureSink(self.OUTPUT, self.tr("Metrics per class"),
-                                                            QgsProcessing.TypeVector))
+                                                            QgsProcessing.SourceType.TypeVector))
         self.addParameter(QgsProcessingParameterFolderDestination(
             self.FOLDER, self.tr("Evaluation folder (report, metrics, curves, sample images)")))
         self.addOutput(QgsProcessingOutputHtml("REPORT", self.tr("Evaluation report")))
@@ -105,16 +106,15 @@ class EvaluateAlgorithm(LabelsMixin, MicroAlgorithm):
 
     def _write_table(self, metrics, parameters, context) -> str:
         fields = QgsFields()
-        for name, kind in (("class", QVariant.String), ("images", QVariant.Int), ("instances", QVariant.Int),
-                           ("precision", QVariant.Double), ("recall", QVariant.Double), ("mAP50", QVariant.Double),
-                           ("mAP50_95", QVariant.Double)):
-            fields.append(QgsField(name, kind))
-        sink, sink_id = self.parameterAsSink(parameters, self.OUTPUT, context, fields, QgsWkbTypes.NoGeometry)
+        for name, kind in (("class", "string"), ("images", "int"), ("instances", "int"), ("precision", "double"),
+                           ("recall", "double"), ("mAP50", "double"), ("mAP50_95", "double")):
+            fields.append(QgsField(name, FIELD_TYPES[kind]))
+        sink, sink_id = self.parameterAsSink(parameters, self.OUTPUT, context, fields, QgsWkbTypes.Type.NoGeometry)
         for row in metrics.rows():
             feature = QgsFeature(fields)
             feature.setAttributes([row["class"], row["images"], row["instances"], row["precision"], row["recall"],
                                    row["mAP50"], row["mAP50-95"]])
-            sink.addFeature(feature, QgsFeatureSink.FastInsert)
+            sink.addFeature(feature, QgsFeatureSink.Flag.FastInsert)
         return sink_id
 
 

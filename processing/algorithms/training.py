@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from qgis.core import (
+    QgsProcessingParameterDefinition,
     QgsProcessing,
     QgsProcessingOutputNumber,
     QgsProcessingParameterEnum,
@@ -24,6 +25,7 @@ from ...micro_detector.training.config import AugmentConfig, TrainConfig
 from ...micro_detector.training.start import SCRATCH_MIN_IMAGES, SCRATCH_MIN_OBJECTS, START_CHOICES, choose_start
 from ..profile import default_training_paths
 from .base import DEVICES, MicroAlgorithm, default_model, processing_error
+from .detect_options import device_labels
 
 SCALE_NAMES = list(SCALES)
 
@@ -53,7 +55,7 @@ class LabelsMixin:
             self.LABELS_FORMAT, self.tr("Format of those labels"), self.LABEL_FORMATS, defaultValue=0))
         self.addParameter(QgsProcessingParameterFile(
             self.IMAGES, self.tr("Folder of the images (xView; DOTA; COCO and VOC when not beside the labels)"),
-            behavior=QgsProcessingParameterFile.Folder, optional=True))
+            behavior=QgsProcessingParameterFile.Behavior.Folder, optional=True))
         self.addParameter(QgsProcessingParameterFile(
             self.CLASS_MAP, self.tr("Class mapping (xView: classes.json, empty = the one beside the labels; "
                                     "YOLO/DOTA/COCO/VOC: source name -> class JSON, empty = the bundled one)"),
@@ -65,12 +67,12 @@ class LabelsMixin:
         self.addParameter(gsd)
         self.addParameter(QgsProcessingParameterVectorLayer(
             self.VECTOR, self.tr("Or: label layer (polygons or points)"),
-            [QgsProcessing.TypeVectorPolygon, QgsProcessing.TypeVectorPoint], optional=True))
+            [QgsProcessing.SourceType.TypeVectorPolygon, QgsProcessing.SourceType.TypeVectorPoint], optional=True))
         self.addParameter(QgsProcessingParameterField(
             self.CLASS_FIELD, self.tr("Class field of the label layer"), parentLayerParameterName=self.VECTOR,
             optional=True))
         self.addParameter(QgsProcessingParameterMultipleLayers(
-            self.RASTERS, self.tr("Rasters under the label layer"), QgsProcessing.TypeRaster, optional=True))
+            self.RASTERS, self.tr("Rasters under the label layer"), QgsProcessing.SourceType.TypeRaster, optional=True))
         number = QgsProcessingParameterNumber
         self.addParameter(number(self.VAL_FRACTION, self.tr("Validation fraction (by image, per source)"),
                                  number.Double, 0.15, False, 0.0, 0.9))
@@ -180,7 +182,8 @@ class TrainAlgorithm(LabelsMixin, MicroAlgorithm):
         self.addParameter(number(self.IMGSZ, self.tr("Image (chip) size, multiple of 32"), number.Integer, train_default("imgsz"),
                                  False, 64, 2048))
         self.addParameter(number(self.BATCH, self.tr("Batch size"), number.Integer, train_default("batch"), False, 1, 1024))
-        self.addParameter(QgsProcessingParameterEnum(self.DEVICE, self.tr("Device"), DEVICES, defaultValue=0))
+        self.addParameter(QgsProcessingParameterEnum(self.DEVICE, self.tr("Device"), device_labels(self.tr),
+                                                     defaultValue=0))
         self.addParameter(QgsProcessingParameterEnum(self.START, self.tr("Start from"), [
             self.tr("Automatic: the bundled model for small data, else random weights"),
             self.tr("The bundled model (fine-tuning)"), self.tr("Random weights (from scratch)")],
@@ -202,7 +205,7 @@ class TrainAlgorithm(LabelsMixin, MicroAlgorithm):
                                        optional=True, fileFilter="Checkpoints (*.pt)"),
         ]
         for p in advanced:
-            p.setFlags(p.flags() | p.FlagAdvanced)
+            p.setFlags(p.flags() | QgsProcessingParameterDefinition.Flag.FlagAdvanced)
             self.addParameter(p)
         # defaults in the profile, stamped when the dialog opens: temporary outputs die with QGIS
         model, run = default_training_paths()
