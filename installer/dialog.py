@@ -8,8 +8,17 @@ from pathlib import Path
 from qgis.core import QgsApplication, QgsSettings
 from qgis.gui import QgsFileWidget
 from qgis.PyQt.QtCore import pyqtSignal
-from qgis.PyQt.QtWidgets import (QApplication, QCheckBox, QDialog, QDialogButtonBox, QHBoxLayout, QLabel,
-                                 QPlainTextEdit, QPushButton, QVBoxLayout)
+from qgis.PyQt.QtWidgets import (
+    QApplication,
+    QCheckBox,
+    QDialog,
+    QDialogButtonBox,
+    QHBoxLayout,
+    QLabel,
+    QPlainTextEdit,
+    QPushButton,
+    QVBoxLayout,
+)
 
 from ..processing.translate import tr
 from .core import InstallError, deps_folder, importable, plan_install

@@ -24,8 +24,8 @@ from .clip import clip_to_region
 from .merge import merge_raw
 from .options import DetectOptions, OptionsError, option_default
 from .plan import PlanError, TilePlan, plan_tiles, zoom_plan
-from .remote import display_name
 from .predict import Cancelled, RawBoxes, predict_windows, with_tta
+from .remote import display_name
 from .result import Detections, make_detections, model_label, run_report, write_result
 from .source import WindowSource, open_source
 

@@ -157,7 +157,7 @@ class NetworkStats:
         return (sum(int(m.get("downloaded_bytes", 0)) for m in methods),
                 sum(int(m.get("count", 0)) for m in methods))
 
-    def start(self) -> "NetworkStats":
+    def start(self) -> NetworkStats:
         """Take the counts of now as the base."""
         self.base = self.totals()
         return self

@@ -90,7 +90,8 @@ def _write_new_file(target: OutputTarget, driver: str, *content) -> None:
             ds.CommitTransaction()
         errors = []
         with _gdal_errors(errors):  # some drivers only write (and fail) when closed
-            layer = ds = None
+            del layer  # the layer's handle goes first, then the dataset: flushed and closed
+            ds = None
         if errors:
             raise RuntimeError(f"writing {path.name} failed: {errors[-1]}")
         _check_whole(built, target, len(content[1]))

@@ -73,9 +73,9 @@ def _voc(data: bytes, folder: Path):
 
 
 def _xview(data: bytes, folder: Path):
-    from micro_detector.training.labels import ClassMap, load_xview
-
     from osgeo import gdal
+
+    from micro_detector.training.labels import ClassMap, load_xview
 
     (folder / "map.json").write_text(json.dumps({"vehicle": [18], "boat": [40]}))
     gdal.GetDriverByName("GTiff").Create(str(folder / "a.tif"), 64, 48, 1)  # closed when dropped

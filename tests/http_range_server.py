@@ -36,7 +36,7 @@ class RangeServer:
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
 
-    def __enter__(self) -> "RangeServer":
+    def __enter__(self) -> RangeServer:
         self.thread.start()
         return self
 

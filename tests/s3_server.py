@@ -101,7 +101,7 @@ class S3Server:
         self.process.terminate()
         self.process.wait(10)
 
-    def __enter__(self) -> "S3Server":
+    def __enter__(self) -> S3Server:
         return self
 
     def __exit__(self, *exc) -> None:

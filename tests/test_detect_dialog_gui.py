@@ -9,7 +9,6 @@ import json
 import shutil
 
 import pytest
-
 from test_first_run import fresh_profile, run_desktop
 
 pytestmark = pytest.mark.slow

@@ -153,10 +153,9 @@ def test_dev_full_is_a_disk_full_error_without_a_mount(tmp_path):
     target = tmp_path / "table.csv"
     target.write_text("old\n")
 
-    with pytest.raises(DiskFullError, match="no space left"):
-        with atomic_file(target) as tmp:
-            with open("/dev/full", "w") as f:
-                f.write("x" * 10_000)
-                f.flush()
-            tmp.write_text("never reached")
+    with pytest.raises(DiskFullError, match="no space left"), atomic_file(target) as tmp:
+        with open("/dev/full", "w") as f:
+            f.write("x" * 10_000)
+            f.flush()
+        tmp.write_text("never reached")
     assert target.read_text() == "old\n" and sorted(p.name for p in tmp_path.iterdir()) == ["table.csv"]

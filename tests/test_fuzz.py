@@ -17,11 +17,10 @@ from pathlib import Path
 
 import hypothesis_setup  # noqa: F401  (profiles)
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
-
 from fuzz_mutate import any_mutation as mutate
 from fuzz_targets import FIXTURES, check, seeds_from_disk, targets
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 TARGETS = targets()
 HANG_S = 10

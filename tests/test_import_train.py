@@ -13,9 +13,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import ROOT
 from osgeo import gdal
 
-from conftest import ROOT
 from micro_detector.training import cli
 from micro_detector.training.importers import guess_format, load_imported
 from micro_detector.training.labels import LabelError
@@ -180,9 +180,9 @@ def test_one_kind_of_labels_at_a_time(tmp_path, capsys):
 
 @pytest.mark.slow
 def test_qgis_train_and_evaluate_on_a_yolo_folder(plugin, tmp_path):
-    import processing
     from qgis.core import QgsProcessingContext
 
+    import processing
     from micro_detector.model.spec import SCALES
 
     labels, _ = make_set("yolo", tmp_path / "simd")

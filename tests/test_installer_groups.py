@@ -10,9 +10,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-
 from conftest import ROOT
-
 from micro_object_detection.installer import core, run  # noqa: E402
 
 DEBIAN_PYTHON = "/usr/bin/python3"

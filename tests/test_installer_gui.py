@@ -11,7 +11,6 @@ import shutil
 import subprocess
 
 import pytest
-
 from test_first_run import fresh_profile, run_desktop
 
 pytestmark = pytest.mark.slow

@@ -49,7 +49,7 @@ def test_grid_covers_every_pixel_inside_the_raster_with_the_overlap_asked(width,
     windows = make_grid(width, height, tile, px)
     assert _coverage(windows, width, height).all()
     for w in windows:
-        assert 0 <= w.x0 and w.x0 + w.w <= width and 0 <= w.y0 and w.y0 + w.h <= height
+        assert w.x0 >= 0 and w.x0 + w.w <= width and w.y0 >= 0 and w.y0 + w.h <= height
         assert w.w == min(tile, width) and w.h == min(tile, height)
     for starts, size in ((sorted({w.x0 for w in windows}), width), (sorted({w.y0 for w in windows}), height)):
         steps = np.diff(starts)

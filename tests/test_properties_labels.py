@@ -19,8 +19,14 @@ from hypothesis import strategies as st
 from osgeo import gdal, ogr, osr
 
 from micro_detector.georef import pixel_to_map
-from micro_detector.training.importers import (ClassMapping, parse_coco, parse_dota, parse_voc, parse_yolo,
-                                               to_labeled_image)
+from micro_detector.training.importers import (
+    ClassMapping,
+    parse_coco,
+    parse_dota,
+    parse_voc,
+    parse_yolo,
+    to_labeled_image,
+)
 from micro_detector.training.labels import ClassMap, load_vector, load_xview
 
 CLASSES = ["car", "boat", "plane"]

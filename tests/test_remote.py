@@ -143,9 +143,8 @@ def test_secret_query_never_in_outputs_or_logs(tmp_path, runner):
 
 
 def test_missing_url_names_it(tmp_path):
-    with RangeServer(tmp_path) as server:
-        with pytest.raises(RasterError) as error:
-            engine.plan_raster(f"{server.url}/nothing.tif?sig=abc", None)
+    with RangeServer(tmp_path) as server, pytest.raises(RasterError) as error:
+        engine.plan_raster(f"{server.url}/nothing.tif?sig=abc", None)
     assert "nothing.tif" in str(error.value) and "abc" not in str(error.value)
 
 

@@ -11,11 +11,10 @@ import pytest
 from qgis.core import QgsProcessingException
 
 sys.path.insert(0, str(Path(__file__).parent))
+import numpy as np  # noqa: E402
 from http_range_server import RangeServer  # noqa: E402
 from test_remote import crop_cog  # noqa: E402
 from test_remote_catalog import output_scores  # noqa: E402
-
-import numpy as np  # noqa: E402
 
 
 @pytest.mark.slow

@@ -113,7 +113,7 @@ def test_source_balanced_sampling_gives_each_source_its_share():
     large one's and the sources hold 60 : 38.7 : 22.4 of each epoch, as make_sampler logs."""
     from types import SimpleNamespace
 
-    from micro_detector.training.labels import LabelSet, LabeledImage
+    from micro_detector.training.labels import LabeledImage, LabelSet
     from micro_detector.training.loader import make_sampler
 
     sizes = {"airports": 60, "marina": 30, "town": 10}

@@ -23,8 +23,8 @@ from .. import engine, plan, stream
 from .. import raster as raster_io
 from .. import source as sources
 from ..diskio import atomic_file, reserve
-from ..remote import is_remote
 from ..model import spec as model_spec
+from ..remote import is_remote
 from .config import ChipConfig  # noqa: F401  (re-exported: its home before config.py)
 from .labels import LabeledImage
 

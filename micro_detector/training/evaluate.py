@@ -68,7 +68,7 @@ def check_images(labels: LabelSet, spec, options: engine.DetectOptions, log=None
             f"{spec.bands} bands: {', '.join(grey[:5])}{' ...' if len(grey) > 5 else ''}")
 
 
-def image_options(options: "engine.DetectOptions", image) -> "engine.DetectOptions":
+def image_options(options: engine.DetectOptions, image) -> engine.DetectOptions:
     """The detection options for one labelled image: its own GSD (a DOTA header's, or the one
     given for plain JPEG / PNG sets) where the options set none and the raster states none."""
     if options.gsd is not None or not image.gsd or raster.read_info(image.path).pixel_size_m:

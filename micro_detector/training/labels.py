@@ -13,7 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .. import georef, raster as raster_io
+from .. import georef
+from .. import raster as raster_io
 from ..remote import dataset_name, display_name, remote_stem
 from .xview_classes import ClassMap  # also imported from here by older code
 

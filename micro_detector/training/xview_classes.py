@@ -15,7 +15,7 @@ class ClassMap:
     type_to_class: dict[int, int]
 
     @classmethod
-    def from_file(cls, path: str | Path, all_xview: bool = False) -> "ClassMap":
+    def from_file(cls, path: str | Path, all_xview: bool = False) -> ClassMap:
         """A mapping file: micro4/xView style `classes.json` (`type_id_to_group` + `groups`),
         or a plain {"class name": [type ids]} object. `all_xview` keeps the 60 xView classes
         (names from `xview_type_names`)."""
@@ -29,7 +29,7 @@ class ClassMap:
             raise LabelError(f"cannot read the class mapping {path}: {type(error).__name__}: {error}") from None
 
     @classmethod
-    def _from_data(cls, data, path, all_xview: bool) -> "ClassMap":
+    def _from_data(cls, data, path, all_xview: bool) -> ClassMap:
         from .labels import LabelError
 
         if all_xview:

@@ -48,8 +48,8 @@ from ..layer_input import (
 from ..layer_uri import layer_name, provider_string, remote_layer_id
 from ..network_reads import FailedRequests, run_handling_events
 from ..qgis_source import QgisLayerSource
-from ..styles import StyleDetections, embed_style
 from ..qt_compat import FIELD_TYPES
+from ..styles import StyleDetections, embed_style
 from .base import MicroAlgorithm, processing_error
 from .detect_options import DetectOptionsMixin, decimals
 
