@@ -108,9 +108,15 @@ def test_all_nodata_raster_warns_that_no_tile_ran(tmp_path, model):
 
 
 def test_grey_raster_runs_with_its_band_repeated(tmp_path, model):
+    """One grey band is repeated to the model's three: said in the log, and the same run as
+    asking for the repeat with --bands 1,1,1."""
     raster = make_raster(tmp_path / "g.tif", bands=1)
-    result = detect(raster, tmp_path / "o.gpkg", model, "--bands", "1,1,1")
-    assert result.returncode == 0, result.stderr
+    auto = cli("detect", raster, "-o", tmp_path / "auto.gpkg", "--weights", model, "--tile", "64", "--conf", "0.001")
+    assert auto.returncode == 0, auto.stderr
+    assert "single grey band 1 repeated to the model's 3 bands" in auto.stderr
+    asked = detect(raster, tmp_path / "asked.gpkg", model, "--bands", "1,1,1", "--conf", "0.001")
+    assert asked.returncode == 0, asked.stderr
+    assert layer_rows(tmp_path / "auto.gpkg") == layer_rows(tmp_path / "asked.gpkg")
 
 
 def test_plain_raster_needs_pixel_coordinates(tmp_path, model):

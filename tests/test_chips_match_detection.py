@@ -2,7 +2,7 @@
 
 import numpy as np
 from osgeo import gdal
-from test_engine import write_raster
+from synthetic import write_raster
 
 from micro_detector.engine import DetectOptions, plan_raster, predict_block
 from micro_detector.model.spec import ModelSpec

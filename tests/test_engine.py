@@ -11,62 +11,13 @@ import numpy as np
 import pytest
 from conftest import ROOT
 from osgeo import gdal, ogr, osr
-from synthetic import components
+from synthetic import UTM32, BlobRunner, write_raster
 
 from micro_detector import boxes as npboxes
 from micro_detector.engine import Cancelled, DetectOptions, detect
 from micro_detector.merge import merge_detections
-from micro_detector.model.spec import ModelSpec
 from micro_detector.raster import RasterError
 from micro_detector.writer import OutputError
-
-UTM32 = 32632
-
-
-class BlobRunner:
-    """Runner interface; finds 4-connected bright blobs in each tile (pixel-edge boxes)."""
-
-    model_file = None  # in memory
-
-    def __init__(self, imgsz=64, gsd=None):
-        self.spec = ModelSpec(scale="n", imgsz=imgsz, gsd=gsd)
-        self.tiles_seen = 0
-
-    def predict(self, batch, conf=0.25, iou=0.7, max_det=3000, classes=None):
-        out = []
-        for image in batch:
-            self.tiles_seen += 1
-            mask = image[0] > 128
-            dets = []
-            for box, (y, x) in components(mask):
-                cls = int(image[1, y, x]) // 64
-                if classes is None or cls in classes:
-                    dets.append([*box, 0.9, cls])
-            out.append(np.array(dets, np.float32).reshape(-1, 6))
-        return out
-
-
-def write_raster(path, width, height, objects=(), gt=(500000.0, 0.5, 0.0, 5000000.0, 0.0, -0.5),
-                 epsg=UTM32, dtype=gdal.GDT_Byte, background=30, value=255, nodata=None, bands=3):
-    """A GeoTIFF with bright rectangles (col0, row0, col1, row1, class) on a dark background."""
-    data = np.full((bands, height, width), background, np.float64)
-    for c0, r0, c1, r1, cls in objects:
-        data[0, r0:r1, c0:c1] = value
-        if bands > 1:
-            data[1, r0:r1, c0:c1] = cls * 64 + 10 if dtype == gdal.GDT_Byte else (cls * 64 + 10) * value / 255
-    ds = gdal.GetDriverByName("GTiff").Create(str(path), width, height, bands, dtype)
-    if gt is not None:
-        ds.SetGeoTransform(gt)
-        srs = osr.SpatialReference()
-        srs.ImportFromEPSG(epsg)
-        ds.SetProjection(srs.ExportToWkt())
-    for b in range(bands):
-        band = ds.GetRasterBand(b + 1)
-        band.WriteArray(data[b])
-        if nodata is not None:
-            band.SetNoDataValue(nodata)
-    ds = None
-    return path
 
 
 def read_layer(path):

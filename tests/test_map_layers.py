@@ -6,12 +6,10 @@ grid at the equator; the bundled model runs on them at native resolution."""
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import pytest
 from conftest import DEMO_RASTER
-from osgeo import gdal, ogr, osr
+from osgeo import gdal, ogr
 from qgis.core import (
     QgsCategorizedSymbolRenderer,
     QgsCoordinateReferenceSystem,
@@ -22,60 +20,19 @@ from qgis.core import (
     QgsRectangle,
     QgsVectorLayer,
 )
-
-ZOOM = 20
-RES = 2 * math.pi * 6378137 / (256 * 2 ** ZOOM)  # Web Mercator metres per pixel at ZOOM
-COLS, ROWS = 4, 1  # tiles of the scene, whose bottom-left corner is (0, 0): on the equator
-WIDTH, TOP = COLS * 256 * RES, ROWS * 256 * RES
-EXTENT = f"0,{WIDTH},0,{TOP} [EPSG:3857]"
+from web_tiles import COLS, EXTENT, RES, ROWS, TOP, WIDTH, ZOOM, boxes_of, make_web_scene, matched
 
 
 @pytest.fixture(scope="module")
 def web_scene(tmp_path_factory):
-    """A crop of the demo raster as a GeoTIFF in EPSG:3857 on the tile grid of ZOOM, and the
-    same pixels cut into 256 px PNG tiles in a {z}/{x}/{y}.png folder."""
-    folder = tmp_path_factory.mktemp("web")
-    pixels = gdal.Open(str(DEMO_RASTER)).ReadAsArray(0, 0, COLS * 256, ROWS * 256)[:3]
-    raster = folder / "scene.tif"
-    ds = gdal.GetDriverByName("GTiff").Create(str(raster), COLS * 256, ROWS * 256, 3, gdal.GDT_Byte)
-    ds.SetGeoTransform((0.0, RES, 0.0, TOP, 0.0, -RES))
-    srs = osr.SpatialReference()
-    srs.ImportFromEPSG(3857)
-    ds.SetProjection(srs.ExportToWkt())
-    for b in range(3):
-        ds.GetRasterBand(b + 1).WriteArray(pixels[b])
-        ds.GetRasterBand(b + 1).SetColorInterpretation(gdal.GCI_RedBand + b)
-    ds = None
-    first_x, first_y = 2 ** (ZOOM - 1), 2 ** (ZOOM - 1) - ROWS  # the tiles just north-east of (0, 0)
-    for row in range(ROWS):
-        for col in range(COLS):
-            tile = gdal.GetDriverByName("MEM").Create("", 256, 256, 3, gdal.GDT_Byte)
-            for b in range(3):
-                tile.GetRasterBand(b + 1).WriteArray(pixels[b, row * 256:(row + 1) * 256, col * 256:(col + 1) * 256])
-            path = folder / "tiles" / str(ZOOM) / str(first_x + col) / f"{first_y + row}.png"
-            path.parent.mkdir(parents=True, exist_ok=True)
-            gdal.GetDriverByName("PNG").CreateCopy(str(path), tile)
-    url = (folder / "tiles").as_uri() + "/{z}/{x}/{y}.png"
-    return {"raster": raster, "pixels": pixels, "xyz": f"type=xyz&url={url}&zmin={ZOOM}&zmax={ZOOM}",
-            "folder": folder, "first_tile": (first_x, first_y)}
+    """The demo raster's crop as a GeoTIFF on the tile grid and as local XYZ tiles."""
+    return make_web_scene(tmp_path_factory.mktemp("web"), DEMO_RASTER)
 
 
 def xyz_layer(web_scene) -> QgsRasterLayer:
     layer = QgsRasterLayer(web_scene["xyz"], "local tiles", "wms")
     assert layer.isValid() and layer.crs().authid() == "EPSG:3857"
     return layer
-
-
-def boxes_of(path, layer=None) -> list[tuple[str, tuple[float, float, float, float]]]:
-    ds = ogr.Open(str(path))
-    lyr = ds.GetLayerByName(layer) if layer else ds.GetLayer(0)
-    return sorted((f.GetField("class_name"), f.GetGeometryRef().GetEnvelope()) for f in lyr)
-
-
-def matched(a, b, tolerance: float) -> int:
-    """How many objects of `a` have one of the same class in `b` within `tolerance` map units
-    on every side."""
-    return sum(any(ca == cb and np.allclose(ea, eb, atol=tolerance) for cb, eb in b) for ca, ea in a)
 
 
 def test_the_provider_source_reads_the_tiles_pixel_for_pixel(qgis_app, web_scene):

@@ -7,45 +7,14 @@ import zipfile
 import numpy as np
 import pytest
 import torch
-from conftest import KIT_RASTER, ROOT
+from conftest import ROOT
+from synthetic import lively_model, real_crops
 
 from micro_detector.model.io import ModelFileError, load_model, read_model_file, save_model
 from micro_detector.model.onnx_io import export_onnx
 from micro_detector.model.runner import OnnxRunner, TorchRunner
-from micro_detector.model.spec import ModelSpec
-from micro_detector.model.yolov12 import build_model
 
 CLI = [str(ROOT / ".venv" / "bin" / "micro-detector")]
-
-
-def real_crops(n, h, w, seed=0):
-    """`n` uint8 RGB crops (n, 3, h, w) of a real aerial image (a KIT AIS street scene)."""
-    from osgeo import gdal
-
-    image = gdal.Open(str(KIT_RASTER)).ReadAsArray()
-    rng = np.random.default_rng(seed)
-    rows = rng.integers(0, image.shape[1] - h, n)
-    cols = rng.integers(0, image.shape[2] - w, n)
-    return np.stack([image[:, r:r + h, c:c + w] for r, c in zip(rows, cols)])
-
-
-def lively_model(seed=0, **spec):
-    """An untrained model whose outputs depend on the image: BatchNorm statistics calibrated on
-    real crops (with default init and unit running variance the signal fades with depth and
-    every output is a near-constant bias, so ties decide NMS), head randomised."""
-    torch.manual_seed(seed)
-    model = build_model(ModelSpec(scale="n", **spec))
-    for seq in list(model.detect.cv2) + list(model.detect.cv3):
-        torch.nn.init.normal_(seq[-1].weight, std=0.05)
-    for m in model.modules():
-        if isinstance(m, torch.nn.BatchNorm2d):
-            m.reset_running_stats()
-            m.momentum = None  # cumulative average over the calibration batches
-    model.train()
-    with torch.no_grad():
-        for k in range(4):
-            model(torch.from_numpy(real_crops(4, 128, 128, seed=100 + k)))  # pixels: the model normalises
-    return model.eval()
 
 
 @pytest.fixture

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 from osgeo import osr
-from test_engine import BlobRunner, write_raster
+from synthetic import BlobRunner, write_raster
 
 from micro_detector.engine import DetectOptions, detect, plan_raster
 from micro_detector.model.spec import ModelSpec

@@ -11,11 +11,17 @@ import http.server
 import threading
 
 import pytest
-from conftest import PLUGIN_NAME, run_qgis_process, venv_site_packages
+from conftest import DEMO_RASTER, PLUGIN_NAME, run_qgis_process, venv_site_packages
 from qgis.core import QgsProcessingException
-from test_map_layers import EXTENT, RES, boxes_of, matched, web_scene  # noqa: F401 (web_scene: a fixture)
+from web_tiles import EXTENT, RES, boxes_of, make_web_scene, matched
 
 ENV = {"PYTHONPATH": venv_site_packages(), "GDAL_PAM_ENABLED": "NO"}
+
+
+@pytest.fixture(scope="module")
+def web_scene(tmp_path_factory):
+    """The demo raster's crop as a GeoTIFF on the tile grid and as local XYZ tiles."""
+    return make_web_scene(tmp_path_factory.mktemp("web"), DEMO_RASTER)
 
 
 @pytest.fixture(scope="module")

@@ -4,7 +4,7 @@ import threading
 
 import numpy as np
 from osgeo import gdal, osr
-from test_engine import write_raster
+from synthetic import write_raster
 
 from micro_detector.source import GdalSource, WindowSource, open_source
 from micro_detector.tiling import Window
@@ -69,7 +69,7 @@ class ArraySource(WindowSource):
 
 
 def test_detect_reads_any_window_source_and_equals_the_file_run(tmp_path):
-    from test_engine import BlobRunner
+    from synthetic import BlobRunner
 
     from micro_detector.engine import DetectOptions, detect
 

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import torch
 from conftest import KIT_RASTER, ROOT
-from test_model_file import lively_model, real_crops
+from synthetic import lively_model, real_crops
 
 from micro_detector.model import cache
 from micro_detector.model.fuse import fuse_model

@@ -4,7 +4,7 @@ finished together give exactly the single run's objects."""
 import pickle
 
 import numpy as np
-from test_engine import BlobRunner, write_raster
+from synthetic import BlobRunner, write_raster
 
 from micro_detector.engine import DetectOptions, RawBoxes, detect, finish, plan_raster, predict_block
 
