@@ -1,5 +1,5 @@
 # The README's commands. `make setup` once on a fresh Debian 12 machine, then `make test`.
-.PHONY: setup test test-fast lint format package wheel clean demo
+.PHONY: setup test test-fast test-qgis-chroot lint lint-ci format package wheel clean demo
 
 setup:
 	bash scripts/setup.sh
@@ -26,6 +26,12 @@ format:
 
 test-fast:
 	bash scripts/test.sh -m "not slow"
+
+# Opt-in, not in CI: the plugin's tests on QGIS 3.40 (SUITE=trixie) or 3.44 (SUITE=sid) in a
+# debootstrap chroot of Debian's packages, cached in .chroots/ (root and the Debian mirror).
+SUITE ?= trixie
+test-qgis-chroot:
+	bash scripts/qgis_chroot.sh $(SUITE)
 
 package:
 	.venv/bin/python scripts/package.py

@@ -69,3 +69,47 @@ def test_check_catches_an_old_sympy_then_passes_with_the_new_one(torch_folder):
     assert found["sympy"] == "1.14.0" and found["torch"].startswith("2.13")
     assert found["check train"].endswith("sympy 1.14.0: one training step")
     assert found["check export"].endswith(": one export")
+
+
+def test_dask_workers_in_qgis_without_dask_name_the_setting_and_the_installer(tmp_path):
+    import textwrap
+
+    from conftest import KIT_RASTER, qgis_without, run_python
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "a.tif").symlink_to(KIT_RASTER)
+    done = run_python(qgis_without("dask", "distributed") + textwrap.dedent(f"""
+        try:
+            processing.run("micro_detector:detect_folder", {{"FOLDER": r"{folder}", "WORKERS": 2,
+                           "OUTPUT_FOLDER": r"{tmp_path / 'out'}", "SUMMARY": "TEMPORARY_OUTPUT"}})
+        except QgsProcessingException as error:
+            print("ERROR", error)
+    """))
+    message = next((line for line in done.stdout.splitlines() if line.startswith("ERROR")), done.stdout + done.stderr)
+    assert "Workers" in message and "Install dependencies" in message and "tick Dask" in message, message
+    assert "--workers" not in message and "pip install" not in message
+
+
+def test_pt_model_without_onnx_names_onnx_as_the_missing_package(tmp_path):
+    import shutil
+
+    from conftest import run_python
+
+    model = tmp_path / "mine.pt"  # a user's .pt: no ONNX export beside it
+    shutil.copy(ROOT / "resources" / "models" / "default.pt", model)
+    done = run_python(f"""
+import sys
+class Block:
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] == "onnx":
+            raise ModuleNotFoundError(name)
+sys.meta_path.insert(0, Block())
+from micro_object_detection.micro_detector.model.runner import open_runner
+runner = open_runner(r"{model}", backend="auto", device="cpu", cache_dir=r"{tmp_path}")
+print("REASON", runner.backend_reason)
+""")
+    assert done.returncode == 0, done.stderr[-2000:]
+    reason = next(line for line in done.stdout.splitlines() if line.startswith("REASON"))
+    assert "onnx not installed (install onnx for the faster CPU path" in reason, reason
+    assert "install onnxruntime" not in reason
