@@ -102,7 +102,7 @@ def test_cli_detect_on_a_full_disk(small_disk, tmp_path):
     raster = make_raster(tmp_path / "r.tif", size=192)
     fill(small_disk, leave=4096)
     out = small_disk / "o.geojson"  # GeoJSON once cut the file short and reported success
-    result = cli("detect", raster, "-o", out, "--weights", model, "--tile", "64", "-q", "--conf", "0")
+    result = cli("detect", raster, "-o", out, "--weights", model, "--tile", "64", "-q", "--conf", "0", timeout=300)
     assert result.returncode == 1, result.stderr
     assert "Traceback" not in result.stderr
     line = [x for x in result.stderr.splitlines() if "error" in x][-1]
