@@ -27,7 +27,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -151,8 +150,8 @@ def compare(args, raster: Path, workdir: Path) -> tuple[list[dict], list[str]]:
 
 
 def _tile_px(model: Path) -> int:
-    from micro_detector.model.ov_open import export_for
     from micro_detector.model.onnx_meta import onnx_metadata, spec_from_metadata
+    from micro_detector.model.ov_open import export_for
 
     onnx_path, _ = export_for(model)
     return spec_from_metadata(onnx_metadata(onnx_path), onnx_path).imgsz

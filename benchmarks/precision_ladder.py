@@ -56,7 +56,7 @@ def parse_args(argv=None):
 
 
 def run(args, ladder) -> dict:
-    from micro_detector.model.ov_open import model_sha, open_openvino, export_for
+    from micro_detector.model.ov_open import export_for, model_sha, open_openvino
     from micro_detector.training.evaluate import EvalOptions, eval_detect_options
 
     rungs, facts = micro_ladder.build_ladder(ladder)

@@ -263,10 +263,10 @@ def test_int8_quantizes_once_from_real_tiles_and_keeps_the_decode_in_float(tmp_p
 
 @pytest.mark.slow
 def test_qgis_detect_takes_precision_and_intel_devices(plugin, tmp_path, monkeypatch):
-    import processing
+    from micro_object_detection.processing.algorithms.detect_options import DETECT_DEVICES
     from qgis.core import QgsApplication, QgsProcessingContext, QgsProcessingFeedback
 
-    from micro_object_detection.processing.algorithms.detect_options import DETECT_DEVICES
+    import processing
     from micro_detector.options import PRECISIONS
 
     alg = QgsApplication.processingRegistry().algorithmById("micro_detector:detect")

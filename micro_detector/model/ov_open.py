@@ -32,7 +32,7 @@ def export_for(path: Path, cache_dir=None) -> tuple[Path, str]:
     """(the ONNX export to compile for the model file `path`, how it was found). A .pt
     needs torch and onnx only when no export of it exists yet."""
     from ..deps import require
-    from .cache import cached_export, entry_path, default_cache_dir, file_sha256
+    from .cache import cached_export, default_cache_dir, entry_path, file_sha256
     from .onnx_io import SOURCE_KEY
     from .onnx_meta import onnx_metadata
 
@@ -154,6 +154,7 @@ def _measured_choice(path: Path, threads, cache_dir, precision: str):
 
     onnx_path, _ = export_for(path, cache_dir)
     import onnxruntime
+
     import openvino
 
     chosen, _ = resolve_precision(path, onnx_path, precision, "cpu")
