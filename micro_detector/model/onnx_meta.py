@@ -37,6 +37,7 @@ def _fields(buf, start: int, end: int):
     while pos < end:
         tag, pos = _varint(buf, pos)
         number, wire = tag >> 3, tag & 7
+        value: object
         if wire == 0:
             value, pos = _varint(buf, pos)
         elif wire == 1:

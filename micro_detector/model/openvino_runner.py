@@ -73,6 +73,7 @@ class OpenVinoRunner:
     one) compiled by OpenVINO; NMS in numpy. No torch, no onnxruntime."""
 
     backend = "openvino"
+    source: Path | None = None  # the model file the export was made from, when not the export
 
     def __init__(self, onnx_path: str | Path, device: str = "cpu", precision: str = "fp32",
                  threads: int | None = None, cache_dir: str | Path | None = None,
@@ -97,7 +98,7 @@ class OpenVinoRunner:
         sha = file_sha256(self.path)
         self.blob = blob_path(default_cache_dir(cache_dir), sha, precision, self.ov_device)
         self.compiled_from_cache = False
-        self.compiled = self._load_or_compile(model_xml or self.path)
+        self.compiled = self._load_or_compile(Path(model_xml) if model_xml else self.path)
         self.request = self.compiled.create_infer_request()
         self.effective_precision = self._effective_precision()
         self._legacy = None
@@ -107,11 +108,12 @@ class OpenVinoRunner:
             shift = (np.asarray(spec.mean, np.float32) * spec.input_scale).reshape(1, -1, 1, 1)
             self._legacy = (shift, scale)
 
-    def config(self) -> dict:
+    def config(self) -> dict[str, object]:
         """Compile properties: the precision hint always; on the CPU the thread count, one
         stream, latency mode, no core pinning (QGIS and the reader thread share the cores),
         and, for fp32, no dynamic activation quantization."""
-        config = {"INFERENCE_PRECISION_HINT": HINTS[self.precision], "PERFORMANCE_HINT": "LATENCY"}
+        config: dict[str, object] = {"INFERENCE_PRECISION_HINT": HINTS[self.precision],
+                                     "PERFORMANCE_HINT": "LATENCY"}
         if self.ov_device == "CPU":
             config.update({"INFERENCE_NUM_THREADS": self.threads, "NUM_STREAMS": 1,
                            "ENABLE_CPU_PINNING": False})
