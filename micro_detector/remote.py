@@ -56,6 +56,18 @@ COG_DEFAULTS = {
 # Keys handed to Dask workers so that they read as the client does (credentials included:
 # the workers need them; they travel in the task, never in a log or an output).
 _CONFIG_PREFIXES = ("GDAL_", "CPL_", "VSI_", "AWS_", "GS_", "GOOGLE_", "AZURE_", "OSS_", "SWIFT_")
+# GDAL (3.6) cannot list the options set by gdal.SetConfigOption: these are asked by name.
+_KNOWN_KEYS = (
+    "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_REGION",
+    "AWS_DEFAULT_REGION", "AWS_S3_ENDPOINT", "AWS_HTTPS", "AWS_VIRTUAL_HOSTING",
+    "AWS_NO_SIGN_REQUEST", "AWS_PROFILE", "AWS_REQUEST_PAYER", "AWS_CONFIG_FILE",
+    "AWS_SHARED_CREDENTIALS_FILE", "GS_ACCESS_KEY_ID", "GS_SECRET_ACCESS_KEY", "GS_OAUTH2_REFRESH_TOKEN",
+    "GS_NO_SIGN_REQUEST", "GOOGLE_APPLICATION_CREDENTIALS", "AZURE_STORAGE_ACCOUNT",
+    "AZURE_STORAGE_ACCESS_KEY", "AZURE_STORAGE_SAS_TOKEN", "AZURE_STORAGE_CONNECTION_STRING",
+    "AZURE_NO_SIGN_REQUEST", "GDAL_HTTP_HEADERS", "GDAL_HTTP_HEADER_FILE", "GDAL_HTTP_USERPWD",
+    "GDAL_HTTP_AUTH", "GDAL_HTTP_PROXY", "GDAL_HTTP_PROXYUSERPWD", "GDAL_HTTP_UNSAFESSL",
+    "GDAL_HTTP_USERAGENT", "GDAL_HTTP_COOKIE", "CPL_CURL_VERBOSE", "CURL_CA_BUNDLE",
+    "CPL_VSIL_CURL_ALLOWED_EXTENSIONS", "GDAL_INGESTED_BYTES_AT_OPEN", "CPL_VSIL_CURL_CHUNK_SIZE")
 
 
 def dataset_name(raster) -> str:
@@ -126,8 +138,10 @@ def configure_gdal() -> dict[str, str]:
 
 
 def gdal_config() -> dict[str, str]:
-    """The GDAL and cloud options in force here (environment and GDAL config), for workers."""
-    keys = {k for k in os.environ if k.startswith(_CONFIG_PREFIXES)} | set(COG_DEFAULTS)
+    """The GDAL and cloud options in force here (environment and GDAL config, the COG
+    defaults included), for workers."""
+    configure_gdal()
+    keys = {k for k in os.environ if k.startswith(_CONFIG_PREFIXES)} | set(COG_DEFAULTS) | set(_KNOWN_KEYS)
     values = {k: gdal.GetConfigOption(k) for k in sorted(keys)}
     return {k: v for k, v in values.items() if v is not None}
 

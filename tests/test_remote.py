@@ -222,3 +222,15 @@ def test_gdal_warnings_are_redacted(capsys):
         gdal.Error(gdal.CE_Warning, 1, "HTTP response code on https://h/a.tif?X-Amz-Signature=zz9: 403")
     err = capsys.readouterr().err
     assert "a.tif" in err and "zz9" not in err
+
+
+def test_gdal_config_carries_options_set_in_process():
+    from micro_detector.remote import apply_gdal_config, gdal_config
+
+    with config_options({"AWS_S3_ENDPOINT": "127.0.0.1:9", "GDAL_HTTP_TIMEOUT": "7"}):
+        config = gdal_config()
+    assert config["AWS_S3_ENDPOINT"] == "127.0.0.1:9" and config["GDAL_HTTP_TIMEOUT"] == "7"
+    assert config["GDAL_DISABLE_READDIR_ON_OPEN"] == "EMPTY_DIR"
+    with config_options({"AWS_S3_ENDPOINT": None}):
+        apply_gdal_config({"AWS_S3_ENDPOINT": "127.0.0.1:10"})
+        assert gdal.GetConfigOption("AWS_S3_ENDPOINT") == "127.0.0.1:10"

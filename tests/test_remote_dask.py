@@ -59,7 +59,7 @@ def test_dask_run_over_stac_on_s3_reads_on_the_workers(tmp_path, monkeypatch):
                 cluster=ClusterOptions(workers=2, block_tiles=8), progress=False, log=messages.append)
             fetched = client_net.read()["bytes_fetched"]
     assert [r["raster"] for r in rows] == ["scene-big", "scene-small"]
-    assert all(r["status"] == "ok" for r in rows), rows
+    assert all(r["status"] == "ok" for r in rows), [(r["raster"], r["error"]) for r in rows]
     assert any("scene-big" in m and " blocks" in m for m in messages), messages
     for name in cogs:
         assert same_features(features(tmp_path / "out" / f"scene-{name}.gpkg"), features(tmp_path / f"{name}.gpkg"))

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Callable
 from ..engine import finish, plan_raster, predict_block
 from ..plan import TilePlan, check_georeferenced, zoom_plan
 from ..predict import RawBoxes
+from ..remote import redact
 from ..result import write_result
 from ..source import open_source
 
@@ -97,7 +98,7 @@ def plan_units(units: list[RasterUnit], spec, options: DetectOptions, block_tile
             check_georeferenced(unit.plan.info, options)
             unit.zoom_plan = zoom_plan(unit.plan.info, spec, options, unit.plan)
         except (ValueError, RuntimeError, OSError) as error:
-            log(f"{unit.raster.name}: error: {error}")
+            log(f"{unit.raster.name}: error: {redact(error)}")
             summary.record_error(unit.raster, error)
             continue
         plain = len(unit.plan.windows)
@@ -131,7 +132,10 @@ def combine_blocks(unit: RasterUnit, class_names: list[str], options: DetectOpti
     assert unit.plan is not None
     parts = [unit.parts[k] for k in sorted(unit.parts)]
     raw = RawBoxes.concat(p.raw for p in parts if p.raw is not None)
-    return finish(raw, unit.plan, class_names, options, parts[0].facts, sum(p.seconds for p in parts))
+    facts = dict(parts[0].facts)
+    if "network" in facts:  # a remote raster: the bytes and requests of every block's worker
+        facts["network"] = {k: sum(p.facts["network"][k] for p in parts) for k in facts["network"]}
+    return finish(raw, unit.plan, class_names, options, facts, sum(p.seconds for p in parts))
 
 
 def write_output(unit: RasterUnit, detections: Detections, options: DetectOptions, weights: str | Path) -> None:

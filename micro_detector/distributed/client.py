@@ -22,7 +22,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, TextIO
 
-from ..batch import list_rasters, plan_outputs, prepare_output_folder, warn_if_all_nodata
+from ..batch import plan_outputs, prepare_output_folder, warn_if_all_nodata
+from ..catalog import list_items
+from ..remote import gdal_config, redact
 from ..model.files import read_spec
 from ..options import DetectOptions
 from ..outputs import DEFAULT_LAYER, is_done
@@ -110,11 +112,13 @@ class FolderProgress:
 def detect_folder_dask(folder: str | Path, output: str | Path, weights: str | Path, *,
                        options: DetectOptions | None = None,
                        cluster: ClusterOptions | None = None, pattern: str = "*.tif", fmt: str = "gpkg",
-                       overwrite: bool = False, layer: str | None = None,
+                       overwrite: bool = False, layer: str | None = None, asset: str | None = None,
                        progress: bool | Callable[[int, int], object] = True,
                        log: Callable[[str], None] | None = None,
                        cancelled: Callable[[], bool] | None = None) -> tuple[list[dict], Path]:
-    """Like batch.detect_folder, on Dask: same outputs, same summary.csv, same resume.
+    """Like batch.detect_folder, on Dask: same outputs, same summary.csv, same resume, and
+    the same inputs (a folder, a STAC catalogue with `asset`, a URL list: catalog.py); a
+    remote raster is read by the workers themselves, with this process's GDAL config.
     `progress`: True for a bar on stderr, or a callable (tiles done, tiles) (e.g. QGIS's
     feedback), or False. Returns (rows, summary path). engine.Cancelled (from `cancelled`) and KeyboardInterrupt
     cancel the pending tasks and propagate; finished outputs stay, nothing half-written does."""
@@ -122,7 +126,7 @@ def detect_folder_dask(folder: str | Path, output: str | Path, weights: str | Pa
     options = options or DetectOptions()
     log = log or (lambda message: None)
     require_dask()
-    rasters = list_rasters(folder, pattern)
+    rasters = list_items(folder, pattern, asset)
     targets = plan_outputs(rasters, output, fmt, layer or DEFAULT_LAYER, overwrite)
     spec = read_spec(weights)
     todo = [overwrite or not is_done(target) for target in targets]
@@ -170,6 +174,7 @@ class _Run:
         """One task per raster or block. The model goes by path, or as bytes scattered once
         to every worker; a split raster's plans (plain and zoom pass) are scattered once for its blocks."""
         ref = ModelRef.of(self.weights, self.options.backend, self.options.device, self.options.precision)
+        config = gdal_config()  # GDAL/cloud settings and credentials: workers read as this process does
         data = None
         if send_bytes:
             data = self.client.scatter(Path(self.weights).read_bytes(), broadcast=True, hash=False)
@@ -180,7 +185,7 @@ class _Run:
                 part = "all" if block is None else f"block{block.index}"
                 future = self.client.submit(
                     detect_task, str(unit.raster), ref, self.options, block, plan,
-                    cluster.task_timeout, data, key=f"detect-{unit.raster.name}-{part}-{time.time_ns()}",
+                    cluster.task_timeout, data, config, key=f"detect-{unit.raster.name}-{part}-{time.time_ns()}",
                     retries=cluster.retries, pure=False)
                 self.futures[future] = (unit, block)
                 unit.futures.append(future)
@@ -253,7 +258,7 @@ class _Run:
         for f in rest:
             del self.futures[f]
         self.client.cancel(rest)
-        self.log(f"{unit.raster.name}: error: {error}")
+        self.log(f"{unit.raster.name}: error: {redact(error)}")
         self.summary.record_error(unit.raster, error)
         self.bar.done_rasters += 1
 
@@ -288,4 +293,4 @@ def run_from_cli(args, options, log: Callable[[str], None]) -> tuple[list[dict],
     require_dask()
     return detect_folder_dask(args.folder, args.output, args.weights, options=options, cluster=cluster,
                               pattern=args.pattern, fmt=args.format, overwrite=args.overwrite,
-                              layer=args.layer, progress=not args.quiet, log=log)
+                              layer=args.layer, asset=args.asset, progress=not args.quiet, log=log)

@@ -26,6 +26,7 @@ from ..engine import Cancelled, detect
 from ..model.runner import open_runner
 from ..options import DetectOptions
 from ..plan import TilePlan
+from ..remote import apply_gdal_config, redact
 from .blocks import Block, TaskResult, detect_block
 
 if TYPE_CHECKING:
@@ -154,12 +155,15 @@ class TaskProgress:
 
 def detect_task(raster: str, ref: ModelRef, options: DetectOptions, block: Block | None = None,
                 plan: tuple[TilePlan, TilePlan | None] | None = None, timeout: float | None = None,
-                model_data: bytes | None = None) -> TaskResult:
+                model_data: bytes | None = None, gdal_config: dict[str, str] | None = None) -> TaskResult:
     """A work unit on a worker: the whole raster (merged detections), or one block of its
     plans' windows (raw boxes, merged by the client with the other blocks); `plan` is then
-    the raster's (plan, zoom pass plan or None)."""
+    the raster's (plan, zoom pass plan or None). `gdal_config`: the client's GDAL and cloud
+    settings (remote.gdal_config), set here first so a remote raster is read as the client would."""
     start = time.monotonic()
     result = TaskResult(raster, None if block is None else block.index, "ok", worker=_worker_name())
+    if gdal_config:
+        apply_gdal_config(gdal_config)
     try:
         runner = worker_runner(ref, model_data)
         progress = TaskProgress(raster if block is None else f"{raster}#{block.index}", timeout)
@@ -173,6 +177,6 @@ def detect_task(raster: str, ref: ModelRef, options: DetectOptions, block: Block
             raise
         result.status, result.error = "error", f"timed out after {timeout:g} s (--task-timeout)"
     except (ValueError, RuntimeError, OSError) as error:  # the raster's fault: no retry
-        result.status, result.error = "error", f"{type(error).__name__}: {error}"
+        result.status, result.error = "error", f"{type(error).__name__}: {redact(error)}"
     result.seconds = round(time.monotonic() - start, 3)
     return result
