@@ -20,6 +20,7 @@ smallest; RSS in the last half of each run within 10 % of its first half (flat o
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import resource
@@ -104,17 +105,16 @@ def run_detect(vrt: Path, out: Path, limit_gb: float, extra: list[str], weights=
         if pid:
             break
         try:
-            rss = next(int(line.split()[1]) for line in open(f"/proc/{proc.pid}/status") if line.startswith("VmRSS"))
+            with open(f"/proc/{proc.pid}/status") as status_file:
+                rss = next(int(line.split()[1]) for line in status_file if line.startswith("VmRSS"))
             samples.append(rss / 1024)
         except (OSError, StopIteration):
             pass
         time.sleep(0.5)
     stderr = proc.stderr.read().decode(errors="replace")
     report = {}
-    try:
+    with contextlib.suppress(ValueError):
         report = json.loads(proc.stdout.read().decode())
-    except ValueError:
-        pass
     return {"exit": os.waitstatus_to_exitcode(status), "seconds": round(time.perf_counter() - t0, 1),
             "peak_rss_mb": round(usage.ru_maxrss / 1024, 1), "rss_samples_mb": [round(s, 1) for s in samples],
             "tiles": report.get("tiles"), "objects": report.get("objects"),

@@ -37,7 +37,7 @@ class DiskFullError(OSError):
                          "was written there; free some space or choose another folder", str(self.path))
 
     def __str__(self) -> str:
-        return self.strerror
+        return self.strerror or ""
 
 
 def free_bytes(folder) -> int | None:

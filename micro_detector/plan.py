@@ -155,7 +155,7 @@ def check_georeferenced(info: RasterInfo, options: DetectOptions, spec=None) -> 
                  and not options.gsd and not info.pixel_size_m)
     also = (f" together with the raster's GSD (--gsd METRES) or a scale (--scale "
             f"SOURCE_PX_PER_MODEL_PX; 1 = native pixels), since the model was trained at "
-            f"{_served_text(served)}" if needs_gsd else "")
+            f"{_served_text(served)}" if needs_gsd and served is not None else "")
     raise RasterError(f"{info.label} is not georeferenced (no CRS or geotransform); georeference it "
                       f"first, or ask for pixel coordinates explicitly (--pixel-coordinates){also}")
 
@@ -182,7 +182,7 @@ def plan_tiles(info: RasterInfo, spec, options: DetectOptions | None = None) -> 
         overlap = overlap_pixels(src_tile, overlap_src)
     except ValueError as error:
         raise OptionsError(f"option overlap={options.overlap!r} is out of range: {error}") from None
-    if is_remote(info.path):  # whole internal tiles per window: fewer bytes over the network
+    if is_remote(info.path) and info.block:  # whole internal tiles per window: fewer bytes over the network
         aligned = aligned_overlap(info.width, info.height, src_tile, overlap, info.block)
         if aligned != overlap:
             notes.append(f"overlap {overlap} -> {aligned} px: windows start on the raster's "

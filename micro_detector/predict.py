@@ -9,7 +9,7 @@ concatenates their RawBoxes in window order (`RawBoxes.concat`) and merges once.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Callable
 
@@ -153,7 +153,7 @@ def batch_size(options: DetectOptions, runner) -> int:
 
 
 def predict_windows(source: WindowSource, runner, plan: TilePlan, options: DetectOptions,
-                    windows: list[Window] | None = None,
+                    windows: Sequence[Window] | None = None,
                     progress: Callable[[int, int], bool | None] | None = None) -> RawBoxes:
     """Read and predict `windows` (default: all of the plan's) in batches of `options.batch`.
 

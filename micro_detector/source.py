@@ -135,9 +135,10 @@ class GdalSource(WindowSource):
         """{"stretch": the per-band stretch applied, or None for 8-bit data}; for a remote
         raster also "network" (bytes fetched and requests since it was opened) and
         "warnings" (an untiled layout)."""
-        facts = {"stretch": self.stretch}
+        facts: dict[str, object] = {"stretch": self.stretch}
         if self.network is not None:
-            facts.update(network=self.network.read(), warnings=list(self.warnings))
+            facts["network"] = self.network.read()
+            facts["warnings"] = list(self.warnings)
         return facts
 
     def close(self) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import queue
 import threading
-from collections.abc import Generator
+from collections.abc import Generator, Sequence
 
 import numpy as np
 
@@ -58,7 +58,7 @@ def _reader(source: WindowSource, windows: list[Window], scale: float, tiles: qu
             reader.close()  # this thread's own handle
 
 
-def tile_stream(source: WindowSource, plan: TilePlan, windows: list[Window] | None = None,
+def tile_stream(source: WindowSource, plan: TilePlan, windows: Sequence[Window] | None = None,
                 depth: int = 16) -> Generator[tuple[Window, np.ndarray | None], None, None]:
     """Yield (window, image) for `windows` (default: all of the plan's), in order; the image is
     None for a window with no valid pixel. Reads run ahead by at most `depth` tiles. Closing

@@ -5,6 +5,7 @@ or cancelled run never leaves a file that looks complete, and never loses the us
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import sys
@@ -88,7 +89,7 @@ def _write_new_file(target: OutputTarget, driver: str, *content) -> None:
         layer = _fill_layer(ds, target, driver, *content)
         if transaction:
             ds.CommitTransaction()
-        errors = []
+        errors: list[str] = []
         with _gdal_errors(errors):  # some drivers only write (and fail) when closed
             del layer  # the layer's handle goes first, then the dataset: flushed and closed
             ds = None
@@ -179,10 +180,9 @@ def _rollback(held: list) -> None:
     is in `held`). GDAL may retry deferred GeoPackage work on the rolled-back layer and
     report it; the file itself is already back to its old state."""
     with _gdal_errors([]):
-        try:
+        # RuntimeError: nothing was started, or SQLite already rolled back on its error
+        with contextlib.suppress(RuntimeError):
             held[0].RollbackTransaction()
-        except RuntimeError:
-            pass  # nothing was started, or SQLite already rolled back on its error
         held.clear()
 
 

@@ -10,6 +10,7 @@ It counts the requests and the bytes of the bodies it sent.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import threading
@@ -149,10 +150,8 @@ def _handler(server: RangeServer):
             for key, value in headers.items():
                 self.send_header(key, value)
             self.end_headers()
-            try:
+            with contextlib.suppress(BrokenPipeError, ConnectionResetError):
                 self.wfile.write(body)
-            except (BrokenPipeError, ConnectionResetError):
-                pass
 
     return Handler
 

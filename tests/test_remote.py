@@ -152,20 +152,18 @@ def test_missing_url_names_it(tmp_path):
 def test_server_dying_mid_run(tmp_path, runner):
     cog = crop_cog(tmp_path, width=1284, blocksize=128)
     out = tmp_path / "out.gpkg"
-    with config_options({"GDAL_HTTP_MAX_RETRY": "1", "GDAL_HTTP_RETRY_DELAY": "0.1"}):
-        with RangeServer(tmp_path, die_after=3) as server:
-            with pytest.raises(RasterReadError) as error:
-                engine.detect(f"{server.url}/{cog.name}", out, runner)
+    with config_options({"GDAL_HTTP_MAX_RETRY": "1", "GDAL_HTTP_RETRY_DELAY": "0.1"}), \
+            RangeServer(tmp_path, die_after=3) as server, pytest.raises(RasterReadError) as error:
+        engine.detect(f"{server.url}/{cog.name}", out, runner)
     assert cog.name in str(error.value) and "window" in str(error.value)
     assert not out.exists() and not list(tmp_path.glob(".*partial"))
 
 
 def test_timeout_names_the_url(tmp_path):
     cog = crop_cog(tmp_path, width=256)
-    with config_options({"GDAL_HTTP_TIMEOUT": "1", "GDAL_HTTP_MAX_RETRY": "0"}):
-        with RangeServer(tmp_path, delay=3) as server:
-            with pytest.raises(RasterError) as error:
-                engine.plan_raster(f"{server.url}/{cog.name}", None)
+    with config_options({"GDAL_HTTP_TIMEOUT": "1", "GDAL_HTTP_MAX_RETRY": "0"}), \
+            RangeServer(tmp_path, delay=3) as server, pytest.raises(RasterError) as error:
+        engine.plan_raster(f"{server.url}/{cog.name}", None)
     assert cog.name in str(error.value)
 
 

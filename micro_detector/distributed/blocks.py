@@ -132,9 +132,9 @@ def combine_blocks(unit: RasterUnit, class_names: list[str], options: DetectOpti
     assert unit.plan is not None
     parts = [unit.parts[k] for k in sorted(unit.parts)]
     raw = RawBoxes.concat(p.raw for p in parts if p.raw is not None)
-    facts = dict(parts[0].facts)
+    facts = dict(parts[0].facts or {})
     if "network" in facts:  # a remote raster: the bytes and requests of every block's worker
-        facts["network"] = {k: sum(p.facts["network"][k] for p in parts) for k in facts["network"]}
+        facts["network"] = {k: sum((p.facts or {})["network"][k] for p in parts) for k in facts["network"]}
     return finish(raw, unit.plan, class_names, options, facts, sum(p.seconds for p in parts))
 
 

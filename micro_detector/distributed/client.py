@@ -24,11 +24,11 @@ from typing import TYPE_CHECKING, Callable, TextIO
 
 from ..batch import plan_outputs, prepare_output_folder, warn_if_all_nodata
 from ..catalog import list_items
-from ..remote import gdal_config, redact
 from ..model.files import read_spec
 from ..options import DetectOptions
 from ..outputs import DEFAULT_LAYER, is_done
 from ..predict import Cancelled
+from ..remote import gdal_config, redact
 from ..result import Detections
 from ..summary import SummaryTable
 from .blocks import Block, RasterUnit, combine_blocks, plan_units, write_output

@@ -154,7 +154,6 @@ def _measured_choice(path: Path, threads, cache_dir, precision: str):
 
     onnx_path, _ = export_for(path, cache_dir)
     import onnxruntime
-
     import openvino
 
     chosen, _ = resolve_precision(path, onnx_path, precision, "cpu")

@@ -89,7 +89,6 @@ def quantize_int8(onnx_path: str | Path, out_xml: Path, tiles: np.ndarray) -> Pa
     """Write the int8 IR of the export `onnx_path` to `out_xml` (+ .bin), calibrated on
     `tiles` (N, bands, H, W float32 pixels); written under temporary names, then renamed."""
     import nncf
-
     import openvino as ov
 
     model = ov.Core().read_model(str(onnx_path))
