@@ -65,8 +65,9 @@ class MicroDetectorPlugin:
         from .micro_detector import resources
 
         self.initProcessing()
-        self.action = QAction(QIcon(str(resources.icon("icon.svg"))), self.tr("Install dependencies…"),
-                              self.iface.mainWindow())
+        self.action = QAction(
+            QIcon(str(resources.icon("icon.svg"))), self.tr("Install dependencies…"), self.iface.mainWindow()
+        )
         self.action.triggered.connect(self.show_installer)
         self.iface.addPluginToMenu(self.menu(), self.action)
         self.warn_missing_dependencies()

@@ -47,8 +47,9 @@ def scenes(folder: Path, seed: int):
     for i in range(3):
         raster, boxes, classes = make_scene(folder, f"s{i}.tif", size=256, count=40, seed=100 * seed + i)
         rows.append((raster.name, boxes, classes))
-    labels = load_xview(write_xview(folder / "labels.geojson", rows), folder,
-                        ClassMap.from_file(write_mapping(folder / "map.json")))
+    labels = load_xview(
+        write_xview(folder / "labels.geojson", rows), folder, ClassMap.from_file(write_mapping(folder / "map.json"))
+    )
     train, val = split_by_image(labels, val_names=["s2.tif"])
     return train, val, rows[2]
 
@@ -91,21 +92,40 @@ def run_variant(name: str, loss_kw: dict, p2: bool, seed: int, epochs: int) -> d
         folder = Path(tmp)
         train_set, val_set, (_, true_boxes, true_classes) = scenes(folder, seed)
         torch.manual_seed(seed)
-        config = TrainConfig(scale="n", epochs=epochs, imgsz=128, batch=8, nbs=8, warmup_epochs=0, close_mosaic=2,
-                             lr0=0.004, workers=0, seed=seed, val_every=epochs, p2=p2,
-                             chips=ChipConfig(size=128, overlap=0.25), augment=AugmentConfig(scale=0.1),
-                             loss=LossWeights(**loss_kw))
+        config = TrainConfig(
+            scale="n",
+            epochs=epochs,
+            imgsz=128,
+            batch=8,
+            nbs=8,
+            warmup_epochs=0,
+            close_mosaic=2,
+            lr0=0.004,
+            workers=0,
+            seed=seed,
+            val_every=epochs,
+            p2=p2,
+            chips=ChipConfig(size=128, overlap=0.25),
+            augment=AugmentConfig(scale=0.1),
+            loss=LossWeights(**loss_kw),
+        )
         start = time.perf_counter()
         train(config, train_set, val_set, folder / "run", model_path=folder / "model.pt", log=lambda m: None)
         seconds = time.perf_counter() - start
         runner = TorchRunner(load_model(folder / "model.pt"))
-        det = engine.detect(folder / "s2.tif", None, runner,
-                            options=engine.DetectOptions(conf=0.25, pixel_coordinates=True))
+        det = engine.detect(
+            folder / "s2.tif", None, runner, options=engine.DetectOptions(conf=0.25, pixel_coordinates=True)
+        )
         hit = (box_iou(true_boxes.astype(float), det.boxes) >= 0.5) & (true_classes[:, None] == det.class_ids[None])
         metrics, _ = evaluate_labelled(runner, val_set, EvalOptions(eval_detect_options(conf=0.001)))
         overall = metrics.overall()
-        return {"recall": float(hit.any(1).mean()), "precision": float(hit.any(0).mean()) if len(det) else 0.0,
-                "mAP50": overall["mAP50"], "mAP50-95": overall["mAP50-95"], "train_s": seconds}
+        return {
+            "recall": float(hit.any(1).mean()),
+            "precision": float(hit.any(0).mean()) if len(det) else 0.0,
+            "mAP50": overall["mAP50"],
+            "mAP50-95": overall["mAP50-95"],
+            "train_s": seconds,
+        }
 
 
 def main(argv=None) -> int:
@@ -125,16 +145,23 @@ def main(argv=None) -> int:
         rows.append((name, mean))
         print(f"{name}: {mean}", file=sys.stderr, flush=True)
     base = rows[0][1]["mAP50-95"]
-    lines = [f"Tiny-object ablation: synthetic 6-10 px objects, YOLOv12n from scratch, {args.epochs} epochs, "
-             f"seeds {seeds}, one run", "",
-             f"{'variant':30s} {'recall':>7s} {'prec':>7s} {'mAP50':>7s} {'mAP50-95':>9s} {'sd':>6s} "
-             f"{'vs base':>8s} {'train s':>8s} {'ms/tile':>8s}"]
+    lines = [
+        f"Tiny-object ablation: synthetic 6-10 px objects, YOLOv12n from scratch, {args.epochs} epochs, "
+        f"seeds {seeds}, one run",
+        "",
+        f"{'variant':30s} {'recall':>7s} {'prec':>7s} {'mAP50':>7s} {'mAP50-95':>9s} {'sd':>6s} "
+        f"{'vs base':>8s} {'train s':>8s} {'ms/tile':>8s}",
+    ]
     for name, m in rows:
-        lines.append(f"{name:30s} {m['recall']:7.3f} {m['precision']:7.3f} {m['mAP50']:7.3f} {m['mAP50-95']:9.3f} "
-                     f"{m['sd']:6.3f} {m['mAP50-95'] - base:+8.3f} {m['train_s']:8.1f} {m['ms']:8.1f}")
+        lines.append(
+            f"{name:30s} {m['recall']:7.3f} {m['precision']:7.3f} {m['mAP50']:7.3f} {m['mAP50-95']:9.3f} "
+            f"{m['sd']:6.3f} {m['mAP50-95'] - base:+8.3f} {m['train_s']:8.1f} {m['ms']:8.1f}"
+        )
     lines.append("")
-    lines.append("means over the seeds; sd: standard deviation of mAP50-95 over the seeds; ms/tile: YOLOv12n "
-                 "forward pass on a 256 px tile, CPU, torch, 2 threads")
+    lines.append(
+        "means over the seeds; sd: standard deviation of mAP50-95 over the seeds; ms/tile: YOLOv12n "
+        "forward pass on a 256 px tile, CPU, torch, 2 threads"
+    )
     text = "\n".join(lines)
     print(text)
     args.out.write_text(text + "\n")

@@ -37,16 +37,25 @@ def build_mosaic(path: Path, size: int) -> Path:
             src = sources[k % len(sources)]
             k += 1
             for band in range(3):
-                parts.append((band, f'<SimpleSource><SourceFilename relativeToVRT="0">{src}</SourceFilename>'
-                              f'<SourceBand>{band + 1}</SourceBand><SrcRect xOff="0" yOff="0" xSize="{w}" ySize="{h}"/>'
-                              f'<DstRect xOff="{x}" yOff="{y}" xSize="{w}" ySize="{h}"/></SimpleSource>'))
+                parts.append(
+                    (
+                        band,
+                        f'<SimpleSource><SourceFilename relativeToVRT="0">{src}</SourceFilename>'
+                        f'<SourceBand>{band + 1}</SourceBand><SrcRect xOff="0" yOff="0" xSize="{w}" ySize="{h}"/>'
+                        f'<DstRect xOff="{x}" yOff="{y}" xSize="{w}" ySize="{h}"/></SimpleSource>',
+                    )
+                )
     srs = gdal.Open(str(sources[0])).GetProjection()
     bands = []
     for band, colour in enumerate(("Red", "Green", "Blue")):
         body = "".join(p for b, p in parts if b == band)
-        bands.append(f'<VRTRasterBand dataType="Byte" band="{band + 1}"><ColorInterp>{colour}</ColorInterp>{body}</VRTRasterBand>')
-    path.write_text(f'<VRTDataset rasterXSize="{size}" rasterYSize="{size}"><SRS>{srs}</SRS>'
-                    f'<GeoTransform>500000, 0.5, 0, 4000000, 0, -0.5</GeoTransform>{"".join(bands)}</VRTDataset>')
+        bands.append(
+            f'<VRTRasterBand dataType="Byte" band="{band + 1}"><ColorInterp>{colour}</ColorInterp>{body}</VRTRasterBand>'
+        )
+    path.write_text(
+        f'<VRTDataset rasterXSize="{size}" rasterYSize="{size}"><SRS>{srs}</SRS>'
+        f"<GeoTransform>500000, 0.5, 0, 4000000, 0, -0.5</GeoTransform>{''.join(bands)}</VRTDataset>"
+    )
     return path
 
 
@@ -66,8 +75,7 @@ def run_one(size: int, scale: str, device: str, batch: int, workdir: Path, backe
     # the path a user gets: open_runner picks the backend (auto: cached ONNX export on the CPU)
     runner = open_runner(model, backend=backend, device=device, cache_dir=workdir / "cache")
     start = time.perf_counter()
-    result = detect(raster, workdir / f"out_{size}.gpkg", runner,
-                    options=DetectOptions(batch=batch, device=device))
+    result = detect(raster, workdir / f"out_{size}.gpkg", runner, options=DetectOptions(batch=batch, device=device))
     total = time.perf_counter() - start
     tiles = result.report["tiles"]
     # pure forward on the same number of tiles (same batch), no reading, merging or writing
@@ -78,12 +86,19 @@ def run_one(size: int, scale: str, device: str, batch: int, workdir: Path, backe
     for _ in range(reps):
         runner.predict(x)
     forward_per_tile = (time.perf_counter() - t0) / (reps * batch)
-    return {"size": size, "scale": scale, "device": device, "backend": runner.backend, "tiles": tiles,
-            "end_to_end_s": round(total, 2), "tiles_per_s": round(tiles / total, 3),
-            "forward_only_tiles_per_s": round(1 / forward_per_tile, 3),
-            "engine_efficiency": round(forward_per_tile * tiles / total, 3),
-            "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
-            "objects": len(result)}
+    return {
+        "size": size,
+        "scale": scale,
+        "device": device,
+        "backend": runner.backend,
+        "tiles": tiles,
+        "end_to_end_s": round(total, 2),
+        "tiles_per_s": round(tiles / total, 3),
+        "forward_only_tiles_per_s": round(1 / forward_per_tile, 3),
+        "engine_efficiency": round(forward_per_tile * tiles / total, 3),
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "objects": len(result),
+    }
 
 
 def main(argv=None) -> int:
@@ -100,9 +115,24 @@ def main(argv=None) -> int:
             print(json.dumps(run_one(args.one, args.scale, args.device, args.batch, Path(tmp), args.backend)))
         return 0
     for size in (int(s) for s in args.sizes.split(",")):
-        out = subprocess.run([sys.executable, __file__, "--one", str(size), "--scale", args.scale,
-                              "--device", args.device, "--batch", str(args.batch), "--backend", args.backend],
-                             capture_output=True, text=True)
+        out = subprocess.run(
+            [
+                sys.executable,
+                __file__,
+                "--one",
+                str(size),
+                "--scale",
+                args.scale,
+                "--device",
+                args.device,
+                "--batch",
+                str(args.batch),
+                "--backend",
+                args.backend,
+            ],
+            capture_output=True,
+            text=True,
+        )
         print(out.stdout.strip() or out.stderr[-2000:], flush=True)
     return 0
 

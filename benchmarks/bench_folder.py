@@ -49,8 +49,9 @@ def warm_cluster(workers: int, weights: Path, options):
     from micro_detector.distributed.worker import ModelRef, warm
 
     t0 = time.perf_counter()
-    cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
-                           silence_logs=logging.CRITICAL)
+    cluster = LocalCluster(
+        n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None, silence_logs=logging.CRITICAL
+    )
     client = Client(cluster)
     ref = ModelRef.of(weights, options.backend, options.device)
     backends = set(client.run(warm, ref).values())
@@ -67,15 +68,27 @@ def run(folder: Path, weights: Path, workers: int, options, block_tiles: int) ->
     cluster, client, startup, backends = warm_cluster(workers, weights, options)
     out = Path(tempfile.mkdtemp(prefix=f"bench-folder-{workers}-"))
     first = sorted(folder.glob("*.tif"))[0].name  # one raster first: imports and first calls
-    detect_folder_dask(folder, out / "warmup", weights, options=options, progress=False, pattern=first,
-                       cluster=ClusterOptions(scheduler=cluster.scheduler_address, send_model="path"))
+    detect_folder_dask(
+        folder,
+        out / "warmup",
+        weights,
+        options=options,
+        progress=False,
+        pattern=first,
+        cluster=ClusterOptions(scheduler=cluster.scheduler_address, send_model="path"),
+    )
     cpu0 = os.times()
     worker_cpu0 = sum(client.run(_cpu_seconds).values())
     try:
         t0 = time.perf_counter()
-        rows, _ = detect_folder_dask(folder, out / "run", weights, options=options, progress=False,
-                                     cluster=ClusterOptions(scheduler=cluster.scheduler_address,
-                                                            block_tiles=block_tiles, send_model="path"))
+        rows, _ = detect_folder_dask(
+            folder,
+            out / "run",
+            weights,
+            options=options,
+            progress=False,
+            cluster=ClusterOptions(scheduler=cluster.scheduler_address, block_tiles=block_tiles, send_model="path"),
+        )
         wall = time.perf_counter() - t0
         worker_cpu = sum(client.run(_cpu_seconds).values()) - worker_cpu0
     finally:
@@ -84,9 +97,17 @@ def run(folder: Path, weights: Path, workers: int, options, block_tiles: int) ->
         shutil.rmtree(out, ignore_errors=True)
     client_cpu = sum(os.times()[:2]) - sum(cpu0[:2])
     tiles = sum(int(r.get("tiles") or 0) for r in rows)
-    return {"workers": workers, "startup_s": startup, "wall_s": wall, "rasters": len(rows),
-            "failed": sum(r["status"] != "ok" for r in rows), "tiles": tiles,
-            "client_cpu_s": client_cpu, "worker_cpu_s": worker_cpu, "backends": backends}
+    return {
+        "workers": workers,
+        "startup_s": startup,
+        "wall_s": wall,
+        "rasters": len(rows),
+        "failed": sum(r["status"] != "ok" for r in rows),
+        "tiles": tiles,
+        "client_cpu_s": client_cpu,
+        "worker_cpu_s": worker_cpu,
+        "backends": backends,
+    }
 
 
 def main() -> None:
@@ -105,23 +126,33 @@ def main() -> None:
     options = DetectOptions(tile=args.tile, device="cpu")
     tmp = Path(tempfile.mkdtemp(prefix="bench-folder-"))
     folder = args.folder or make_folder(tmp / "in", args.rasters, args.size)
-    print(f"folder {folder}: {len(list(folder.glob('*.tif')))} rasters; tile {args.tile}; "
-          f"{os.cpu_count()} cores; python {sys.version.split()[0]}")
+    print(
+        f"folder {folder}: {len(list(folder.glob('*.tif')))} rasters; tile {args.tile}; "
+        f"{os.cpu_count()} cores; python {sys.version.split()[0]}"
+    )
     results = [run(folder, args.weights, int(n), options, args.block_tiles) for n in args.workers.split(",")]
     base = results[0]["tiles"] / results[0]["wall_s"] / results[0]["workers"]
-    print(f"{'workers':>7} {'start s':>8} {'wall s':>8} {'rasters/s':>9} {'tiles/s':>8} "
-          f"{'efficiency':>10} {'worker cpu s':>12} {'cores busy':>10} {'client cpu s':>12}")
+    print(
+        f"{'workers':>7} {'start s':>8} {'wall s':>8} {'rasters/s':>9} {'tiles/s':>8} "
+        f"{'efficiency':>10} {'worker cpu s':>12} {'cores busy':>10} {'client cpu s':>12}"
+    )
     for r in results:
         rate = r["tiles"] / r["wall_s"]
-        print(f"{r['workers']:>7} {r['startup_s']:>8.1f} {r['wall_s']:>8.1f} {r['rasters'] / r['wall_s']:>9.3f} "
-              f"{rate:>8.2f} {rate / (r['workers'] * base):>10.0%} {r['worker_cpu_s']:>12.1f} "
-              f"{r['worker_cpu_s'] / r['wall_s']:>10.2f} {r['client_cpu_s']:>12.1f}"
-              + (f"  ({r['failed']} failed)" if r["failed"] else ""))
-    print(f"backend on the workers: {', '.join(sorted(set().union(*(r['backends'] for r in results))))}; "
-          "one compute thread per worker")
-    print("efficiency = tiles/s with n workers / (n x tiles/s per worker with the first count); "
-          f"cores busy = worker cpu s / wall s (at most {os.cpu_count()} here, whatever the worker count); "
-          "client cpu s = planning, merging and writing in the process that owns the output folder")
+        print(
+            f"{r['workers']:>7} {r['startup_s']:>8.1f} {r['wall_s']:>8.1f} {r['rasters'] / r['wall_s']:>9.3f} "
+            f"{rate:>8.2f} {rate / (r['workers'] * base):>10.0%} {r['worker_cpu_s']:>12.1f} "
+            f"{r['worker_cpu_s'] / r['wall_s']:>10.2f} {r['client_cpu_s']:>12.1f}"
+            + (f"  ({r['failed']} failed)" if r["failed"] else "")
+        )
+    print(
+        f"backend on the workers: {', '.join(sorted(set().union(*(r['backends'] for r in results))))}; "
+        "one compute thread per worker"
+    )
+    print(
+        "efficiency = tiles/s with n workers / (n x tiles/s per worker with the first count); "
+        f"cores busy = worker cpu s / wall s (at most {os.cpu_count()} here, whatever the worker count); "
+        "client cpu s = planning, merging and writing in the process that owns the output folder"
+    )
     shutil.rmtree(tmp, ignore_errors=True)
 
 

@@ -65,9 +65,13 @@ def make_vrt(path: Path, tile: Path, size: int, tile_size: int = 256) -> Path:
         f'<VRTRasterBand dataType="Byte" band="{b}"><SimpleSource><SourceFilename relativeToVRT="0">{tile}'
         f'</SourceFilename><SourceBand>{b}</SourceBand><SrcRect xOff="0" yOff="0" xSize="{tile_size}" '
         f'ySize="{tile_size}"/><DstRect xOff="0" yOff="0" xSize="{size}" ySize="{size}"/></SimpleSource>'
-        f"</VRTRasterBand>" for b in (1, 2, 3))
-    path.write_text(f'<VRTDataset rasterXSize="{size}" rasterYSize="{size}"><SRS>{srs.ExportToWkt()}</SRS>'
-                    f"<GeoTransform>{ORIGIN[0]}, {GSD}, 0, {ORIGIN[1]}, 0, {-GSD}</GeoTransform>{bands}</VRTDataset>")
+        f"</VRTRasterBand>"
+        for b in (1, 2, 3)
+    )
+    path.write_text(
+        f'<VRTDataset rasterXSize="{size}" rasterYSize="{size}"><SRS>{srs.ExportToWkt()}</SRS>'
+        f"<GeoTransform>{ORIGIN[0]}, {GSD}, 0, {ORIGIN[1]}, 0, {-GSD}</GeoTransform>{bands}</VRTDataset>"
+    )
     return path
 
 
@@ -93,7 +97,7 @@ def run_detect(vrt: Path, out: Path, limit_gb: float, extra: list[str], weights=
 
     def limit():
         if limit_gb > 0:
-            cap = int(limit_gb * 2 ** 30)
+            cap = int(limit_gb * 2**30)
             resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
 
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
@@ -115,10 +119,15 @@ def run_detect(vrt: Path, out: Path, limit_gb: float, extra: list[str], weights=
     report = {}
     with contextlib.suppress(ValueError):
         report = json.loads(proc.stdout.read().decode())
-    return {"exit": os.waitstatus_to_exitcode(status), "seconds": round(time.perf_counter() - t0, 1),
-            "peak_rss_mb": round(usage.ru_maxrss / 1024, 1), "rss_samples_mb": [round(s, 1) for s in samples],
-            "tiles": report.get("tiles"), "objects": report.get("objects"),
-            "error": stderr.strip().splitlines()[-1] if os.waitstatus_to_exitcode(status) else ""}
+    return {
+        "exit": os.waitstatus_to_exitcode(status),
+        "seconds": round(time.perf_counter() - t0, 1),
+        "peak_rss_mb": round(usage.ru_maxrss / 1024, 1),
+        "rss_samples_mb": [round(s, 1) for s in samples],
+        "tiles": report.get("tiles"),
+        "objects": report.get("objects"),
+        "error": stderr.strip().splitlines()[-1] if os.waitstatus_to_exitcode(status) else "",
+    }
 
 
 def flat(samples: list[float]) -> bool | None:
@@ -159,12 +168,24 @@ def main(argv=None) -> int:
             extent = (mid[0] - half, mid[1] - half, mid[0] + half, mid[1] + half)
             whole_s, whole_n = plan_seconds(vrt, weights=args.weights)
             plan_s, windows = plan_seconds(vrt, extent, args.weights)
-            row = {"raster": f"{args.huge} x {args.huge}", "region": f"extent {args.extent_px} px",
-                   "windows": windows, "plan_s": round(plan_s, 4), "whole_plan_s": round(whole_s, 4),
-                   "whole_windows": whole_n}
+            row = {
+                "raster": f"{args.huge} x {args.huge}",
+                "region": f"extent {args.extent_px} px",
+                "windows": windows,
+                "plan_s": round(plan_s, 4),
+                "whole_plan_s": round(whole_s, 4),
+                "whole_windows": whole_n,
+            }
             if not args.quick:
-                row.update(run_detect(vrt, work / "huge.gpkg", args.limit_gb,
-                                      ["--extent", ",".join(f"{v:.3f}" for v in extent)], args.weights))
+                row.update(
+                    run_detect(
+                        vrt,
+                        work / "huge.gpkg",
+                        args.limit_gb,
+                        ["--extent", ",".join(f"{v:.3f}" for v in extent)],
+                        args.weights,
+                    )
+                )
             rows.append(row)
             print(json.dumps({k: v for k, v in row.items() if k != "rss_samples_mb"}), flush=True)
     verdicts = verdict(rows, args)
@@ -176,8 +197,12 @@ def main(argv=None) -> int:
 
 def verdict(rows: list[dict], args) -> dict:
     """The checks of the issue over the rows (None where not measured)."""
-    out = {"huge plan under 1 s": None, "peak RSS flat over sizes": None, "RSS flat within runs": None,
-           "all runs finished": None}
+    out = {
+        "huge plan under 1 s": None,
+        "peak RSS flat over sizes": None,
+        "RSS flat within runs": None,
+        "all runs finished": None,
+    }
     huge = [r for r in rows if r["region"] != "whole"]
     if huge:
         out["huge plan under 1 s"] = max(huge[0]["plan_s"], huge[0]["whole_plan_s"]) < 1.0

@@ -48,8 +48,7 @@ def main(argv=None) -> int:
     rows = []
     for name in args.scales.split(","):
         scale, _, extra = name.partition("+")
-        spec = ModelSpec(scale=scale, class_names=[f"c{i}" for i in range(args.nc)], imgsz=args.imgsz,
-                         p2=extra == "p2")
+        spec = ModelSpec(scale=scale, class_names=[f"c{i}" for i in range(args.nc)], imgsz=args.imgsz, p2=extra == "p2")
         model = build_model(spec).eval()
         flops = count_flops(model, args.imgsz)
         x = torch.rand(1, 3, args.imgsz, args.imgsz)
@@ -59,14 +58,21 @@ def main(argv=None) -> int:
             runner = OnnxRunner(export_onnx(model, Path(tmp) / "m.onnx"), threads=threads)
             xn = x.numpy()
             onnx_ms = median_ms(lambda runner=runner, xn=xn: runner.session.run(None, {"images": xn}), args.repeat)
-        row = {"scale": name, "params_M": round(count_params(model) / 1e6, 3),
-               "gflops": round(flops["gflops"], 2), "attention_gflops": round(flops["attention_gflops"], 2),
-               "torch_cpu_ms": round(torch_ms, 1), "onnxruntime_cpu_ms": round(onnx_ms, 1),
-               "onnx_speedup": round(torch_ms / onnx_ms, 2)}
+        row = {
+            "scale": name,
+            "params_M": round(count_params(model) / 1e6, 3),
+            "gflops": round(flops["gflops"], 2),
+            "attention_gflops": round(flops["attention_gflops"], 2),
+            "torch_cpu_ms": round(torch_ms, 1),
+            "onnxruntime_cpu_ms": round(onnx_ms, 1),
+            "onnx_speedup": round(torch_ms / onnx_ms, 2),
+        }
         rows.append(row)
         print(json.dumps(row), flush=True)
-    print(f"# imgsz {args.imgsz}, batch 1, {threads} CPU threads, torch {torch.__version__}, "
-          f"median of {args.repeat}", file=sys.stderr)
+    print(
+        f"# imgsz {args.imgsz}, batch 1, {threads} CPU threads, torch {torch.__version__}, median of {args.repeat}",
+        file=sys.stderr,
+    )
     return 0
 
 

@@ -39,7 +39,7 @@ from compare_sahi import make_raster, run_measured  # noqa: E402  (same measurem
 DEMO = ROOT / "resources" / "demo" / "kit_MunichStreet02-MOS93.tif"
 DEFAULT_ROWS = "auto,onnx,openvino:fp32,openvino:bf16,openvino:int8,torch"
 
-FORWARD_SCRIPT = r'''
+FORWARD_SCRIPT = r"""
 import json, sys, time, warnings
 import numpy as np
 warnings.simplefilter("ignore")
@@ -52,29 +52,53 @@ t0 = time.perf_counter()
 for _ in range(reps):
     runner.predict(x)
 print(json.dumps({"ms_per_tile": (time.perf_counter() - t0) / reps * 1000}))
-'''
+"""
 
 
-def detect_row(raster: Path, model: Path, backend: str, precision: str, workdir: Path, env: dict,
-               threads: int) -> dict:
+def detect_row(raster: Path, model: Path, backend: str, precision: str, workdir: Path, env: dict, threads: int) -> dict:
     """One measured CLI run (after one warming run) of `backend` at `precision`."""
     out = workdir / f"out_{backend}_{precision}.gpkg"
-    cmd = [sys.executable, "-m", "micro_detector", "detect", str(raster), "-o", str(out), "--overwrite",
-           "--weights", str(model), "--backend", backend, "--precision", precision, "--device", "cpu",
-           "-q"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "micro_detector",
+        "detect",
+        str(raster),
+        "-o",
+        str(out),
+        "--overwrite",
+        "--weights",
+        str(model),
+        "--backend",
+        backend,
+        "--precision",
+        precision,
+        "--device",
+        "cpu",
+        "-q",
+    ]
     first = run_measured(cmd, env, ROOT)
     run = run_measured(cmd, env, ROOT)
     report = json.loads(run["stdout"])
     backend_line = next((line for line in run["stderr"].splitlines() if line.startswith("backend:")), "?")
-    return {"wall_s": run["wall_s"], "first_wall_s": first["wall_s"], "peak_rss_mb": run["peak_rss_mb"],
-            "seconds": report["seconds"], "forward_s": report["forward_seconds"], "tiles": report["tiles"],
-            "objects": report["objects"], "backend_line": backend_line, "output": out}
+    return {
+        "wall_s": run["wall_s"],
+        "first_wall_s": first["wall_s"],
+        "peak_rss_mb": run["peak_rss_mb"],
+        "seconds": report["seconds"],
+        "forward_s": report["forward_seconds"],
+        "tiles": report["tiles"],
+        "objects": report["objects"],
+        "backend_line": backend_line,
+        "output": out,
+    }
 
 
 def pure_forward(model: Path, backend: str, precision: str, tile: int, env: dict, reps: int) -> float:
     """The runner's ms per tile alone, on a constant tile of `tile` px."""
-    done = run_measured([sys.executable, "-c", FORWARD_SCRIPT, str(model), backend, precision, str(tile),
-                         str(reps)], env, ROOT)
+    done = run_measured(
+        [sys.executable, "-c", FORWARD_SCRIPT, str(model), backend, precision, str(tile), str(reps)], env, ROOT
+    )
     return json.loads(done["stdout"].strip().splitlines()[-1])["ms_per_tile"]
 
 
@@ -123,9 +147,15 @@ def main(argv=None) -> int:
 
 def compare(args, raster: Path, workdir: Path) -> tuple[list[dict], list[str]]:
     threads = str(args.threads)
-    env = {**os.environ, "OMP_NUM_THREADS": threads, "MKL_NUM_THREADS": threads, "PYTHONPATH": str(ROOT),
-           "MICRO_DETECTOR_CACHE": str(workdir / "cache"), "GDAL_PAM_ENABLED": "NO",
-           "PYTHONWARNINGS": "ignore"}
+    env = {
+        **os.environ,
+        "OMP_NUM_THREADS": threads,
+        "MKL_NUM_THREADS": threads,
+        "PYTHONPATH": str(ROOT),
+        "MICRO_DETECTOR_CACHE": str(workdir / "cache"),
+        "GDAL_PAM_ENABLED": "NO",
+        "PYTHONWARNINGS": "ignore",
+    }
     rows = []
     for item in args.rows.split(","):
         backend, _, precision = item.strip().partition(":")
@@ -142,9 +172,11 @@ def compare(args, raster: Path, workdir: Path) -> tuple[list[dict], list[str]]:
     for r in rows:
         if "error" not in r and reference is not None:
             r["agree"] = "reference" if r is reference else agreement(reference["output"], r["output"])
-    notes = [f"raster {raster.name}, model {args.model.name}, {args.threads} threads, CPU",
-             f"machine: {os.cpu_count()} logical CPUs, load average before {os.getloadavg()[0]:.1f}",
-             time.strftime("run %Y-%m-%d %H:%M UTC", time.gmtime())]
+    notes = [
+        f"raster {raster.name}, model {args.model.name}, {args.threads} threads, CPU",
+        f"machine: {os.cpu_count()} logical CPUs, load average before {os.getloadavg()[0]:.1f}",
+        time.strftime("run %Y-%m-%d %H:%M UTC", time.gmtime()),
+    ]
     notes += [f"{r['run']}: {r['backend_line']}" for r in rows if "error" not in r]
     return rows, notes
 
@@ -161,9 +193,11 @@ def format_table(rows: list[dict], notes: list[str]) -> str:
     ok = [r for r in rows if "error" not in r]
     fastest = min((r["seconds"] for r in ok), default=1.0)
     ref = next((r["seconds"] for r in ok if r.get("agree") == "reference"), None)
-    lines = ["| run | wall s | first run s | detection s | ms/tile | pure ms/tile | pipeline eff. | "
-             "pure-forward eff. | peak RSS MB | onnx fp32 / this | fastest / this | objects | agreement |",
-             "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    lines = [
+        "| run | wall s | first run s | detection s | ms/tile | pure ms/tile | pipeline eff. | "
+        "pure-forward eff. | peak RSS MB | onnx fp32 / this | fastest / this | objects | agreement |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
     for r in rows:
         if "error" in r:
             lines.append(f"| {r['run']} | failed: {r['error']} |||||||||||")
@@ -174,7 +208,8 @@ def format_table(rows: list[dict], notes: list[str]) -> str:
             f"{r['seconds'] / tiles * 1000:.1f} | {r['pure_ms']:.1f} | {r['forward_s'] / r['seconds']:.3f} | "
             f"{r['pure_ms'] * tiles / 1000 / r['seconds']:.3f} | {r['peak_rss_mb']:.0f} | "
             f"{(ref / r['seconds']) if ref else float('nan'):.2f}x | {fastest / r['seconds']:.2f} | "
-            f"{r['objects']} | {r.get('agree', '')} |")
+            f"{r['objects']} | {r.get('agree', '')} |"
+        )
     return "\n".join(lines + [""] + [f"- {n}" for n in notes]) + "\n"
 
 

@@ -37,12 +37,11 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-PEER_PACKAGES = ["torch==2.14.1", "torchvision==0.29.1", "ultralytics==8.4.190", "sahi==0.12.8",
-                 "openvino==2026.4.1"]
+PEER_PACKAGES = ["torch==2.14.1", "torchvision==0.29.1", "ultralytics==8.4.190", "sahi==0.12.8", "openvino==2026.4.1"]
 DEFAULT_VENV = Path.home() / ".cache" / "micro-detector-bench" / "peer-venv"
 TILE, OVERLAP, CONF, MERGE_IOU = 640, 0.2, 0.25, 0.5
 
-PEER_SCRIPT = r'''
+PEER_SCRIPT = r"""
 import json, sys, time
 start = time.perf_counter()
 raster, threads, batch, weights = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
@@ -62,18 +61,18 @@ print(json.dumps({"seconds": time.perf_counter() - start, "load_s": loaded - sta
                   "predict_s": result.durations_in_seconds.get("prediction"),
                   "slice_s": result.durations_in_seconds.get("slice"),
                   "objects": len(result.object_prediction_list), "torch": torch.__version__}))
-''' % {"conf": CONF, "tile": TILE, "overlap": OVERLAP, "iou": MERGE_IOU}
+""" % {"conf": CONF, "tile": TILE, "overlap": OVERLAP, "iou": MERGE_IOU}
 
 # the peer's OpenVINO route, as Ultralytics documents it (three lines); run once, not timed
-PEER_EXPORT = r'''
+PEER_EXPORT = r"""
 import sys
 from ultralytics import YOLO
 print(YOLO("yolo12s.yaml").export(format="openvino", imgsz=%(tile)s))
-''' % {"tile": TILE}
+""" % {"tile": TILE}
 # ours on OpenVINO at each precision (the default command's row is measured apart)
 OUR_OPENVINO = [("openvino", "fp32"), ("openvino", "bf16"), ("openvino", "int8")]
 
-FORWARD_SCRIPT = r'''
+FORWARD_SCRIPT = r"""
 import json, sys, time
 import numpy as np
 from micro_detector.model.runner import open_runner
@@ -90,7 +89,7 @@ for _ in range(reps):
     runner.predict(x, conf=%(conf)s)
 per_tile = (time.perf_counter() - t0) / (reps * batch)
 print(json.dumps({"per_tile_s": per_tile, "backend": runner.backend, "reason": runner.backend_reason}))
-''' % {"tile": TILE, "conf": CONF}
+""" % {"tile": TILE, "conf": CONF}
 
 
 def ensure_peer_venv(venv: Path) -> Path:
@@ -144,10 +143,33 @@ def busy_loop() -> subprocess.Popen:
 def ours(raster: Path, model: Path, workdir: Path, env: dict, tag: str, flags: list[str] = ()) -> dict:
     out = workdir / f"ours_{tag}.gpkg"
     out.unlink(missing_ok=True)
-    run = run_measured([sys.executable, "-m", "micro_detector", "detect", str(raster), "-o", str(out),
-                        "--weights", str(model), "--tile", str(TILE), "--overlap", str(OVERLAP),
-                        "--conf", str(CONF), "--iou", str(MERGE_IOU), "--merge", "nms", "-q", *flags],
-                       env, ROOT)
+    run = run_measured(
+        [
+            sys.executable,
+            "-m",
+            "micro_detector",
+            "detect",
+            str(raster),
+            "-o",
+            str(out),
+            "--weights",
+            str(model),
+            "--tile",
+            str(TILE),
+            "--overlap",
+            str(OVERLAP),
+            "--conf",
+            str(CONF),
+            "--iou",
+            str(MERGE_IOU),
+            "--merge",
+            "nms",
+            "-q",
+            *flags,
+        ],
+        env,
+        ROOT,
+    )
     report = json.loads(run["stdout"])
     backend = [line for line in run["stderr"].splitlines() if line.startswith("backend:")]
     return {**run, "report": report, "backend": backend[0] if backend else "?"}
@@ -176,20 +198,30 @@ def main(argv=None) -> int:
 
 def compare(args, peer_python: Path, workdir: Path) -> tuple[list[dict], list[str]]:
     threads = str(args.threads)
-    env = {**os.environ, "OMP_NUM_THREADS": threads, "MKL_NUM_THREADS": threads,
-           "PYTHONPATH": str(ROOT), "MICRO_DETECTOR_CACHE": str(workdir / "cache"),
-           "YOLO_OFFLINE": "1", "YOLO_VERBOSE": "False", "GDAL_PAM_ENABLED": "NO"}
+    env = {
+        **os.environ,
+        "OMP_NUM_THREADS": threads,
+        "MKL_NUM_THREADS": threads,
+        "PYTHONPATH": str(ROOT),
+        "MICRO_DETECTOR_CACHE": str(workdir / "cache"),
+        "YOLO_OFFLINE": "1",
+        "YOLO_VERBOSE": "False",
+        "GDAL_PAM_ENABLED": "NO",
+    }
     raster = make_raster(workdir, args.size)
     model = workdir / "ours_s.pt"
     classes = ",".join(f"c{i}" for i in range(80))
-    subprocess.run([sys.executable, "-m", "micro_detector", "new-model", "--scale", "s",
-                    "--classes", classes, "-o", str(model)], env=env, check=True, capture_output=True)
+    subprocess.run(
+        [sys.executable, "-m", "micro_detector", "new-model", "--scale", "s", "--classes", classes, "-o", str(model)],
+        env=env,
+        check=True,
+        capture_output=True,
+    )
     # first run makes the cached ONNX export (a one-time cost, reported apart)
     first = ours(raster, model, workdir, env, "first")
     quiet = ours(raster, model, workdir, env, "quiet")
     tiles = quiet["report"]["tiles"]
-    fwd = json.loads(run_measured([sys.executable, "-c", FORWARD_SCRIPT, str(model), str(tiles)],
-                                  env, ROOT)["stdout"])
+    fwd = json.loads(run_measured([sys.executable, "-c", FORWARD_SCRIPT, str(model), str(tiles)], env, ROOT)["stdout"])
     rows = [row("micro-detector detect (default)", quiet, quiet["report"]["seconds"])]
     for backend, precision in OUR_OPENVINO:
         flags = ["--backend", backend, "--precision", precision]
@@ -202,10 +234,13 @@ def compare(args, peer_python: Path, workdir: Path) -> tuple[list[dict], list[st
         rows.append(row(f"micro-detector --backend {backend} --precision {precision}", run, run["report"]["seconds"]))
     exported = run_measured([str(peer_python), "-c", PEER_EXPORT], env, workdir)["stdout"].strip().splitlines()[-1]
     peers = {}
-    for name, weights in (("SAHI + Ultralytics yolo12s.yaml", "yolo12s.yaml"),
-                          ("SAHI + Ultralytics OpenVINO export", exported)):
-        peer_run = run_measured([str(peer_python), "-c", PEER_SCRIPT, str(raster), threads,
-                                 str(args.peer_batch), weights], env, workdir)
+    for name, weights in (
+        ("SAHI + Ultralytics yolo12s.yaml", "yolo12s.yaml"),
+        ("SAHI + Ultralytics OpenVINO export", exported),
+    ):
+        peer_run = run_measured(
+            [str(peer_python), "-c", PEER_SCRIPT, str(raster), threads, str(args.peer_batch), weights], env, workdir
+        )
         peers[name] = json.loads(peer_run["stdout"].strip().splitlines()[-1])
         rows.append(row(name, peer_run, peers[name]["predict_s"]))
     peer = min(peers.values(), key=lambda p: p["predict_s"])
@@ -219,19 +254,24 @@ def compare(args, peer_python: Path, workdir: Path) -> tuple[list[dict], list[st
         rows.append(row("micro-detector, 1 busy process beside", loaded, loaded["report"]["seconds"]))
         rows[-1]["slowdown"] = loaded["wall_s"] / quiet["wall_s"]
     efficiency = fwd["per_tile_s"] * tiles / quiet["report"]["seconds"]
-    notes = [f"raster {args.size} x {args.size} px, {tiles} tiles of {TILE} px, overlap {OVERLAP}, "
-             f"conf {CONF}, NMS IoU {MERGE_IOU}, {args.threads} threads, SAHI batch {args.peer_batch}",
-             f"ours: {quiet['backend']}",
-             f"ours, first run (includes the one-time ONNX export): {first['wall_s']:.1f} s",
-             f"engine efficiency (forward {fwd['per_tile_s'] * 1000:.0f} ms/tile x {tiles} tiles / "
-             f"detection {quiet['report']['seconds']:.1f} s): {efficiency:.3f}",
-             f"peer: torch {peer['torch']}, {' '.join(PEER_PACKAGES[2:])}; model build {peer['load_s']:.1f} s, "
-             f"slicing {peer['slice_s'] or 0:.1f} s",
-             f"objects: ours {quiet['report']['objects']}, peer {peer['objects']} (untrained models)",
-             *[f"{r['run']}: pipeline efficiency (time in the runner / detection time) {r['pipeline']:.3f}; "
-               f"{r['backend']}" for r in rows if "pipeline" in r],
-             f"machine: {os.cpu_count()} logical CPUs, load average before {os.getloadavg()[0]:.1f}",
-             time.strftime("run %Y-%m-%d %H:%M UTC", time.gmtime())]
+    notes = [
+        f"raster {args.size} x {args.size} px, {tiles} tiles of {TILE} px, overlap {OVERLAP}, "
+        f"conf {CONF}, NMS IoU {MERGE_IOU}, {args.threads} threads, SAHI batch {args.peer_batch}",
+        f"ours: {quiet['backend']}",
+        f"ours, first run (includes the one-time ONNX export): {first['wall_s']:.1f} s",
+        f"engine efficiency (forward {fwd['per_tile_s'] * 1000:.0f} ms/tile x {tiles} tiles / "
+        f"detection {quiet['report']['seconds']:.1f} s): {efficiency:.3f}",
+        f"peer: torch {peer['torch']}, {' '.join(PEER_PACKAGES[2:])}; model build {peer['load_s']:.1f} s, "
+        f"slicing {peer['slice_s'] or 0:.1f} s",
+        f"objects: ours {quiet['report']['objects']}, peer {peer['objects']} (untrained models)",
+        *[
+            f"{r['run']}: pipeline efficiency (time in the runner / detection time) {r['pipeline']:.3f}; {r['backend']}"
+            for r in rows
+            if "pipeline" in r
+        ],
+        f"machine: {os.cpu_count()} logical CPUs, load average before {os.getloadavg()[0]:.1f}",
+        time.strftime("run %Y-%m-%d %H:%M UTC", time.gmtime()),
+    ]
     return rows, notes
 
 
@@ -247,22 +287,29 @@ def format_table(rows: list[dict], notes: list[str]) -> str:
     """The table against the fastest peer (least SAHI prediction time), and the targets."""
     peer = min((r for r in rows if r["run"].startswith("SAHI")), key=lambda r: r["predict_s"])
     ours = rows[0]
-    lines = ["| run | wall s | prediction s | peak RSS MB | fastest peer's prediction / this | RSS / that peer's | slowdown |",
-             "|---|---|---|---|---|---|---|"]
+    lines = [
+        "| run | wall s | prediction s | peak RSS MB | fastest peer's prediction / this | RSS / that peer's | slowdown |",
+        "|---|---|---|---|---|---|---|",
+    ]
     for r in rows:
         if "error" in r:
             lines.append(f"| {r['run']} | failed: {r['error']} ||||||")
             continue
         r["vs_peer_predict"] = peer["predict_s"] / r["predict_s"]
-        lines.append(f"| {r['run']} | {r['wall_s']:.1f} | {r['predict_s']:.1f} | {r['peak_rss_mb']:.0f} | "
-                     f"{r['vs_peer_predict']:.2f}x | {r['peak_rss_mb'] / peer['peak_rss_mb']:.2f} | "
-                     f"{r['slowdown']:.2f}x |" if "slowdown" in r else
-                     f"| {r['run']} | {r['wall_s']:.1f} | {r['predict_s']:.1f} | {r['peak_rss_mb']:.0f} | "
-                     f"{r['vs_peer_predict']:.2f}x | {r['peak_rss_mb'] / peer['peak_rss_mb']:.2f} | |")
+        lines.append(
+            f"| {r['run']} | {r['wall_s']:.1f} | {r['predict_s']:.1f} | {r['peak_rss_mb']:.0f} | "
+            f"{r['vs_peer_predict']:.2f}x | {r['peak_rss_mb'] / peer['peak_rss_mb']:.2f} | "
+            f"{r['slowdown']:.2f}x |"
+            if "slowdown" in r
+            else f"| {r['run']} | {r['wall_s']:.1f} | {r['predict_s']:.1f} | {r['peak_rss_mb']:.0f} | "
+            f"{r['vs_peer_predict']:.2f}x | {r['peak_rss_mb'] / peer['peak_rss_mb']:.2f} | |"
+        )
     speed, rss = peer["predict_s"] / ours["predict_s"], ours["peak_rss_mb"] / peer["peak_rss_mb"]
-    notes = [f"fastest peer: {peer['run']}; default command {speed:.2f}x its prediction speed (target >= 1.5x: "
-             f"{'met' if speed >= 1.5 else 'NOT met'}), peak RSS {rss:.2f} of its (target <= 0.5: "
-             f"{'met' if rss <= 0.5 else 'NOT met'})"] + notes
+    notes = [
+        f"fastest peer: {peer['run']}; default command {speed:.2f}x its prediction speed (target >= 1.5x: "
+        f"{'met' if speed >= 1.5 else 'NOT met'}), peak RSS {rss:.2f} of its (target <= 0.5: "
+        f"{'met' if rss <= 0.5 else 'NOT met'})"
+    ] + notes
     return "\n".join(lines + [""] + [f"- {n}" for n in notes]) + "\n"
 
 

@@ -59,8 +59,13 @@ def load_folder(folder: Path) -> LabelSet:
     if len(geojsons) != 1:
         raise SystemExit(f"{folder}: expected one .geojson, found {[g.name for g in geojsons]}")
     annotations = folder / "images.json"
-    return load_xview(geojsons[0], folder / "images", ClassMap.from_file(folder / "classes.json"),
-                      annotations if annotations.is_file() else None, log=log)
+    return load_xview(
+        geojsons[0],
+        folder / "images",
+        ClassMap.from_file(folder / "classes.json"),
+        annotations if annotations.is_file() else None,
+        log=log,
+    )
 
 
 def limit_per_source(labels: LabelSet, limit: int | None) -> LabelSet:
@@ -101,19 +106,33 @@ def score(results: list, names: list[str], conf: float) -> dict:
     sizes = size_breakdown(results, names)
     confusion = confusion_matrix(results, names, conf)
     overall = m.overall()
-    row = {"images": len(results), "instances": int(m.instances.sum()), "mAP50": overall["mAP50"],
-           "mAP50-95": overall["mAP50-95"], "recall": overall["recall"], "classes": {}, "sizes": {},
-           "cross_class": confusion.cross_class(), "background": int(confusion.matrix[-1, :-1].sum()),
-           "confusion": confusion.to_dict()}
+    row = {
+        "images": len(results),
+        "instances": int(m.instances.sum()),
+        "mAP50": overall["mAP50"],
+        "mAP50-95": overall["mAP50-95"],
+        "recall": overall["recall"],
+        "classes": {},
+        "sizes": {},
+        "cross_class": confusion.cross_class(),
+        "background": int(confusion.matrix[-1, :-1].sum()),
+        "confusion": confusion.to_dict(),
+    }
     for k, name in enumerate(names):
         if m.instances[k]:
-            row["classes"][name] = {"instances": int(m.instances[k]), "mAP50": float(m.ap50[k]),
-                                    "mAP50-95": float(m.ap[k]), "recall": float(m.recall[k])}
+            row["classes"][name] = {
+                "instances": int(m.instances[k]),
+                "mAP50": float(m.ap50[k]),
+                "mAP50-95": float(m.ap[k]),
+                "recall": float(m.recall[k]),
+            }
     for i, bucket in enumerate(sizes.buckets):  # AP50 of a bucket: mean over the classes it holds
         held = sizes.instances[i] > 0
         if held.any():
-            row["sizes"][bucket] = {"AP50": float(np.nanmean(sizes.ap50[i][held])),
-                                    "instances": int(sizes.instances[i].sum())}
+            row["sizes"][bucket] = {
+                "AP50": float(np.nanmean(sizes.ap50[i][held])),
+                "instances": int(sizes.instances[i].sum()),
+            }
     return row
 
 
@@ -121,9 +140,13 @@ def run_model(model: str, splits: dict[str, LabelSet], args) -> tuple[list[dict]
     """The rows of one model (ID val, OOD, each OOD source) and its OOD results for quicklooks."""
     from micro_detector.model import runner as runners
 
-    detect = eval_detect_options(**{k: v for k, v in (("tile", args.tile), ("batch", args.batch),
-                                                        ("device", args.device), ("backend", args.backend))
-                                    if v is not None})
+    detect = eval_detect_options(
+        **{
+            k: v
+            for k, v in (("tile", args.tile), ("batch", args.batch), ("device", args.device), ("backend", args.backend))
+            if v is not None
+        }
+    )
     runner = runners.open_runner(model, backend=detect.backend, device=detect.device)
     names = list(runner.spec.class_names)
     rows, kept = [], {}
@@ -131,8 +154,12 @@ def run_model(model: str, splits: dict[str, LabelSet], args) -> tuple[list[dict]
         start = time.perf_counter()
         results = predict_labelled(runner, labels, EvalOptions(detect, breakdown=False))
         seconds = time.perf_counter() - start
-        row = {"model": model, "split": split, **score(results, names, args.confusion_conf),
-               "seconds_per_image": seconds / max(len(results), 1)}
+        row = {
+            "model": model,
+            "split": split,
+            **score(results, names, args.confusion_conf),
+            "seconds_per_image": seconds / max(len(results), 1),
+        }
         rows.append(row)
         log(f"{Path(model).name} {split}: mAP50 {row['mAP50']:.3f}, {len(results)} images, {seconds:.0f} s")
         if split == "OOD":
@@ -141,8 +168,13 @@ def run_model(model: str, splits: dict[str, LabelSet], args) -> tuple[list[dict]
             for i, im in enumerate(labels.images):
                 by_source.setdefault(im.source, []).append(i)
             for source, idx in sorted(by_source.items()):
-                rows.append({"model": model, "split": f"OOD {source}",
-                             **score([results[i] for i in idx], names, args.confusion_conf)})
+                rows.append(
+                    {
+                        "model": model,
+                        "split": f"OOD {source}",
+                        **score([results[i] for i in idx], names, args.confusion_conf),
+                    }
+                )
     return rows, kept
 
 
@@ -155,19 +187,35 @@ def _cell(figures: dict | None) -> str:
 def table(rows: list[dict], class_names: list[str]) -> str:
     """The one table: a row per model and split."""
     buckets = [b[0] for b in SIZE_BUCKETS]
-    head = (["model", "split", "imgs", "inst", "mAP50", "mAP50-95", "R"] + [f"{c} 50/50-95/R" for c in class_names]
-            + [f"AP50 {b}" for b in buckets] + ["cross-cls", "bg boxes"])
+    head = (
+        ["model", "split", "imgs", "inst", "mAP50", "mAP50-95", "R"]
+        + [f"{c} 50/50-95/R" for c in class_names]
+        + [f"AP50 {b}" for b in buckets]
+        + ["cross-cls", "bg boxes"]
+    )
     lines = [head]
     for r in rows:
-        sizes = [f"{r['sizes'][b]['AP50']:.2f} ({r['sizes'][b]['instances']})" if b in r["sizes"] else "-"
-                 for b in buckets]
-        lines.append([Path(r["model"]).parent.name + "/" + Path(r["model"]).name, r["split"], str(r["images"]),
-                      str(r["instances"]), f"{r['mAP50']:.3f}", f"{r['mAP50-95']:.3f}", f"{r['recall']:.3f}"]
-                     + [_cell(r["classes"].get(c)) for c in class_names] + sizes
-                     + [str(r["cross_class"]), str(r["background"])])
+        sizes = [
+            f"{r['sizes'][b]['AP50']:.2f} ({r['sizes'][b]['instances']})" if b in r["sizes"] else "-" for b in buckets
+        ]
+        lines.append(
+            [
+                Path(r["model"]).parent.name + "/" + Path(r["model"]).name,
+                r["split"],
+                str(r["images"]),
+                str(r["instances"]),
+                f"{r['mAP50']:.3f}",
+                f"{r['mAP50-95']:.3f}",
+                f"{r['recall']:.3f}",
+            ]
+            + [_cell(r["classes"].get(c)) for c in class_names]
+            + sizes
+            + [str(r["cross_class"]), str(r["background"])]
+        )
     widths = [max(len(line[i]) for line in lines) for i in range(len(head))]
-    return "\n".join("  ".join(v.rjust(w) if i > 1 else v.ljust(w) for i, (v, w) in enumerate(zip(line, widths)))
-                     for line in lines)
+    return "\n".join(
+        "  ".join(v.rjust(w) if i > 1 else v.ljust(w) for i, (v, w) in enumerate(zip(line, widths))) for line in lines
+    )
 
 
 def confusions(rows: list[dict]) -> str:
@@ -236,12 +284,17 @@ def main(argv=None) -> int:
     missing = [m for m in args.models if not Path(m).is_file()]
     if missing:
         raise SystemExit(f"model file(s) not found: {missing}")
-    tag = args.tag or (Path(args.models[-1]).parent.name if Path(args.models[-1]).stem in ("best", "last")
-                       else Path(args.models[-1]).stem)
+    tag = args.tag or (
+        Path(args.models[-1]).parent.name
+        if Path(args.models[-1]).stem in ("best", "last")
+        else Path(args.models[-1]).stem
+    )
     out = args.out or (Path(args.work) if args.limit else ROOT / "benchmarks") / f"generalize_{tag}.txt"
     splits = {"ID val": id_split(args), "OOD": ood_set(args)}
-    log(f"ID val: {len(splits['ID val'].images)} images from {args.id}; OOD: {len(splits['OOD'].images)} "
-        f"images from {args.ood}" + (f" (limit {args.limit} per source)" if args.limit else ""))
+    log(
+        f"ID val: {len(splits['ID val'].images)} images from {args.id}; OOD: {len(splits['OOD'].images)} "
+        f"images from {args.ood}" + (f" (limit {args.limit} per source)" if args.limit else "")
+    )
     rows, class_names = [], []
     for model in args.models:
         model_rows, kept = run_model(model, splits, args)
@@ -251,17 +304,20 @@ def main(argv=None) -> int:
             n = quicklooks(kept, model, args.quicklooks, args.confusion_conf)
             log(f"quicklooks: {n} PNGs of {Path(model).name} in {args.quicklooks}")
     when = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    header = (f"Generalisation benchmark ({when}): ID val = validation split of {args.id} as the trainer splits it; "
-              f"OOD = {args.ood} (whole sources no training run sees)" + (f"; limit {args.limit} images per source"
-                                                                           if args.limit else "") +
-              f".\nCells per class: mAP50/mAP50-95/recall. AP50 by size: mean over classes (instances). cross-cls: "
-              f"predictions on an object of another class, bg boxes: on no object (conf >= {args.confusion_conf:g}, "
-              f"IoU 0.5). First model = baseline.\n")
+    header = (
+        f"Generalisation benchmark ({when}): ID val = validation split of {args.id} as the trainer splits it; "
+        f"OOD = {args.ood} (whole sources no training run sees)"
+        + (f"; limit {args.limit} images per source" if args.limit else "")
+        + f".\nCells per class: mAP50/mAP50-95/recall. AP50 by size: mean over classes (instances). cross-cls: "
+        f"predictions on an object of another class, bg boxes: on no object (conf >= {args.confusion_conf:g}, "
+        f"IoU 0.5). First model = baseline.\n"
+    )
     text = header + "\n" + table(rows, class_names) + "\n\n" + confusions(rows) + "\n"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(text)
-    out.with_suffix(".json").write_text(json.dumps({"when": when, "id": args.id, "ood": args.ood,
-                                                    "limit": args.limit, "rows": rows}, indent=1))
+    out.with_suffix(".json").write_text(
+        json.dumps({"when": when, "id": args.id, "ood": args.ood, "limit": args.limit, "rows": rows}, indent=1)
+    )
     print(text)
     log(f"wrote {out} and {out.with_suffix('.json')}")
     return 0

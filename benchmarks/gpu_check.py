@@ -39,9 +39,12 @@ def facts(torch) -> dict:
     if out["available"]:
         out["gpu"] = torch.cuda.get_device_name(0)
     try:
-        out["nvidia_smi"] = subprocess.run(["nvidia-smi", "--query-gpu=name,driver_version,memory.total",
-                                            "--format=csv,noheader"], capture_output=True, text=True,
-                                           timeout=30).stdout.strip()
+        out["nvidia_smi"] = subprocess.run(
+            ["nvidia-smi", "--query-gpu=name,driver_version,memory.total", "--format=csv,noheader"],
+            capture_output=True,
+            text=True,
+            timeout=30,
+        ).stdout.strip()
     except (OSError, subprocess.SubprocessError) as error:
         out["nvidia_smi"] = str(error)
     return out
@@ -71,8 +74,12 @@ def time_forward(torch, runner, batch: int, size: int, reps: int) -> dict:
             runner._forward(x)
         torch.cuda.synchronize()
     seconds = (time.perf_counter() - t0) / reps
-    return {"batch": batch, "ms_per_batch": seconds * 1000, "tiles_per_s": batch / seconds,
-            "peak_mem_mb": torch.cuda.max_memory_allocated() / 2**20}
+    return {
+        "batch": batch,
+        "ms_per_batch": seconds * 1000,
+        "tiles_per_s": batch / seconds,
+        "peak_mem_mb": torch.cuda.max_memory_allocated() / 2**20,
+    }
 
 
 def sweep(torch, quick: bool) -> list[dict]:
@@ -139,9 +146,15 @@ def end_to_end(raster: Path, batch: int) -> dict:
     result = detect(raster, None, ROOT / "resources" / "models" / "default.pt", options=options)
     wall = time.perf_counter() - t0
     report = result.report
-    return {"batch": batch, "wall_s": wall, "detection_s": report["seconds"], "tiles": report["tiles"],
-            "tiles_per_s": report["tiles"] / report["seconds"], "objects": len(result),
-            "efficiency": report["forward_seconds"] / report["seconds"]}
+    return {
+        "batch": batch,
+        "wall_s": wall,
+        "detection_s": report["seconds"],
+        "tiles": report["tiles"],
+        "tiles_per_s": report["tiles"] / report["seconds"],
+        "objects": len(result),
+        "efficiency": report["forward_seconds"] / report["seconds"],
+    }
 
 
 def sahi_peer(raster: Path) -> dict:
@@ -150,13 +163,24 @@ def sahi_peer(raster: Path) -> dict:
         from sahi.predict import get_sliced_prediction
     except ImportError as error:
         return {"skipped": f"SAHI + Ultralytics not installed on this machine ({error})"}
-    model = AutoDetectionModel.from_pretrained(model_type="ultralytics", model_path="yolo12s.yaml",
-                                               confidence_threshold=0.25, device="cuda:0")
+    model = AutoDetectionModel.from_pretrained(
+        model_type="ultralytics", model_path="yolo12s.yaml", confidence_threshold=0.25, device="cuda:0"
+    )
     t0 = time.perf_counter()
-    result = get_sliced_prediction(str(raster), model, slice_height=640, slice_width=640,
-                                   overlap_height_ratio=0.2, overlap_width_ratio=0.2, verbose=0)
-    return {"wall_s": time.perf_counter() - t0, "predict_s": result.durations_in_seconds.get("prediction"),
-            "objects": len(result.object_prediction_list)}
+    result = get_sliced_prediction(
+        str(raster),
+        model,
+        slice_height=640,
+        slice_width=640,
+        overlap_height_ratio=0.2,
+        overlap_width_ratio=0.2,
+        verbose=0,
+    )
+    return {
+        "wall_s": time.perf_counter() - t0,
+        "predict_s": result.durations_in_seconds.get("prediction"),
+        "objects": len(result.object_prediction_list),
+    }
 
 
 def main(argv=None) -> int:

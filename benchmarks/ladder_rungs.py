@@ -96,9 +96,17 @@ def _write_image(src: str, dst: Path, factor: float) -> tuple[int, int, tuple]:
     else:
         nw, nh = max(1, round(w / factor)), max(1, round(h / factor))
         bounds = (gt[0], gt[3] + gt[5] * h, gt[0] + gt[1] * w, gt[3])  # north-up: xmin, ymin, xmax, ymax
-        out = gdal.Warp(str(dst), ds, format="GTiff", width=nw, height=nh, outputBounds=bounds,
-                        resampleAlg="average", multithread=False,
-                        creationOptions=["COMPRESS=DEFLATE", "PREDICTOR=2", "TILED=YES"])
+        out = gdal.Warp(
+            str(dst),
+            ds,
+            format="GTiff",
+            width=nw,
+            height=nh,
+            outputBounds=bounds,
+            resampleAlg="average",
+            multithread=False,
+            creationOptions=["COMPRESS=DEFLATE", "PREDICTOR=2", "TILED=YES"],
+        )
     size = (out.RasterXSize, out.RasterYSize, out.GetGeoTransform())
     out = None
     return size
@@ -115,14 +123,22 @@ def _lonlat_rings(gt, wkt: str, boxes: np.ndarray) -> list:
     rings = []
     for x0, y0, x1, y1 in boxes:
         pts = [(x0, y0), (x0, y1), (x1, y1), (x1, y0), (x0, y0)]
-        mapped = [tr.TransformPoint(gt[0] + px * gt[1] + py * gt[2], gt[3] + px * gt[4] + py * gt[5])[:2]
-                  for px, py in pts]
+        mapped = [
+            tr.TransformPoint(gt[0] + px * gt[1] + py * gt[2], gt[3] + px * gt[4] + py * gt[5])[:2] for px, py in pts
+        ]
         rings.append([[[round(a, 9), round(b, 9)] for a, b in mapped]])
     return rings
 
 
-def write_rung(folder: Path, rung: str, plan: list[dict], class_names: list[str], type_ids: dict[str, int],
-               classes_json: dict, manifest: dict) -> Path:
+def write_rung(
+    folder: Path,
+    rung: str,
+    plan: list[dict],
+    class_names: list[str],
+    type_ids: dict[str, int],
+    classes_json: dict,
+    manifest: dict,
+) -> Path:
     """Write the rung into `folder` (built under a temporary name, renamed when complete; an
     existing rung with the same manifest is kept as is)."""
     done = folder / "manifest.json"
@@ -139,14 +155,31 @@ def write_rung(folder: Path, rung: str, plan: list[dict], class_names: list[str]
         boxes = im.boxes.astype(np.float64) * np.array([w / im.width, h / im.height] * 2)
         wkt = gdal.Open(str(tmp / "images" / name)).GetProjection()
         for b, c, ring in zip(boxes, im.classes, _lonlat_rings(gt, wkt, boxes)):
-            features.append({"type": "Feature", "geometry": {"type": "Polygon", "coordinates": ring}, "properties": {
-                "bounds_imcoords": ",".join(f"{v:.2f}" for v in b), "type_id": type_ids[class_names[int(c)]],
-                "image_id": name, "class_name": class_names[int(c)]}})
-        records.append({"image_id": name, "source": im.source, "width": w, "height": h,
-                        "gsd_m": _gsd(tmp / "images" / name),
-                        "annotated_groups": [n for n, a in zip(class_names, im.annotated) if a],
-                        "n_objects": len(boxes), "ladder": {"rung": rung, "class": item["class"], "factor": factor},
-                        "origin": im.name})
+            features.append(
+                {
+                    "type": "Feature",
+                    "geometry": {"type": "Polygon", "coordinates": ring},
+                    "properties": {
+                        "bounds_imcoords": ",".join(f"{v:.2f}" for v in b),
+                        "type_id": type_ids[class_names[int(c)]],
+                        "image_id": name,
+                        "class_name": class_names[int(c)],
+                    },
+                }
+            )
+        records.append(
+            {
+                "image_id": name,
+                "source": im.source,
+                "width": w,
+                "height": h,
+                "gsd_m": _gsd(tmp / "images" / name),
+                "annotated_groups": [n for n, a in zip(class_names, im.annotated) if a],
+                "n_objects": len(boxes),
+                "ladder": {"rung": rung, "class": item["class"], "factor": factor},
+                "origin": im.name,
+            }
+        )
     (tmp / "labels.geojson").write_text(json.dumps({"type": "FeatureCollection", "features": features}))
     (tmp / "images.json").write_text(json.dumps(records, indent=1))
     (tmp / "classes.json").write_text(json.dumps(classes_json, indent=1))

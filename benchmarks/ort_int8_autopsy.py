@@ -99,10 +99,18 @@ def quantize(fp32: Path, out: Path, tiles: np.ndarray, variant: str) -> Path:
     if variant == "no-decode-no-attn":
         exclude += [n.name for n in proto.graph.node if "/attn/" in n.name and n.op_type in ("MatMul", "Softmax")]
     types = ["Conv"] if variant == "conv-only" else None
-    quantize_static(str(pre), str(out), Reader(), quant_format=QuantFormat.QDQ, per_channel=True,
-                    activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8,
-                    calibrate_method=CalibrationMethod.MinMax, nodes_to_exclude=exclude,
-                    op_types_to_quantize=types)
+    quantize_static(
+        str(pre),
+        str(out),
+        Reader(),
+        quant_format=QuantFormat.QDQ,
+        per_channel=True,
+        activation_type=QuantType.QUInt8,
+        weight_type=QuantType.QInt8,
+        calibrate_method=CalibrationMethod.MinMax,
+        nodes_to_exclude=exclude,
+        op_types_to_quantize=types,
+    )
     return out
 
 
@@ -112,9 +120,11 @@ def quantized_op_types(path: Path) -> dict[str, int]:
 
     proto = onnx.load(str(path))
     dq_out = {o for n in proto.graph.node if n.op_type == "DequantizeLinear" for o in n.output}
-    count = collections.Counter(n.op_type for n in proto.graph.node
-                                if n.op_type not in ("QuantizeLinear", "DequantizeLinear")
-                                and any(i in dq_out for i in n.input))
+    count = collections.Counter(
+        n.op_type
+        for n in proto.graph.node
+        if n.op_type not in ("QuantizeLinear", "DequantizeLinear") and any(i in dq_out for i in n.input)
+    )
     return dict(sorted(count.items()))
 
 
@@ -158,9 +168,13 @@ def compare(ref_sess, sess, tiles: np.ndarray) -> dict:
             hit = iou[np.arange(len(da)), best] >= 0.5
             found += int(hit.sum())
             score_err += list(np.abs(da[hit, 4] - db[best[hit], 4]))
-    return {"fp32_objects": total, "found_again": found / total if total else float("nan"),
-            "score_err": float(np.mean(score_err)) if score_err else float("nan"),
-            "max_box_px": box_diff, "max_prob": prob_diff}
+    return {
+        "fp32_objects": total,
+        "found_again": found / total if total else float("nan"),
+        "score_err": float(np.mean(score_err)) if score_err else float("nan"),
+        "max_box_px": box_diff,
+        "max_prob": prob_diff,
+    }
 
 
 def main(argv=None) -> int:
@@ -182,10 +196,13 @@ def main(argv=None) -> int:
     spec = spec_from_metadata(onnx_metadata(fp32), fp32)
     tiles = calibration_tiles(spec, [args.raster], count=args.tiles)
     ref = ort.InferenceSession(str(fp32), providers=["CPUExecutionProvider"])
-    lines = [f"model {args.model.name} (fp32 export), {len(tiles)} real tiles of {args.raster.name} "
-             "(calibration and comparison)", "",
-             "| variant | found again | score error | max box diff px | max prob diff | output node input steps | quantized op inputs |",
-             "|---|---|---|---|---|---|---|"]
+    lines = [
+        f"model {args.model.name} (fp32 export), {len(tiles)} real tiles of {args.raster.name} "
+        "(calibration and comparison)",
+        "",
+        "| variant | found again | score error | max box diff px | max prob diff | output node input steps | quantized op inputs |",
+        "|---|---|---|---|---|---|---|",
+    ]
     with tempfile.TemporaryDirectory(prefix="ort-int8-") as tmp:
         for variant in args.variants.split(","):
             if variant == "openvino-nncf":
@@ -198,8 +215,10 @@ def main(argv=None) -> int:
                 sess = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
                 r, steps = compare(ref, sess, tiles), output_scales(path)
                 ops = ", ".join(f"{k} {v}" for k, v in quantized_op_types(path).items())
-            lines.append(f"| {variant} | {r['found_again']:.3f} of {r['fp32_objects']} | {r['score_err']:.3f} | "
-                         f"{r['max_box_px']:.1f} | {r['max_prob']:.3f} | {steps} | {ops} |")
+            lines.append(
+                f"| {variant} | {r['found_again']:.3f} of {r['fp32_objects']} | {r['score_err']:.3f} | "
+                f"{r['max_box_px']:.1f} | {r['max_prob']:.3f} | {steps} | {ops} |"
+            )
             print(lines[-1], flush=True)
     text = "\n".join(lines) + "\n"
     args.out.write_text(text)

@@ -46,8 +46,9 @@ def parse_args(argv=None):
     p.add_argument("--precisions", default="fp32,bf16,fp16,int8")
     p.add_argument("--device", default="cpu", help="cpu | intel:gpu | intel:npu")
     p.add_argument("--calibration", type=Path, nargs="*", help="rasters for int8 calibration")
-    p.add_argument("--record", type=Path, help="where the record goes (default: beside the model; "
-                   "with --limit: the work folder)")
+    p.add_argument(
+        "--record", type=Path, help="where the record goes (default: beside the model; with --limit: the work folder)"
+    )
     args, rest = p.parse_known_args(argv)
     ladder = micro_ladder.parse_args([str(args.model), *rest])
     if "fp32" not in args.precisions.split(","):
@@ -65,46 +66,73 @@ def run(args, ladder) -> dict:
     for precision in args.precisions.split(","):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # unmeasured precisions warn: measuring them is the point
-            runner = open_openvino(args.model, args.device, precision, None, None, "precision ladder",
-                                   calibration=args.calibration)
-        options = EvalOptions(eval_detect_options(batch=ladder.batch, device="cpu", backend="openvino"),
-                              confusion_conf=ladder.confusion_conf)
+            runner = open_openvino(
+                args.model, args.device, precision, None, None, "precision ladder", calibration=args.calibration
+            )
+        options = EvalOptions(
+            eval_detect_options(batch=ladder.batch, device="cpu", backend="openvino"),
+            confusion_conf=ladder.confusion_conf,
+        )
         row = {"ran": runner.effective_precision, "mAP50": {}, "mAP50-95": {}}
         forward, tiles = 0.0, 0
         for rung, folder in rungs:
             start = time.perf_counter()
-            got = micro_ladder.evaluate_rung(runner, folder, options,
-                                             Path(ladder.work) / "eval" / f"precision-{precision}" / rung)
+            got = micro_ladder.evaluate_rung(
+                runner, folder, options, Path(ladder.work) / "eval" / f"precision-{precision}" / rung
+            )
             row["mAP50"][rung], row["mAP50-95"][rung] = got["all"]["mAP50"], got["all"]["mAP50-95"]
             forward += (got["forward_ms_per_tile"] or 0) * got["tiles"]
             tiles += got["tiles"]
-            micro_ladder.log(f"{precision} on {rung}: mAP50 {got['all']['mAP50']:.4f} "
-                             f"({time.perf_counter() - start:.0f} s)")
+            micro_ladder.log(
+                f"{precision} on {rung}: mAP50 {got['all']['mAP50']:.4f} ({time.perf_counter() - start:.0f} s)"
+            )
         row["ms_per_tile"] = forward / tiles if tiles else None
         measured[precision] = row
-    return {"model": str(args.model), "model_sha256": model_sha(args.model, onnx_path),
-            "backend": "openvino", "device": args.device, "measured": measured,
-            "images": len(facts.get("images", [])), "limit": ladder.limit,
-            "rungs": [r for r, _ in rungs], "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-            "command": "benchmarks/precision_ladder.py " + " ".join(sys.argv[1:])}
+    return {
+        "model": str(args.model),
+        "model_sha256": model_sha(args.model, onnx_path),
+        "backend": "openvino",
+        "device": args.device,
+        "measured": measured,
+        "images": len(facts.get("images", [])),
+        "limit": ladder.limit,
+        "rungs": [r for r, _ in rungs],
+        "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "command": "benchmarks/precision_ladder.py " + " ".join(sys.argv[1:]),
+    }
 
 
 def report(record: dict) -> str:
     from micro_detector.model import precision as prec
 
     rungs = record["rungs"]
-    lines = ["| precision | ran as | " + " | ".join(f"mAP50 {r}" for r in rungs) +
-             " | max loss | ms/tile | vs fp32 | auto may take it |",
-             "|---|---|" + "---|" * len(rungs) + "---|---|---|---|"]
+    lines = [
+        "| precision | ran as | "
+        + " | ".join(f"mAP50 {r}" for r in rungs)
+        + " | max loss | ms/tile | vs fp32 | auto may take it |",
+        "|---|---|" + "---|" * len(rungs) + "---|---|---|---|",
+    ]
     for name, row in record["measured"].items():
         lost, fast = prec.loss(record, name), prec.speedup(record, name)
         verdict = "reference" if name == "fp32" else ("yes" if prec.acceptable(record, name) else "no")
-        lines.append(f"| {name} | {row['ran']} | " + " | ".join(f"{row['mAP50'][r]:.4f}" for r in rungs) +
-                     f" | {lost if lost is not None else float('nan'):.4f} | {row['ms_per_tile'] or 0:.1f} | "
-                     f"{fast or 0:.2f}x | {verdict} |")
+        lines.append(
+            f"| {name} | {row['ran']} | "
+            + " | ".join(f"{row['mAP50'][r]:.4f}" for r in rungs)
+            + f" | {lost if lost is not None else float('nan'):.4f} | {row['ms_per_tile'] or 0:.1f} | "
+            f"{fast or 0:.2f}x | {verdict} |"
+        )
     note = "PARTIAL (--limit): a check of the script, not a measurement" if record["limit"] else "full ladder"
-    return "\n".join(lines + ["", f"- {note}; model {record['model']} ({record['model_sha256'][:12]}), "
-                                  f"backend {record['backend']} on {record['device']}, {record['date']}"]) + "\n"
+    return (
+        "\n".join(
+            lines
+            + [
+                "",
+                f"- {note}; model {record['model']} ({record['model_sha256'][:12]}), "
+                f"backend {record['backend']} on {record['device']}, {record['date']}",
+            ]
+        )
+        + "\n"
+    )
 
 
 def main(argv=None) -> int:
@@ -112,8 +140,7 @@ def main(argv=None) -> int:
 
     args, ladder = parse_args(argv)
     record = run(args, ladder)
-    target = args.record or (Path(ladder.work) / "precision_subset.json" if ladder.limit
-                             else record_path(args.model))
+    target = args.record or (Path(ladder.work) / "precision_subset.json" if ladder.limit else record_path(args.model))
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(json.dumps(record, indent=1) + "\n")
     text = report(record)

@@ -53,11 +53,17 @@ def one_run(raster: str, weights: str | None, batch: int) -> dict:
     result = engine.detect(raster, None, runner, options=DetectOptions(batch=batch))
     wall = time.perf_counter() - start
     net = result.report.get("network", {})
-    return {"wall_s": round(wall, 3), "forward_s": result.report["forward_seconds"],
-            "other_s": round(wall - result.report["forward_seconds"], 3), "objects": len(result),
-            "tiles": result.report["tiles"], "bytes_fetched": net.get("bytes_fetched"),
-            "requests": net.get("requests"), "warnings": result.report["warnings"],
-            "scores_sum": float(result.scores.sum())}
+    return {
+        "wall_s": round(wall, 3),
+        "forward_s": result.report["forward_seconds"],
+        "other_s": round(wall - result.report["forward_seconds"], 3),
+        "objects": len(result),
+        "tiles": result.report["tiles"],
+        "bytes_fetched": net.get("bytes_fetched"),
+        "requests": net.get("requests"),
+        "warnings": result.report["warnings"],
+        "scores_sum": float(result.scores.sum()),
+    }
 
 
 def in_fresh_process(raster: str, args) -> dict:
@@ -96,17 +102,27 @@ def main() -> None:
     with RangeServer(args.workdir) as server:
         remote = in_fresh_process(f"{server.url}/{cog.name}", args)
         remote.update(server_requests=server.requests, server_bytes=server.bytes_sent)
-    figures = {"raster": str(src), "cog": str(cog), "cog_bytes": size, "local": local, "remote": remote,
-               "wall_ratio": round(remote["wall_s"] / local["wall_s"], 3),
-               "bytes_ratio": round((remote["bytes_fetched"] or 0) / size, 3),
-               "same_objects": local["objects"] == remote["objects"] and local["scores_sum"] == remote["scores_sum"]}
+    figures = {
+        "raster": str(src),
+        "cog": str(cog),
+        "cog_bytes": size,
+        "local": local,
+        "remote": remote,
+        "wall_ratio": round(remote["wall_s"] / local["wall_s"], 3),
+        "bytes_ratio": round((remote["bytes_fetched"] or 0) / size, 3),
+        "same_objects": local["objects"] == remote["objects"] and local["scores_sum"] == remote["scores_sum"],
+    }
     print(f"COG {cog.name}: {size / 1e6:.1f} MB, {local['tiles']} tiles")
     print(f"local : {local['wall_s']:.2f} s ({local['other_s']:.2f} s outside the model), {local['objects']} objects")
-    print(f"remote: {remote['wall_s']:.2f} s ({remote['other_s']:.2f} s outside the model), {remote['objects']} objects, {remote['bytes_fetched'] / 1e6:.1f} MB "
-          f"in {remote['requests']} requests (server: {remote['server_bytes'] / 1e6:.1f} MB, "
-          f"{remote['server_requests']} requests)")
-    print(f"wall ratio remote/local {figures['wall_ratio']} (target <= 1.2); bytes fetched / COG size "
-          f"{figures['bytes_ratio']}; same detections: {figures['same_objects']}")
+    print(
+        f"remote: {remote['wall_s']:.2f} s ({remote['other_s']:.2f} s outside the model), {remote['objects']} objects, {remote['bytes_fetched'] / 1e6:.1f} MB "
+        f"in {remote['requests']} requests (server: {remote['server_bytes'] / 1e6:.1f} MB, "
+        f"{remote['server_requests']} requests)"
+    )
+    print(
+        f"wall ratio remote/local {figures['wall_ratio']} (target <= 1.2); bytes fetched / COG size "
+        f"{figures['bytes_ratio']}; same detections: {figures['same_objects']}"
+    )
     print(json.dumps(figures))
 
 

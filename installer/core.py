@@ -32,10 +32,19 @@ from .groups import GROUPS, INDEX, TESTED, TORCH_CPU_INDEX, Package, installed_v
 FOLDER_NAME = "micro_detector_deps"
 # no console window flashing up for each subprocess on Windows
 NO_WINDOW = {"creationflags": 0x08000000} if os.name == "nt" else {}
-OFFLINE_HINTS = ("ProxyError", "NewConnectionError", "Temporary failure in name resolution",
-                 "Failed to establish a new connection", "Network is unreachable", "SSLError",
-                 "No matching distribution found", "Could not find a version that satisfies",
-                 "ConnectTimeout", "ReadTimeout", "Name or service not known")
+OFFLINE_HINTS = (
+    "ProxyError",
+    "NewConnectionError",
+    "Temporary failure in name resolution",
+    "Failed to establish a new connection",
+    "Network is unreachable",
+    "SSLError",
+    "No matching distribution found",
+    "Could not find a version that satisfies",
+    "ConnectTimeout",
+    "ReadTimeout",
+    "Name or service not known",
+)
 
 
 class InstallError(Exception):
@@ -86,12 +95,19 @@ class Plan:
         lines = [tr("Missing: {}").format(", ".join(self.missing) or tr("nothing"))]
         for i in self.items:
             reason = tr("missing") if i.reason == "missing" else i.reason
-            lines.append("  " + tr("{} ({}; about {:.0f} MB download, {:.0f} MB on disk) from {}").format(
-                i.requirement, reason, i.size_mb, i.disk_mb, self.source(i, tr)))
-        lines += [tr("Total about {:.0f} MB to download, {:.0f} MB on disk; {:.0f} MB free there").format(
-                      self.size_mb, self.disk_mb, free_mb(self.target)),
-                  tr("Into {} (used only by this plugin; QGIS's own packages are not changed)").format(self.target),
-                  tr("With {} -m pip").format(self.python)]
+            lines.append(
+                "  "
+                + tr("{} ({}; about {:.0f} MB download, {:.0f} MB on disk) from {}").format(
+                    i.requirement, reason, i.size_mb, i.disk_mb, self.source(i, tr)
+                )
+            )
+        lines += [
+            tr("Total about {:.0f} MB to download, {:.0f} MB on disk; {:.0f} MB free there").format(
+                self.size_mb, self.disk_mb, free_mb(self.target)
+            ),
+            tr("Into {} (used only by this plugin; QGIS's own packages are not changed)").format(self.target),
+            tr("With {} -m pip").format(self.python),
+        ]
         return "\n".join(lines)
 
     def check_space(self) -> None:
@@ -99,8 +115,10 @@ class Plan:
         (the packages, the downloaded wheels and a staging copy are there at once)."""
         need, free = needed_mb(self), free_mb(self.target)
         if free < need:
-            raise InstallError(f"Not enough free disk space: the install needs about {need:.0f} MB in "
-                               f"{self.target.parent}, {free:.0f} MB are free. Free some space and retry.")
+            raise InstallError(
+                f"Not enough free disk space: the install needs about {need:.0f} MB in "
+                f"{self.target.parent}, {free:.0f} MB are free. Free some space and retry."
+            )
 
 
 def needed_mb(plan: Plan) -> float:
@@ -134,8 +152,9 @@ def activate(folder: Path) -> bool:
     if (folder / "numpy").exists():
         sys.path.append(path)
     else:
-        where = next((i for i, p in enumerate(sys.path) if p.endswith(("site-packages", "dist-packages"))),
-                     len(sys.path))
+        where = next(
+            (i for i, p in enumerate(sys.path) if p.endswith(("site-packages", "dist-packages"))), len(sys.path)
+        )
         sys.path.insert(where, path)
     importlib.invalidate_caches()
     return True
@@ -169,12 +188,15 @@ def find_python() -> str:
 
     version = f"{sys.version_info[0]}.{sys.version_info[1]}"
     exe = Path(sys.executable)
-    candidates = [Path(p) for p in (getattr(sys, "_base_executable", ""), sysconfig.get_config_var("BINDIR"))
-                  if p]
+    candidates = [Path(p) for p in (getattr(sys, "_base_executable", ""), sysconfig.get_config_var("BINDIR")) if p]
     candidates = [c / f"python{version}" if c.is_dir() else c for c in candidates]
     for prefix in (Path(sys.exec_prefix), Path(sys.base_exec_prefix)):
-        candidates += [prefix / "python.exe", prefix / "python3.exe", prefix / "bin" / f"python{version}",
-                       prefix / "bin" / "python3"]
+        candidates += [
+            prefix / "python.exe",
+            prefix / "python3.exe",
+            prefix / "bin" / f"python{version}",
+            prefix / "bin" / "python3",
+        ]
     candidates += [exe] if exe.name.lower().startswith("python") else []
     candidates += [exe.parent / "bin" / "python3", exe.parent / "python3"]  # QGIS.app/Contents/MacOS
     candidates += [Path(p) for p in (shutil.which(f"python{version}"), shutil.which("python3")) if p]
@@ -185,14 +207,16 @@ def find_python() -> str:
         seen.add(candidate)
         if _python_identity(candidate) == wanted:
             return str(candidate)
-    raise InstallError(f"Cannot find the Python {version} interpreter that runs QGIS (looked in "
-                       f"{sys.exec_prefix} and beside {exe}).")
+    raise InstallError(
+        f"Cannot find the Python {version} interpreter that runs QGIS (looked in {sys.exec_prefix} and beside {exe})."
+    )
 
 
 def _python_identity(python: Path) -> str | None:
     try:
-        done = subprocess.run([str(python), "-I", "-c", IDENTITY], capture_output=True, text=True, timeout=60,
-                              **NO_WINDOW)
+        done = subprocess.run(
+            [str(python), "-I", "-c", IDENTITY], capture_output=True, text=True, timeout=60, **NO_WINDOW
+        )
     except (OSError, subprocess.SubprocessError):
         return None
     return done.stdout.strip() if done.returncode == 0 else None
@@ -207,10 +231,18 @@ def onnxruntime_requirement(numpy_version: str) -> str:
     return f"onnxruntime>=1.16,<={TESTED['onnxruntime']}"
 
 
-def plan_install(target: Path, *, torch: bool = False, find_links: Path | None = None,
-                 python: str | None = None, numpy_version: str | None = None,
-                 is_importable=None, proxy: str | None = None, groups: list[str] | None = None,
-                 version_of=installed_version) -> Plan:
+def plan_install(
+    target: Path,
+    *,
+    torch: bool = False,
+    find_links: Path | None = None,
+    python: str | None = None,
+    numpy_version: str | None = None,
+    is_importable=None,
+    proxy: str | None = None,
+    groups: list[str] | None = None,
+    version_of=installed_version,
+) -> Plan:
     """What to install so that the chosen `groups` work: "detect" (onnxruntime), "train"
     (torch and the versions of its dependencies it needs), "export" (onnx), "dask". `torch`
     adds "train" (the older form). A package the running Python has in a recent enough
@@ -222,8 +254,7 @@ def plan_install(target: Path, *, torch: bool = False, find_links: Path | None =
     groups = list(groups or ["detect"]) + (["train"] if torch and "train" not in (groups or []) else [])
     if is_importable is not None:
         version_of = lambda p: "9999" if is_importable(p.module) else None  # noqa: E731
-    plan = Plan(python=python or find_python(), target=target, find_links=find_links, proxy=proxy,
-                groups=groups)
+    plan = Plan(python=python or find_python(), target=target, find_links=find_links, proxy=proxy, groups=groups)
     chosen: set[str] = set()
     for group in GROUPS:
         for package in GROUPS[group] if group in groups else []:
@@ -231,22 +262,48 @@ def plan_install(target: Path, *, torch: bool = False, find_links: Path | None =
             if package.name in chosen or satisfied(package, version):
                 continue
             chosen.add(package.name)
-            requirement = (onnxruntime_requirement(numpy_version) if package.name == "onnxruntime"
-                           else package.name + (package.pin or (f">={package.minimum}" if package.minimum else "")))
-            reason = "missing" if version is None else (f"QGIS's Python has {version or 'an unknown version'}, "
-                                                        f"{package.minimum} or later is needed")  # noqa
+            requirement = (
+                onnxruntime_requirement(numpy_version)
+                if package.name == "onnxruntime"
+                else package.name + (package.pin or (f">={package.minimum}" if package.minimum else ""))
+            )
+            reason = (
+                "missing"
+                if version is None
+                else (f"QGIS's Python has {version or 'an unknown version'}, {package.minimum} or later is needed")
+            )  # noqa
             if package is GROUPS[group][0]:
                 plan.missing.append(package.name)
-            plan.items.append(Item(package.name, requirement, package.module, package.download_mb,
-                                   INDEX.get(package.name if sys.platform != "darwin" else ""),
-                                   package.disk_mb, reason))
+            plan.items.append(
+                Item(
+                    package.name,
+                    requirement,
+                    package.module,
+                    package.download_mb,
+                    INDEX.get(package.name if sys.platform != "darwin" else ""),
+                    package.disk_mb,
+                    reason,
+                )
+            )
     return plan
 
 
 def pip_commands(plan: Plan, staging: Path) -> list[list[str]]:
     """The pip command lines of `plan`, one per package index, installing into `staging`."""
-    base = [plan.python, "-m", "pip", "install", "--target", str(staging), "--no-deps",
-            "--disable-pip-version-check", "--no-input", "--progress-bar", "off", "--no-warn-script-location"]
+    base = [
+        plan.python,
+        "-m",
+        "pip",
+        "install",
+        "--target",
+        str(staging),
+        "--no-deps",
+        "--disable-pip-version-check",
+        "--no-input",
+        "--progress-bar",
+        "off",
+        "--no-warn-script-location",
+    ]
     if plan.proxy:
         base += ["--proxy", plan.proxy]
     if plan.find_links is not None:
@@ -262,11 +319,13 @@ def explain_failure(output: str, plan: Plan) -> str:
     tail = "\n".join(output.strip().splitlines()[-6:])
     if any(hint in output for hint in OFFLINE_HINTS):
         reqs = " ".join(f'"{i.requirement}"' for i in plan.items)
-        return ("pip could not download the packages (no network, a proxy, or no build for this "
-                "Python). If QGIS uses a proxy, set it in Settings > Options > Network, then retry. "
-                "Offline: on a machine with internet access run\n"
-                f"  python -m pip download --no-deps -d wheels {reqs}\n"
-                f"with the same Python version ({sys.version_info[0]}.{sys.version_info[1]}) and "
-                "platform as QGIS, copy the folder here and choose it as the wheel folder "
-                "(pip --find-links).\n" + tail)
+        return (
+            "pip could not download the packages (no network, a proxy, or no build for this "
+            "Python). If QGIS uses a proxy, set it in Settings > Options > Network, then retry. "
+            "Offline: on a machine with internet access run\n"
+            f"  python -m pip download --no-deps -d wheels {reqs}\n"
+            f"with the same Python version ({sys.version_info[0]}.{sys.version_info[1]}) and "
+            "platform as QGIS, copy the folder here and choose it as the wheel folder "
+            "(pip --find-links).\n" + tail
+        )
     return "pip failed:\n" + tail

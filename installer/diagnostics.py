@@ -31,12 +31,14 @@ def diagnostics_report(target: Path, last_error: str = "") -> str:
         python = f"not found ({error})"
     folder = str(target)
     position = sys.path.index(folder) if folder in sys.path else None
-    lines = ["Micro Object Detection: diagnostics",
-             f"QGIS {_qgis_version()}, Python {platform.python_version()}, {platform.platform()}",
-             f"sys.executable {sys.executable}; interpreter for pip {python}",
-             f"plugin folder {target} ({'exists' if target.exists() else 'absent'}, "
-             f"{f'sys.path[{position}]' if position is not None else 'not on sys.path'}; "
-             f"{free_mb(target):.0f} MB free)"]
+    lines = [
+        "Micro Object Detection: diagnostics",
+        f"QGIS {_qgis_version()}, Python {platform.python_version()}, {platform.platform()}",
+        f"sys.executable {sys.executable}; interpreter for pip {python}",
+        f"plugin folder {target} ({'exists' if target.exists() else 'absent'}, "
+        f"{f'sys.path[{position}]' if position is not None else 'not on sys.path'}; "
+        f"{free_mb(target):.0f} MB free)",
+    ]
     seen = set()
     for group, packages in GROUPS.items():
         for package in packages:
@@ -46,10 +48,11 @@ def diagnostics_report(target: Path, last_error: str = "") -> str:
             version = installed_version(package)
             spec = importlib.util.find_spec(package.module.split(".")[0]) if version is not None else None
             origin = getattr(spec, "origin", None) or "?"
-            lines.append(f"{group:7s}{package.name}: " + ("not installed" if version is None else
-                                                           f"{version or '?'} from {origin}"))
+            lines.append(
+                f"{group:7s}{package.name}: "
+                + ("not installed" if version is None else f"{version or '?'} from {origin}")
+            )
     numpy = importlib.util.find_spec("numpy")
-    lines.append(f"numpy (QGIS's): {installed_version(Package('numpy', 'numpy'))} "
-                 f"from {getattr(numpy, 'origin', '?')}")
+    lines.append(f"numpy (QGIS's): {installed_version(Package('numpy', 'numpy'))} from {getattr(numpy, 'origin', '?')}")
     lines.append("last error: " + (last_error.strip() or "none"))
     return "\n".join(lines)

@@ -62,13 +62,16 @@ class InstallDialog(QDialog):
         self.status.setWordWrap(True)
         self.detect = QCheckBox(self.tr("ONNX Runtime (about 30 MB): detection"))
         self.detect.setChecked(True)
-        self.torch = QCheckBox(self.tr("PyTorch, CPU build (about 200 MB download, 900 MB on disk): training "
-                                       "and .pt models"))
-        self.export = QCheckBox(self.tr("ONNX (about 20 MB): export of trained models to .onnx, the faster "
-                                        "CPU path for .pt models"))
+        self.torch = QCheckBox(
+            self.tr("PyTorch, CPU build (about 200 MB download, 900 MB on disk): training and .pt models")
+        )
+        self.export = QCheckBox(
+            self.tr("ONNX (about 20 MB): export of trained models to .onnx, the faster CPU path for .pt models")
+        )
         self.dask = QCheckBox(self.tr("Dask (about 10 MB): the Workers option of detection in a folder"))
-        self.openvino = QCheckBox(self.tr("OpenVINO (about 45 MB): faster detection on x86 CPUs, and Intel GPUs "
-                                          "and NPUs (device intel:gpu)"))
+        self.openvino = QCheckBox(
+            self.tr("OpenVINO (about 45 MB): faster detection on x86 CPUs, and Intel GPUs and NPUs (device intel:gpu)")
+        )
         self.wheels = QgsFileWidget()
         self.wheels.setStorageMode(QgsFileWidget.StorageMode.GetDirectory)
         self.wheels.setDialogTitle(self.tr("Folder of downloaded wheels (offline install)"))
@@ -99,9 +102,18 @@ class InstallDialog(QDialog):
         for button in (self.install_button, self.uninstall_button, self.cancel_button, self.copy_button):
             row.addWidget(button)
         layout = QVBoxLayout(self)
-        for widget in (self.status, QLabel(self.tr("Install for:")), self.detect, self.torch, self.export,
-                       self.dask, self.openvino, QLabel(self.tr("Wheel folder, for sites without internet access (optional, "
-                                                 "pip --find-links):")), self.wheels, self.log):
+        for widget in (
+            self.status,
+            QLabel(self.tr("Install for:")),
+            self.detect,
+            self.torch,
+            self.export,
+            self.dask,
+            self.openvino,
+            QLabel(self.tr("Wheel folder, for sites without internet access (optional, pip --find-links):")),
+            self.wheels,
+            self.log,
+        ):
             layout.addWidget(widget)
         layout.addLayout(row)
         layout.addWidget(buttons)
@@ -110,22 +122,29 @@ class InstallDialog(QDialog):
         return tr(text)
 
     def groups(self) -> list[str]:
-        boxes = {"detect": self.detect, "train": self.torch, "export": self.export, "dask": self.dask,
-                 "openvino": self.openvino}
+        boxes = {
+            "detect": self.detect,
+            "train": self.torch,
+            "export": self.export,
+            "dask": self.dask,
+            "openvino": self.openvino,
+        }
         return [group for group, box in boxes.items() if box.isChecked()]
 
     def plan(self):
         """The install plan for the current choices (raises InstallError)."""
         folder = self.wheels.filePath().strip()
-        return plan_install(self.target, groups=self.groups(), find_links=Path(folder) if folder else None,
-                            proxy=qgis_proxy())
+        return plan_install(
+            self.target, groups=self.groups(), find_links=Path(folder) if folder else None, proxy=qgis_proxy()
+        )
 
     def show_status(self):
         """What the running QGIS can import now, and the deps folder; Uninstall only when
         there is something to remove and no install runs."""
         have = [m for m in ("onnxruntime", "torch", "onnx", "dask", "openvino") if importable(m)]
-        self.status.setText(self.tr("Installed: {}. Folder: {}").format(", ".join(have) or self.tr("none"),
-                                                                          self.target))
+        self.status.setText(
+            self.tr("Installed: {}. Folder: {}").format(", ".join(have) or self.tr("none"), self.target)
+        )
         self.uninstall_button.setEnabled(self.target.exists() and self.task is None)
 
     def refresh(self, *_):

@@ -36,27 +36,50 @@ def _pkg(name, module, minimum="", download_mb=1, disk_mb=2, pin=""):
 # the groups, in the dialog's order; sizes: the Linux x86-64 wheels (download, installed)
 GROUPS: dict[str, list[Package]] = {
     "detect": [_pkg("onnxruntime", "onnxruntime", "1.10", 28, 78)],
-    "train": [_pkg("torch", "torch", "2.1", 192, 863, f">=2.1,<={TESTED['torch']}"),
-              _pkg("sympy", "sympy", "1.13.3", 6, 80), _pkg("mpmath", "mpmath", "1.1.0", 1, 6),
-              _pkg("networkx", "networkx", "2.5.1", 2, 19), _pkg("jinja2", "jinja2"),
-              _pkg("markupsafe", "markupsafe"), _pkg("fsspec", "fsspec", "0.8.5", 1, 3),
-              _pkg("filelock", "filelock"), _pkg("typing-extensions", "typing_extensions", "4.10.0", 1, 1)],
-    "export": [_pkg("onnx", "onnx", "1.14", 16, 31, f">=1.14,<={TESTED['onnx']}"),
-               _pkg("protobuf", "google.protobuf", "4.25.1", 1, 3), _pkg("ml-dtypes", "ml_dtypes", "0.5.0", 5, 24),
-               _pkg("typing-extensions", "typing_extensions", "4.10.0", 1, 1)],
-    "dask": [_pkg("dask", "dask", "2024.1", 1, 17, f"=={TESTED['dask']}"),
-             _pkg("distributed", "distributed", "2024.1", 1, 8, f"=={TESTED['dask']}"),
-             _pkg("cloudpickle", "cloudpickle", "3.0.0"), _pkg("toolz", "toolz", "0.12.0"),
-             _pkg("partd", "partd", "1.4.0"), _pkg("locket", "locket", "1.0.0"),
-             _pkg("msgpack", "msgpack", "1.0.2"), _pkg("psutil", "psutil", "5.8.0"),
-             _pkg("tornado", "tornado", "6.2.0", 1, 6), _pkg("zict", "zict", "3.0.0"),
-             _pkg("tblib", "tblib", "1.6.0"), _pkg("sortedcontainers", "sortedcontainers", "2.0.5"),
-             _pkg("fsspec", "fsspec", "2021.9.0", 1, 3), _pkg("click", "click", "8.1"),
-             _pkg("pyyaml", "yaml", "5.4.1"), _pkg("packaging", "packaging", "20.0"),
-             _pkg("jinja2", "jinja2", "2.10.3"), _pkg("importlib-metadata", "importlib_metadata", "4.13.0"),
-             _pkg("zipp", "zipp", "3.20"), _pkg("lazy-importer", "lazy_importer", "0.1")],
-    "openvino": [_pkg("openvino", "openvino", "2024.0", 45, 150, f">=2024.0,<={TESTED['openvino']}"),
-                 _pkg("openvino-telemetry", "openvino_telemetry", "2023.2.1"), _pkg("packaging", "packaging", "20.0")],
+    "train": [
+        _pkg("torch", "torch", "2.1", 192, 863, f">=2.1,<={TESTED['torch']}"),
+        _pkg("sympy", "sympy", "1.13.3", 6, 80),
+        _pkg("mpmath", "mpmath", "1.1.0", 1, 6),
+        _pkg("networkx", "networkx", "2.5.1", 2, 19),
+        _pkg("jinja2", "jinja2"),
+        _pkg("markupsafe", "markupsafe"),
+        _pkg("fsspec", "fsspec", "0.8.5", 1, 3),
+        _pkg("filelock", "filelock"),
+        _pkg("typing-extensions", "typing_extensions", "4.10.0", 1, 1),
+    ],
+    "export": [
+        _pkg("onnx", "onnx", "1.14", 16, 31, f">=1.14,<={TESTED['onnx']}"),
+        _pkg("protobuf", "google.protobuf", "4.25.1", 1, 3),
+        _pkg("ml-dtypes", "ml_dtypes", "0.5.0", 5, 24),
+        _pkg("typing-extensions", "typing_extensions", "4.10.0", 1, 1),
+    ],
+    "dask": [
+        _pkg("dask", "dask", "2024.1", 1, 17, f"=={TESTED['dask']}"),
+        _pkg("distributed", "distributed", "2024.1", 1, 8, f"=={TESTED['dask']}"),
+        _pkg("cloudpickle", "cloudpickle", "3.0.0"),
+        _pkg("toolz", "toolz", "0.12.0"),
+        _pkg("partd", "partd", "1.4.0"),
+        _pkg("locket", "locket", "1.0.0"),
+        _pkg("msgpack", "msgpack", "1.0.2"),
+        _pkg("psutil", "psutil", "5.8.0"),
+        _pkg("tornado", "tornado", "6.2.0", 1, 6),
+        _pkg("zict", "zict", "3.0.0"),
+        _pkg("tblib", "tblib", "1.6.0"),
+        _pkg("sortedcontainers", "sortedcontainers", "2.0.5"),
+        _pkg("fsspec", "fsspec", "2021.9.0", 1, 3),
+        _pkg("click", "click", "8.1"),
+        _pkg("pyyaml", "yaml", "5.4.1"),
+        _pkg("packaging", "packaging", "20.0"),
+        _pkg("jinja2", "jinja2", "2.10.3"),
+        _pkg("importlib-metadata", "importlib_metadata", "4.13.0"),
+        _pkg("zipp", "zipp", "3.20"),
+        _pkg("lazy-importer", "lazy_importer", "0.1"),
+    ],
+    "openvino": [
+        _pkg("openvino", "openvino", "2024.0", 45, 150, f">=2024.0,<={TESTED['openvino']}"),
+        _pkg("openvino-telemetry", "openvino_telemetry", "2023.2.1"),
+        _pkg("packaging", "packaging", "20.0"),
+    ],
 }
 INDEX = {"torch": TORCH_CPU_INDEX}  # everything else from PyPI (or the wheel folder)
 
@@ -157,9 +180,12 @@ def report(group, text):
 def check_code(groups: list[str]) -> str:
     """The Python code that imports and runs a tiny real operation of each of `groups`;
     it prints one JSON line {group: what ran} and raises on the first failure."""
-    body = "".join(f"\ntry:\n{_indent(CHECKS[g])}\nexcept Exception as error:\n"
-                   f"    print('CHECK FAILED: {g}: %s: %s' % (type(error).__name__, error), file=sys.stderr)\n"
-                   f"    raise\n" for g in groups)
+    body = "".join(
+        f"\ntry:\n{_indent(CHECKS[g])}\nexcept Exception as error:\n"
+        f"    print('CHECK FAILED: {g}: %s: %s' % (type(error).__name__, error), file=sys.stderr)\n"
+        f"    raise\n"
+        for g in groups
+    )
     return CHECK_HEAD + body + "\nprint(json.dumps(results))\n"
 
 

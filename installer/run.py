@@ -37,9 +37,17 @@ def run_pip(cmd: list[str], log: Log, cancelled: Check, plan: Plan) -> str:
     log("$ " + " ".join(cmd))
     try:
         # UTF-8 both ways: the reader must not die on a Windows code page character
-        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                                encoding="utf-8", errors="replace", stdin=subprocess.DEVNULL,
-                                env=dict(os.environ, PYTHONIOENCODING="utf-8"), **NO_WINDOW)
+        proc = subprocess.Popen(
+            cmd,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            encoding="utf-8",
+            errors="replace",
+            stdin=subprocess.DEVNULL,
+            env=dict(os.environ, PYTHONIOENCODING="utf-8"),
+            **NO_WINDOW,
+        )
     except OSError as error:
         raise InstallError(f"cannot run {cmd[0]}: {error}") from None
     lines: queue.Queue = queue.Queue()
@@ -66,8 +74,9 @@ def run_pip(cmd: list[str], log: Log, cancelled: Check, plan: Plan) -> str:
     return text
 
 
-def verify(python: str, folder: Path, modules: list[str], groups: list[str] = (),
-           model: str | None = None) -> dict[str, str]:
+def verify(
+    python: str, folder: Path, modules: list[str], groups: list[str] = (), model: str | None = None
+) -> dict[str, str]:
     """In a fresh interpreter (the one that runs QGIS, so QGIS's numpy), with `folder` first
     as the plugin puts it: import `modules` (each must come from `folder`), then run each
     group's tiny real operation (groups.CHECKS). Returns {module or group: version or what
@@ -77,9 +86,17 @@ def verify(python: str, folder: Path, modules: list[str], groups: list[str] = ()
         "for m in sys.argv[3:]:\n"
         "    mod = importlib.import_module(m)\n"
         "    results[m] = [getattr(mod, '__version__', '?'), mod.__file__]\n"
-        "print(json.dumps(results))\n")
-    done = subprocess.run([python, "-c", code, str(folder), model or "", *modules], capture_output=True,
-                          text=True, timeout=600, stdin=subprocess.DEVNULL, cwd=tempfile.gettempdir(), **NO_WINDOW)
+        "print(json.dumps(results))\n"
+    )
+    done = subprocess.run(
+        [python, "-c", code, str(folder), model or "", *modules],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        stdin=subprocess.DEVNULL,
+        cwd=tempfile.gettempdir(),
+        **NO_WINDOW,
+    )
     if done.returncode != 0:
         failed = [line for line in done.stderr.splitlines() if line.startswith("CHECK FAILED")]
         tail = "\n".join((failed or done.stderr.strip().splitlines())[-6:])
@@ -105,8 +122,9 @@ def _move_into(staging: Path, target: Path) -> None:
             raise InstallError(f"Cannot replace {dest} ({error}); restart QGIS and install again.") from None
 
 
-def install(plan: Plan, log: Log = print, cancelled: Check = lambda: False,
-            progress: Callable[[float], None] = lambda p: None) -> dict[str, str]:
+def install(
+    plan: Plan, log: Log = print, cancelled: Check = lambda: False, progress: Callable[[float], None] = lambda p: None
+) -> dict[str, str]:
     """Install `plan` and activate it. Returns {module: version}. The deps folder is only
     touched after the packages imported fine from the staging folder."""
     if not plan.items:

@@ -29,8 +29,7 @@ class InstallTask(QgsTask):
 
     def run(self) -> bool:  # in the worker thread
         try:
-            self.versions = install(self.plan, log=self.line.emit, cancelled=self.isCanceled,
-                                    progress=self.setProgress)
+            self.versions = install(self.plan, log=self.line.emit, cancelled=self.isCanceled, progress=self.setProgress)
         except InstallError as error:
             self.message = str(error)
             return False
@@ -40,11 +39,14 @@ class InstallTask(QgsTask):
         installed = ", ".join(f"{m} {v}" for m, v in self.versions.items() if not m.startswith("check "))
         checks = "; ".join(v for m, v in self.versions.items() if m.startswith("check "))
         self.message = tr("Installed: {}").format(installed) + (
-            ". " + tr("Checked: {}").format(checks) if checks else "")
+            ". " + tr("Checked: {}").format(checks) if checks else ""
+        )
         return True
 
     def finished(self, ok: bool) -> None:  # in the main thread
         if not ok and not self.message:
             self.message = tr("Cancelled: nothing was installed.")
-        QgsMessageLog.logMessage(html.escape(self.message), LOG_TAG, Qgis.MessageLevel.Success if ok else Qgis.MessageLevel.Warning)
+        QgsMessageLog.logMessage(
+            html.escape(self.message), LOG_TAG, Qgis.MessageLevel.Success if ok else Qgis.MessageLevel.Warning
+        )
         self.done.emit(ok, self.message)

@@ -43,8 +43,7 @@ def prepare_output_folder(output: str | Path) -> Path:
     existing file in its place is refused (before any work)."""
     output = Path(output)
     if output.exists() and not output.is_dir():
-        raise OutputError(f"the output {output} is a file: detect-folder writes into a folder; "
-                          "give a folder name")
+        raise OutputError(f"the output {output} is a file: detect-folder writes into a folder; give a folder name")
     output.mkdir(parents=True, exist_ok=True)
     clean_stale_partials(output)
     stale_summary = output / "summary.csv.part"
@@ -53,8 +52,9 @@ def prepare_output_folder(output: str | Path) -> Path:
     return output
 
 
-def plan_outputs(rasters: list, output: str | Path, fmt: str = "gpkg", layer: str = DEFAULT_LAYER,
-                 overwrite: bool = False) -> list[OutputTarget]:
+def plan_outputs(
+    rasters: list, output: str | Path, fmt: str = "gpkg", layer: str = DEFAULT_LAYER, overwrite: bool = False
+) -> list[OutputTarget]:
     """One output target per raster, `output`/<stem>.<fmt>, checked up front: the format
     once, then that no output is an input of the run."""
     ext = check_format(fmt)
@@ -62,14 +62,21 @@ def plan_outputs(rasters: list, output: str | Path, fmt: str = "gpkg", layer: st
     inputs = {p.resolve() for r in rasters for p in source_files(r)}
     clash = [t.path for t in targets if t.path.resolve() in inputs]
     if clash:
-        raise OutputError(f"the output {clash[0]} would replace an input raster: choose another "
-                          "output folder or format")
+        raise OutputError(
+            f"the output {clash[0]} would replace an input raster: choose another output folder or format"
+        )
     return targets
 
 
-def process_raster(raster: Path, target: OutputTarget, runner, summary: SummaryTable,
-                   options: DetectOptions | None = None, progress=None,
-                   log: Callable[[str], None] | None = None) -> dict:
+def process_raster(
+    raster: Path,
+    target: OutputTarget,
+    runner,
+    summary: SummaryTable,
+    options: DetectOptions | None = None,
+    progress=None,
+    log: Callable[[str], None] | None = None,
+) -> dict:
     """Detect on one raster, write its output atomically, and record its row in `summary`
     (returned). A failure of this raster is recorded as an error row (the batch goes on); a
     cancel or Ctrl-C propagates."""
@@ -91,16 +98,27 @@ def warn_if_all_nodata(report: dict, raster, log: Callable[[str], None]) -> None
         return
     tiles = report.get("tiles", 0)
     if tiles and report.get("tiles_skipped_nodata", 0) >= tiles:
-        log(f"warning: {display_name(raster)}: every tile is nodata ({tiles} tiles skipped): "
-            "no detection was run; check the nodata value and the bands")
+        log(
+            f"warning: {display_name(raster)}: every tile is nodata ({tiles} tiles skipped): "
+            "no detection was run; check the nodata value and the bands"
+        )
 
 
-def detect_folder(folder: str | Path, output: str | Path, runner, *, options: DetectOptions | None = None,
-                  pattern: str = "*.tif", fmt: str = "gpkg", overwrite: bool = False,
-                  layer: str = DEFAULT_LAYER, asset: str | None = None,
-                  progress_for: Callable[[Path], Callable] | None = None,
-                  log: Callable[[str], None] | None = None,
-                  cancelled: Callable[[], bool] | None = None) -> tuple[list[dict], Path]:
+def detect_folder(
+    folder: str | Path,
+    output: str | Path,
+    runner,
+    *,
+    options: DetectOptions | None = None,
+    pattern: str = "*.tif",
+    fmt: str = "gpkg",
+    overwrite: bool = False,
+    layer: str = DEFAULT_LAYER,
+    asset: str | None = None,
+    progress_for: Callable[[Path], Callable] | None = None,
+    log: Callable[[str], None] | None = None,
+    cancelled: Callable[[], bool] | None = None,
+) -> tuple[list[dict], Path]:
     """Detect on every raster of `folder` matching `pattern` into `output`/<stem>.<fmt>;
     `folder` may also be a STAC ItemCollection/Item or a list of URLs (catalog.list_items,
     reading STAC asset `asset`): rows and outputs are then keyed by item id or file name.
@@ -120,7 +138,6 @@ def detect_folder(folder: str | Path, output: str | Path, runner, *, options: De
             log(f"{raster.name}: done before, skipped")
             summary.record_done_before(raster, target)
             continue
-        process_raster(raster, target, runner, summary, options,
-                       progress_for(raster) if progress_for else None, log)
+        process_raster(raster, target, runner, summary, options, progress_for(raster) if progress_for else None, log)
     rows = summary.rows
     return [rows[r.name] for r in rasters if r.name in rows], summary.path

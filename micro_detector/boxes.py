@@ -46,8 +46,9 @@ def greedy_keep(n: int, i: np.ndarray, j: np.ndarray) -> np.ndarray:
     return keep
 
 
-def overlapping_pairs(boxes: np.ndarray, classes: np.ndarray, threshold: float,
-                      metric: str = "iou", chunk: int = 2048) -> tuple[np.ndarray, np.ndarray]:
+def overlapping_pairs(
+    boxes: np.ndarray, classes: np.ndarray, threshold: float, metric: str = "iou", chunk: int = 2048
+) -> tuple[np.ndarray, np.ndarray]:
     """Pairs (i, j), i < j, of same-class boxes whose IoU (or IoS) exceeds `threshold`."""
     fn = box_iou if metric == "iou" else box_ios
     n = len(boxes)
@@ -63,8 +64,9 @@ def overlapping_pairs(boxes: np.ndarray, classes: np.ndarray, threshold: float,
     return np.concatenate(out_i), np.concatenate(out_j)
 
 
-def batched_nms(boxes: np.ndarray, scores: np.ndarray, classes: np.ndarray,
-                threshold: float, metric: str = "iou") -> np.ndarray:
+def batched_nms(
+    boxes: np.ndarray, scores: np.ndarray, classes: np.ndarray, threshold: float, metric: str = "iou"
+) -> np.ndarray:
     """Indices kept by class-aware greedy NMS, highest score first."""
     if len(boxes) == 0:
         return np.empty(0, dtype=np.int64)
@@ -73,8 +75,14 @@ def batched_nms(boxes: np.ndarray, scores: np.ndarray, classes: np.ndarray,
     return order[greedy_keep(len(order), i, j)]
 
 
-def postprocess(pred: np.ndarray, conf: float = 0.25, iou: float = 0.7, max_det: int = 3000,
-                max_candidates: int = 30000, classes: list[int] | None = None) -> list[np.ndarray]:
+def postprocess(
+    pred: np.ndarray,
+    conf: float = 0.25,
+    iou: float = 0.7,
+    max_det: int = 3000,
+    max_candidates: int = 30000,
+    classes: list[int] | None = None,
+) -> list[np.ndarray]:
     """Decoded head output (B, 4 + nc, A) -> per image (k, 6): x1, y1, x2, y2, score, class."""
     out = []
     for p in pred:
@@ -89,6 +97,5 @@ def postprocess(pred: np.ndarray, conf: float = 0.25, iou: float = 0.7, max_det:
             top = np.argpartition(-score, max_candidates)[:max_candidates]
             boxes, score, cls = boxes[top], score[top], cls[top]
         keep = batched_nms(boxes, score, cls, iou)[:max_det]
-        out.append(np.concatenate([boxes[keep], score[keep, None], cls[keep, None]], 1)
-                   .astype(np.float32))
+        out.append(np.concatenate([boxes[keep], score[keep, None], cls[keep, None]], 1).astype(np.float32))
     return out

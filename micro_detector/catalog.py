@@ -111,8 +111,7 @@ def choose_asset(item, asset: str | None) -> str:
     visual = [k for k, a in item.assets.items() if "visual" in (a.roles or [])]
     if len(visual) == 1:
         return visual[0]
-    raise CatalogError(f"STAC item {item.id} has no 'visual' asset: choose one with --asset "
-                       f"(its assets: {keys})")
+    raise CatalogError(f"STAC item {item.id} has no 'visual' asset: choose one with --asset (its assets: {keys})")
 
 
 def read_stac_items(href: str, asset: str | None = None) -> list[RemoteItem]:
@@ -131,8 +130,7 @@ def read_stac_items(href: str, asset: str | None = None) -> list[RemoteItem]:
         elif kind == "Feature":
             items = [pystac.Item.from_dict(data, preserve_dict=False)]
         else:
-            raise CatalogError(f"{redact(href)} is neither a STAC ItemCollection nor a STAC Item "
-                               f"(type {kind!r})")
+            raise CatalogError(f"{redact(href)} is neither a STAC ItemCollection nor a STAC Item (type {kind!r})")
     except (pystac.STACError, KeyError, TypeError, ValueError) as error:
         if isinstance(error, CatalogError):
             raise
@@ -141,8 +139,7 @@ def read_stac_items(href: str, asset: str | None = None) -> list[RemoteItem]:
     out = []
     for item in items:
         key = choose_asset(item, asset)
-        out.append(RemoteItem(item.id, dataset_name(_absolute(item.assets[key].href, base)),
-                              _safe(item.id)))
+        out.append(RemoteItem(item.id, dataset_name(_absolute(item.assets[key].href, base)), _safe(item.id)))
     return _unique(out, href)
 
 
@@ -152,16 +149,17 @@ def read_url_list(href: str) -> list[RemoteItem]:
     urls = [line for line in lines if line and not line.startswith("#")]
     if not urls:
         raise CatalogError(f"{redact(href)} lists no raster")
-    return _unique([RemoteItem(display_name(u), dataset_name(u), _safe(remote_stem(u)))
-                    for u in urls], href)
+    return _unique([RemoteItem(display_name(u), dataset_name(u), _safe(remote_stem(u))) for u in urls], href)
 
 
 def _unique(items: list[RemoteItem], href: str) -> list[RemoteItem]:
     seen: dict[str, RemoteItem] = {}
     for item in items:
         if item.name in seen or item.stem in {s.stem for s in seen.values()}:
-            raise CatalogError(f"{redact(href)} names {item.name!r} twice: item ids and URL file "
-                               "names key the summary and the outputs, so they must be unique")
+            raise CatalogError(
+                f"{redact(href)} names {item.name!r} twice: item ids and URL file "
+                "names key the summary and the outputs, so they must be unique"
+            )
         seen[item.name] = item
     if not items:
         raise CatalogError(f"{redact(href)} holds no item")
@@ -190,8 +188,10 @@ def list_items(source, pattern: str = "*.tif", asset: str | None = None) -> list
     if _looks_like_json(text):
         return read_stac_items(text, asset)
     if re.search(r"\.(tiff?|jp2|vrt|img)$", text.split("?", 1)[0], re.I):
-        raise CatalogError(f"{redact(text)} is one raster: detect-folder takes a folder, a STAC "
-                           "ItemCollection or Item, or a text file of URLs; use detect for one raster")
+        raise CatalogError(
+            f"{redact(text)} is one raster: detect-folder takes a folder, a STAC "
+            "ItemCollection or Item, or a text file of URLs; use detect for one raster"
+        )
     if is_remote(text) or Path(text).is_file():
         return read_url_list(text)
     raise FileNotFoundError(f"raster folder, STAC file or URL list not found: {redact(text)}")

@@ -25,21 +25,32 @@ def _info(args) -> dict:
         from .model.io import read_model_file
 
         payload = read_model_file(args.model)
-        return {"format": payload["format"], "format_version": payload["format_version"],
-                **payload["spec"].to_dict(), "metadata": payload["metadata"]}
+        return {
+            "format": payload["format"],
+            "format_version": payload["format_version"],
+            **payload["spec"].to_dict(),
+            "metadata": payload["metadata"],
+        }
     if args.scale is None:
         raise CliError("give a MODEL_FILE or --scale")
     from .model.flops import count_flops, count_params
     from .model.spec import ModelSpec
     from .model.yolov12 import build_model
 
-    spec = ModelSpec(scale=args.scale, class_names=[f"class{i}" for i in range(args.nc)],
-                     bands=args.bands, imgsz=args.imgsz)
+    spec = ModelSpec(
+        scale=args.scale, class_names=[f"class{i}" for i in range(args.nc)], bands=args.bands, imgsz=args.imgsz
+    )
     model = build_model(spec)
     flops = count_flops(model, args.imgsz)
-    return {"scale": args.scale, "nc": args.nc, "imgsz": args.imgsz, "bands": args.bands,
-            "params": count_params(model), "gflops": round(flops["gflops"], 3),
-            "attention_gflops": round(flops["attention_gflops"], 3)}
+    return {
+        "scale": args.scale,
+        "nc": args.nc,
+        "imgsz": args.imgsz,
+        "bands": args.bands,
+        "params": count_params(model),
+        "gflops": round(flops["gflops"], 3),
+        "attention_gflops": round(flops["attention_gflops"], 3),
+    }
 
 
 def _new_model(args) -> dict:
@@ -51,8 +62,7 @@ def _new_model(args) -> dict:
 
     classes = [c.strip() for c in args.classes.split(",") if c.strip()]
     torch.manual_seed(args.seed)
-    spec = ModelSpec(scale=args.scale, class_names=classes, bands=args.bands, imgsz=args.imgsz,
-                     gsd=args.gsd)
+    spec = ModelSpec(scale=args.scale, class_names=classes, bands=args.bands, imgsz=args.imgsz, gsd=args.gsd)
     save_model(build_model(spec), args.output, metadata={"trained": False, "seed": args.seed})
     return {"written": str(args.output), **spec.to_dict()}
 
@@ -83,8 +93,10 @@ class ProgressBar:
         rate = done / elapsed
         eta = (total - done) / rate if rate > 0 else 0
         bar = "#" * int(24 * done / max(total, 1))
-        self.stream.write(f"\r{self.label} [{bar:<24}] {done}/{total} tiles "
-                          f"{rate:.2f} tiles/s ETA {int(eta // 60)}:{int(eta % 60):02d}")
+        self.stream.write(
+            f"\r{self.label} [{bar:<24}] {done}/{total} tiles "
+            f"{rate:.2f} tiles/s ETA {int(eta // 60)}:{int(eta % 60):02d}"
+        )
         if done >= total:
             self.stream.write("\n")
         self.stream.flush()
@@ -99,8 +111,7 @@ def _open_runner(args, options):
     """The runner for args.weights; which backend runs and why goes to the log."""
     from .model.runner import open_runner
 
-    runner = open_runner(args.weights, backend=options.backend, device=options.device,
-                         precision=options.precision)
+    runner = open_runner(args.weights, backend=options.backend, device=options.device, precision=options.precision)
     _log(f"backend: {runner.backend} ({runner.backend_reason})")
     return runner
 
@@ -112,14 +123,19 @@ def _detect(args) -> dict:
     from .raster import open_dataset
 
     options = detect_options(args)
-    target = check_output(OutputTarget(args.output, args.layer, args.overwrite),
-                          inputs=[args.raster, options.mask])
+    target = check_output(OutputTarget(args.output, args.layer, args.overwrite), inputs=[args.raster, options.mask])
     open_dataset(args.raster)  # a missing or unreadable raster fails before the model loads
     args.weights = _weights(args)
     runner = _open_runner(args, options)
     args.interrupted = "nothing was written"
-    result = detect(args.raster, target, runner, options=options,
-                    progress=None if args.quiet else ProgressBar(display_name(args.raster)), log=_log)
+    result = detect(
+        args.raster,
+        target,
+        runner,
+        options=options,
+        progress=None if args.quiet else ProgressBar(display_name(args.raster)),
+        log=_log,
+    )
     result.report.update(backend=runner.backend, backend_reason=runner.backend_reason)
     warn_if_all_nodata(result.report, args.raster, _log)
     return result.report
@@ -145,9 +161,18 @@ def _detect_folder(args) -> dict:
         raise UsageError("--task-timeout needs --workers or --scheduler")
     runner = _open_runner(args, options)
     rows, summary = detect_folder(
-        args.folder, args.output, runner, options=options, pattern=args.pattern, fmt=args.format,
-        overwrite=args.overwrite, layer=args.layer, asset=args.asset, log=_log,
-        progress_for=None if args.quiet else (lambda raster: ProgressBar(raster.name)))
+        args.folder,
+        args.output,
+        runner,
+        options=options,
+        pattern=args.pattern,
+        fmt=args.format,
+        overwrite=args.overwrite,
+        layer=args.layer,
+        asset=args.asset,
+        log=_log,
+        progress_for=None if args.quiet else (lambda raster: ProgressBar(raster.name)),
+    )
     return _folder_result(rows, summary)
 
 
@@ -155,8 +180,7 @@ def _folder_result(rows: list[dict], summary) -> dict:
     failed = [r for r in rows if r["status"] != "ok"]
     for row in failed:
         _log(f"failed: {row['raster']}: {row.get('error', '')}")
-    return {"rasters": len(rows), "done": len(rows) - len(failed), "failed": len(failed),
-            "summary": str(summary)}
+    return {"rasters": len(rows), "done": len(rows) - len(failed), "failed": len(failed), "summary": str(summary)}
 
 
 def default_model_path() -> Path | None:
@@ -183,37 +207,49 @@ def _add_detection_commands(sub) -> None:
     """`detect` (one raster -> one vector output) and `detect-folder` (a folder -> one output
     per raster, resumable)."""
     p = sub.add_parser("detect", help="detect objects on one raster, write a vector file")
-    p.add_argument("raster", type=dataset_name, help="a raster file, an http(s)://, s3:// or gs:// "
-                   "URL, or any GDAL dataset name (/vsicurl/..., /vsis3/...)")
-    p.add_argument("-o", "--output", type=Path, required=True,
-                   help=f"vector file ({', '.join(sorted(FORMATS))})")
+    p.add_argument(
+        "raster",
+        type=dataset_name,
+        help="a raster file, an http(s)://, s3:// or gs:// URL, or any GDAL dataset name (/vsicurl/..., /vsis3/...)",
+    )
+    p.add_argument("-o", "--output", type=Path, required=True, help=f"vector file ({', '.join(sorted(FORMATS))})")
     add_output_options(p, "replace an existing output (in a GeoPackage: our layer only)")
     add_detect_options(p)
     p.set_defaults(func=_detect)
 
-    p = sub.add_parser("detect-folder", help="detect on every raster of a folder, a STAC catalogue "
-                       "or a list of URLs (resumable)")
-    p.add_argument("folder", help="a folder of rasters, a STAC ItemCollection or Item (JSON file or "
-                   "URL), or a text file of raster URLs (one a line)")
+    p = sub.add_parser(
+        "detect-folder", help="detect on every raster of a folder, a STAC catalogue or a list of URLs (resumable)"
+    )
+    p.add_argument(
+        "folder",
+        help="a folder of rasters, a STAC ItemCollection or Item (JSON file or "
+        "URL), or a text file of raster URLs (one a line)",
+    )
     p.add_argument("--asset", help="with a STAC catalogue: the asset to read (default: 'visual')")
     p.add_argument("-o", "--output", type=Path, required=True, help="output folder")
     p.add_argument("--pattern", default="*.tif")
     p.add_argument("--format", default="gpkg", help=f"output extension ({', '.join(sorted(FORMATS))})")
     add_output_options(p, "redo rasters already done (default: skip them, resuming a stopped run)")
     add_detect_options(p)
-    p.add_argument("--workers", type=WORKERS, help="run on an embedded Dask LocalCluster of N worker "
-                   "processes (needs dask[distributed])")
-    p.add_argument("--scheduler", help="run on an existing Dask cluster: tcp://HOST:8786 or a "
-                   "scheduler file")
-    p.add_argument("--task-timeout", type=SECONDS, help="with --workers/--scheduler: seconds one "
-                   "raster (or block) may run before it is reported as failed")
+    p.add_argument(
+        "--workers",
+        type=WORKERS,
+        help="run on an embedded Dask LocalCluster of N worker processes (needs dask[distributed])",
+    )
+    p.add_argument("--scheduler", help="run on an existing Dask cluster: tcp://HOST:8786 or a scheduler file")
+    p.add_argument(
+        "--task-timeout",
+        type=SECONDS,
+        help="with --workers/--scheduler: seconds one raster (or block) may run before it is reported as failed",
+    )
     p.set_defaults(func=_detect_folder)
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The `micro-detector` parser: every command, with its options range-checked."""
-    parser = argparse.ArgumentParser(prog="micro-detector",
-                                     description="Find micro objects in overhead imagery with YOLOv12.")
+    parser = argparse.ArgumentParser(
+        prog="micro-detector", description="Find micro objects in overhead imagery with YOLOv12."
+    )
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("info", help="describe a model file, or an untrained scale (params, GFLOPs)")
@@ -265,8 +301,14 @@ def main(argv: list[str] | None = None) -> int:
         what = getattr(args, "interrupted", "stopped before any output was written")
         print(f"micro-detector {getattr(args, 'command', '')}: interrupted: {what}", file=sys.stderr)
         return EXIT_INTERRUPTED
-    except (CliError, ValueError, MissingDependencyError, FileNotFoundError, IsADirectoryError,
-            NotADirectoryError) as error:  # RasterError, OutputError, ModelFileError: ValueErrors
+    except (
+        CliError,
+        ValueError,
+        MissingDependencyError,
+        FileNotFoundError,
+        IsADirectoryError,
+        NotADirectoryError,
+    ) as error:  # RasterError, OutputError, ModelFileError: ValueErrors
         return _error(args, error, EXIT_USAGE)
     except (OSError, RuntimeError) as error:  # the run itself failed (disk full, GDAL, ...)
         return _error(args, error, EXIT_FAILED)

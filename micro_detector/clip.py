@@ -22,8 +22,9 @@ def clip_to_region(raw: RawBoxes, plan: TilePlan) -> RawBoxes:
         return raw
     from osgeo import ogr
 
-    xs, ys = pixel_to_map(plan.info.geotransform, (raw.boxes[:, 0] + raw.boxes[:, 2]) / 2,
-                          (raw.boxes[:, 1] + raw.boxes[:, 3]) / 2)
+    xs, ys = pixel_to_map(
+        plan.info.geotransform, (raw.boxes[:, 0] + raw.boxes[:, 2]) / 2, (raw.boxes[:, 1] + raw.boxes[:, 3]) / 2
+    )
     point = ogr.Geometry(ogr.wkbPoint)
     inside = np.zeros(len(raw), bool)
     for k, (x, y) in enumerate(zip(xs, ys)):

@@ -8,8 +8,13 @@ from __future__ import annotations
 
 import importlib
 
-PIP_SPECS = {"torch": "torch==2.13.0", "onnxruntime": "onnxruntime<=1.32.0", "numpy": "numpy<2",
-             "openvino": "openvino<=2026.4.1", "nncf": "nncf<=3.4.0"}
+PIP_SPECS = {
+    "torch": "torch==2.13.0",
+    "onnxruntime": "onnxruntime<=1.32.0",
+    "numpy": "numpy<2",
+    "openvino": "openvino<=2026.4.1",
+    "nncf": "nncf<=3.4.0",
+}
 # The CPU build of torch: the default Linux wheel on PyPI pulls about 2.7 GB of CUDA libraries.
 TORCH_CPU_INDEX = "--extra-index-url https://download.pytorch.org/whl/cpu"
 

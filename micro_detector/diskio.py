@@ -18,8 +18,7 @@ import shutil
 from contextlib import contextmanager
 from pathlib import Path
 
-__all__ = ["DiskFullError", "atomic_file", "disk_full", "free_bytes", "fsync_dir", "fsync_file",
-           "reserve"]
+__all__ = ["DiskFullError", "atomic_file", "disk_full", "free_bytes", "fsync_dir", "fsync_file", "reserve"]
 
 LOW_SPACE = 1 << 20  # a write that failed with less than this left: the disk was full
 _FULL_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
@@ -33,8 +32,12 @@ class DiskFullError(OSError):
         self.path = Path(path)
         free = free_bytes(self.path.parent)
         room = f" ({free // 1024} kB free in {self.path.parent})" if free is not None else ""
-        super().__init__(errno.ENOSPC, f"no space left on device {what} {self.path}{room}: nothing "
-                         "was written there; free some space or choose another folder", str(self.path))
+        super().__init__(
+            errno.ENOSPC,
+            f"no space left on device {what} {self.path}{room}: nothing "
+            "was written there; free some space or choose another folder",
+            str(self.path),
+        )
 
     def __str__(self) -> str:
         return self.strerror or ""

@@ -32,9 +32,21 @@ from .source import WindowSource, open_source
 if TYPE_CHECKING:
     from .model.protocol import Runner
 
-__all__ = ["detect", "DetectOptions", "Detections", "Cancelled", "OptionsError", "PlanError",
-           "TilePlan", "RawBoxes", "option_default", "open_model", "plan_raster", "predict_block",
-           "finish"]
+__all__ = [
+    "detect",
+    "DetectOptions",
+    "Detections",
+    "Cancelled",
+    "OptionsError",
+    "PlanError",
+    "TilePlan",
+    "RawBoxes",
+    "option_default",
+    "open_model",
+    "plan_raster",
+    "predict_block",
+    "finish",
+]
 
 
 def _quiet(message: str) -> None:
@@ -50,8 +62,7 @@ def open_model(model: Runner | str | Path | None, options: DetectOptions | None 
     if isinstance(model, (str, Path)):
         from .model.runner import open_runner
 
-        return open_runner(Path(model), backend=options.backend, device=options.device,
-                           precision=options.precision)
+        return open_runner(Path(model), backend=options.backend, device=options.device, precision=options.precision)
     return model
 
 
@@ -65,8 +76,14 @@ def plan_raster(raster, spec, options: DetectOptions | None = None) -> TilePlan:
             source.close()
 
 
-def predict_block(raster, runner, plan: TilePlan, options: DetectOptions, windows=None,
-                  progress: Callable[[int, int], bool | None] | None = None) -> RawBoxes:
+def predict_block(
+    raster,
+    runner,
+    plan: TilePlan,
+    options: DetectOptions,
+    windows=None,
+    progress: Callable[[int, int], bool | None] | None = None,
+) -> RawBoxes:
     """Boxes of `windows` (a subset of `plan.windows`, default all) in raster pixels, before
     merge: the read and predict stages alone, for a worker of a distributed run."""
     source = open_source(raster)
@@ -78,8 +95,13 @@ def predict_block(raster, runner, plan: TilePlan, options: DetectOptions, window
             source.close()
 
 
-def predict_passes(source, runner, plans: list[TilePlan], options: DetectOptions,
-                   progress: Callable[[int, int], bool | None] | None = None) -> RawBoxes:
+def predict_passes(
+    source,
+    runner,
+    plans: list[TilePlan],
+    options: DetectOptions,
+    progress: Callable[[int, int], bool | None] | None = None,
+) -> RawBoxes:
     """The boxes of every window of each plan (the plain pass, then the zoom pass), in raster
     pixels and in that order; `progress` counts the tiles of all passes."""
     total, parts, offset = sum(len(p.windows) for p in plans), [], 0
@@ -90,8 +112,14 @@ def predict_passes(source, runner, plans: list[TilePlan], options: DetectOptions
     return parts[0] if len(parts) == 1 else RawBoxes.concat(parts)
 
 
-def finish(raw: RawBoxes, plan: TilePlan, class_names: list[str], options: DetectOptions,
-           source_facts: dict | None = None, seconds: float = 0.0) -> Detections:
+def finish(
+    raw: RawBoxes,
+    plan: TilePlan,
+    class_names: list[str],
+    options: DetectOptions,
+    source_facts: dict | None = None,
+    seconds: float = 0.0,
+) -> Detections:
     """The merge and clip stages and the report: RawBoxes of all of a raster's windows (in
     window order) -> its Detections, exactly as a single-process run gives them."""
     merged = clip_to_region(merge_raw(raw, plan, options), plan)
@@ -101,10 +129,15 @@ def finish(raw: RawBoxes, plan: TilePlan, class_names: list[str], options: Detec
     return detections
 
 
-def detect(raster: str | Path | WindowSource, output=None, model: Runner | str | Path | None = None, *,
-           options: DetectOptions | None = None,
-           progress: Callable[[int, int], bool | None] | None = None,
-           log: Callable[[str], None] | None = None) -> Detections:
+def detect(
+    raster: str | Path | WindowSource,
+    output=None,
+    model: Runner | str | Path | None = None,
+    *,
+    options: DetectOptions | None = None,
+    progress: Callable[[int, int], bool | None] | None = None,
+    log: Callable[[str], None] | None = None,
+) -> Detections:
     """Detect objects on `raster` (a path GDAL opens, or a WindowSource); write them to
     `output` (a path or outputs.OutputTarget) when given; return the Detections.
 
@@ -129,8 +162,7 @@ def detect(raster: str | Path | WindowSource, output=None, model: Runner | str |
         for line in plan.notes + source.select_bands(plan.bands):
             log(line)
         raw = predict_passes(source, runner, [plan] + ([zoomed] if zoomed else []), options, progress)
-        result = finish(raw, plan, runner.spec.class_names, options, source.describe(),
-                        time.perf_counter() - start)
+        result = finish(raw, plan, runner.spec.class_names, options, source.describe(), time.perf_counter() - start)
     finally:
         if source is not raster:
             source.close()

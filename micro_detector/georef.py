@@ -35,7 +35,7 @@ def box_areas_m2(gt: tuple[float, ...], boxes: np.ndarray, metres_per_unit: floa
     px = np.clip(boxes[:, 2] - boxes[:, 0], 0, None) * np.clip(boxes[:, 3] - boxes[:, 1], 0, None)
     if metres_per_unit is None:
         return np.full(len(boxes), np.nan)
-    return px * abs(gt[1] * gt[5] - gt[2] * gt[4]) * metres_per_unit ** 2
+    return px * abs(gt[1] * gt[5] - gt[2] * gt[4]) * metres_per_unit**2
 
 
 def ring_polygon(ring_xy):

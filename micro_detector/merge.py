@@ -55,7 +55,7 @@ def candidate_pairs(b: np.ndarray, classes: np.ndarray, chunk: int = 200_000):
     order = np.argsort(key, kind="stable")
     skey = key[order]
     for start in range(0, n, chunk):
-        own = order[start:start + chunk]
+        own = order[start : start + chunk]
         for dy, dx in ((0, 0), (0, 1), (1, -1), (1, 0), (1, 1)):  # forward neighbours
             nkey = ((cy[own] + dy) * ncols + cx[own] + dx) * nclass + classes[own]
             lo = np.searchsorted(skey, nkey, "left")
@@ -73,9 +73,16 @@ def candidate_pairs(b: np.ndarray, classes: np.ndarray, chunk: int = 200_000):
             yield np.minimum(k, j), np.maximum(k, j)
 
 
-def merge_detections(boxes: np.ndarray, scores: np.ndarray, classes: np.ndarray,
-                     cut: np.ndarray | None = None, method: str = "nms", metric: str = "iou",
-                     threshold: float = 0.5, agnostic: bool = False) -> tuple[np.ndarray, np.ndarray]:
+def merge_detections(
+    boxes: np.ndarray,
+    scores: np.ndarray,
+    classes: np.ndarray,
+    cut: np.ndarray | None = None,
+    method: str = "nms",
+    metric: str = "iou",
+    threshold: float = 0.5,
+    agnostic: bool = False,
+) -> tuple[np.ndarray, np.ndarray]:
     """Merge boxes from overlapping tiles.
 
     Returns (indices of the surviving boxes, their boxes in float64): with NMS the boxes are unchanged;
@@ -129,15 +136,18 @@ def merge_detections(boxes: np.ndarray, scores: np.ndarray, classes: np.ndarray,
     return kept, merged
 
 
-def edge_cut(boxes: np.ndarray, window_bounds: np.ndarray, raster_size: tuple[int, int],
-             margin: float = 2.0) -> np.ndarray:
+def edge_cut(
+    boxes: np.ndarray, window_bounds: np.ndarray, raster_size: tuple[int, int], margin: float = 2.0
+) -> np.ndarray:
     """Boxes touching an edge of their window that is not the raster's edge (cut objects)."""
     x0, y0, x1, y1 = (window_bounds[:, k] for k in range(4))
     w, h = raster_size
-    return (((boxes[:, 0] <= x0 + margin) & (x0 > 0))
-            | ((boxes[:, 1] <= y0 + margin) & (y0 > 0))
-            | ((boxes[:, 2] >= x1 - margin) & (x1 < w))
-            | ((boxes[:, 3] >= y1 - margin) & (y1 < h)))
+    return (
+        ((boxes[:, 0] <= x0 + margin) & (x0 > 0))
+        | ((boxes[:, 1] <= y0 + margin) & (y0 > 0))
+        | ((boxes[:, 2] >= x1 - margin) & (x1 < w))
+        | ((boxes[:, 3] >= y1 - margin) & (y1 < h))
+    )
 
 
 def merge_raw(raw, plan, options):
@@ -147,8 +157,9 @@ def merge_raw(raw, plan, options):
     neighbouring tile's whole view replaces them (see the module docstring)."""
     info = plan.info
     cut = edge_cut(raw.boxes, raw.windows[:, 2:6], (info.width, info.height))
-    kept, merged = merge_detections(raw.boxes, raw.scores, raw.classes, cut, options.merge,
-                                    options.match, options.iou, agnostic=options.agnostic)
+    kept, merged = merge_detections(
+        raw.boxes, raw.scores, raw.classes, cut, options.merge, options.match, options.iou, agnostic=options.agnostic
+    )
     out = raw.subset(kept)
     out.boxes = merged
     return out

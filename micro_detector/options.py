@@ -15,8 +15,16 @@ import numbers
 import re
 from dataclasses import MISSING, dataclass, fields
 
-__all__ = ["DetectOptions", "OptionsError", "field_default", "option_default", "MERGES", "MATCHES", "BACKENDS",
-           "PRECISIONS"]
+__all__ = [
+    "DetectOptions",
+    "OptionsError",
+    "field_default",
+    "option_default",
+    "MERGES",
+    "MATCHES",
+    "BACKENDS",
+    "PRECISIONS",
+]
 
 MERGES = ("nms", "nmm")
 MATCHES = ("iou", "ios")
@@ -84,15 +92,22 @@ class DetectOptions:
             tile = _integer("tile", self.tile)
             _require("tile", tile, tile > 0 and tile % 32 == 0, "a positive multiple of 32 (e.g. 640)")
         overlap = _number("overlap", self.overlap)
-        _require("overlap", overlap, overlap >= 0,
-                 ">= 0: a fraction of the tile (< 1) or pixels (>= 1)")
+        _require("overlap", overlap, overlap >= 0, ">= 0: a fraction of the tile (< 1) or pixels (>= 1)")
         if self.tile is not None and overlap >= 1:
             _require("overlap", overlap, overlap < self.tile, f"smaller than the tile ({self.tile} px)")
-        _require("batch", self.batch, self.batch is None or _integer("batch", self.batch) >= 1,
-                 "a whole number >= 1 (or None: by device)")
+        _require(
+            "batch",
+            self.batch,
+            self.batch is None or _integer("batch", self.batch) >= 1,
+            "a whole number >= 1 (or None: by device)",
+        )
         _require("max_det", self.max_det, _integer("max_det", self.max_det) >= 1, "a whole number >= 1")
-        _require("queue_tiles", self.queue_tiles, _integer("queue_tiles", self.queue_tiles) >= 0,
-                 "a whole number >= 0 (0: two batches)")
+        _require(
+            "queue_tiles",
+            self.queue_tiles,
+            _integer("queue_tiles", self.queue_tiles) >= 0,
+            "a whole number >= 0 (0: two batches)",
+        )
 
     def _check_thresholds(self) -> None:
         for name in ("conf", "model_iou"):
@@ -105,15 +120,22 @@ class DetectOptions:
         _require("merge", self.merge, self.merge in MERGES, " or ".join(MERGES))
         _require("match", self.match, self.match in MATCHES, " or ".join(MATCHES))
         _require("backend", self.backend, self.backend in BACKENDS, " | ".join(BACKENDS))
-        _require("device", self.device, isinstance(self.device, str) and bool(_DEVICE.match(self.device)),
-                 "auto | cpu | cuda | cuda:N | mps | intel:gpu | intel:npu")
+        _require(
+            "device",
+            self.device,
+            isinstance(self.device, str) and bool(_DEVICE.match(self.device)),
+            "auto | cpu | cuda | cuda:N | mps | intel:gpu | intel:npu",
+        )
         _require("precision", self.precision, self.precision in PRECISIONS, " | ".join(PRECISIONS))
         if self.classes is not None:
-            _require("classes", self.classes, all(isinstance(c, str) and c.strip() for c in self.classes),
-                     "a list of class names")
+            _require(
+                "classes",
+                self.classes,
+                all(isinstance(c, str) and c.strip() for c in self.classes),
+                "a list of class names",
+            )
         if self.bands is not None:
-            ok = all(isinstance(b, numbers.Integral) and not isinstance(b, bool) and b >= 1
-                     for b in self.bands)
+            ok = all(isinstance(b, numbers.Integral) and not isinstance(b, bool) and b >= 1 for b in self.bands)
             _require("bands", self.bands, ok and len(self.bands) > 0, "1-based band numbers")
 
     def _check_resolution(self) -> None:
@@ -124,8 +146,9 @@ class DetectOptions:
                 _require(name, value, value > 0 and math.isfinite(value), "> 0")
         if self.zoom is not None:
             zoom = _number("zoom", self.zoom)
-            _require("zoom", zoom, 1 < zoom <= 8 and math.isfinite(zoom),
-                     "above 1 and at most 8 (a magnification, e.g. 2)")
+            _require(
+                "zoom", zoom, 1 < zoom <= 8 and math.isfinite(zoom), "above 1 and at most 8 (a magnification, e.g. 2)"
+            )
         side = _number("zoom_max_side", self.zoom_max_side)
         _require("zoom_max_side", side, side > 0, "> 0 model pixels")
         tol = _number("gsd_tolerance", self.gsd_tolerance)
@@ -136,8 +159,7 @@ class DetectOptions:
             try:
                 xmin, ymin, xmax, ymax = (float(v) for v in self.extent)
             except (TypeError, ValueError):
-                raise OptionsError(f"extent must be four numbers xmin, ymin, xmax, ymax, "
-                                   f"got {self.extent!r}") from None
+                raise OptionsError(f"extent must be four numbers xmin, ymin, xmax, ymax, got {self.extent!r}") from None
             ok = all(map(math.isfinite, (xmin, ymin, xmax, ymax))) and xmin < xmax and ymin < ymax
             _require("extent", self.extent, ok, "xmin < xmax and ymin < ymax")
             self.extent = (xmin, ymin, xmax, ymax)

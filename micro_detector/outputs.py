@@ -28,9 +28,17 @@ from pathlib import Path
 
 from .remote import is_remote
 
-FORMATS = {".gpkg": "GPKG", ".shp": "ESRI Shapefile", ".geojson": "GeoJSON", ".json": "GeoJSON",
-           ".fgb": "FlatGeobuf", ".sqlite": "SQLite", ".gml": "GML", ".kml": "KML",
-           ".csv": "CSV"}
+FORMATS = {
+    ".gpkg": "GPKG",
+    ".shp": "ESRI Shapefile",
+    ".geojson": "GeoJSON",
+    ".json": "GeoJSON",
+    ".fgb": "FlatGeobuf",
+    ".sqlite": "SQLite",
+    ".gml": "GML",
+    ".kml": "KML",
+    ".csv": "CSV",
+}
 CONTAINERS = {"GPKG", "SQLite"}  # formats holding several layers: we only touch ours
 DEFAULT_LAYER = "detections"
 _PARTIAL = re.compile(r"^\.(?P<stem>.+)\.(?P<host>[A-Za-z0-9_-]+)-(?P<pid>\d+)\.[^.]+\.partial$")
@@ -95,8 +103,10 @@ def driver_for(path: str | Path, fmt: str | None = None) -> str:
     if name is None and key in FORMATS.values():
         name = key
     if name is None:
-        raise OutputError(f"unknown vector format {key or '(no extension)'!r} for {Path(path).name}: "
-                          f"use one of {', '.join(sorted(FORMATS))}")
+        raise OutputError(
+            f"unknown vector format {key or '(no extension)'!r} for {Path(path).name}: "
+            f"use one of {', '.join(sorted(FORMATS))}"
+        )
     driver = ogr.GetDriverByName(name)
     if driver is None or driver.GetMetadataItem(gdal.DCAP_CREATE) != "YES":
         raise OutputError(f"this GDAL cannot create {name} files ({key}); use .gpkg")
@@ -141,13 +151,16 @@ def layer_kind(path: Path, layer: str) -> str | None:
     try:
         ds = gdal.OpenEx(str(path), gdal.OF_VECTOR | gdal.OF_RASTER)  # read-only: a check changes nothing
     except RuntimeError as error:
-        raise OutputError(f"{path} exists but cannot be opened as a "
-                          f"{FORMATS.get(path.suffix.lower(), 'vector')} file: {error}") from None
+        raise OutputError(
+            f"{path} exists but cannot be opened as a {FORMATS.get(path.suffix.lower(), 'vector')} file: {error}"
+        ) from None
     if ds is None:
         raise OutputError(f"{path} exists but is not a readable {path.suffix} file: not replaced")
     if ds.GetDriver().ShortName == "GPKG":
-        sql = ds.ExecuteSQL(f"SELECT data_type FROM gpkg_contents WHERE lower(table_name) = "
-                            f"lower('{layer.replace(chr(39), chr(39) * 2)}')")
+        sql = ds.ExecuteSQL(
+            f"SELECT data_type FROM gpkg_contents WHERE lower(table_name) = "
+            f"lower('{layer.replace(chr(39), chr(39) * 2)}')"
+        )
         row = sql.GetNextFeature() if sql is not None else None
         kind = row.GetField(0) if row is not None else None
         ds.ReleaseResultSet(sql)
@@ -164,8 +177,7 @@ def check_output(target, inputs=()) -> OutputTarget:
     try:
         return _check(target, inputs)
     except PermissionError as error:  # a folder on the way that this user may not enter
-        raise OutputError(f"the output {target.path} cannot be reached: permission denied "
-                          f"({error.filename})") from None
+        raise OutputError(f"the output {target.path} cannot be reached: permission denied ({error.filename})") from None
 
 
 def _check(target: OutputTarget, inputs) -> OutputTarget:
@@ -175,8 +187,7 @@ def _check(target: OutputTarget, inputs) -> OutputTarget:
     for source in inputs:  # first: "is the input" names the problem better than its format
         for held in source_files(source):
             if path.exists() and _same_file(path, held):
-                raise OutputError(f"the output {path} is an input of this run ({source}): "
-                                  "choose another output file")
+                raise OutputError(f"the output {path} is an input of this run ({source}): choose another output file")
     driver = target.driver
     parent = path.absolute().parent
     if not parent.is_dir():
@@ -190,12 +201,15 @@ def _check(target: OutputTarget, inputs) -> OutputTarget:
     if driver in CONTAINERS:
         kind = layer_kind(path, target.layer)
         if kind not in (None, "features"):
-            raise OutputError(f"{path} holds a {kind} table named {target.layer!r}: it is not replaced; "
-                              "choose another layer name")
+            raise OutputError(
+                f"{path} holds a {kind} table named {target.layer!r}: it is not replaced; choose another layer name"
+            )
         if kind is not None and not target.overwrite:
-            raise OutputExists(f"{path} already has a layer {target.layer!r}: add --overwrite to "
-                               "replace that layer (the file's other layers are kept), or choose "
-                               "another --layer")
+            raise OutputExists(
+                f"{path} already has a layer {target.layer!r}: add --overwrite to "
+                "replace that layer (the file's other layers are kept), or choose "
+                "another --layer"
+            )
     elif not target.overwrite:
         raise OutputExists(f"output file exists: {path}: add --overwrite to replace it")
     return target
@@ -222,8 +236,7 @@ def partial_dir(path: Path) -> Path:
     """A new hidden folder beside `path` to build it in, named with this host and PID so
     that a later run can tell a dead run's folder from a live one's."""
     parent = path.absolute().parent
-    return Path(tempfile.mkdtemp(prefix=f".{path.stem}.{_host()}-{os.getpid()}.", suffix=".partial",
-                                 dir=parent))
+    return Path(tempfile.mkdtemp(prefix=f".{path.stem}.{_host()}-{os.getpid()}.", suffix=".partial", dir=parent))
 
 
 def _pid_alive(pid: int) -> bool:

@@ -17,8 +17,16 @@ from .raster import RasterError, RasterInfo, choose_bands
 from .remote import is_remote
 from .tiling import Window, aligned_overlap, make_grid, overlap_pixels
 
-__all__ = ["TilePlan", "PlanError", "plan_tiles", "zoom_plan", "check_georeferenced", "resolution_scale",
-           "class_filter", "read_size"]
+__all__ = [
+    "TilePlan",
+    "PlanError",
+    "plan_tiles",
+    "zoom_plan",
+    "check_georeferenced",
+    "resolution_scale",
+    "class_filter",
+    "read_size",
+]
 
 
 class PlanError(ValueError):
@@ -81,14 +89,19 @@ def resolution_scale(spec, info: RasterInfo, options: DetectOptions) -> tuple[fl
         why = "resampling off" if not options.resample else "the model states no GSD"
         return 1.0, raster_gsd, f"native pixels ({why})"
     if not raster_gsd:
-        raise PlanError(f"{info.label} has no usable ground sample distance and the model was "
-                        f"trained at {_served_text(served)}: give the raster's GSD (--gsd METRES) "
-                        "or a scale (--scale SOURCE_PX_PER_MODEL_PX), or turn resampling off (--no-resample)")
+        raise PlanError(
+            f"{info.label} has no usable ground sample distance and the model was "
+            f"trained at {_served_text(served)}: give the raster's GSD (--gsd METRES) "
+            "or a scale (--scale SOURCE_PX_PER_MODEL_PX), or turn resampling off (--no-resample)"
+        )
     target = min(max(raster_gsd, served[0]), served[1])
     ratio = target / raster_gsd
     if abs(ratio - 1) <= options.gsd_tolerance:
-        return 1.0, raster_gsd, (f"native pixels: raster GSD {raster_gsd:.3g} m within the "
-                                 f"model's {_served_text(served)}")
+        return (
+            1.0,
+            raster_gsd,
+            (f"native pixels: raster GSD {raster_gsd:.3g} m within the model's {_served_text(served)}"),
+        )
     return ratio, raster_gsd, f"resampled from {raster_gsd:.3g} m to the model's {target:.3g} m"
 
 
@@ -118,8 +131,7 @@ def _band_plan(info: RasterInfo, spec, options: DetectOptions) -> tuple[list[int
     bands = choose_bands(info, spec.bands, options.bands)
     notes = []
     if not options.bands and spec.bands > 1 and len(set(bands)) == 1:
-        notes.append(f"single grey band {bands[0]} repeated to the model's {spec.bands} bands "
-                     "(panchromatic imagery)")
+        notes.append(f"single grey band {bands[0]} repeated to the model's {spec.bands} bands (panchromatic imagery)")
     return bands, notes
 
 
@@ -151,13 +163,20 @@ def check_georeferenced(info: RasterInfo, options: DetectOptions, spec=None) -> 
     if info.georeferenced or options.pixel_coordinates:
         return
     served = served_gsd(spec) if spec is not None else None
-    needs_gsd = (served is not None and options.resample and options.scale is None
-                 and not options.gsd and not info.pixel_size_m)
-    also = (f" together with the raster's GSD (--gsd METRES) or a scale (--scale "
-            f"SOURCE_PX_PER_MODEL_PX; 1 = native pixels), since the model was trained at "
-            f"{_served_text(served)}" if needs_gsd and served is not None else "")
-    raise RasterError(f"{info.label} is not georeferenced (no CRS or geotransform); georeference it "
-                      f"first, or ask for pixel coordinates explicitly (--pixel-coordinates){also}")
+    needs_gsd = (
+        served is not None and options.resample and options.scale is None and not options.gsd and not info.pixel_size_m
+    )
+    also = (
+        f" together with the raster's GSD (--gsd METRES) or a scale (--scale "
+        f"SOURCE_PX_PER_MODEL_PX; 1 = native pixels), since the model was trained at "
+        f"{_served_text(served)}"
+        if needs_gsd and served is not None
+        else ""
+    )
+    raise RasterError(
+        f"{info.label} is not georeferenced (no CRS or geotransform); georeference it "
+        f"first, or ask for pixel coordinates explicitly (--pixel-coordinates){also}"
+    )
 
 
 def plan_tiles(info: RasterInfo, spec, options: DetectOptions | None = None) -> TilePlan:
@@ -185,16 +204,31 @@ def plan_tiles(info: RasterInfo, spec, options: DetectOptions | None = None) -> 
     if is_remote(info.path) and info.block:  # whole internal tiles per window: fewer bytes over the network
         aligned = aligned_overlap(info.width, info.height, src_tile, overlap, info.block)
         if aligned != overlap:
-            notes.append(f"overlap {overlap} -> {aligned} px: windows start on the raster's "
-                         f"{info.block[0]} px tiles (no more windows)")
+            notes.append(
+                f"overlap {overlap} -> {aligned} px: windows start on the raster's "
+                f"{info.block[0]} px tiles (no more windows)"
+            )
         overlap = aligned
     region = region_wkt(info, options)
     windows = _windows(info, src_tile, overlap, region)
-    notes.insert(0, f"{info.width} x {info.height} px, {len(windows)} tiles of {src_tile} px "
-                    f"(model {tile} px, scale {scale:.3f}: {why}), overlap {overlap} px")
-    return TilePlan(info=info, scale=scale, tile=tile, src_tile=src_tile, overlap=overlap,
-                    windows=windows, bands=bands, classes=classes, region_wkt=region,
-                    notes=notes, raster_gsd=raster_gsd)
+    notes.insert(
+        0,
+        f"{info.width} x {info.height} px, {len(windows)} tiles of {src_tile} px "
+        f"(model {tile} px, scale {scale:.3f}: {why}), overlap {overlap} px",
+    )
+    return TilePlan(
+        info=info,
+        scale=scale,
+        tile=tile,
+        src_tile=src_tile,
+        overlap=overlap,
+        windows=windows,
+        bands=bands,
+        classes=classes,
+        region_wkt=region,
+        notes=notes,
+        raster_gsd=raster_gsd,
+    )
 
 
 def zoom_plan(info: RasterInfo, spec, options: DetectOptions, plan: TilePlan) -> TilePlan | None:
@@ -210,14 +244,22 @@ def zoom_plan(info: RasterInfo, spec, options: DetectOptions, plan: TilePlan) ->
     if limit is not None and limit[0] < zoom:
         zoom = limit[0]
         if zoom < 1 + options.gsd_tolerance:
-            plan.notes.append(f"zoom pass skipped: the raster is read at {limit[1]:.3g} m and the model "
-                              f"serves {limit[2]:.3g} m at finest: magnified, it would be finer than the "
-                              "model was trained on")
+            plan.notes.append(
+                f"zoom pass skipped: the raster is read at {limit[1]:.3g} m and the model "
+                f"serves {limit[2]:.3g} m at finest: magnified, it would be finer than the "
+                "model was trained on"
+            )
             return None
     zoomed = plan_tiles(info, spec, replace(options, scale=plan.scale / zoom, zoom=None))
-    why = "" if limit is None or zoom == options.zoom else f", not {options.zoom:g}x: the model serves {limit[2]:.3g} m at finest"
-    zoomed.notes = [f"zoom pass: {len(zoomed.windows)} more tiles of {zoomed.src_tile} px, "
-                    f"the raster magnified {zoom:.3g}x (scale {zoomed.scale:.3f}{why})"]
+    why = (
+        ""
+        if limit is None or zoom == options.zoom
+        else f", not {options.zoom:g}x: the model serves {limit[2]:.3g} m at finest"
+    )
+    zoomed.notes = [
+        f"zoom pass: {len(zoomed.windows)} more tiles of {zoomed.src_tile} px, "
+        f"the raster magnified {zoom:.3g}x (scale {zoomed.scale:.3f}{why})"
+    ]
     zoomed.raster_gsd = plan.raster_gsd
     zoomed.max_side = options.zoom_max_side * plan.scale
     plan.notes += zoomed.notes

@@ -46,15 +46,21 @@ class RawBoxes:
 
     def subset(self, keep) -> RawBoxes:
         """The boxes picked by `keep` (a mask or indices), with the same counters."""
-        return RawBoxes(self.boxes[keep], self.scores[keep], self.classes[keep], self.windows[keep],
-                        self.tiles, self.skipped, self.forward_s)
+        return RawBoxes(
+            self.boxes[keep],
+            self.scores[keep],
+            self.classes[keep],
+            self.windows[keep],
+            self.tiles,
+            self.skipped,
+            self.forward_s,
+        )
 
     @classmethod
     def concat(cls, parts: Iterable[RawBoxes]) -> RawBoxes:
         """Parts joined in the given order (give them in window order for the same merge)."""
         parts = list(parts)
-        out = cls(np.zeros((0, 4)), np.zeros(0, np.float32), np.zeros(0, np.int64),
-                  np.zeros((0, 6), np.int64))
+        out = cls(np.zeros((0, 4)), np.zeros(0, np.float32), np.zeros(0, np.int64), np.zeros((0, 6), np.int64))
         if not parts:
             return out
         out.boxes = np.concatenate([out.boxes] + [p.boxes for p in parts])
@@ -97,7 +103,7 @@ def _pad(image: np.ndarray) -> np.ndarray:
     if (th, tw) == image.shape[1:]:
         return image
     out = np.zeros((image.shape[0], th, tw), image.dtype)
-    out[:, :image.shape[1], :image.shape[2]] = image
+    out[:, : image.shape[1], : image.shape[2]] = image
     return out
 
 
@@ -127,8 +133,12 @@ class _Collector:
         """Everything added so far as one RawBoxes."""
         raw = RawBoxes.concat([])
         if self.boxes:
-            raw = RawBoxes(np.concatenate(self.boxes), np.concatenate(self.scores).astype(np.float32),
-                           np.concatenate(self.classes), np.concatenate(self.windows).astype(np.int64))
+            raw = RawBoxes(
+                np.concatenate(self.boxes),
+                np.concatenate(self.scores).astype(np.float32),
+                np.concatenate(self.classes),
+                np.concatenate(self.windows).astype(np.int64),
+            )
         raw.tiles, raw.skipped, raw.forward_s = tiles, skipped, forward_s
         return raw
 
@@ -136,8 +146,7 @@ class _Collector:
 def _run_batch(runner, batch, options: DetectOptions, classes, out: _Collector) -> None:
     for group in _same_shape_groups(batch):
         arr = np.stack([_pad(img) for _, img in group])
-        dets = runner.predict(arr, conf=options.conf, iou=options.model_iou,
-                              max_det=options.max_det, classes=classes)
+        dets = runner.predict(arr, conf=options.conf, iou=options.model_iou, max_det=options.max_det, classes=classes)
         for (w, img), d in zip(group, dets):
             out.add(w, img, d)
 
@@ -152,9 +161,14 @@ def batch_size(options: DetectOptions, runner) -> int:
     return 8 if str(getattr(runner, "device", "cpu")).startswith(("cuda", "intel:gpu")) else 1
 
 
-def predict_windows(source: WindowSource, runner, plan: TilePlan, options: DetectOptions,
-                    windows: Sequence[Window] | None = None,
-                    progress: Callable[[int, int], bool | None] | None = None) -> RawBoxes:
+def predict_windows(
+    source: WindowSource,
+    runner,
+    plan: TilePlan,
+    options: DetectOptions,
+    windows: Sequence[Window] | None = None,
+    progress: Callable[[int, int], bool | None] | None = None,
+) -> RawBoxes:
     """Read and predict `windows` (default: all of the plan's) in batches of `options.batch`.
 
     `source` must have had `select_bands(plan.bands)`. `progress(done, total)` is called after

@@ -85,7 +85,7 @@ def _metres_per_unit(srs: osr.SpatialReference, gt, width, height) -> tuple[floa
     inv_f = srs.GetInvFlattening()
     e2 = 0.0 if not inv_f else (2 - 1 / inv_f) / inv_f
     w = 1 - e2 * math.sin(lat) ** 2
-    meridian = a * (1 - e2) / w ** 1.5  # radius of curvature north-south
+    meridian = a * (1 - e2) / w**1.5  # radius of curvature north-south
     normal = a / math.sqrt(w)  # east-west
     rad = srs.GetAngularUnits()  # radians per CRS unit (degree: pi / 180)
     return normal * max(math.cos(lat), 1e-9) * rad, meridian * rad
@@ -99,12 +99,17 @@ def read_info(path: str | Path, ds: gdal.Dataset | None = None) -> RasterInfo:
     georeferenced = gt is not None and wkt is not None
     bands = [ds.GetRasterBand(i + 1) for i in range(ds.RasterCount)]
     info = RasterInfo(
-        path=dataset_name(path), width=ds.RasterXSize, height=ds.RasterYSize, count=ds.RasterCount,
+        path=dataset_name(path),
+        width=ds.RasterXSize,
+        height=ds.RasterYSize,
+        count=ds.RasterCount,
         dtype=gdal.GetDataTypeName(bands[0].DataType).lower(),
         geotransform=tuple(gt) if gt else (0.0, 1.0, 0.0, 0.0, 0.0, 1.0),
-        crs_wkt=wkt, nodata=[b.GetNoDataValue() for b in bands],
+        crs_wkt=wkt,
+        nodata=[b.GetNoDataValue() for b in bands],
         color_interp=[gdal.GetColorInterpretationName(b.GetColorInterpretation()) for b in bands],
-        georeferenced=georeferenced, block=tuple(bands[0].GetBlockSize()),
+        georeferenced=georeferenced,
+        block=tuple(bands[0].GetBlockSize()),
     )
     if georeferenced:
         srs = osr.SpatialReference(wkt=wkt)
@@ -125,26 +130,27 @@ def choose_bands(info: RasterInfo, model_bands: int, bands: list[int] | None = N
         if bad:
             raise RasterError(f"{info.label} has {info.count} band(s); band(s) {bad} do not exist")
         if len(bands) != model_bands:
-            raise RasterError(f"the model takes {model_bands} band(s) but {len(bands)} were "
-                              f"chosen ({bands})")
+            raise RasterError(f"the model takes {model_bands} band(s) but {len(bands)} were chosen ({bands})")
         return list(bands)
     grey = [k + 1 for k, c in enumerate(info.color_interp) if c != "Alpha"]
     if len(grey) == 1 and model_bands > 1:  # panchromatic: the one grey band on every input
         return grey * model_bands
     if info.count < model_bands:
-        raise RasterError(f"{info.label} has {info.count} band(s) but the model needs "
-                          f"{model_bands}; choose bands explicitly (e.g. --bands "
-                          f"{','.join(['1'] * model_bands)} to repeat a grey band)")
+        raise RasterError(
+            f"{info.label} has {info.count} band(s) but the model needs "
+            f"{model_bands}; choose bands explicitly (e.g. --bands "
+            f"{','.join(['1'] * model_bands)} to repeat a grey band)"
+        )
     if model_bands == 3:
-        rgb = [info.color_interp.index(c) + 1 for c in ("Red", "Green", "Blue")
-               if c in info.color_interp]
+        rgb = [info.color_interp.index(c) + 1 for c in ("Red", "Green", "Blue") if c in info.color_interp]
         if len(rgb) == 3:
             return rgb
     return list(range(1, model_bands + 1))
 
 
-def compute_stretch(ds: gdal.Dataset, info: RasterInfo, bands: list[int],
-                    low: float = 2.0, high: float = 98.0, sample: int = 1024) -> list[tuple[float, float]]:
+def compute_stretch(
+    ds: gdal.Dataset, info: RasterInfo, bands: list[int], low: float = 2.0, high: float = 98.0, sample: int = 1024
+) -> list[tuple[float, float]]:
     """Per band (low, high) percentiles from a decimated read (GDAL uses overviews when present)."""
     scale = max(info.width, info.height) / sample
     bw, bh = max(1, round(info.width / max(scale, 1))), max(1, round(info.height / max(scale, 1)))
@@ -219,8 +225,9 @@ class WindowReader:
                 valid &= mask.ReadAsArray(x0, y0, w, h, out_w, out_h) > 0
         except RuntimeError as error:  # a server gone, a timeout, a truncated file
             forget_remote(self.info.path)
-            raise RasterReadError(f"reading {self.info.label} failed at window x={x0} y={y0} "
-                                  f"({w} x {h} px): {redact(error)}") from None
+            raise RasterReadError(
+                f"reading {self.info.label} failed at window x={x0} y={y0} ({w} x {h} px): {redact(error)}"
+            ) from None
         data = np.stack([arrays[b] for b in self.bands])
         for k, b in enumerate(self.bands):
             nd = self.info.nodata[b - 1]

@@ -39,19 +39,20 @@ def _extent_geometry(info: RasterInfo, options: DetectOptions):
     assert options.extent is not None
     xmin, ymin, xmax, ymax = options.extent
     geom = ogr.CreateGeometryFromWkt(
-        f"POLYGON(({xmin!r} {ymin!r},{xmax!r} {ymin!r},{xmax!r} {ymax!r},{xmin!r} {ymax!r},{xmin!r} {ymin!r}))")
+        f"POLYGON(({xmin!r} {ymin!r},{xmax!r} {ymin!r},{xmax!r} {ymax!r},{xmin!r} {ymax!r},{xmin!r} {ymin!r}))"
+    )
     if not options.extent_crs:
         return geom
     if not info.crs_wkt:
-        raise RasterError(f"{info.label} has no CRS: an extent in {options.extent_crs} "
-                          "cannot be placed on it")
+        raise RasterError(f"{info.label} has no CRS: an extent in {options.extent_crs} cannot be placed on it")
     geom.AssignSpatialReference(_srs(options.extent_crs))
     geom.Segmentize((xmax - xmin) / 16 or 1)  # a curved outline once projected
     try:
         geom.TransformTo(_srs(info.crs_wkt))
     except RuntimeError as error:
-        raise OptionsError(f"the extent {options.extent} in {options.extent_crs} cannot be "
-                           f"transformed to the raster's CRS: {error}") from None
+        raise OptionsError(
+            f"the extent {options.extent} in {options.extent_crs} cannot be transformed to the raster's CRS: {error}"
+        ) from None
     return geom
 
 
@@ -99,12 +100,18 @@ def _check_meets_raster(info: RasterInfo, region, options: DetectOptions) -> Non
     what = "extent" if options.extent is not None else "mask"
     if options.extent is not None and options.mask:
         what = "extent and mask together"
-    message = (f"the {what} does not meet the raster: in the raster's CRS the {what} is "
-               f"{_envelope_text(region)} and the raster is {_envelope_text(footprint)} "
-               "(xmin,ymin,xmax,ymax)")
+    message = (
+        f"the {what} does not meet the raster: in the raster's CRS the {what} is "
+        f"{_envelope_text(region)} and the raster is {_envelope_text(footprint)} "
+        "(xmin,ymin,xmax,ymax)"
+    )
     x0, y0, x1, y1 = options.extent or (0, 0, 0, 0)
-    if options.extent is not None and not options.extent_crs and \
-            max(abs(x0), abs(x1)) <= 180 and max(abs(y0), abs(y1)) <= 90:
+    if (
+        options.extent is not None
+        and not options.extent_crs
+        and max(abs(x0), abs(x1)) <= 180
+        and max(abs(y0), abs(y1)) <= 90
+    ):
         message += "; if the extent is longitude/latitude, add its EPSG code: xmin,ymin,xmax,ymax,4326"
     raise OptionsError(message)
 
@@ -129,6 +136,5 @@ def region_wkt(info: RasterInfo, options: DetectOptions) -> str | None:
 def pixel_bbox(info: RasterInfo, geom) -> tuple[float, float, float, float]:
     """The pixel bounding box (x0, y0, x1, y1) of a geometry in the raster's CRS."""
     xmin, xmax, ymin, ymax = geom.GetEnvelope()
-    cols, rows = map_to_pixel(info.geotransform, np.array([xmin, xmax, xmax, xmin]),
-                              np.array([ymin, ymin, ymax, ymax]))
+    cols, rows = map_to_pixel(info.geotransform, np.array([xmin, xmax, xmax, xmin]), np.array([ymin, ymin, ymax, ymax]))
     return float(cols.min()), float(rows.min()), float(cols.max()), float(rows.max())

@@ -30,15 +30,24 @@ from pathlib import PurePosixPath
 
 from osgeo import gdal
 
-__all__ = ["dataset_name", "is_remote", "redact", "display_name", "remote_stem", "configure_gdal",
-           "gdal_config", "apply_gdal_config", "forget_remote", "NetworkStats", "layout_warning"]
+__all__ = [
+    "dataset_name",
+    "is_remote",
+    "redact",
+    "display_name",
+    "remote_stem",
+    "configure_gdal",
+    "gdal_config",
+    "apply_gdal_config",
+    "forget_remote",
+    "NetworkStats",
+    "layout_warning",
+]
 
-_SCHEMES = {"http": "/vsicurl/", "https": "/vsicurl/", "s3": "/vsis3/", "gs": "/vsigs/",
-            "az": "/vsiaz/"}
+_SCHEMES = {"http": "/vsicurl/", "https": "/vsicurl/", "s3": "/vsis3/", "gs": "/vsigs/", "az": "/vsiaz/"}
 _COLLAPSED = re.compile(r"^(https?|s3|gs|az):/(?!/)")  # what Path() makes of a URL
 _URL = re.compile(r"^(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*)://(?P<rest>.*)$")
-_NETWORK_VSI = ("/vsicurl", "/vsis3", "/vsigs", "/vsiaz", "/vsiadls", "/vsioss", "/vsiswift",
-                "/vsiwebhdfs", "/vsihdfs")
+_NETWORK_VSI = ("/vsicurl", "/vsis3", "/vsigs", "/vsiaz", "/vsiadls", "/vsioss", "/vsiswift", "/vsiwebhdfs", "/vsihdfs")
 
 # Options suited to reading COGs by range requests. Set only where the user set nothing.
 COG_DEFAULTS = {
@@ -58,16 +67,44 @@ COG_DEFAULTS = {
 _CONFIG_PREFIXES = ("GDAL_", "CPL_", "VSI_", "AWS_", "GS_", "GOOGLE_", "AZURE_", "OSS_", "SWIFT_")
 # GDAL (3.6) cannot list the options set by gdal.SetConfigOption: these are asked by name.
 _KNOWN_KEYS = (
-    "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_REGION",
-    "AWS_DEFAULT_REGION", "AWS_S3_ENDPOINT", "AWS_HTTPS", "AWS_VIRTUAL_HOSTING",
-    "AWS_NO_SIGN_REQUEST", "AWS_PROFILE", "AWS_REQUEST_PAYER", "AWS_CONFIG_FILE",
-    "AWS_SHARED_CREDENTIALS_FILE", "GS_ACCESS_KEY_ID", "GS_SECRET_ACCESS_KEY", "GS_OAUTH2_REFRESH_TOKEN",
-    "GS_NO_SIGN_REQUEST", "GOOGLE_APPLICATION_CREDENTIALS", "AZURE_STORAGE_ACCOUNT",
-    "AZURE_STORAGE_ACCESS_KEY", "AZURE_STORAGE_SAS_TOKEN", "AZURE_STORAGE_CONNECTION_STRING",
-    "AZURE_NO_SIGN_REQUEST", "GDAL_HTTP_HEADERS", "GDAL_HTTP_HEADER_FILE", "GDAL_HTTP_USERPWD",
-    "GDAL_HTTP_AUTH", "GDAL_HTTP_PROXY", "GDAL_HTTP_PROXYUSERPWD", "GDAL_HTTP_UNSAFESSL",
-    "GDAL_HTTP_USERAGENT", "GDAL_HTTP_COOKIE", "CPL_CURL_VERBOSE", "CURL_CA_BUNDLE",
-    "CPL_VSIL_CURL_ALLOWED_EXTENSIONS", "GDAL_INGESTED_BYTES_AT_OPEN", "CPL_VSIL_CURL_CHUNK_SIZE")
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "AWS_REGION",
+    "AWS_DEFAULT_REGION",
+    "AWS_S3_ENDPOINT",
+    "AWS_HTTPS",
+    "AWS_VIRTUAL_HOSTING",
+    "AWS_NO_SIGN_REQUEST",
+    "AWS_PROFILE",
+    "AWS_REQUEST_PAYER",
+    "AWS_CONFIG_FILE",
+    "AWS_SHARED_CREDENTIALS_FILE",
+    "GS_ACCESS_KEY_ID",
+    "GS_SECRET_ACCESS_KEY",
+    "GS_OAUTH2_REFRESH_TOKEN",
+    "GS_NO_SIGN_REQUEST",
+    "GOOGLE_APPLICATION_CREDENTIALS",
+    "AZURE_STORAGE_ACCOUNT",
+    "AZURE_STORAGE_ACCESS_KEY",
+    "AZURE_STORAGE_SAS_TOKEN",
+    "AZURE_STORAGE_CONNECTION_STRING",
+    "AZURE_NO_SIGN_REQUEST",
+    "GDAL_HTTP_HEADERS",
+    "GDAL_HTTP_HEADER_FILE",
+    "GDAL_HTTP_USERPWD",
+    "GDAL_HTTP_AUTH",
+    "GDAL_HTTP_PROXY",
+    "GDAL_HTTP_PROXYUSERPWD",
+    "GDAL_HTTP_UNSAFESSL",
+    "GDAL_HTTP_USERAGENT",
+    "GDAL_HTTP_COOKIE",
+    "CPL_CURL_VERBOSE",
+    "CURL_CA_BUNDLE",
+    "CPL_VSIL_CURL_ALLOWED_EXTENSIONS",
+    "GDAL_INGESTED_BYTES_AT_OPEN",
+    "CPL_VSIL_CURL_CHUNK_SIZE",
+)
 
 
 def dataset_name(raster) -> str:
@@ -94,8 +131,7 @@ def redact(text) -> str:
     URLs, tokens). Safe on any message; plain paths are unchanged."""
     text = str(text)
     text = re.sub(r"(?P<s>[A-Za-z][A-Za-z0-9+.-]*://)[^/\s@'\"]+@", r"\g<s>***@", text)
-    text = re.sub(r"(?P<u>(?:[A-Za-z][A-Za-z0-9+.-]*://|/vsi[a-z0-9_]+/)[^\s'\"?]*)\?[^\s'\"]*",
-                  r"\g<u>?***", text)
+    text = re.sub(r"(?P<u>(?:[A-Za-z][A-Za-z0-9+.-]*://|/vsi[a-z0-9_]+/)[^\s'\"?]*)\?[^\s'\"]*", r"\g<u>?***", text)
     return text
 
 
@@ -168,8 +204,7 @@ class NetworkStats:
         except (RuntimeError, ValueError):
             return 0, 0
         methods = stats.get("methods", {}).values()
-        return (sum(int(m.get("downloaded_bytes", 0)) for m in methods),
-                sum(int(m.get("count", 0)) for m in methods))
+        return (sum(int(m.get("downloaded_bytes", 0)) for m in methods), sum(int(m.get("count", 0)) for m in methods))
 
     def start(self) -> NetworkStats:
         """Take the counts of now as the base."""
@@ -187,6 +222,7 @@ def redact_gdal_messages(stream=None):
     """Within the block, GDAL's own warnings (which may quote a signed URL) go through
     `redact` to `stream` (stderr). Errors still raise (gdal.UseExceptions) and are redacted
     where caught."""
+
     def handler(level, number, message):
         if level == gdal.CE_Warning:
             (stream or sys.stderr).write(f"GDAL warning: {redact(message)}\n")
@@ -204,7 +240,9 @@ def layout_warning(ds, width: int) -> str | None:
     block_w, block_h = ds.GetRasterBand(1).GetBlockSize()
     if block_w < width or width <= 512:
         return None
-    return (f"not a tiled (cloud-optimized) GeoTIFF: its blocks are whole rows ({block_w} x "
-            f"{block_h} px), so every window downloads full rows of {width} px, up to "
-            f"{width / 512:.0f}x the bytes of 512 px tiles; convert it once with "
-            "gdal_translate -of COG for window reads")
+    return (
+        f"not a tiled (cloud-optimized) GeoTIFF: its blocks are whole rows ({block_w} x "
+        f"{block_h} px), so every window downloads full rows of {width} px, up to "
+        f"{width / 512:.0f}x the bytes of 512 px tiles; convert it once with "
+        "gdal_translate -of COG for window reads"
+    )

@@ -48,10 +48,18 @@ class Detections:
 
     def records(self, source: str) -> list[dict]:
         """One attribute dict per object, in the output layer's field order."""
-        return [{"class_id": int(c), "class_name": self.class_names[int(c)], "score": float(s),
-                 "source": source, "tile_row": int(r), "tile_col": int(q), "area_m2": float(a)}
-                for c, s, r, q, a in zip(self.class_ids, self.scores, self.tile_rows,
-                                         self.tile_cols, self.areas_m2)]
+        return [
+            {
+                "class_id": int(c),
+                "class_name": self.class_names[int(c)],
+                "score": float(s),
+                "source": source,
+                "tile_row": int(r),
+                "tile_col": int(q),
+                "area_m2": float(a),
+            }
+            for c, s, r, q, a in zip(self.class_ids, self.scores, self.tile_rows, self.tile_cols, self.areas_m2)
+        ]
 
 
 def make_detections(raw: RawBoxes, plan: TilePlan, class_names: list[str]) -> Detections:
@@ -59,28 +67,47 @@ def make_detections(raw: RawBoxes, plan: TilePlan, class_names: list[str]) -> De
     info = plan.info
     gt = info.geotransform
     return Detections(
-        boxes=raw.boxes, scores=raw.scores.astype(np.float32), class_ids=raw.classes,
-        class_names=list(class_names), tile_rows=raw.windows[:, 0], tile_cols=raw.windows[:, 1],
-        rings=box_polygons(gt, raw.boxes), areas_m2=box_areas_m2(gt, raw.boxes, info.metres_per_unit),
-        crs_wkt=info.crs_wkt)
+        boxes=raw.boxes,
+        scores=raw.scores.astype(np.float32),
+        class_ids=raw.classes,
+        class_names=list(class_names),
+        tile_rows=raw.windows[:, 0],
+        tile_cols=raw.windows[:, 1],
+        rings=box_polygons(gt, raw.boxes),
+        areas_m2=box_areas_m2(gt, raw.boxes, info.metres_per_unit),
+        crs_wkt=info.crs_wkt,
+    )
 
 
-def run_report(plan: TilePlan, raw: RawBoxes, detections: Detections, source_facts: dict,
-               seconds: float) -> dict:
+def run_report(plan: TilePlan, raw: RawBoxes, detections: Detections, source_facts: dict, seconds: float) -> dict:
     """The run's summary: plan, tiles run and skipped, objects per class, times, warnings."""
     info = plan.info
     warnings = []
     if raw.tiles and raw.skipped >= raw.tiles:
-        warnings.append(f"every tile is nodata ({raw.tiles} tiles skipped): no detection was "
-                        "run; check the nodata value and the bands")
+        warnings.append(
+            f"every tile is nodata ({raw.tiles} tiles skipped): no detection was "
+            "run; check the nodata value and the bands"
+        )
     warnings += source_facts.get("warnings", [])
     return {
-        "raster": info.label, "width": info.width, "height": info.height, "tiles": raw.tiles,
-        "tiles_skipped_nodata": raw.skipped, "scale": plan.scale, "tile_source_px": plan.src_tile,
-        "overlap_px": plan.overlap, "bands": plan.bands, "stretch": source_facts.get("stretch"),
-        "raster_gsd_m": plan.raster_gsd, "boxes_before_merge": None, "objects": len(detections),
-        "counts": detections.counts(), "seconds": round(seconds, 3),
-        "forward_seconds": round(raw.forward_s, 3), "notes": list(plan.notes), "warnings": warnings,
+        "raster": info.label,
+        "width": info.width,
+        "height": info.height,
+        "tiles": raw.tiles,
+        "tiles_skipped_nodata": raw.skipped,
+        "scale": plan.scale,
+        "tile_source_px": plan.src_tile,
+        "overlap_px": plan.overlap,
+        "bands": plan.bands,
+        "stretch": source_facts.get("stretch"),
+        "raster_gsd_m": plan.raster_gsd,
+        "boxes_before_merge": None,
+        "objects": len(detections),
+        "counts": detections.counts(),
+        "seconds": round(seconds, 3),
+        "forward_seconds": round(raw.forward_s, 3),
+        "notes": list(plan.notes),
+        "warnings": warnings,
         **({"network": source_facts["network"]} if "network" in source_facts else {}),
     }
 
@@ -95,10 +122,14 @@ def write_result(output, detections: Detections, plan: TilePlan, options, model:
     """The write stage: the detections and the run's metadata to `output` (atomically)."""
     from .writer import write_detections
 
-    meta = {"model": model, "model_classes": ",".join(detections.class_names),
-            "run_date": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
-            "micro_detector_version": __version__,
-            **{f"option_{k}": v for k, v in asdict(options).items() if v is not None},
-            "tiles": len(plan.windows), "scale": plan.scale}
+    meta = {
+        "model": model,
+        "model_classes": ",".join(detections.class_names),
+        "run_date": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        "micro_detector_version": __version__,
+        **{f"option_{k}": v for k, v in asdict(options).items() if v is not None},
+        "tiles": len(plan.windows),
+        "scale": plan.scale,
+    }
     source = detections.report.get("raster", plan.info.label)
     write_detections(output, detections.rings, detections.records(str(source)), plan.info.crs_wkt, meta)

@@ -91,8 +91,9 @@ class GdalSource(WindowSource):
     (computed once from a decimated read), so every source feeds the model 0-255 pixels.
     """
 
-    def __init__(self, path: str | Path, info: RasterInfo | None = None,
-                 stretch: list[tuple[float, float]] | None = None):
+    def __init__(
+        self, path: str | Path, info: RasterInfo | None = None, stretch: list[tuple[float, float]] | None = None
+    ):
         self.path = dataset_name(path)
         self.remote = is_remote(self.path)
         self.network = NetworkStats().start() if self.remote else None
@@ -112,8 +113,10 @@ class GdalSource(WindowSource):
         if self.info.dtype != "byte" and self.stretch is None:
             ds = self._ds or open_dataset(self.path)
             self.stretch = compute_stretch(ds, self.info, self.bands)
-            notes.append(f"{self.info.dtype} raster: stretched per band between the 2nd and 98th "
-                         f"percentiles {[(round(a, 3), round(b, 3)) for a, b in self.stretch]}")
+            notes.append(
+                f"{self.info.dtype} raster: stretched per band between the 2nd and 98th "
+                f"percentiles {[(round(a, 3), round(b, 3)) for a, b in self.stretch]}"
+            )
         self._reader = None
         return notes
 

@@ -39,8 +39,9 @@ def _put(tiles: queue.Queue, item, stop: threading.Event) -> None:
             continue
 
 
-def _reader(source: WindowSource, windows: list[Window], scale: float, tiles: queue.Queue,
-            stop: threading.Event) -> None:
+def _reader(
+    source: WindowSource, windows: list[Window], scale: float, tiles: queue.Queue, stop: threading.Event
+) -> None:
     """Thread body: read each window and put (window, image or None) on the queue."""
     reader = None
     try:
@@ -58,16 +59,18 @@ def _reader(source: WindowSource, windows: list[Window], scale: float, tiles: qu
             reader.close()  # this thread's own handle
 
 
-def tile_stream(source: WindowSource, plan: TilePlan, windows: Sequence[Window] | None = None,
-                depth: int = 16) -> Generator[tuple[Window, np.ndarray | None], None, None]:
+def tile_stream(
+    source: WindowSource, plan: TilePlan, windows: Sequence[Window] | None = None, depth: int = 16
+) -> Generator[tuple[Window, np.ndarray | None], None, None]:
     """Yield (window, image) for `windows` (default: all of the plan's), in order; the image is
     None for a window with no valid pixel. Reads run ahead by at most `depth` tiles. Closing
     the generator (or an error) stops the reader thread."""
     windows = plan.windows if windows is None else windows
     tiles: queue.Queue = queue.Queue(maxsize=max(1, depth))
     stop = threading.Event()
-    thread = threading.Thread(target=_reader, args=(source, windows, plan.scale, tiles, stop),
-                              name="micro-detector-reader", daemon=True)
+    thread = threading.Thread(
+        target=_reader, args=(source, windows, plan.scale, tiles, stop), name="micro-detector-reader", daemon=True
+    )
     thread.start()
     try:
         while True:

@@ -47,10 +47,19 @@ class SummaryTable:
     def record_ok(self, raster: Path, target: OutputTarget, detections: Detections) -> dict:
         """The row of a raster whose output this run has just written (`written_now`)."""
         report = detections.report
-        return self.record({
-            "raster": raster.name, "status": "ok", "output": target.path.name, "objects": len(detections),
-            "seconds": report.get("seconds", ""), "tiles": report.get("tiles", 0),
-            **{f"n_{k}": v for k, v in detections.counts().items()}, "error": "", "written_now": True})
+        return self.record(
+            {
+                "raster": raster.name,
+                "status": "ok",
+                "output": target.path.name,
+                "objects": len(detections),
+                "seconds": report.get("seconds", ""),
+                "tiles": report.get("tiles", 0),
+                **{f"n_{k}": v for k, v in detections.counts().items()},
+                "error": "",
+                "written_now": True,
+            }
+        )
 
     def record_error(self, raster: Path, error: object) -> dict:
         """The row of a raster that failed, with its error on one line (URL secrets hidden)."""
@@ -79,5 +88,12 @@ def row_from_output(raster: Path, target: OutputTarget, class_names: list[str]) 
         if name in counts:
             counts[name] += 1
     ds = None
-    return {"raster": raster.name, "status": "ok", "output": target.path.name, "objects": sum(counts.values()),
-            "seconds": "", **{f"n_{k}": v for k, v in counts.items()}, "error": ""}
+    return {
+        "raster": raster.name,
+        "status": "ok",
+        "output": target.path.name,
+        "objects": sum(counts.values()),
+        "seconds": "",
+        **{f"n_{k}": v for k, v in counts.items()},
+        "error": "",
+    }

@@ -73,8 +73,9 @@ class WindowGrid(Sequence):
         return f"WindowGrid({len(self.rows)} rows x {len(self.cols)} columns of {self.w} x {self.h} px)"
 
 
-def make_grid(width: int, height: int, tile: int, overlap_px: int,
-              region: tuple[float, float, float, float] | None = None) -> WindowGrid:
+def make_grid(
+    width: int, height: int, tile: int, overlap_px: int, region: tuple[float, float, float, float] | None = None
+) -> WindowGrid:
     """Windows of `tile` source pixels (smaller only where the raster is smaller), overlapping
     by `overlap_px`, optionally only those meeting `region` (x0, y0, x1, y1 in pixels): a
     window meets it when its columns and its rows both do, so each axis is chosen alone."""
@@ -89,8 +90,7 @@ def make_grid(width: int, height: int, tile: int, overlap_px: int,
     return WindowGrid(cols, rows, w, h)
 
 
-def aligned_overlap(width: int, height: int, tile: int, overlap_px: int,
-                    block: tuple[int, int] | None) -> int:
+def aligned_overlap(width: int, height: int, tile: int, overlap_px: int, block: tuple[int, int] | None) -> int:
     """The overlap that puts every window start on the raster's internal tiles (blocks of
     `block` px, the same both ways), so that a window read over the network fetches whole
     tiles; `overlap_px` itself when that would add windows, lose the overlap asked for, or

@@ -113,16 +113,23 @@ class TTARunner:
     def __getattr__(self, name):  # backend, device, reasons: those of the wrapped runner
         return getattr(self.runner, name)
 
-    def predict(self, batch: np.ndarray, conf: float = 0.25, iou: float = 0.7, max_det: int = 3000,
-                classes: list[int] | None = None) -> list[np.ndarray]:
+    def predict(
+        self,
+        batch: np.ndarray,
+        conf: float = 0.25,
+        iou: float = 0.7,
+        max_det: int = 3000,
+        classes: list[int] | None = None,
+    ) -> list[np.ndarray]:
         """Per image of `batch` (B, C, H, W), the fused (k, 6) detections in its own pixels.
 
         Each view runs at a lower threshold (conf / 2), since a fused score averages views."""
         h, w = batch.shape[2:]
         views = []
         for view in self.views:
-            dets = self.runner.predict(np.ascontiguousarray(transform(batch, view)), conf=conf / 2, iou=iou,
-                                       max_det=max_det, classes=classes)
+            dets = self.runner.predict(
+                np.ascontiguousarray(transform(batch, view)), conf=conf / 2, iou=iou, max_det=max_det, classes=classes
+            )
             views.append([np.concatenate([invert_boxes(d[:, :4], view, h, w), d[:, 4:6]], 1) for d in dets])
         out = []
         for i in range(len(batch)):

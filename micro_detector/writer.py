@@ -29,14 +29,19 @@ from .outputs import (
 
 ogr.UseExceptions()
 
-FIELDS = [("class_id", ogr.OFTInteger), ("class_name", ogr.OFTString), ("score", ogr.OFTReal),
-          ("source", ogr.OFTString), ("tile_row", ogr.OFTInteger), ("tile_col", ogr.OFTInteger),
-          ("area_m2", ogr.OFTReal)]
+FIELDS = [
+    ("class_id", ogr.OFTInteger),
+    ("class_name", ogr.OFTString),
+    ("score", ogr.OFTReal),
+    ("source", ogr.OFTString),
+    ("tile_row", ogr.OFTInteger),
+    ("tile_col", ogr.OFTInteger),
+    ("area_m2", ogr.OFTReal),
+]
 LAYER_OPTIONS = {"CSV": ["GEOMETRY=AS_WKT"]}  # a CSV carries its polygons as a WKT column
 SHAPEFILE_SIDES = (".shp", ".shx", ".dbf", ".prj", ".cpg", ".qix", ".sbn", ".sbx", ".qmd")
 
-__all__ = ["OutputError", "OutputTarget", "check_writable", "driver_for",
-           "write_detections"]
+__all__ = ["OutputError", "OutputTarget", "check_writable", "driver_for", "write_detections"]
 
 
 def driver_for(path: Path) -> str:
@@ -120,6 +125,7 @@ def _write_new_file(target: OutputTarget, driver: str, *content) -> None:
 def _gdal_errors(errors: list):
     """GDAL's errors collected into `errors` (a dataset being closed): with exceptions on,
     an error in a destructor is printed by Python as "Exception ignored", not raised."""
+
     def handler(kind, number, message):
         if kind >= gdal.CE_Failure:
             errors.append(message)
@@ -144,8 +150,7 @@ def _check_whole(built: Path, target: OutputTarget, expected: int) -> None:
     except RuntimeError as error:
         raise RuntimeError(f"{built.name} was not written whole: {error}") from None
     if count != expected:
-        raise RuntimeError(f"{built.name} was not written whole: {expected} objects written, "
-                           f"{max(count, 0)} read back")
+        raise RuntimeError(f"{built.name} was not written whole: {expected} objects written, {max(count, 0)} read back")
 
 
 def _write_into_container(target: OutputTarget, driver: str, *content) -> None:
@@ -186,8 +191,14 @@ def _rollback(held: list) -> None:
         held.clear()
 
 
-def write_detections(path, rings: np.ndarray, records: list[dict], crs_wkt: str | None,
-                     metadata: dict[str, str], layer_name: str | None = None) -> Path:
+def write_detections(
+    path,
+    rings: np.ndarray,
+    records: list[dict],
+    crs_wkt: str | None,
+    metadata: dict[str, str],
+    layer_name: str | None = None,
+) -> Path:
     """Write polygons `rings` (n, 5, 2) with attribute `records` to `path` (a path, or an
     OutputTarget naming the layer and whether replacing is allowed), atomically, under the
     rule of outputs.py. Returns the file's path."""

@@ -20,9 +20,13 @@ SHAPES = [
 
 def _sentences() -> dict[str, str]:
     # literal tr() calls, so that scripts/update_translations.py collects them
-    return {"wrote {} objects to {}": tr("wrote {} objects to {}"), "warning: {}: {}": tr("warning: {}: {}"),
-            "{}: done before, skipped": tr("{}: done before, skipped"), "{}: error: {}": tr("{}: error: {}"),
-            "{}: {} tiles in {} blocks": tr("{}: {} tiles in {} blocks")}
+    return {
+        "wrote {} objects to {}": tr("wrote {} objects to {}"),
+        "warning: {}: {}": tr("warning: {}: {}"),
+        "{}: done before, skipped": tr("{}: done before, skipped"),
+        "{}: error: {}": tr("{}: error: {}"),
+        "{}: {} tiles in {} blocks": tr("{}: {} tiles in {} blocks"),
+    }
 
 
 def translated(line: str) -> str:

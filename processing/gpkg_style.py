@@ -10,11 +10,20 @@ from __future__ import annotations
 
 from osgeo import gdal, ogr
 
-FIELDS = [("f_table_catalog", ogr.OFTString), ("f_table_schema", ogr.OFTString),
-          ("f_table_name", ogr.OFTString), ("f_geometry_column", ogr.OFTString),
-          ("styleName", ogr.OFTString), ("styleQML", ogr.OFTString), ("styleSLD", ogr.OFTString),
-          ("useAsDefault", ogr.OFTInteger), ("description", ogr.OFTString), ("owner", ogr.OFTString),
-          ("ui", ogr.OFTString), ("update_time", ogr.OFTDateTime)]
+FIELDS = [
+    ("f_table_catalog", ogr.OFTString),
+    ("f_table_schema", ogr.OFTString),
+    ("f_table_name", ogr.OFTString),
+    ("f_geometry_column", ogr.OFTString),
+    ("styleName", ogr.OFTString),
+    ("styleQML", ogr.OFTString),
+    ("styleSLD", ogr.OFTString),
+    ("useAsDefault", ogr.OFTInteger),
+    ("description", ogr.OFTString),
+    ("owner", ogr.OFTString),
+    ("ui", ogr.OFTString),
+    ("update_time", ogr.OFTDateTime),
+]
 
 
 def save_default_style(path: str, layer_name: str, qml: str, name: str, description: str = "") -> bool:
@@ -41,10 +50,19 @@ def save_default_style(path: str, layer_name: str, qml: str, name: str, descript
                 styles.SetFeature(feature)
         styles.SetAttributeFilter(None)
         row = ogr.Feature(styles.GetLayerDefn())
-        for field, value in (("f_table_catalog", ""), ("f_table_schema", ""), ("f_table_name", layer_name),
-                             ("f_geometry_column", geometry_column), ("styleName", name), ("styleQML", qml),
-                             ("styleSLD", ""), ("useAsDefault", 1), ("description", description),
-                             ("owner", ""), ("ui", "")):
+        for field, value in (
+            ("f_table_catalog", ""),
+            ("f_table_schema", ""),
+            ("f_table_name", layer_name),
+            ("f_geometry_column", geometry_column),
+            ("styleName", name),
+            ("styleQML", qml),
+            ("styleSLD", ""),
+            ("useAsDefault", 1),
+            ("description", description),
+            ("owner", ""),
+            ("ui", ""),
+        ):
             row.SetField(field, value)
         styles.CreateFeature(row)
         ds.CommitTransaction()
@@ -73,5 +91,6 @@ def embed_in_gpkg(path: str, layer, name: str, description: str = "") -> bool:
     document = QDomDocument()
     if layer.exportNamedStyle(document):  # a non-empty string is an error message
         return False
-    return bool(layer_name) and save_default_style(file.split("|")[0], layer_name, document.toString(), name,
-                                                   description)
+    return bool(layer_name) and save_default_style(
+        file.split("|")[0], layer_name, document.toString(), name, description
+    )

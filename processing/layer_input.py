@@ -43,8 +43,11 @@ def visible_extent() -> CanvasView | None:
     canvas = iface.mapCanvas() if iface is not None else None
     if canvas is None or canvas.extent().isEmpty():
         return None
-    return CanvasView(QgsRectangle(canvas.extent()), QgsCoordinateReferenceSystem(canvas.mapSettings().destinationCrs()),
-                      canvas.mapUnitsPerPixel())
+    return CanvasView(
+        QgsRectangle(canvas.extent()),
+        QgsCoordinateReferenceSystem(canvas.mapSettings().destinationCrs()),
+        canvas.mapUnitsPerPixel(),
+    )
 
 
 def to_layer_crs(rect: QgsRectangle, crs: QgsCoordinateReferenceSystem, layer: QgsRasterLayer) -> QgsRectangle:
@@ -80,15 +83,23 @@ def native_resolution_m(layer: QgsRasterLayer) -> float | None:
     return layer.rasterUnitsPerPixelX() * mx
 
 
-def provider_source(layer: QgsRasterLayer, area: QgsRectangle | None, resolution_m: float | None,
-                    model_gsd: float | None, view: CanvasView | None = None, provider=None) -> QgisLayerSource:
+def provider_source(
+    layer: QgsRasterLayer,
+    area: QgsRectangle | None,
+    resolution_m: float | None,
+    model_gsd: float | None,
+    view: CanvasView | None = None,
+    provider=None,
+) -> QgisLayerSource:
     """The layer read through its data provider over `area` (None: the whole layer) at
     `resolution_m`, else the model's GSD, else the layer's own pixels, else the resolution
     the map canvas shows it at."""
     resolution = resolution_m or model_gsd or native_resolution_m(layer) or (view and view.resolution_m())
     if not resolution:
-        raise LayerSourceError(f"the layer {layer.name()} has no pixel size of its own and the model states "
-                               "no ground sample distance: set the processing resolution (cm/px)")
+        raise LayerSourceError(
+            f"the layer {layer.name()} has no pixel size of its own and the model states "
+            "no ground sample distance: set the processing resolution (cm/px)"
+        )
     return QgisLayerSource(layer, area if area is not None else layer.extent(), resolution, provider)
 
 
@@ -98,10 +109,23 @@ def file_scale(path: str, resolution_m: float) -> float:
 
     info = read_info(path)
     if not info.pixel_size_m:
-        raise LayerSourceError(f"{path} has no known pixel size in metres: a processing resolution cannot be "
-                               "applied to it")
+        raise LayerSourceError(
+            f"{path} has no known pixel size in metres: a processing resolution cannot be applied to it"
+        )
     return resolution_m / info.pixel_size_m
 
 
-__all__ = ["CanvasView", "AREA_ENTIRE", "AREA_VISIBLE", "AREA_MASK", "LayerSourceError", "file_scale", "intersect",
-           "is_file_layer", "mask_rect", "provider_source", "to_layer_crs", "visible_extent"]
+__all__ = [
+    "CanvasView",
+    "AREA_ENTIRE",
+    "AREA_VISIBLE",
+    "AREA_MASK",
+    "LayerSourceError",
+    "file_scale",
+    "intersect",
+    "is_file_layer",
+    "mask_rect",
+    "provider_source",
+    "to_layer_crs",
+    "visible_extent",
+]

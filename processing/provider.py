@@ -31,6 +31,11 @@ class MicroDetectorProvider(QgsProcessingProvider):
         return str(ICON)
 
     def loadAlgorithms(self):  # noqa: N802 (QGIS API)
-        for algorithm in (DetectAlgorithm(), DetectFolderAlgorithm(), TrainAlgorithm(), EvaluateAlgorithm(),
-                          ExportOnnxAlgorithm()):
+        for algorithm in (
+            DetectAlgorithm(),
+            DetectFolderAlgorithm(),
+            TrainAlgorithm(),
+            EvaluateAlgorithm(),
+            ExportOnnxAlgorithm(),
+        ):
             self.addAlgorithm(algorithm)

@@ -30,11 +30,17 @@ from ..micro_detector.raster import RasterInfo
 from ..micro_detector.source import WindowSource
 from ..micro_detector.tiling import Window
 
-NUMPY_TYPES = {Qgis.DataType.Byte: np.uint8, Qgis.DataType.UInt16: np.uint16, Qgis.DataType.Int16: np.int16,
-               Qgis.DataType.UInt32: np.uint32, Qgis.DataType.Int32: np.int32,
-               Qgis.DataType.Float32: np.float32, Qgis.DataType.Float64: np.float64}
+NUMPY_TYPES = {
+    Qgis.DataType.Byte: np.uint8,
+    Qgis.DataType.UInt16: np.uint16,
+    Qgis.DataType.Int16: np.int16,
+    Qgis.DataType.UInt32: np.uint32,
+    Qgis.DataType.Int32: np.int32,
+    Qgis.DataType.Float32: np.float32,
+    Qgis.DataType.Float64: np.float64,
+}
 RGBA_TYPES = (Qgis.DataType.ARGB32, Qgis.DataType.ARGB32_Premultiplied)
-MAX_PIXELS = 40_000 ** 2  # a grid larger than this is a mistake (a whole web map at 30 cm)
+MAX_PIXELS = 40_000**2  # a grid larger than this is a mistake (a whole web map at 30 cm)
 STRETCH_SAMPLE = 1024  # pixels along the longer side of the read that gives the percentiles
 
 
@@ -97,7 +103,8 @@ class QgisLayerSource(WindowSource):
         if width * height > MAX_PIXELS:
             raise LayerSourceError(
                 f"{width} x {height} pixels at {resolution_m * 100:g} cm/px: the area is too large for the "
-                f"layer {layer.name()}; zoom in and search the visible extent, or give an extent")
+                f"layer {layer.name()}; zoom in and search the visible extent, or give an extent"
+            )
         provider = self._provider
         self.rgba = provider.dataType(1) in RGBA_TYPES
         if self.rgba:  # web layers: one band of rendered colours
@@ -109,26 +116,39 @@ class QgisLayerSource(WindowSource):
             count = provider.bandCount()
             dtype = np.dtype(NUMPY_TYPES[kind]).name.replace("uint8", "byte")
             interp = [provider.colorInterpretationName(b) for b in range(1, count + 1)]
-            nodata = [provider.sourceNoDataValue(b) if provider.sourceHasNoDataValue(b) else None
-                      for b in range(1, count + 1)]
+            nodata = [
+                provider.sourceNoDataValue(b) if provider.sourceHasNoDataValue(b) else None for b in range(1, count + 1)
+            ]
         return RasterInfo(
-            path=layer.name(), width=width, height=height, count=count, dtype=dtype,
+            path=layer.name(),
+            width=width,
+            height=height,
+            count=count,
+            dtype=dtype,
             geotransform=(area.xMinimum(), px, 0.0, area.yMaximum(), 0.0, -py),
-            crs_wkt=layer.crs().toWkt(QgsCoordinateReferenceSystem.WktVariant.WKT_PREFERRED_GDAL), nodata=nodata,
-            color_interp=interp, georeferenced=True, pixel_size_m=resolution_m, metres_per_unit=math.sqrt(mx * my))
+            crs_wkt=layer.crs().toWkt(QgsCoordinateReferenceSystem.WktVariant.WKT_PREFERRED_GDAL),
+            nodata=nodata,
+            color_interp=interp,
+            georeferenced=True,
+            pixel_size_m=resolution_m,
+            metres_per_unit=math.sqrt(mx * my),
+        )
 
     # --- the window-source interface (micro_detector/source.py) ---------------------
     def select_bands(self, bands: list[int]) -> list[str]:
         bad = [b for b in bands if not 1 <= b <= self.info.count]
         if bad:
-            raise LayerSourceError(f"the layer {self.layer_name} has {self.info.count} band(s); "
-                                   f"band(s) {bad} do not exist")
+            raise LayerSourceError(
+                f"the layer {self.layer_name} has {self.info.count} band(s); band(s) {bad} do not exist"
+            )
         self.bands = list(bands)
         if self.rgba or self.info.dtype == "byte":
             return []
         self.stretch = self._stretch()
-        return [f"{self.info.dtype} layer: stretched per band between the 2nd and 98th percentiles "
-                f"{[(round(a, 3), round(b, 3)) for a, b in self.stretch]}"]
+        return [
+            f"{self.info.dtype} layer: stretched per band between the 2nd and 98th percentiles "
+            f"{[(round(a, 3), round(b, 3)) for a, b in self.stretch]}"
+        ]
 
     def read(self, window: Window, out_w: int, out_h: int) -> tuple[np.ndarray, np.ndarray]:
         if self.bands is None:
@@ -150,8 +170,11 @@ class QgisLayerSource(WindowSource):
         return twin
 
     def describe(self) -> dict:
-        return {"stretch": self.stretch, "layer": self.layer_name,
-                "resolution_cm": round(self.info.pixel_size_m * 100, 3)}
+        return {
+            "stretch": self.stretch,
+            "layer": self.layer_name,
+            "resolution_cm": round(self.info.pixel_size_m * 100, 3),
+        }
 
     def close(self) -> None:
         self._provider = None

@@ -29,8 +29,15 @@ def class_symbol(name: str, index: int = 0):
         if ok and layer.renderer() is not None and layer.renderer().symbol() is not None:
             return layer.renderer().symbol().clone()
     colour = FALLBACK_COLOURS[index % len(FALLBACK_COLOURS)]
-    return QgsFillSymbol.createSimple({"style": "no", "outline_color": colour, "outline_width": "0.6",
-                                       "outline_width_unit": "MM", "joinstyle": "miter"})
+    return QgsFillSymbol.createSimple(
+        {
+            "style": "no",
+            "outline_color": colour,
+            "outline_width": "0.6",
+            "outline_width_unit": "MM",
+            "joinstyle": "miter",
+        }
+    )
 
 
 def class_label(name: str) -> str:
@@ -41,8 +48,9 @@ def class_label(name: str) -> str:
 
 def detection_renderer(class_names: list[str]) -> QgsCategorizedSymbolRenderer:
     """Categories on the `class_name` value (as written), labelled in the user's language."""
-    categories = [QgsRendererCategory(name, class_symbol(name, k), class_label(name))
-                  for k, name in enumerate(class_names)]
+    categories = [
+        QgsRendererCategory(name, class_symbol(name, k), class_label(name)) for k, name in enumerate(class_names)
+    ]
     return QgsCategorizedSymbolRenderer("class_name", categories)
 
 

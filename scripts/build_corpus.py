@@ -33,9 +33,14 @@ MANIFESTS = ROOT / "micro_detector" / "training" / "datasets" / "corpus"
 def parse_args(argv=None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--mirror", type=Path, default=Path("/work/.mirror"))
-    p.add_argument("--micro4", type=Path, default=next(
-        (d for d in (ROOT.parent / "shared/data/micro4", Path("/work/shared/data/micro4")) if d.is_dir()),
-        ROOT.parent / "shared/data/micro4"))
+    p.add_argument(
+        "--micro4",
+        type=Path,
+        default=next(
+            (d for d in (ROOT.parent / "shared/data/micro4", Path("/work/shared/data/micro4")) if d.is_dir()),
+            ROOT.parent / "shared/data/micro4",
+        ),
+    )
     p.add_argument("--manifests", type=Path, default=MANIFESTS)
     p.add_argument("--out", type=Path, default=Path("/work/corpus"))
     p.add_argument("--ood-out", type=Path, default=Path("/work/corpus_ood"))
@@ -47,8 +52,16 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    cfg = BuildConfig(args.manifests, args.mirror, args.micro4, args.out, args.ood_out,
-                      args.update_manifests, args.only, args.max_side)
+    cfg = BuildConfig(
+        args.manifests,
+        args.mirror,
+        args.micro4,
+        args.out,
+        args.ood_out,
+        args.update_manifests,
+        args.only,
+        args.max_side,
+    )
     try:
         report = build(cfg)
     except (BuildError, MirrorError, ManifestError) as error:
@@ -63,8 +76,10 @@ def main(argv=None) -> int:
         for folder, split, title in ((args.out, "train", "Training corpus"), (args.ood_out, "ood", "OOD corpus")):
             chosen = [m for m in manifests if m.split == split]
             size = subprocess.run(["du", "-sh", str(folder)], capture_output=True, text=True).stdout.split("\t")[0]
-            note = (f"Built by scripts/build_corpus.py. {'micro4 unchanged plus ' if split == 'train' else ''}"
-                    f"{len(chosen)} public sources; {size} on disk. Never use the OOD corpus for training or validation.")
+            note = (
+                f"Built by scripts/build_corpus.py. {'micro4 unchanged plus ' if split == 'train' else ''}"
+                f"{len(chosen)} public sources; {size} on disk. Never use the OOD corpus for training or validation."
+            )
             print(write_readme(folder, title, chosen, drops, note))
     return 0
 

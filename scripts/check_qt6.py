@@ -21,14 +21,22 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-SOURCES = [ROOT / "plugin.py", ROOT / "__init__.py", *sorted((ROOT / "processing").rglob("*.py")),
-           *sorted((ROOT / "installer").rglob("*.py"))]
-REMOVED = [(re.compile(r"\.exec_\("), "exec_() is gone in Qt6: use exec()"),
-           (re.compile(r"\bQRegExp\b"), "QRegExp is gone in Qt6: use QRegularExpression"),
-           (re.compile(r"\bQDesktopWidget\b"), "QDesktopWidget is gone in Qt6: use QScreen"),
-           (re.compile(r"\bQVariant\.(Int|Double|String|LongLong|Bool|Date|DateTime)\b"),
-            "QVariant.Type is gone in Qt6: use processing.qt_compat.FIELD_TYPES"),
-           (re.compile(r"^\s*(from|import)\s+(PyQt5|PyQt6|sip)\b"), "import through qgis.PyQt only")]
+SOURCES = [
+    ROOT / "plugin.py",
+    ROOT / "__init__.py",
+    *sorted((ROOT / "processing").rglob("*.py")),
+    *sorted((ROOT / "installer").rglob("*.py")),
+]
+REMOVED = [
+    (re.compile(r"\.exec_\("), "exec_() is gone in Qt6: use exec()"),
+    (re.compile(r"\bQRegExp\b"), "QRegExp is gone in Qt6: use QRegularExpression"),
+    (re.compile(r"\bQDesktopWidget\b"), "QDesktopWidget is gone in Qt6: use QScreen"),
+    (
+        re.compile(r"\bQVariant\.(Int|Double|String|LongLong|Bool|Date|DateTime)\b"),
+        "QVariant.Type is gone in Qt6: use processing.qt_compat.FIELD_TYPES",
+    ),
+    (re.compile(r"^\s*(from|import)\s+(PyQt5|PyQt6|sip)\b"), "import through qgis.PyQt only"),
+]
 
 
 def _imported_classes(tree: ast.Module) -> dict[str, object]:
@@ -36,8 +44,11 @@ def _imported_classes(tree: ast.Module) -> dict[str, object]:
     found = {}
     for node in ast.walk(tree):
         if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("qgis."):
-            if node.module == "qgis.PyQt.QtWidgets" and any(a.name == "QAction" for a in node.names) and \
-                    "from qgis.PyQt.QtGui import QAction" not in ast.unparse(tree):
+            if (
+                node.module == "qgis.PyQt.QtWidgets"
+                and any(a.name == "QAction" for a in node.names)
+                and "from qgis.PyQt.QtGui import QAction" not in ast.unparse(tree)
+            ):
                 found["__qaction__"] = node.lineno
             try:
                 module = importlib.import_module(node.module)
@@ -58,8 +69,12 @@ def check_file(path: Path) -> list[str]:
     """The Qt6 problems of one file, as `path:line: message`."""
     text = path.read_text()
     rel = path.relative_to(ROOT)
-    problems = [f"{rel}:{n}: {message}" for n, line in enumerate(text.splitlines(), 1)
-                for pattern, message in REMOVED if pattern.search(line)]
+    problems = [
+        f"{rel}:{n}: {message}"
+        for n, line in enumerate(text.splitlines(), 1)
+        for pattern, message in REMOVED
+        if pattern.search(line)
+    ]
     tree = ast.parse(text, str(path))
     classes = _imported_classes(tree)
     if "__qaction__" in classes:
@@ -68,12 +83,19 @@ def check_file(path: Path) -> list[str]:
         if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id in classes:
             member = getattr(classes[node.value.id], node.attr, None)
             if _is_enum_value(member):
-                problems.append(f"{rel}:{node.lineno}: unscoped enum {node.value.id}.{node.attr}: use "
-                                f"{node.value.id}.{type(member).__name__}.{node.attr}")
-        elif isinstance(node, ast.Attribute) and re.fullmatch(r"Flag(Advanced|Optional|Hidden)", node.attr) \
-                and not (isinstance(node.value, ast.Attribute) and node.value.attr == "Flag"):
-            problems.append(f"{rel}:{node.lineno}: unscoped enum .{node.attr}: use "
-                            f"QgsProcessingParameterDefinition.Flag.{node.attr}")
+                problems.append(
+                    f"{rel}:{node.lineno}: unscoped enum {node.value.id}.{node.attr}: use "
+                    f"{node.value.id}.{type(member).__name__}.{node.attr}"
+                )
+        elif (
+            isinstance(node, ast.Attribute)
+            and re.fullmatch(r"Flag(Advanced|Optional|Hidden)", node.attr)
+            and not (isinstance(node.value, ast.Attribute) and node.value.attr == "Flag")
+        ):
+            problems.append(
+                f"{rel}:{node.lineno}: unscoped enum .{node.attr}: use "
+                f"QgsProcessingParameterDefinition.Flag.{node.attr}"
+            )
     return problems
 
 

@@ -68,12 +68,10 @@ def main() -> int:
         raise SystemExit("demo: no default model in resources/models/; give --model")
     args.out.mkdir(parents=True, exist_ok=True)
     gpkg = args.out / "detections.gpkg"
-    result = detect(args.raster, gpkg, open_runner(model),
-                    log=lambda m: print(m, file=sys.stderr))
+    result = detect(args.raster, gpkg, open_runner(model), log=lambda m: print(m, file=sys.stderr))
     png = render_quicklook(args.raster, gpkg, args.out / "quicklook.png")
     counts = ", ".join(f"{k} {v}" for k, v in result.counts().items() if v)
-    print(f"demo: {len(result)} objects ({counts or 'none'}) in {result.report['seconds']:.1f} s\n"
-          f"  {gpkg}\n  {png}")
+    print(f"demo: {len(result)} objects ({counts or 'none'}) in {result.report['seconds']:.1f} s\n  {gpkg}\n  {png}")
     return 0
 
 

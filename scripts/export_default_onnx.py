@@ -35,8 +35,9 @@ def weights_to_float16(proto) -> int:
             continue
         half = numpy_helper.from_array(array.astype(np.float16), init.name + "__fp16")
         kept.append(half)
-        casts.append(helper.make_node("Cast", [half.name], [init.name], to=TensorProto.FLOAT,
-                                      name=init.name + "__cast"))
+        casts.append(
+            helper.make_node("Cast", [half.name], [init.name], to=TensorProto.FLOAT, name=init.name + "__cast")
+        )
         count += 1
     del graph.initializer[:]
     graph.initializer.extend(kept)

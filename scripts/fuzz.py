@@ -82,8 +82,7 @@ def fuzz_target(target, seconds: float, rng: random.Random, hang_s: int, found: 
         found[(target.name, kind)] = (problem, data)
         pool.append(data)
         where = save(target.name, data, problem) if do_save else None
-        print(f"  {target.name}: {problem[:160]}" + (f" -> {where.relative_to(ROOT)}" if where else ""),
-              flush=True)
+        print(f"  {target.name}: {problem[:160]}" + (f" -> {where.relative_to(ROOT)}" if where else ""), flush=True)
     return runs
 
 
@@ -102,7 +101,7 @@ def main(argv=None) -> int:
     if unknown:
         parser.error(f"unknown targets {sorted(unknown)}; known: {', '.join(sorted(all_targets))}")
     chosen = [all_targets[n] for n in (args.target or sorted(all_targets))]
-    seed = args.seed if args.seed is not None else random.randrange(2 ** 32)
+    seed = args.seed if args.seed is not None else random.randrange(2**32)
     rng = random.Random(seed)
     print(f"fuzz: {len(chosen)} targets, {args.minutes:g} min, seed {seed}", flush=True)
     runs = dict.fromkeys((t.name for t in chosen), 0)

@@ -22,13 +22,33 @@ sys.path.insert(0, str(ROOT))
 
 from micro_detector.training.corpus.imagehash import decode_rgb, dihedral_dhashes, sha256, to_hex  # noqa: E402
 
-RESERVED_REPOS = ["Sararhm/DOTA-dataset-project", "Donkeys-United/CV-S-emulation", "bryceag11/yolov5_obb",
-                  "Akhileshramks/DiffVector", "CATS-Lab/Field-data-Drone-View-Vehicle-Image-Set"]
-MICRO4_REPOS = ["miko7879/pytorch-remote-sensing", "CAPTAIN-WHU/DOTA_devkit", "DIUx-xView/xView2-deploy",
-                "jekhor/aerial-cars-dataset"]
-TEXT_PATTERNS = ["kaggle-ships-in-google-earth", "ships in google earth", "ships-in-google-earth",
-                 "gdit aerial airport", "gdit-aerial-airport", "aerial airport", "aerial-airport",
-                 "crowdai", "mapping challenge", "mapping-challenge", "drone-view-vehicle", "cats-lab"]
+RESERVED_REPOS = [
+    "Sararhm/DOTA-dataset-project",
+    "Donkeys-United/CV-S-emulation",
+    "bryceag11/yolov5_obb",
+    "Akhileshramks/DiffVector",
+    "CATS-Lab/Field-data-Drone-View-Vehicle-Image-Set",
+]
+MICRO4_REPOS = [
+    "miko7879/pytorch-remote-sensing",
+    "CAPTAIN-WHU/DOTA_devkit",
+    "DIUx-xView/xView2-deploy",
+    "jekhor/aerial-cars-dataset",
+]
+TEXT_PATTERNS = [
+    "kaggle-ships-in-google-earth",
+    "ships in google earth",
+    "ships-in-google-earth",
+    "gdit aerial airport",
+    "gdit-aerial-airport",
+    "aerial airport",
+    "aerial-airport",
+    "crowdai",
+    "mapping challenge",
+    "mapping-challenge",
+    "drone-view-vehicle",
+    "cats-lab",
+]
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".tif", ".tiff", ".bmp")
 
 
@@ -39,8 +59,12 @@ def git_dir(mirror: Path, repo: str) -> Path:
 
 def image_blobs(gd: Path) -> dict[str, list[str]]:
     """Blob id -> paths of every image file reachable from any ref of a snapshot (history too)."""
-    out = subprocess.run(["git", "--git-dir", str(gd), "rev-list", "--objects", "--all", "--missing=allow-any"],
-                         capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        ["git", "--git-dir", str(gd), "rev-list", "--objects", "--all", "--missing=allow-any"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     blobs: dict[str, list[str]] = {}
     for line in out.splitlines():
         oid, _, path = line.partition(" ")
@@ -86,8 +110,13 @@ def hash_repo(mirror: Path, repo: str, skip_paths: set[str], skip_sha: set[str],
         except Exception:  # not an image PIL or GDAL can read (e.g. an LFS pointer)
             counts["undecodable"] += 1
             continue
-        entries.append({"from": f"{repo}:{sorted(paths)[0]}", "sha256": digest,
-                        "dhash": [to_hex(h) for h in dihedral_dhashes(image)]})
+        entries.append(
+            {
+                "from": f"{repo}:{sorted(paths)[0]}",
+                "sha256": digest,
+                "dhash": [to_hex(h) for h in dihedral_dhashes(image)],
+            }
+        )
         counts["images"] += 1
     counts["too_large_in_snapshot"] = large_images_absent(gd)
     log(f"{repo}: {counts}")
@@ -97,9 +126,14 @@ def hash_repo(mirror: Path, repo: str, skip_paths: set[str], skip_sha: set[str],
 def large_images_absent(gd: Path) -> int:
     """Image files of the snapshot's HEAD whose content the snapshot lacks (4 MiB and more):
     they cannot be hashed; the name rules still apply to them."""
-    out = subprocess.run(["git", "--git-dir", str(gd), "ls-tree", "-r", "-l", "HEAD"], capture_output=True, text=True).stdout
-    return sum(1 for line in out.splitlines()
-               if not line.split("\t")[0].split()[-1].isdigit() and line.lower().endswith(IMAGE_SUFFIXES))
+    out = subprocess.run(
+        ["git", "--git-dir", str(gd), "ls-tree", "-r", "-l", "HEAD"], capture_output=True, text=True
+    ).stdout
+    return sum(
+        1
+        for line in out.splitlines()
+        if not line.split("\t")[0].split()[-1].isdigit() and line.lower().endswith(IMAGE_SUFFIXES)
+    )
 
 
 def main(argv=None) -> int:
@@ -114,15 +148,23 @@ def main(argv=None) -> int:
     for repo in RESERVED_REPOS + MICRO4_REPOS:
         entries, counts = hash_repo(args.mirror, repo, keep.get(repo, set()), micro4_sha, print)
         images += entries
-        commit = subprocess.run(["git", "--git-dir", str(git_dir(args.mirror, repo)), "rev-parse", "HEAD"],
-                                capture_output=True, text=True).stdout.strip()
+        commit = subprocess.run(
+            ["git", "--git-dir", str(git_dir(args.mirror, repo)), "rev-parse", "HEAD"], capture_output=True, text=True
+        ).stdout.strip()
         summary[repo] = {"commit": commit, **counts}
-    doc = {"description": "Reserved (held-out) data of the maintainers: never in the corpus. Provenance rules "
-           "(repositories, Roboflow dataset names/URLs, crowdAI, DOTA P0000-P0030) and, per reserved image, the "
-           "SHA-256 and the 64-bit dHash (9x8 grey thumbnail) of its 8 flips/rotations. Made by "
-           "scripts/make_reserved_blocklist.py from the snapshots named in `hashed`; hashes only.",
-           "repos": RESERVED_REPOS, "micro4_repos": MICRO4_REPOS, "text_patterns": TEXT_PATTERNS,
-           "dota_last": 30, "max_hamming": 4, "hashed": summary, "images": images}
+    doc = {
+        "description": "Reserved (held-out) data of the maintainers: never in the corpus. Provenance rules "
+        "(repositories, Roboflow dataset names/URLs, crowdAI, DOTA P0000-P0030) and, per reserved image, the "
+        "SHA-256 and the 64-bit dHash (9x8 grey thumbnail) of its 8 flips/rotations. Made by "
+        "scripts/make_reserved_blocklist.py from the snapshots named in `hashed`; hashes only.",
+        "repos": RESERVED_REPOS,
+        "micro4_repos": MICRO4_REPOS,
+        "text_patterns": TEXT_PATTERNS,
+        "dota_last": 30,
+        "max_hamming": 4,
+        "hashed": summary,
+        "images": images,
+    }
     args.out.write_text(json.dumps(doc, indent=0) + "\n")
     print(f"{len(images)} reserved images hashed into {args.out}")
     return 0

@@ -44,6 +44,7 @@ def _to_lonlat(gt, wkt):
         y = gt[3] + col * gt[4] + row * gt[5]
         lon, lat, _ = tr.TransformPoint(x, y)
         return [round(lon, 9), round(lat, 9)]
+
     return f
 
 
@@ -62,8 +63,7 @@ def _crop_features(features, name, crop, box):
         x0, y0, x1, y1 = max(x0, 0), max(y0, 0), min(x1, width), min(y1, height)
         props = dict(feat["properties"], bounds_imcoords=f"{x0},{y0},{x1},{y1}", image_id=name)
         ring = [lonlat(x0, y0), lonlat(x0, y1), lonlat(x1, y1), lonlat(x1, y0), lonlat(x0, y0)]
-        out.append({"type": "Feature", "properties": props,
-                    "geometry": {"type": "Polygon", "coordinates": [ring]}})
+        out.append({"type": "Feature", "properties": props, "geometry": {"type": "Polygon", "coordinates": [ring]}})
     return out
 
 
@@ -78,9 +78,12 @@ def make(micro4: Path, out: Path = OUT) -> None:
         if name == source:
             shutil.copyfile(micro4 / "images" / source, target)
         else:
-            gdal.Translate(str(target), str(micro4 / "images" / source), srcWin=[col, row, width, height],
-                           creationOptions=["TILED=YES", "COMPRESS=JPEG", "JPEG_QUALITY=85",
-                                            "PHOTOMETRIC=YCBCR"])
+            gdal.Translate(
+                str(target),
+                str(micro4 / "images" / source),
+                srcWin=[col, row, width, height],
+                creationOptions=["TILED=YES", "COMPRESS=JPEG", "JPEG_QUALITY=85", "PHOTOMETRIC=YCBCR"],
+            )
         crop = gdal.Open(str(target))
         own = [f for f in labels if f["properties"]["image_id"] == source]
         found = _crop_features(own, name, crop, (col, row, width, height))
@@ -90,8 +93,7 @@ def make(micro4: Path, out: Path = OUT) -> None:
             info["origin"] = f"{info['origin']} (micro4 {source}, crop col {col} row {row})"
         images.append(info)
         crop = None
-    (out / "micro4_mini.geojson").write_text(json.dumps({"type": "FeatureCollection",
-                                                          "features": features}, indent=0))
+    (out / "micro4_mini.geojson").write_text(json.dumps({"type": "FeatureCollection", "features": features}, indent=0))
     (out / "images.json").write_text(json.dumps(images, indent=1))
     (out / "classes.json").write_text((micro4 / "classes.json").read_text())
     print(f"wrote {len(images)} images, {len(features)} objects into {out}")

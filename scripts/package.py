@@ -14,8 +14,16 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 PLUGIN_DIR = "micro_object_detection"
 INCLUDE = [
-    "metadata.txt", "README.md", "LICENSE", "__init__.py", "plugin.py",
-    "micro_detector", "processing", "installer", "resources", "i18n",
+    "metadata.txt",
+    "README.md",
+    "LICENSE",
+    "__init__.py",
+    "plugin.py",
+    "micro_detector",
+    "processing",
+    "installer",
+    "resources",
+    "i18n",
 ]
 SKIP_DIRS = {"__pycache__", ".pytest_cache", ".mypy_cache"}
 SKIP_SUFFIXES = {".pyc", ".pyo", ".ts", ".orig", ".rej"}
@@ -32,8 +40,9 @@ def plugin_files(root: Path = ROOT):
                 rel = file.relative_to(root)
                 if file.is_dir() or SKIP_DIRS.intersection(rel.parts):
                     continue
-                if file.suffix in SKIP_SUFFIXES or file.name.startswith(".") \
-                        or file.name.endswith(".aux.xml"):  # GDAL side files are never data
+                if (
+                    file.suffix in SKIP_SUFFIXES or file.name.startswith(".") or file.name.endswith(".aux.xml")
+                ):  # GDAL side files are never data
                     continue
                 yield file, f"{PLUGIN_DIR}/{rel.as_posix()}"
 

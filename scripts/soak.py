@@ -34,8 +34,20 @@ from bad_input_kit import ENV, PYTHON, layer_rows, litter, make_raster  # noqa: 
 
 def run(folder: Path, out: Path, model: Path, fault: str, rng: random.Random, disk: Path | None) -> dict:
     """One detect-folder run with `fault` injected; its exit status and peak RSS (MB)."""
-    cmd = [PYTHON, "-m", "micro_detector", "detect-folder", str(folder), "-o", str(out), "--weights", str(model),
-           "-q", "--tile", "64"]
+    cmd = [
+        PYTHON,
+        "-m",
+        "micro_detector",
+        "detect-folder",
+        str(folder),
+        "-o",
+        str(out),
+        "--weights",
+        str(model),
+        "-q",
+        "--tile",
+        "64",
+    ]
     ballast = None
     if fault == "full disk" and disk is not None:
         ballast = disk / "ballast"
@@ -55,8 +67,12 @@ def run(folder: Path, out: Path, model: Path, fault: str, rng: random.Random, di
     proc.returncode = os.waitstatus_to_exitcode(status)
     if ballast is not None:
         ballast.unlink()
-    return {"fault": fault, "exit": proc.returncode, "peak_rss_mb": round(usage.ru_maxrss / 1024, 1),
-            "traceback": "Traceback" in err}
+    return {
+        "fault": fault,
+        "exit": proc.returncode,
+        "peak_rss_mb": round(usage.ru_maxrss / 1024, 1),
+        "traceback": "Traceback" in err,
+    }
 
 
 def summary(out: Path) -> dict[str, dict]:
@@ -70,8 +86,12 @@ def summary(out: Path) -> dict[str, dict]:
 
 def mount_small_disk(folder: Path, mb: int) -> bool:
     folder.mkdir(parents=True, exist_ok=True)
-    return subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={mb}m", "tmpfs", str(folder)],
-                          capture_output=True).returncode == 0
+    return (
+        subprocess.run(
+            ["mount", "-t", "tmpfs", "-o", f"size={mb}m", "tmpfs", str(folder)], capture_output=True
+        ).returncode
+        == 0
+    )
 
 
 def soak(work: Path, n: int, seed: int, model: Path | None = None, max_rounds: int = 60, disk_mb: int = 64) -> dict:
@@ -81,8 +101,25 @@ def soak(work: Path, n: int, seed: int, model: Path | None = None, max_rounds: i
     folder.mkdir(parents=True, exist_ok=True)
     if model is None:
         model = work / "tiny.pt"
-        subprocess.run([PYTHON, "-m", "micro_detector", "new-model", "--scale", "n", "--imgsz", "64",
-                        "--classes", "a,b", "-o", str(model)], env=ENV, check=True, capture_output=True)
+        subprocess.run(
+            [
+                PYTHON,
+                "-m",
+                "micro_detector",
+                "new-model",
+                "--scale",
+                "n",
+                "--imgsz",
+                "64",
+                "--classes",
+                "a,b",
+                "-o",
+                str(model),
+            ],
+            env=ENV,
+            check=True,
+            capture_output=True,
+        )
     corrupt = set(rng.sample(range(n), max(1, n // 50)))
     for i in range(n):
         path = make_raster(folder / f"r{i:04d}.tif", size=rng.choice([64, 96, 128]))
@@ -120,14 +157,26 @@ def check(out: Path, n: int, corrupt: set, expected: dict, rounds: list, full_di
     wrong = sorted(s for s in names - bad if s not in done or layer_rows(out / f"{s}.gpkg") != expected.get(s))
     unreported = sorted(s for s in bad if not rows.get(f"{s}.tif", {}).get("error"))
     peaks = [r["peak_rss_mb"] for r in rounds if r["exit"] in (0, 1)] or [0.0]  # runs that got to the end
-    verdicts = {"finished": bool(rounds) and rounds[-1]["fault"] == "none" and len(rows) == n,
-                "every good raster as in the clean run": not wrong,
-                "every corrupt raster failed with a reason": not unreported and not (done & bad),
-                "no litter": not litter(out), "no traceback": not any(r["traceback"] for r in rounds),
-                "memory flat (peak RSS of runs within 20 %)": max(peaks) <= 1.2 * min(peaks) + 30}
-    return {"rasters": n, "corrupt": len(bad), "rounds": len(rounds), "full_disk_fault": full_disk,
-            "faults": [r["fault"] for r in rounds], "peak_rss_mb": peaks, "wrong": wrong[:10],
-            "unreported": unreported[:10], "litter": litter(out)[:10], "verdicts": verdicts}
+    verdicts = {
+        "finished": bool(rounds) and rounds[-1]["fault"] == "none" and len(rows) == n,
+        "every good raster as in the clean run": not wrong,
+        "every corrupt raster failed with a reason": not unreported and not (done & bad),
+        "no litter": not litter(out),
+        "no traceback": not any(r["traceback"] for r in rounds),
+        "memory flat (peak RSS of runs within 20 %)": max(peaks) <= 1.2 * min(peaks) + 30,
+    }
+    return {
+        "rasters": n,
+        "corrupt": len(bad),
+        "rounds": len(rounds),
+        "full_disk_fault": full_disk,
+        "faults": [r["fault"] for r in rounds],
+        "peak_rss_mb": peaks,
+        "wrong": wrong[:10],
+        "unreported": unreported[:10],
+        "litter": litter(out)[:10],
+        "verdicts": verdicts,
+    }
 
 
 def main(argv=None) -> int:

@@ -22,7 +22,11 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 CONTEXT = "MicroDetector"
-SOURCES = [ROOT / "plugin.py", *sorted((ROOT / "processing").rglob("*.py")), *sorted((ROOT / "installer").rglob("*.py"))]
+SOURCES = [
+    ROOT / "plugin.py",
+    *sorted((ROOT / "processing").rglob("*.py")),
+    *sorted((ROOT / "installer").rglob("*.py")),
+]
 ATTRIBUTES = {"DISPLAY", "GROUP", "HELP", "MENU"}
 
 
@@ -45,7 +49,9 @@ def collect() -> list[str]:
             elif isinstance(node, ast.Assign) and isinstance(node.value, (ast.Constant, ast.BinOp)):
                 targets = [t.id for t in node.targets if isinstance(t, ast.Name)]
                 if any(t in ATTRIBUTES for t in targets):
-                    value = ast.literal_eval(node.value) if isinstance(node.value, ast.Constant) else _concat(node.value)
+                    value = (
+                        ast.literal_eval(node.value) if isinstance(node.value, ast.Constant) else _concat(node.value)
+                    )
                     if value:
                         found.setdefault(value)
     return list(found)
@@ -65,8 +71,12 @@ def read_ts(path: Path) -> dict[str, str]:
     for message in ET.parse(path).getroot().iter("message"):
         source = message.findtext("source")
         translation = message.find("translation")
-        if source is not None and translation is not None and translation.text and \
-                translation.get("type") not in ("unfinished", "vanished", "obsolete"):
+        if (
+            source is not None
+            and translation is not None
+            and translation.text
+            and translation.get("type") not in ("unfinished", "vanished", "obsolete")
+        ):
             out[source] = translation.text
     return out
 
@@ -89,8 +99,9 @@ def write_ts(path: Path, language: str, strings: list[str], translations: dict[s
         t = ET.SubElement(message, "translation", type="vanished")
         t.text = translations[s]
     ET.indent(ts)
-    path.write_text('<?xml version="1.0" encoding="utf-8"?>\n<!DOCTYPE TS>\n'
-                    + ET.tostring(ts, encoding="unicode") + "\n")
+    path.write_text(
+        '<?xml version="1.0" encoding="utf-8"?>\n<!DOCTYPE TS>\n' + ET.tostring(ts, encoding="unicode") + "\n"
+    )
 
 
 def main() -> int:

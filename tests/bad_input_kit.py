@@ -19,17 +19,35 @@ ROOT = Path(__file__).resolve().parents[1]
 PYTHON = str(ROOT / ".venv" / "bin" / "python") if (ROOT / ".venv" / "bin" / "python").exists() else sys.executable
 # one thread each: these runs are tiny, and several may share two cores
 # ONNX exports of test models go to a cache of this session, not the user's
-ENV = {**os.environ, "OMP_NUM_THREADS": "1", "GDAL_PAM_ENABLED": "NO", "PYTHONPATH": str(ROOT),
-       "MICRO_DETECTOR_CACHE": tempfile.mkdtemp(prefix="md-test-cache-")}
-GDAL_TYPES = {"Byte": gdal.GDT_Byte, "UInt16": gdal.GDT_UInt16, "Int16": gdal.GDT_Int16,
-              "UInt32": gdal.GDT_UInt32, "Float32": gdal.GDT_Float32, "Float64": gdal.GDT_Float64}
+ENV = {
+    **os.environ,
+    "OMP_NUM_THREADS": "1",
+    "GDAL_PAM_ENABLED": "NO",
+    "PYTHONPATH": str(ROOT),
+    "MICRO_DETECTOR_CACHE": tempfile.mkdtemp(prefix="md-test-cache-"),
+}
+GDAL_TYPES = {
+    "Byte": gdal.GDT_Byte,
+    "UInt16": gdal.GDT_UInt16,
+    "Int16": gdal.GDT_Int16,
+    "UInt32": gdal.GDT_UInt32,
+    "Float32": gdal.GDT_Float32,
+    "Float64": gdal.GDT_Float64,
+}
 
 
 def cli(*args, cwd=None, timeout=120, user=None) -> subprocess.CompletedProcess:
     """`python -m micro_detector ARGS` in a fresh process; `user` runs it as that uid."""
     preexec = (lambda: (os.setgid(user), os.setuid(user))) if user is not None else None
-    return subprocess.run([PYTHON, "-m", "micro_detector", *map(str, args)], cwd=cwd or ROOT, env=ENV,
-                          capture_output=True, text=True, timeout=timeout, preexec_fn=preexec)
+    return subprocess.run(
+        [PYTHON, "-m", "micro_detector", *map(str, args)],
+        cwd=cwd or ROOT,
+        env=ENV,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        preexec_fn=preexec,
+    )
 
 
 def utm() -> osr.SpatialReference:
@@ -38,8 +56,9 @@ def utm() -> osr.SpatialReference:
     return srs
 
 
-def make_raster(path, size=96, bands=3, dtype="Byte", nodata=None, layout="none", georef=True,
-                driver="GTiff", options=()) -> Path:
+def make_raster(
+    path, size=96, bands=3, dtype="Byte", nodata=None, layout="none", georef=True, driver="GTiff", options=()
+) -> Path:
     """A textured raster. layout: none | all (every pixel nodata) | half (left half nodata) |
     nan (float NaN everywhere but one corner)."""
     path = Path(path)
@@ -79,8 +98,9 @@ def gpkg_with_user_layers(path) -> Path:
     zones.CreateField(ogr.FieldDefn("name", ogr.OFTString))
     feature = ogr.Feature(zones.GetLayerDefn())
     feature.SetField("name", "harbour")
-    feature.SetGeometry(ogr.CreateGeometryFromWkt(
-        "POLYGON((690000 5335000,690010 5335000,690010 5334990,690000 5335000))"))
+    feature.SetGeometry(
+        ogr.CreateGeometryFromWkt("POLYGON((690000 5335000,690010 5335000,690010 5334990,690000 5335000))")
+    )
     zones.CreateFeature(feature)
     table = ds.CreateLayer("notes", None, ogr.wkbNone)
     table.CreateField(ogr.FieldDefn("text", ogr.OFTString))
@@ -125,8 +145,11 @@ def sha(path) -> str:
 
 def litter(folder) -> list[str]:
     """Leftovers of an interrupted write: partial folders, .part files, SQLite journals."""
-    return sorted(str(p.relative_to(folder)) for p in Path(folder).rglob("*")
-                  if p.name.endswith((".partial", ".part", "-journal", "-wal")))
+    return sorted(
+        str(p.relative_to(folder))
+        for p in Path(folder).rglob("*")
+        if p.name.endswith((".partial", ".part", "-journal", "-wal"))
+    )
 
 
 def one_line_error(result: subprocess.CompletedProcess) -> str:

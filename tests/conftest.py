@@ -72,8 +72,12 @@ def run_python(code: str, *, env: dict | None = None, timeout: float = 300) -> s
     full_env["PYTHONPATH"] = os.pathsep.join([str(_PLUGINS_DIR), full_env.get("PYTHONPATH", "")])
     full_env.setdefault("QT_QPA_PLATFORM", "offscreen")
     return subprocess.run(
-        [sys.executable, "-c", code], env=full_env, cwd=tempfile.gettempdir(),
-        capture_output=True, text=True, timeout=timeout,
+        [sys.executable, "-c", code],
+        env=full_env,
+        cwd=tempfile.gettempdir(),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
     )
 
 
@@ -106,8 +110,14 @@ def venv_site_packages() -> str:
     return sysconfig.get_paths()["purelib"]
 
 
-def run_qgis_process(args: list[str], *, config_dir: Path, plugin_path: Path | None = None,
-                     timeout: float = 600, extra_env: dict | None = None) -> subprocess.CompletedProcess:
+def run_qgis_process(
+    args: list[str],
+    *,
+    config_dir: Path,
+    plugin_path: Path | None = None,
+    timeout: float = 600,
+    extra_env: dict | None = None,
+) -> subprocess.CompletedProcess:
     """Run qgis_process.bin (the Debian wrapper passes a flag 3.22 rejects) with its own profile."""
     env = dict(os.environ)
     env.update(extra_env or {})
@@ -116,8 +126,12 @@ def run_qgis_process(args: list[str], *, config_dir: Path, plugin_path: Path | N
     if plugin_path is not None:
         env["QGIS_PLUGINPATH"] = str(plugin_path)
     return subprocess.run(
-        [QGIS_PROCESS, *args], env=env, cwd=tempfile.gettempdir(),
-        capture_output=True, text=True, timeout=timeout,
+        [QGIS_PROCESS, *args],
+        env=env,
+        cwd=tempfile.gettempdir(),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
     )
 
 
@@ -143,8 +157,17 @@ def synthetic_training(tmp_path_factory):
     torch.manual_seed(0)
     run = tmp_path_factory.mktemp("run")
     result = train(tiny_config(80, val_every=40), train_set, val_set, run, model_path=run / "model.pt")
-    return {"folder": folder, "geojson": geojson, "mapping": mapping, "rows": rows, "result": result,
-            "model": run / "model.pt", "run": run, "train": train_set, "val": val_set}
+    return {
+        "folder": folder,
+        "geojson": geojson,
+        "mapping": mapping,
+        "rows": rows,
+        "result": result,
+        "model": run / "model.pt",
+        "run": run,
+        "train": train_set,
+        "val": val_set,
+    }
 
 
 def tiny_config(epochs: int, **kw):
@@ -152,9 +175,20 @@ def tiny_config(epochs: int, **kw):
     from micro_detector.training.dataset import AugmentConfig
     from micro_detector.training.trainer import TrainConfig
 
-    return TrainConfig(scale="n", epochs=epochs, imgsz=128, batch=8, nbs=8, warmup_epochs=0, close_mosaic=2,
-                       lr0=0.004, workers=0, chips=ChipConfig(size=128, overlap=0.25),
-                       augment=AugmentConfig(scale=0.1), **kw)
+    return TrainConfig(
+        scale="n",
+        epochs=epochs,
+        imgsz=128,
+        batch=8,
+        nbs=8,
+        warmup_epochs=0,
+        close_mosaic=2,
+        lr0=0.004,
+        workers=0,
+        chips=ChipConfig(size=128, overlap=0.25),
+        augment=AugmentConfig(scale=0.1),
+        **kw,
+    )
 
 
 @pytest.fixture

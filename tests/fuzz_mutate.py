@@ -5,11 +5,52 @@ from __future__ import annotations
 
 import random
 
-TOKENS = [b"{", b"}", b"[", b"]", b",", b":", b'"', b"null", b"true", b"-1", b"0", b"1e309", b"NaN",
-          b"-0.0", b"1e-320", b"\n", b"\r\n", b" ", b"\t", b"<", b">", b"</", b"/>", b"<!--", b"&amp;",
-          b"<!DOCTYPE a [<!ENTITY e \"x\">]>", b"&e;", b"\xef\xbb\xbf", b"\xff\xfe", b"\x00", b"\xc3\x28",
-          b"names:", b"gsd:", b"imagesource:", b"- ", b"!!python/object", b"&anchor", b"*anchor",
-          b"99999999999999999999", b"-inf", b"inf", b"nan", b"PK\x03\x04", b"\x80\x02"]
+TOKENS = [
+    b"{",
+    b"}",
+    b"[",
+    b"]",
+    b",",
+    b":",
+    b'"',
+    b"null",
+    b"true",
+    b"-1",
+    b"0",
+    b"1e309",
+    b"NaN",
+    b"-0.0",
+    b"1e-320",
+    b"\n",
+    b"\r\n",
+    b" ",
+    b"\t",
+    b"<",
+    b">",
+    b"</",
+    b"/>",
+    b"<!--",
+    b"&amp;",
+    b'<!DOCTYPE a [<!ENTITY e "x">]>',
+    b"&e;",
+    b"\xef\xbb\xbf",
+    b"\xff\xfe",
+    b"\x00",
+    b"\xc3\x28",
+    b"names:",
+    b"gsd:",
+    b"imagesource:",
+    b"- ",
+    b"!!python/object",
+    b"&anchor",
+    b"*anchor",
+    b"99999999999999999999",
+    b"-inf",
+    b"inf",
+    b"nan",
+    b"PK\x03\x04",
+    b"\x80\x02",
+]
 
 
 def mutate(seed: bytes, rng: random.Random, rounds: int | None = None) -> bytes:
@@ -24,10 +65,10 @@ def mutate(seed: bytes, rng: random.Random, rounds: int | None = None) -> bytes:
         elif kind == 1:  # insert a token of the formats
             data[pos:pos] = rng.choice(TOKENS)
         elif kind == 2 and data:  # delete a run
-            del data[pos:pos + rng.randint(1, 16)]
+            del data[pos : pos + rng.randint(1, 16)]
         elif kind == 3 and data:  # duplicate a run
             i = rng.randrange(len(data))
-            data[pos:pos] = data[i:i + rng.randint(1, 64)]
+            data[pos:pos] = data[i : i + rng.randint(1, 64)]
         elif kind == 4:  # truncate
             del data[pos:]
         elif kind == 5 and data:  # overwrite a byte with an interesting one
@@ -37,8 +78,29 @@ def mutate(seed: bytes, rng: random.Random, rounds: int | None = None) -> bytes:
     return bytes(data)
 
 
-ODD_VALUES = [None, True, 0, -1, 1.5, -1e308, 1e308, "", "x", "-1", [], {}, [1, 2], {"a": 1}, [[0, 1]], "NaN",
-              [None], 2 ** 63, "../../etc/passwd", "\u0000", "€"]
+ODD_VALUES = [
+    None,
+    True,
+    0,
+    -1,
+    1.5,
+    -1e308,
+    1e308,
+    "",
+    "x",
+    "-1",
+    [],
+    {},
+    [1, 2],
+    {"a": 1},
+    [[0, 1]],
+    "NaN",
+    [None],
+    2**63,
+    "../../etc/passwd",
+    "\u0000",
+    "€",
+]
 
 
 def _replace_some(value, rng: random.Random, depth: int = 0):

@@ -40,12 +40,14 @@ def _file(folder: Path, name: str, data: bytes) -> Path:
 
 # --- label files ---
 
+
 def _yolo(data: bytes, folder: Path):
     from micro_detector.training.importers import parse_yolo
     from micro_detector.training.importers.errors import read_label_text
 
-    return parse_yolo(read_label_text(_file(folder, "a.txt", data)), 640, 480, ["car", "boat", "plane"],
-                      folder / "a.txt")
+    return parse_yolo(
+        read_label_text(_file(folder, "a.txt", data)), 640, 480, ["car", "boat", "plane"], folder / "a.txt"
+    )
 
 
 def _yolo_yaml(data: bytes, folder: Path):
@@ -97,6 +99,7 @@ def _class_mapping(data: bytes, folder: Path):
 
 # --- dataset manifests and configs ---
 
+
 def _dataset_config(data: bytes, folder: Path):
     from micro_detector.training.dataset_config import DatasetConfig
 
@@ -110,6 +113,7 @@ def _manifest(data: bytes, folder: Path):
 
 
 # --- model files ---
+
 
 def _pt_model(data: bytes, folder: Path):
     from micro_detector.model.io import read_model_file
@@ -139,9 +143,12 @@ def _onnx_spec(data: bytes, folder: Path):
 
     from micro_detector.model.onnx_io import SPEC_KEY, read_onnx_spec
 
-    graph = helper.make_graph([helper.make_node("Identity", ["x"], ["y"])], "g",
-                              [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1])],
-                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1])])
+    graph = helper.make_graph(
+        [helper.make_node("Identity", ["x"], ["y"])],
+        "g",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1])],
+    )
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
     model.ir_version = 8
     helper.set_model_props(model, {SPEC_KEY: data.decode("utf-8", "replace")})
@@ -162,6 +169,7 @@ def _checkpoint(data: bytes, folder: Path):
 
 
 # --- option strings ---
+
 
 def _detect_options(data: bytes, folder: Path):
     """--extent, --bands, --classes (and an overlap) as a user may type them, through the CLI
@@ -205,8 +213,20 @@ def _plan_on_a_raster(options):
 
     srs = osr.SpatialReference()
     srs.ImportFromEPSG(32632)
-    info = RasterInfo("r.tif", 500, 400, 3, "byte", (690000.0, 0.5, 0.0, 5335000.0, 0.0, -0.5), srs.ExportToWkt(),
-                      [None] * 3, [""] * 3, True, 0.5, 1.0)
+    info = RasterInfo(
+        "r.tif",
+        500,
+        400,
+        3,
+        "byte",
+        (690000.0, 0.5, 0.0, 5335000.0, 0.0, -0.5),
+        srs.ExportToWkt(),
+        [None] * 3,
+        [""] * 3,
+        True,
+        0.5,
+        1.0,
+    )
     return plan_tiles(info, ModelSpec(scale="n", imgsz=64, class_names=["car", "boat"]), options)
 
 
@@ -220,9 +240,13 @@ def _errors():
     from micro_detector.training.corpus.manifest import ManifestError
     from micro_detector.training.labels import LabelError
 
-    return {"label": (LabelError,), "manifest": (ManifestError,), "model": (ModelFileError,),
-            "checkpoint": (CheckpointError,),
-            "options": (CliError, OptionsError, PlanError, RasterError, ArgparseUsage)}
+    return {
+        "label": (LabelError,),
+        "manifest": (ManifestError,),
+        "model": (ModelFileError,),
+        "checkpoint": (CheckpointError,),
+        "options": (CliError, OptionsError, PlanError, RasterError, ArgparseUsage),
+    }
 
 
 def _seed_pt() -> bytes:
@@ -231,8 +255,16 @@ def _seed_pt() -> bytes:
     from micro_detector.model.io import FORMAT
 
     buf = io.BytesIO()
-    torch.save({"format": FORMAT, "format_version": 2, "spec": {"scale": "n", "class_names": ["car"], "imgsz": 64},
-                "state_dict": {"w": torch.zeros(3)}, "metadata": {"seed": 0}}, buf)
+    torch.save(
+        {
+            "format": FORMAT,
+            "format_version": 2,
+            "spec": {"scale": "n", "class_names": ["car"], "imgsz": 64},
+            "state_dict": {"w": torch.zeros(3)},
+            "metadata": {"seed": 0},
+        },
+        buf,
+    )
     return buf.getvalue()
 
 
@@ -240,9 +272,22 @@ def _seed_ckpt() -> bytes:
     import torch
 
     buf = io.BytesIO()
-    torch.save({"format": "micro-detector-checkpoint", "config": {"epochs": 1}, "epoch": 0, "model": {},
-                "optimizer": {}, "ema": None, "ema_updates": 0, "scaler": None, "best_fitness": 0.0,
-                "best_epoch": 0, "history": []}, buf)
+    torch.save(
+        {
+            "format": "micro-detector-checkpoint",
+            "config": {"epochs": 1},
+            "epoch": 0,
+            "model": {},
+            "optimizer": {},
+            "ema": None,
+            "ema_updates": 0,
+            "scaler": None,
+            "best_fitness": 0.0,
+            "best_epoch": 0,
+            "history": [],
+        },
+        buf,
+    )
     return buf.getvalue()
 
 
@@ -265,25 +310,58 @@ def targets() -> dict[str, Target]:
     """Every fuzz target by name."""
     e = _errors()
     spec = json.dumps({"scale": "n", "class_names": ["car", "boat"], "imgsz": 64, "gsd": 0.3}).encode()
-    coco = json.dumps({"images": [{"id": 1, "file_name": "a.png", "width": 64, "height": 48}],
-                       "categories": [{"id": 3, "name": "car"}],
-                       "annotations": [{"id": 1, "image_id": 1, "category_id": 3, "bbox": [1, 2, 10, 5],
-                                        "segmentation": [[1, 2, 11, 2, 11, 7]]}]}).encode()
-    voc = (b"<annotation><filename>a.png</filename><size><width>64</width><height>48</height></size>"
-           b"<object><name>car</name><bndbox><xmin>2</xmin><ymin>3</ymin><xmax>20</xmax><ymax>9</ymax></bndbox>"
-           b"</object><object><name>boat</name><robndbox><cx>30</cx><cy>20</cy><w>8</w><h>4</h><angle>0.5</angle>"
-           b"</robndbox></object></annotation>")
-    xview = json.dumps({"type": "FeatureCollection", "features": [{"type": "Feature", "geometry": None,
-                        "properties": {"bounds_imcoords": "1,2,30,40", "type_id": 18, "image_id": "a.tif"}}]}).encode()
+    coco = json.dumps(
+        {
+            "images": [{"id": 1, "file_name": "a.png", "width": 64, "height": 48}],
+            "categories": [{"id": 3, "name": "car"}],
+            "annotations": [
+                {
+                    "id": 1,
+                    "image_id": 1,
+                    "category_id": 3,
+                    "bbox": [1, 2, 10, 5],
+                    "segmentation": [[1, 2, 11, 2, 11, 7]],
+                }
+            ],
+        }
+    ).encode()
+    voc = (
+        b"<annotation><filename>a.png</filename><size><width>64</width><height>48</height></size>"
+        b"<object><name>car</name><bndbox><xmin>2</xmin><ymin>3</ymin><xmax>20</xmax><ymax>9</ymax></bndbox>"
+        b"</object><object><name>boat</name><robndbox><cx>30</cx><cy>20</cy><w>8</w><h>4</h><angle>0.5</angle>"
+        b"</robndbox></object></annotation>"
+    )
+    xview = json.dumps(
+        {
+            "type": "FeatureCollection",
+            "features": [
+                {
+                    "type": "Feature",
+                    "geometry": None,
+                    "properties": {"bounds_imcoords": "1,2,30,40", "type_id": 18, "image_id": "a.tif"},
+                }
+            ],
+        }
+    ).encode()
     manifest = (ROOT / "micro_detector" / "training" / "datasets" / "corpus" / "dota8.json").read_bytes()
     dataset = (ROOT / "micro_detector" / "training" / "datasets" / "micro4.json").read_bytes()
     class_map = (ROOT / "micro_detector" / "training" / "importers" / "class_map.json").read_bytes()
     listed = [
         Target("yolo_txt", _yolo, e["label"], [b"0 0.5 0.5 0.2 0.1\n1 0.1 0.1 0.3 0.1 0.3 0.3 0.1 0.3\n"], "a.txt"),
-        Target("yolo_yaml", _yolo_yaml, e["label"], [b"path: .\ntrain: images/train\nnames: [car, boat]\n",
-                                                      b"names:\n  0: car\n  1: boat\n"], "data.yaml"),
-        Target("dota_txt", _dota, e["label"], [b"imagesource:GoogleEarth\ngsd:0.146\n1 2 30 2 30 20 1 20 plane 0\n"],
-               "P0001.txt"),
+        Target(
+            "yolo_yaml",
+            _yolo_yaml,
+            e["label"],
+            [b"path: .\ntrain: images/train\nnames: [car, boat]\n", b"names:\n  0: car\n  1: boat\n"],
+            "data.yaml",
+        ),
+        Target(
+            "dota_txt",
+            _dota,
+            e["label"],
+            [b"imagesource:GoogleEarth\ngsd:0.146\n1 2 30 2 30 20 1 20 plane 0\n"],
+            "P0001.txt",
+        ),
         Target("coco_json", _coco, e["label"], [coco], "instances.json"),
         Target("voc_xml", _voc, e["label"], [voc], "0001.xml"),
         Target("xview_geojson", _xview, e["label"], [xview], "labels.geojson"),
@@ -296,8 +374,12 @@ def targets() -> dict[str, Target]:
         Target("onnx_spec", _onnx_spec, e["model"], [spec], "model.onnx"),
         Target("onnx_file", _onnx_file, e["model"], [_seed_onnx()], "model.onnx"),
         Target("checkpoint", _checkpoint, e["checkpoint"], [_seed_ckpt()], "last.ckpt"),
-        Target("detect_options", _detect_options, e["options"],
-               [b"690000,5334850,690100,5335000\n1,2,3\ncar,boat\n0.2", b"11.1,48.1,11.2,48.2,4326\n3,2,1\ncar\n16"]),
+        Target(
+            "detect_options",
+            _detect_options,
+            e["options"],
+            [b"690000,5334850,690100,5335000\n1,2,3\ncar,boat\n0.2", b"11.1,48.1,11.2,48.2,4326\n3,2,1\ncar\n16"],
+        ),
     ]
     return {t.name: t for t in listed}
 

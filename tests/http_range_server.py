@@ -23,8 +23,7 @@ from urllib.parse import parse_qs, urlsplit
 class RangeServer:
     """`with RangeServer(folder) as server:` serves `folder` at `server.url`."""
 
-    def __init__(self, folder: str | Path, token: str | None = None, die_after: int | None = None,
-                 delay: float = 0.0):
+    def __init__(self, folder: str | Path, token: str | None = None, die_after: int | None = None, delay: float = 0.0):
         self.folder = Path(folder)
         self.token, self.die_after, self.delay = token, die_after, delay
         self.requests = 0
@@ -132,13 +131,17 @@ def _handler(server: RangeServer):
                 body, code, headers = data, 200, {}
             elif len(ranges) == 1:
                 first, last = ranges[0]
-                body, code = data[first:last + 1], 206
+                body, code = data[first : last + 1], 206
                 headers = {"Content-Range": f"bytes {first}-{last}/{len(data)}"}
             else:
                 boundary = "RANGEBOUNDARY"
-                chunks = [f"--{boundary}\r\nContent-Type: application/octet-stream\r\n"
-                          f"Content-Range: bytes {a}-{b}/{len(data)}\r\n\r\n".encode() + data[a:b + 1]
-                          + b"\r\n" for a, b in ranges]
+                chunks = [
+                    f"--{boundary}\r\nContent-Type: application/octet-stream\r\n"
+                    f"Content-Range: bytes {a}-{b}/{len(data)}\r\n\r\n".encode()
+                    + data[a : b + 1]
+                    + b"\r\n"
+                    for a, b in ranges
+                ]
                 body, code = b"".join(chunks) + f"--{boundary}--\r\n".encode(), 206
                 headers = {"Content-Type": f"multipart/byteranges; boundary={boundary}"}
             with server.lock:

@@ -33,7 +33,10 @@ class S3Server:
         env = {**os.environ, "INITIAL_NO_AUTH_ACTION_COUNT": "3"}
         self.process = subprocess.Popen(
             [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)],
-            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         self._wait()
         self.key_id, self.secret = self._make_user()
         self.buckets: set[str] = set()
@@ -52,15 +55,24 @@ class S3Server:
     def _client(self, service: str, key_id="admin", secret="admin"):
         import boto3
 
-        return boto3.client(service, endpoint_url=self.endpoint, region_name="us-east-1",
-                            aws_access_key_id=key_id, aws_secret_access_key=secret)
+        return boto3.client(
+            service,
+            endpoint_url=self.endpoint,
+            region_name="us-east-1",
+            aws_access_key_id=key_id,
+            aws_secret_access_key=secret,
+        )
 
     def _make_user(self) -> tuple[str, str]:
         iam = self._client("iam")
         iam.create_user(UserName="reader")
-        iam.put_user_policy(UserName="reader", PolicyName="all-s3", PolicyDocument=(
-            '{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:*", '
-            '"Resource": "*"}]}'))
+        iam.put_user_policy(
+            UserName="reader",
+            PolicyName="all-s3",
+            PolicyDocument=(
+                '{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}'
+            ),
+        )
         key = iam.create_access_key(UserName="reader")["AccessKey"]
         return key["AccessKeyId"], key["SecretAccessKey"]
 
@@ -76,10 +88,14 @@ class S3Server:
 
     def env(self, key_id: str | None = None, secret: str | None = None) -> dict[str, str]:
         """The GDAL/AWS settings that point /vsis3/ at this server with these keys."""
-        return {"AWS_S3_ENDPOINT": f"127.0.0.1:{self.port}", "AWS_HTTPS": "NO",
-                "AWS_VIRTUAL_HOSTING": "FALSE", "AWS_REGION": "us-east-1",
-                "AWS_ACCESS_KEY_ID": key_id or self.key_id,
-                "AWS_SECRET_ACCESS_KEY": secret or self.secret}
+        return {
+            "AWS_S3_ENDPOINT": f"127.0.0.1:{self.port}",
+            "AWS_HTTPS": "NO",
+            "AWS_VIRTUAL_HOSTING": "FALSE",
+            "AWS_REGION": "us-east-1",
+            "AWS_ACCESS_KEY_ID": key_id or self.key_id,
+            "AWS_SECRET_ACCESS_KEY": secret or self.secret,
+        }
 
     @contextlib.contextmanager
     def gdal_env(self, key_id: str | None = None, secret: str | None = None):

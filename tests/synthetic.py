@@ -20,8 +20,15 @@ COLOURS = {0: (240, 150, 40), 1: (30, 40, 170)}
 SIZES = {0: (8, 8), 1: (6, 16)}
 
 
-def make_scene(folder: Path, name: str = "scene.tif", size: int = 256, count: int = 24, seed: int = 0,
-               gsd: float = 0.5, epsg: int = 32632) -> tuple[Path, np.ndarray, np.ndarray]:
+def make_scene(
+    folder: Path,
+    name: str = "scene.tif",
+    size: int = 256,
+    count: int = 24,
+    seed: int = 0,
+    gsd: float = 0.5,
+    epsg: int = 32632,
+) -> tuple[Path, np.ndarray, np.ndarray]:
     """Write a textured background with `count` non-overlapping objects; return the raster
     path, boxes (n, 4) pixel-edge xyxy and classes."""
     rng = np.random.default_rng(seed)
@@ -37,11 +44,11 @@ def make_scene(folder: Path, name: str = "scene.tif", size: int = 256, count: in
         if rng.random() < 0.5:
             w, h = h, w
         x0, y0 = int(rng.integers(2, size - w - 2)), int(rng.integers(2, size - h - 2))
-        if taken[max(y0 - 3, 0):y0 + h + 3, max(x0 - 3, 0):x0 + w + 3].any():
+        if taken[max(y0 - 3, 0) : y0 + h + 3, max(x0 - 3, 0) : x0 + w + 3].any():
             continue
-        taken[y0:y0 + h, x0:x0 + w] = True
+        taken[y0 : y0 + h, x0 : x0 + w] = True
         for k in range(3):
-            img[k, y0:y0 + h, x0:x0 + w] = COLOURS[c][k] + rng.normal(0, 6, (h, w))
+            img[k, y0 : y0 + h, x0 : x0 + w] = COLOURS[c][k] + rng.normal(0, 6, (h, w))
         boxes.append((x0, y0, x0 + w, y0 + h))
         classes.append(c)
     path = Path(folder) / name
@@ -62,9 +69,17 @@ def write_xview(path: Path, scenes: list[tuple[str, np.ndarray, np.ndarray]], ty
     features = []
     for image_id, boxes, classes in scenes:
         for b, c in zip(boxes, classes):
-            features.append({"type": "Feature", "geometry": None, "properties": {
-                "bounds_imcoords": ",".join(str(int(v)) for v in b), "type_id": type_ids[int(c)],
-                "image_id": image_id}})
+            features.append(
+                {
+                    "type": "Feature",
+                    "geometry": None,
+                    "properties": {
+                        "bounds_imcoords": ",".join(str(int(v)) for v in b),
+                        "type_id": type_ids[int(c)],
+                        "image_id": image_id,
+                    },
+                }
+            )
     Path(path).write_text(json.dumps({"type": "FeatureCollection", "features": features}))
     return Path(path)
 
@@ -123,8 +138,19 @@ class BlobRunner:
         return out
 
 
-def write_raster(path, width, height, objects=(), gt=(500000.0, 0.5, 0.0, 5000000.0, 0.0, -0.5),
-                 epsg=UTM32, dtype=gdal.GDT_Byte, background=30, value=255, nodata=None, bands=3):
+def write_raster(
+    path,
+    width,
+    height,
+    objects=(),
+    gt=(500000.0, 0.5, 0.0, 5000000.0, 0.0, -0.5),
+    epsg=UTM32,
+    dtype=gdal.GDT_Byte,
+    background=30,
+    value=255,
+    nodata=None,
+    bands=3,
+):
     """A GeoTIFF with bright rectangles (col0, row0, col1, row1, class) on a dark background."""
     data = np.full((bands, height, width), background, np.float64)
     for c0, r0, c1, r1, cls in objects:
@@ -152,7 +178,7 @@ def real_crops(n, h, w, seed=0):
     rng = np.random.default_rng(seed)
     rows = rng.integers(0, image.shape[1] - h, n)
     cols = rng.integers(0, image.shape[2] - w, n)
-    return np.stack([image[:, r:r + h, c:c + w] for r, c in zip(rows, cols)])
+    return np.stack([image[:, r : r + h, c : c + w] for r, c in zip(rows, cols)])
 
 
 def lively_model(seed=0, **spec):

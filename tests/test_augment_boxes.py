@@ -27,10 +27,9 @@ def scene(rng: np.random.Generator, count: int = 7) -> tuple[np.ndarray, np.ndar
         w, h = rng.integers(10, 27, 2)
         x, y = rng.integers(2, SIZE - 2 - w), rng.integers(2, SIZE - 2 - h)
         box = np.array([x, y, x + w, y + h], np.float32)
-        if all(box[0] >= b[2] + 6 or b[0] >= box[2] + 6 or box[1] >= b[3] + 6 or b[1] >= box[3] + 6
-               for b in boxes):
+        if all(box[0] >= b[2] + 6 or b[0] >= box[2] + 6 or box[1] >= b[3] + 6 or b[1] >= box[3] + 6 for b in boxes):
             boxes.append(box)
-            image[:, y:y + h, x:x + w] = OBJECT
+            image[:, y : y + h, x : x + w] = OBJECT
     return image, np.stack(boxes)
 
 
@@ -80,8 +79,11 @@ GEOMETRIC = {
     "rot90 x3": lambda im, b, rng: augment.rot90(im, b, 3),
     "flip left-right": lambda im, b, rng: augment.flip_lr(im, b),
     "flip up-down": lambda im, b, rng: augment.flip_ud(im, b),
-    **{f"scale x{f} {k}": (lambda im, b, rng, f=f, k=k: augment.scale_jitter(im, b, f, rng, k))
-       for f in (0.5, 0.75, 1.5) for k in sensor.KERNELS},
+    **{
+        f"scale x{f} {k}": (lambda im, b, rng, f=f, k=k: augment.scale_jitter(im, b, f, rng, k))
+        for f in (0.5, 0.75, 1.5)
+        for k in sensor.KERNELS
+    },
 }
 PHOTOMETRIC = {
     "hsv": lambda im, rng: augment.hsv_jitter(im, 0.015, 1.5, 0.7),
@@ -95,8 +97,9 @@ PHOTOMETRIC = {
     "grey": lambda im, rng: sensor.grey(im),
     "noise 6": lambda im, rng: sensor.noise(im, 6.0, rng),
     "jpeg 30": lambda im, rng: sensor.jpeg(im, 30),
-    "sensor jitter, all on": lambda im, rng: sensor.sensor_jitter(im, sensor.SensorConfig(
-        gamma=1, contrast=1, haze=1, blur=1, grey=1, noise=1, jpeg=1), rng),
+    "sensor jitter, all on": lambda im, rng: sensor.sensor_jitter(
+        im, sensor.SensorConfig(gamma=1, contrast=1, haze=1, blur=1, grey=1, noise=1, jpeg=1), rng
+    ),
 }
 
 
@@ -127,17 +130,25 @@ def test_each_colour_and_sensor_augmentation_leaves_the_objects_under_their_boxe
 def _store(n: int = 12) -> ChipStore:
     rng = np.random.default_rng(42)
     images, boxes = zip(*(scene(rng, int(rng.integers(4, 9))) for _ in range(n)))
-    return ChipStore(images=np.stack(images), boxes=list(boxes),
-                     classes=[np.arange(len(b)) % 2 for b in boxes], annotated=np.ones((n, 2), bool),
-                     origin=[{"image": f"s{i}.tif", "window": [0, 0, SIZE, SIZE], "scale": 1.0} for i in range(n)])
+    return ChipStore(
+        images=np.stack(images),
+        boxes=list(boxes),
+        classes=[np.arange(len(b)) % 2 for b in boxes],
+        annotated=np.ones((n, 2), bool),
+        origin=[{"image": f"s{i}.tif", "window": [0, 0, SIZE, SIZE], "scale": 1.0} for i in range(n)],
+    )
 
 
-@pytest.mark.parametrize("config", [
-    AugmentConfig(min_visibility=0.0),
-    AugmentConfig(min_visibility=0.0, mosaic=1.0, sensor=True),
-    AugmentConfig(min_visibility=0.0, mosaic=0.0, sensor=True, object_sizes=(8.0, 40.0), gsd_prob=1.0),
-    AugmentConfig(min_visibility=0.0, mosaic=0.5, sensor=True, gsd_range=(0.2, 1.0), gsd_prob=1.0),
-], ids=["default", "mosaic+sensor", "object sizes+kernels", "gsd range"])
+@pytest.mark.parametrize(
+    "config",
+    [
+        AugmentConfig(min_visibility=0.0),
+        AugmentConfig(min_visibility=0.0, mosaic=1.0, sensor=True),
+        AugmentConfig(min_visibility=0.0, mosaic=0.0, sensor=True, object_sizes=(8.0, 40.0), gsd_prob=1.0),
+        AugmentConfig(min_visibility=0.0, mosaic=0.5, sensor=True, gsd_range=(0.2, 1.0), gsd_prob=1.0),
+    ],
+    ids=["default", "mosaic+sensor", "object sizes+kernels", "gsd range"],
+)
 def test_the_dataset_pipeline_keeps_every_box_on_its_object(config):
     store = _store()
     dataset = ChipDataset(store, augment_config=config, seed=5, chip_gsd=np.full(len(store), 0.3))

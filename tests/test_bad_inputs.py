@@ -62,13 +62,26 @@ def refused(result, *words, code=2) -> str:
 # --- every option out of range: refused when parsed, before anything is read or written ---
 
 OPTION_CASES = [
-    (["--tile", "-64"], "--tile"), (["--tile", "0"], "--tile"), (["--tile", "50"], "multiple of 32"),
-    (["--batch", "0"], "--batch"), (["--batch", "-3"], "--batch"), (["--batch", "2.5"], "--batch"),
-    (["--scale", "0"], "--scale"), (["--scale", "-1"], "--scale"), (["--scale", "inf"], "--scale"),
-    (["--conf", "2"], "--conf"), (["--conf", "-0.1"], "--conf"), (["--conf", "nan"], "--conf"),
-    (["--iou", "1.5"], "--iou"), (["--overlap", "-0.1"], "--overlap"), (["--conf", "high"], "--conf"),
-    (["--merge", "union"], "--merge"), (["--backend", "tpu"], "--backend"),
-    (["--extent", "1,2,3"], "--extent"), (["--extent", "a,b,c,d"], "--extent"), (["--bands", "1,x"], "--bands"),
+    (["--tile", "-64"], "--tile"),
+    (["--tile", "0"], "--tile"),
+    (["--tile", "50"], "multiple of 32"),
+    (["--batch", "0"], "--batch"),
+    (["--batch", "-3"], "--batch"),
+    (["--batch", "2.5"], "--batch"),
+    (["--scale", "0"], "--scale"),
+    (["--scale", "-1"], "--scale"),
+    (["--scale", "inf"], "--scale"),
+    (["--conf", "2"], "--conf"),
+    (["--conf", "-0.1"], "--conf"),
+    (["--conf", "nan"], "--conf"),
+    (["--iou", "1.5"], "--iou"),
+    (["--overlap", "-0.1"], "--overlap"),
+    (["--conf", "high"], "--conf"),
+    (["--merge", "union"], "--merge"),
+    (["--backend", "tpu"], "--backend"),
+    (["--extent", "1,2,3"], "--extent"),
+    (["--extent", "a,b,c,d"], "--extent"),
+    (["--bands", "1,x"], "--bands"),
 ]
 
 
@@ -83,9 +96,15 @@ def test_option_out_of_range_is_a_usage_error(tmp_path, model, rgb, extra, word)
 # --- rasters of every band count, data type and nodata layout ---
 
 RASTER_OK = [
-    dict(bands=4), dict(bands=3, dtype="UInt16"), dict(bands=3, dtype="Int16", nodata=-1),
-    dict(bands=3, dtype="Float32"), dict(bands=3, dtype="Float64"), dict(bands=3, dtype="UInt32"),
-    dict(nodata=0, layout="half"), dict(dtype="Float32", layout="nan"), dict(size=20),
+    dict(bands=4),
+    dict(bands=3, dtype="UInt16"),
+    dict(bands=3, dtype="Int16", nodata=-1),
+    dict(bands=3, dtype="Float32"),
+    dict(bands=3, dtype="Float64"),
+    dict(bands=3, dtype="UInt32"),
+    dict(nodata=0, layout="half"),
+    dict(dtype="Float32", layout="nan"),
+    dict(size=20),
     dict(size=200, options=["TILED=YES", "COMPRESS=DEFLATE"]),
 ]
 
@@ -131,13 +150,13 @@ def test_plain_raster_advice_is_complete_for_a_model_with_a_gsd(tmp_path):
     trained at a GSD, also --gsd or --scale; following it works at once (issue 27)."""
     raster = make_raster(tmp_path / "p.tif", georef=False)
     out = tmp_path / "o.gpkg"
-    line = refused(cli("detect", raster, "-o", out, "-q"), "not georeferenced", "--pixel-coordinates",
-                   "--gsd", "--scale")
+    line = refused(
+        cli("detect", raster, "-o", out, "-q"), "not georeferenced", "--pixel-coordinates", "--gsd", "--scale"
+    )
     assert "trained at" in line and not out.exists()
     done = cli("detect", raster, "-o", out, "-q", "--pixel-coordinates", "--gsd", "0.3")
     assert done.returncode == 0, done.stderr
-    assert cli("detect", raster, "-o", tmp_path / "s.gpkg", "-q", "--pixel-coordinates", "--scale",
-               "1").returncode == 0
+    assert cli("detect", raster, "-o", tmp_path / "s.gpkg", "-q", "--pixel-coordinates", "--scale", "1").returncode == 0
 
 
 def _truncated(tmp_path):
@@ -172,11 +191,17 @@ def test_unusable_raster_is_refused_with_its_problem(tmp_path, model, case):
     assert not (tmp_path / "o.gpkg").exists() and litter(tmp_path) == []
 
 
-@pytest.mark.parametrize("extra, word", [
-    (["--bands", "5,1,2"], "do not exist"), (["--bands", "1,2"], "takes 3 band"),
-    (["--classes", "zebra"], "zebra"), (["--mask", "nowhere.gpkg"], "mask"),
-    (["--extent", "0,0,10,10"], "extent"), (["--extent", "11.5,48.1,11.6,48.2"], "extent"),
-])
+@pytest.mark.parametrize(
+    "extra, word",
+    [
+        (["--bands", "5,1,2"], "do not exist"),
+        (["--bands", "1,2"], "takes 3 band"),
+        (["--classes", "zebra"], "zebra"),
+        (["--mask", "nowhere.gpkg"], "mask"),
+        (["--extent", "0,0,10,10"], "extent"),
+        (["--extent", "11.5,48.1,11.6,48.2"], "extent"),
+    ],
+)
 def test_options_that_do_not_fit_the_raster_or_model(tmp_path, model, rgb, extra, word):
     result = detect(rgb, tmp_path / "o.gpkg", model, *extra, cwd=tmp_path)
     refused(result, word)
@@ -190,8 +215,10 @@ def test_mask_that_is_not_a_vector_file(tmp_path, model, rgb):
 
 # --- model files: damaged, foreign, hostile ---
 
+
 def _hostile(path):
     """A pickle whose loading would run a command: must be refused, never executed."""
+
     class Payload:
         def __reduce__(self):
             return (os.system, (f"touch {path.parent / 'PWNED'}",))
@@ -226,10 +253,15 @@ def test_bad_model_file_is_refused(tmp_path, model, rgb, case):
 @pytest.mark.parametrize("case", ["random bytes", "hostile pickle", "model file", "missing"])
 def test_train_resume_with_a_bad_file(tmp_path, model, case):
     path = tmp_path / "last.pt"
-    {"random bytes": lambda: path.write_bytes(os.urandom(3000)), "hostile pickle": lambda: _hostile(path),
-     "model file": lambda: path.write_bytes(model.read_bytes()), "missing": lambda: None}[case]()
-    result = cli("train", "--resume", path, "--out", tmp_path / "run", "--xview", tmp_path / "x.geojson",
-                 "--images", tmp_path)
+    {
+        "random bytes": lambda: path.write_bytes(os.urandom(3000)),
+        "hostile pickle": lambda: _hostile(path),
+        "model file": lambda: path.write_bytes(model.read_bytes()),
+        "missing": lambda: None,
+    }[case]()
+    result = cli(
+        "train", "--resume", path, "--out", tmp_path / "run", "--xview", tmp_path / "x.geojson", "--images", tmp_path
+    )
     refused(result, "last.pt")
     assert not (tmp_path / "PWNED").exists() and not (tmp_path / "run").exists()
 
@@ -251,11 +283,14 @@ def test_onnx_with_bad_spec_metadata(tmp_path, model, rgb, case):
         else:
             meta.value = "{not json" if case == "bad json" else '{"scale": "n", "colour": 3}'
         onnx.save(proto, str(onnx_path))
-    word = {"no metadata": "not exported by micro-detector", "random bytes": "not a readable ONNX"}.get(case, "metadata")
+    word = {"no metadata": "not exported by micro-detector", "random bytes": "not a readable ONNX"}.get(
+        case, "metadata"
+    )
     refused(detect(rgb, tmp_path / "o.gpkg", onnx_path), word)
 
 
 # --- outputs in every awkward place ---
+
 
 def test_output_is_a_geopackage_raster_used_as_input(tmp_path, model):
     gpkg = gpkg_with_user_layers(tmp_path / "data.gpkg")
@@ -278,15 +313,25 @@ def test_output_is_the_mask(tmp_path, model, rgb):
     assert sha(gpkg) == before
 
 
-@pytest.mark.parametrize("where, word", [
-    ("folder", "is a folder"), ("missing folder", "does not exist"), ("under a file", "does not exist"),
-    ("unknown format", "unknown vector format"), ("no extension", "unknown vector format"),
-])
+@pytest.mark.parametrize(
+    "where, word",
+    [
+        ("folder", "is a folder"),
+        ("missing folder", "does not exist"),
+        ("under a file", "does not exist"),
+        ("unknown format", "unknown vector format"),
+        ("no extension", "unknown vector format"),
+    ],
+)
 def test_output_in_an_awkward_place_is_refused_before_any_work(tmp_path, model, rgb, where, word):
     (tmp_path / "afile").write_text("x")
-    out = {"folder": tmp_path, "missing folder": tmp_path / "no" / "o.gpkg",
-           "under a file": tmp_path / "afile" / "o.gpkg", "unknown format": tmp_path / "o.xyz",
-           "no extension": tmp_path / "out"}[where]
+    out = {
+        "folder": tmp_path,
+        "missing folder": tmp_path / "no" / "o.gpkg",
+        "under a file": tmp_path / "afile" / "o.gpkg",
+        "unknown format": tmp_path / "o.xyz",
+        "no extension": tmp_path / "out",
+    }[where]
     result = detect(rgb, out, model)
     refused(result, word)
     assert "tiles" not in result.stderr  # refused before reading a tile
@@ -371,16 +416,35 @@ def test_shapefile_overwrite_leaves_no_stale_side_file(tmp_path, model, rgb):
 
 # --- Ctrl-C ---
 
+
 @pytest.mark.slow
 def test_ctrl_c_during_detect_exits_130_with_one_line_and_no_output(tmp_path, model):
     raster = make_raster(tmp_path / "big.tif", size=1600)
     out = tmp_path / "o.gpkg"
-    proc = subprocess.Popen([PYTHON, "-m", "micro_detector", "detect", str(raster), "-o", str(out),
-                             "--weights", str(model), "--tile", "64", "--batch", "1"],
-                            env=ENV, stderr=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
-                            # a suite started in the background inherits SIGINT ignored, and so
-                            # would the CLI (Python then sets no handler): give it the default
-                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    proc = subprocess.Popen(
+        [
+            PYTHON,
+            "-m",
+            "micro_detector",
+            "detect",
+            str(raster),
+            "-o",
+            str(out),
+            "--weights",
+            str(model),
+            "--tile",
+            "64",
+            "--batch",
+            "1",
+        ],
+        env=ENV,
+        stderr=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        # a suite started in the background inherits SIGINT ignored, and so
+        # would the CLI (Python then sets no handler): give it the default
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
     seen = ""
     while "tiles/s" not in seen:  # the progress bar shows: tiles are being inferred
         char = proc.stderr.read(1)
@@ -395,8 +459,8 @@ def test_ctrl_c_during_detect_exits_130_with_one_line_and_no_output(tmp_path, mo
     assert not out.exists() and litter(tmp_path) == [] and sorted(p.name for p in tmp_path.iterdir()) == ["big.tif"]
 
 
-
 # --- detect-folder ---
+
 
 def _folder(tmp_path, names=("a", "b"), bad=()):
     folder = tmp_path / "in"
@@ -505,8 +569,15 @@ def test_folder_writes_into_an_existing_geopackage_layer_by_layer(tmp_path, mode
     assert user_tables(gpkg) == kept and "detections" in layer_names(gpkg)
 
 
-@pytest.mark.parametrize("extra, word", [(["--workers", "0"], "--workers"), (["--task-timeout", "-1"], "--task-timeout"),
-                                         (["--batch", "0"], "--batch"), (["--layer", ""], "layer")])
+@pytest.mark.parametrize(
+    "extra, word",
+    [
+        (["--workers", "0"], "--workers"),
+        (["--task-timeout", "-1"], "--task-timeout"),
+        (["--batch", "0"], "--batch"),
+        (["--layer", ""], "layer"),
+    ],
+)
 def test_folder_option_out_of_range_is_a_usage_error(tmp_path, model, extra, word):
     folder = _folder(tmp_path)
     refused(batch(folder, tmp_path / "out", model, *extra), word)

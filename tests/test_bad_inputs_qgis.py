@@ -63,8 +63,15 @@ def test_folder_output_that_is_a_file_is_refused(plugin, tmp_path, tiny_model):
     make_raster(tmp_path / "r.tif")
     (tmp_path / "out").write_text("mine")
     with pytest.raises(QgsProcessingException, match="is a file"):
-        _run("detect_folder", {"FOLDER": str(tmp_path), "MODEL": str(tiny_model), "OUTPUT_FOLDER": str(tmp_path / "out"),
-                               "SUMMARY": "memory:"})
+        _run(
+            "detect_folder",
+            {
+                "FOLDER": str(tmp_path),
+                "MODEL": str(tiny_model),
+                "OUTPUT_FOLDER": str(tmp_path / "out"),
+                "SUMMARY": "memory:",
+            },
+        )
     assert (tmp_path / "out").read_text() == "mine"
 
 
@@ -74,16 +81,17 @@ def test_detect_into_an_existing_geopackage_keeps_the_users_layers(plugin, tmp_p
     gpkg = gpkg_with_user_layers(tmp_path / "project.gpkg")
     kept = user_tables(gpkg)
     for _ in range(2):  # QGIS's file widget asked already: our layer is replaced, nothing else
-        result = _run("detect", {"INPUT": str(raster), "MODEL": str(tiny_model), "TILE": 64,
-                                 "OUTPUT": str(gpkg)})
+        result = _run("detect", {"INPUT": str(raster), "MODEL": str(tiny_model), "TILE": 64, "OUTPUT": str(gpkg)})
         assert result["OUTPUT"] == str(gpkg)
         assert user_tables(gpkg) == kept and "detections" in layer_names(gpkg)
     with sqlite3.connect(gpkg) as db:  # the style went to our layer, not to the user's
         assert db.execute("SELECT f_table_name, useAsDefault FROM layer_styles").fetchall() == [("detections", 1)]
 
 
-@pytest.mark.parametrize("params, word", [({"TILE": 50}, "tile"), ({"BATCH": -1}, "batch"),
-                                          ({"CONF": 2}, "conf"), ({"OVERLAP": -0.1}, "overlap")])
+@pytest.mark.parametrize(
+    "params, word",
+    [({"TILE": 50}, "tile"), ({"BATCH": -1}, "batch"), ({"CONF": 2}, "conf"), ({"OVERLAP": -0.1}, "overlap")],
+)
 def test_detection_options_out_of_range_are_refused(plugin, tmp_path, tiny_model, params, word):
     raster = make_raster(tmp_path / "r.tif")
     with pytest.raises(QgsProcessingException) as caught:

@@ -15,8 +15,20 @@ RASTERS = ("a", "b", "c", "d", "e")
 
 
 def _command(folder, out, model):
-    return [PYTHON, "-m", "micro_detector", "detect-folder", str(folder), "-o", str(out), "--weights",
-            str(model), "--tile", "64", "-q"]
+    return [
+        PYTHON,
+        "-m",
+        "micro_detector",
+        "detect-folder",
+        str(folder),
+        "-o",
+        str(out),
+        "--weights",
+        str(model),
+        "--tile",
+        "64",
+        "-q",
+    ]
 
 
 def _summary(out):
@@ -62,8 +74,9 @@ def test_sigkill_at_random_points_then_rerun_gives_the_clean_result(tmp_path):
     kills_mid_run = 0
     for attempt in range(10):
         out = tmp_path / f"run{attempt}"
-        proc = subprocess.Popen(_command(folder, out, model), env=ENV, stdout=subprocess.DEVNULL,
-                                stderr=subprocess.DEVNULL)
+        proc = subprocess.Popen(
+            _command(folder, out, model), env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
         _wait_for(out, proc)  # past start-up: the model is loaded and rasters are being done
         time.sleep(rng.uniform(0, work_seconds))
         proc.kill()  # SIGKILL: no handler, no cleanup

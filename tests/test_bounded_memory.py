@@ -22,8 +22,20 @@ SIZE = 200_000
 def _huge() -> RasterInfo:
     srs = osr.SpatialReference()
     srs.ImportFromEPSG(32632)
-    return RasterInfo("huge.vrt", SIZE, SIZE, 3, "byte", (690000.0, 0.3, 0.0, 5335000.0, 0.0, -0.3),
-                      srs.ExportToWkt(), [None] * 3, [""] * 3, True, 0.3, 1.0)
+    return RasterInfo(
+        "huge.vrt",
+        SIZE,
+        SIZE,
+        3,
+        "byte",
+        (690000.0, 0.3, 0.0, 5335000.0, 0.0, -0.3),
+        srs.ExportToWkt(),
+        [None] * 3,
+        [""] * 3,
+        True,
+        0.3,
+        1.0,
+    )
 
 
 def test_the_plan_of_a_200000_px_raster_takes_under_a_second_whole_and_with_an_extent():

@@ -30,9 +30,17 @@ def scene(seed: int, size=(160, 120)) -> Image.Image:
 
 
 def git(repo: Path, *args: str) -> str:
-    env = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t", "GIT_COMMITTER_NAME": "t",
-           "GIT_COMMITTER_EMAIL": "t@t", "GIT_AUTHOR_DATE": "2020-01-01T00:00:00", "GIT_COMMITTER_DATE": "2020-01-01T00:00:00"}
-    return subprocess.run(["git", "-C", str(repo), *args], capture_output=True, text=True, check=True, env=env).stdout.strip()
+    env = {
+        "GIT_AUTHOR_NAME": "t",
+        "GIT_AUTHOR_EMAIL": "t@t",
+        "GIT_COMMITTER_NAME": "t",
+        "GIT_COMMITTER_EMAIL": "t@t",
+        "GIT_AUTHOR_DATE": "2020-01-01T00:00:00",
+        "GIT_COMMITTER_DATE": "2020-01-01T00:00:00",
+    }
+    return subprocess.run(
+        ["git", "-C", str(repo), *args], capture_output=True, text=True, check=True, env=env
+    ).stdout.strip()
 
 
 def make_mirror(tmp: Path) -> tuple[Path, str]:
@@ -41,8 +49,11 @@ def make_mirror(tmp: Path) -> tuple[Path, str]:
     work = tmp / "mirror" / REPO.replace("/", "+") / "repo"
     (work / "images").mkdir(parents=True)
     git(work, "init", "-q")
-    for name, seed, lines in (("a", 1, ["0 0.25 0.5 0.1 0.1", "0 0.75 0.5 0.1 0.1"]), ("b", 2, ["1 0.5 0.5 0.5 0.2"]),
-                              ("P0012", 3, ["0 0.5 0.5 0.1 0.1"])):
+    for name, seed, lines in (
+        ("a", 1, ["0 0.25 0.5 0.1 0.1", "0 0.75 0.5 0.1 0.1"]),
+        ("b", 2, ["1 0.5 0.5 0.5 0.2"]),
+        ("P0012", 3, ["0 0.5 0.5 0.1 0.1"]),
+    ):
         scene(seed).save(work / "images" / f"{name}.png")
         (work / "images" / f"{name}.txt").write_text("\n".join(lines) + "\n")
     (work / "names.txt").write_text("\n".join(NAMES) + "\n")
@@ -58,29 +69,71 @@ def make_micro4(tmp: Path) -> Path:
     drv = gdal.GetDriverByName("GTiff").Create(str(m4 / "images" / "kit_x.tif"), 64, 64, 3)
     drv.SetGeoTransform((690000, 0.13, 0, 5335000, 0, -0.13))
     drv = None
-    feature = {"type": "Feature", "properties": {"bounds_imcoords": "1,1,9,9", "type_id": 18, "image_id": "kit_x.tif",
-                                                 "feature_id": 7, "cat_id": 7, "class_name": "vehicle"}, "geometry": None}
+    feature = {
+        "type": "Feature",
+        "properties": {
+            "bounds_imcoords": "1,1,9,9",
+            "type_id": 18,
+            "image_id": "kit_x.tif",
+            "feature_id": 7,
+            "cat_id": 7,
+            "class_name": "vehicle",
+        },
+        "geometry": None,
+    }
     (m4 / "micro4_dev.geojson").write_text(json.dumps({"type": "FeatureCollection", "features": [feature]}))
-    (m4 / "images.json").write_text(json.dumps([{"image_id": "kit_x.tif", "source": "kit", "annotated_groups": ["vehicle"],
-                                                 "origin": "jekhor/aerial-cars-dataset:x.png"}]))
-    (m4 / "classes.json").write_text(json.dumps({"groups": {"vehicle": [18]}, "annotated_groups_by_source": {"kit": ["vehicle"]}}))
+    (m4 / "images.json").write_text(
+        json.dumps(
+            [
+                {
+                    "image_id": "kit_x.tif",
+                    "source": "kit",
+                    "annotated_groups": ["vehicle"],
+                    "origin": "jekhor/aerial-cars-dataset:x.png",
+                }
+            ]
+        )
+    )
+    (m4 / "classes.json").write_text(
+        json.dumps({"groups": {"vehicle": [18]}, "annotated_groups_by_source": {"kit": ["vehicle"]}})
+    )
     return m4
 
 
 def make_manifests(tmp: Path, commit: str, reserved_image: Image.Image, repos=("bad/reserved",)) -> Path:
     folder = tmp / "manifests"
     folder.mkdir()
-    manifest = {"source": "tiny", "title": "tiny test source", "repository": REPO, "commit": commit,
-                "licence": {"summary": "CC0"}, "split": "train", "format": "yolo",
-                "labels": {"names_file": "names.txt", "rule": "same-stem"},
-                "select": {"include": ["images/*.png"], "exclude": []},
-                "gsd": {"m": 0.3, "how": "stated"}, "georef": {"mode": "assigned", "epsg": 32633, "origin": [500000, 5000000]},
-                "annotated_groups": ["boat", "vehicle"], "absent_classes": ["plane"], "type_ids": {"ship": 40}}
+    manifest = {
+        "source": "tiny",
+        "title": "tiny test source",
+        "repository": REPO,
+        "commit": commit,
+        "licence": {"summary": "CC0"},
+        "split": "train",
+        "format": "yolo",
+        "labels": {"names_file": "names.txt", "rule": "same-stem"},
+        "select": {"include": ["images/*.png"], "exclude": []},
+        "gsd": {"m": 0.3, "how": "stated"},
+        "georef": {"mode": "assigned", "epsg": 32633, "origin": [500000, 5000000]},
+        "annotated_groups": ["boat", "vehicle"],
+        "absent_classes": ["plane"],
+        "type_ids": {"ship": 40},
+    }
     (folder / "tiny.json").write_text(json.dumps(manifest))
-    blocklist = {"repos": list(repos), "micro4_repos": ["jekhor/aerial-cars-dataset"], "text_patterns": ["crowdai"],
-                 "dota_last": 30, "max_hamming": 4,
-                 "images": [{"from": "bad/reserved:b-copy.jpg", "sha256": "0" * 64,
-                             "dhash": [to_hex(h) for h in dihedral_dhashes(reserved_image)]}]}
+    blocklist = {
+        "repos": list(repos),
+        "micro4_repos": ["jekhor/aerial-cars-dataset"],
+        "text_patterns": ["crowdai"],
+        "dota_last": 30,
+        "max_hamming": 4,
+        "images": [
+            {
+                "from": "bad/reserved:b-copy.jpg",
+                "sha256": "0" * 64,
+                "dhash": [to_hex(h) for h in dihedral_dhashes(reserved_image)],
+            }
+        ],
+    }
     (folder / "reserved_blocklist.json").write_text(json.dumps(blocklist))
     return folder
 

@@ -23,11 +23,11 @@ class RecordingRunner:
 
 def test_a_chip_and_the_detection_tile_of_its_window_are_the_same_pixels(tmp_path):
     objects = [(30, 40, 50, 56, 1), (150, 90, 170, 110, 3), (200, 200, 230, 215, 0)]
-    raster = write_raster(tmp_path / "u16.tif", 256, 256, objects, dtype=gdal.GDT_UInt16,
-                          background=300, value=4000)  # 0.5 m pixels, 16-bit: stretched
+    raster = write_raster(
+        tmp_path / "u16.tif", 256, 256, objects, dtype=gdal.GDT_UInt16, background=300, value=4000
+    )  # 0.5 m pixels, 16-bit: stretched
     boxes = np.array([o[:4] for o in objects], np.float32)
-    image = LabeledImage(str(raster), 256, 256, boxes, np.array([o[4] for o in objects]),
-                         np.ones(4, bool))
+    image = LabeledImage(str(raster), 256, 256, boxes, np.array([o[4] for o in objects]), np.ones(4, bool))
     config = ChipConfig(size=64, overlap=0.25, gsd=1.0, negative_ratio=1.0)
     store = build_chips([image], 4, config, tmp_path / "cache")
 

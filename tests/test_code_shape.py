@@ -11,8 +11,13 @@ from conftest import ROOT
 
 
 def test_the_code_keeps_the_size_rule():
-    done = subprocess.run([sys.executable, str(ROOT / "scripts" / "check_sizes.py")], capture_output=True,
-                          text=True, cwd=ROOT, timeout=120)
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "check_sizes.py")],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stdout + done.stderr
 
 
@@ -22,6 +27,10 @@ def test_the_check_reports_a_long_function(tmp_path):
     pkg.mkdir()
     body = "\n".join(f"    x{i} = {i}" for i in range(70))
     (pkg / "long.py").write_text(f'def long_one():\n    """Doc."""\n{body}\n    return 0\n')
-    done = subprocess.run([sys.executable, str(ROOT / "scripts" / "check_sizes.py"), "--root", str(tmp_path)],
-                          capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "check_sizes.py"), "--root", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 1 and "long_one" in done.stdout + done.stderr

@@ -60,8 +60,14 @@ def same_features(a: list[tuple], b: list[tuple], conf: float = 0.25, tol: float
     `conf` may be in one output only."""
     unmatched = list(b)
     for x in a:
-        match = next((y for y in unmatched if y[0] == x[0] and abs(x[1] - y[1]) <= tol and
-                      max(abs(u - v) for u, v in zip(x[2:], y[2:])) <= 0.02), None)
+        match = next(
+            (
+                y
+                for y in unmatched
+                if y[0] == x[0] and abs(x[1] - y[1]) <= tol and max(abs(u - v) for u, v in zip(x[2:], y[2:])) <= 0.02
+            ),
+            None,
+        )
         if match is not None:
             unmatched.remove(match)
         elif x[1] > conf + tol:
@@ -115,28 +121,32 @@ def test_blocks_partition_the_plan_windows_exactly():
         blocks = split_windows(len(plan.windows), size)
         assert len(blocks) == -(-len(plan.windows) // size)
         assert [b.index for b in blocks] == list(range(len(blocks)))
-        assert [w for b in blocks for w in plan.windows[b.start:b.stop]] == plan.windows
+        assert [w for b in blocks for w in plan.windows[b.start : b.stop]] == plan.windows
         assert all(0 < len(b) <= size for b in blocks)
 
 
 def test_no_dask_import_without_workers(tmp_path, serial):
     folder, _ = serial
-    code = (f"import sys\nfrom micro_detector.cli import main\n"
-            f"rc = main(['detect-folder', {str(folder)!r}, '-o', {str(tmp_path / 'o')!r}, '--pattern', "
-            f"'crop0.tif', '--tile', '128', '-q'])\n"
-            "print('RC', rc, 'DASK', sorted({m.split('.')[0] for m in sys.modules} & {'dask', 'distributed'}))")
+    code = (
+        f"import sys\nfrom micro_detector.cli import main\n"
+        f"rc = main(['detect-folder', {str(folder)!r}, '-o', {str(tmp_path / 'o')!r}, '--pattern', "
+        f"'crop0.tif', '--tile', '128', '-q'])\n"
+        "print('RC', rc, 'DASK', sorted({m.split('.')[0] for m in sys.modules} & {'dask', 'distributed'}))"
+    )
     result = run_python(code, env={"GDAL_PAM_ENABLED": "NO"})
     assert "RC 0 DASK []" in result.stdout, result.stderr
 
 
 def test_workers_without_dask_fail_with_the_install_command(tmp_path, serial):
     folder, _ = serial
-    code = ("import sys\nclass Block:\n    def find_spec(self, name, path=None, target=None):\n"
-            "        if name.split('.')[0] in ('dask', 'distributed'):\n"
-            "            raise ModuleNotFoundError(name)\nsys.meta_path.insert(0, Block())\n"
-            "from micro_detector.cli import main\n"
-            f"print('RC', main(['detect-folder', {str(folder)!r}, '-o', {str(tmp_path / 'o')!r}, "
-            "'--workers', '2', '-q']))")
+    code = (
+        "import sys\nclass Block:\n    def find_spec(self, name, path=None, target=None):\n"
+        "        if name.split('.')[0] in ('dask', 'distributed'):\n"
+        "            raise ModuleNotFoundError(name)\nsys.meta_path.insert(0, Block())\n"
+        "from micro_detector.cli import main\n"
+        f"print('RC', main(['detect-folder', {str(folder)!r}, '-o', {str(tmp_path / 'o')!r}, "
+        "'--workers', '2', '-q']))"
+    )
     result = run_python(code)
     assert "RC 2" in result.stdout, result.stderr
     assert 'pip install "dask[distributed]==' in result.stderr
@@ -149,8 +159,15 @@ def test_local_cluster_of_two_processes_equals_serial_run(tmp_path, serial):
 
     folder, reference = serial
     messages = []
-    rows, _ = detect_folder_dask(folder, tmp_path / "out", MODEL, options=options(),
-                                 cluster=ClusterOptions(workers=2), progress=False, log=messages.append)
+    rows, _ = detect_folder_dask(
+        folder,
+        tmp_path / "out",
+        MODEL,
+        options=options(),
+        cluster=ClusterOptions(workers=2),
+        progress=False,
+        log=messages.append,
+    )
     assert [r["status"] for r in rows] == ["ok"] * 6
     assert_same_outputs(tmp_path / "out", reference, gpkgs(reference))
     loads = [m for m in messages if m.startswith("model loads per worker: ")]
@@ -175,9 +192,15 @@ def test_large_raster_split_into_blocks_equals_single_process(tmp_path, zoom):
     single = detect(folder / "frame.tif", None, open_runner(MODEL, device="cpu"), options=options(zoom=zoom))
     assert single.report["tiles"] > 60 and len(single) > 20
     messages = []
-    rows, _ = detect_folder_dask(folder, tmp_path / "out", MODEL, options=options(zoom=zoom),
-                                 cluster=ClusterOptions(workers=2, block_tiles=20), progress=False,
-                                 log=messages.append)
+    rows, _ = detect_folder_dask(
+        folder,
+        tmp_path / "out",
+        MODEL,
+        options=options(zoom=zoom),
+        cluster=ClusterOptions(workers=2, block_tiles=20),
+        progress=False,
+        log=messages.append,
+    )
     assert rows[0]["status"] == "ok" and int(rows[0]["objects"]) == len(single)
     blocks = -(-single.report["tiles"] // 20) if zoom is None else None
     line = next(m for m in messages if " blocks" in m)
@@ -185,9 +208,13 @@ def test_large_raster_split_into_blocks_equals_single_process(tmp_path, zoom):
     if blocks is not None:
         assert f"{blocks} blocks" in line, messages
     got = features(tmp_path / "out" / "frame.gpkg")
-    want = sorted(((single.class_names[c], float(s), *ogr.CreateGeometryFromWkt(_ring_wkt(r)).GetEnvelope())
-                   for c, s, r in zip(single.class_ids, single.scores, single.rings)),
-                  key=lambda t: (t[0], round(t[2], 1), round(t[4], 1), t[1]))
+    want = sorted(
+        (
+            (single.class_names[c], float(s), *ogr.CreateGeometryFromWkt(_ring_wkt(r)).GetEnvelope())
+            for c, s, r in zip(single.class_ids, single.scores, single.rings)
+        ),
+        key=lambda t: (t[0], round(t[2], 1), round(t[4], 1), t[1]),
+    )
     assert same_features(got, want)
 
 
@@ -197,8 +224,14 @@ def _ring_wkt(ring) -> str:
 
 def start(args: list[str], cwd: Path, log: Path) -> subprocess.Popen:
     """A process in its own session, so the test can end it and all its children."""
-    return subprocess.Popen(args, cwd=cwd, stdout=open(log, "w"), stderr=subprocess.STDOUT,
-                            start_new_session=True, env={**os.environ, "GDAL_PAM_ENABLED": "NO"})
+    return subprocess.Popen(
+        args,
+        cwd=cwd,
+        stdout=open(log, "w"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+        env={**os.environ, "GDAL_PAM_ENABLED": "NO"},
+    )
 
 
 def stop(procs: list[subprocess.Popen]) -> None:
@@ -225,14 +258,44 @@ def test_worker_killed_mid_batch_on_a_scheduler_loses_nothing(tmp_path, serial):
 
     folder, reference = serial
     sched_file = tmp_path / "scheduler.json"
-    procs = [start([str(VENV_BIN / "dask"), "scheduler", "--host", "127.0.0.1", "--port", "0",
-                    "--no-dashboard", "--scheduler-file", str(sched_file)], tmp_path, tmp_path / "s.log")]
+    procs = [
+        start(
+            [
+                str(VENV_BIN / "dask"),
+                "scheduler",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                "0",
+                "--no-dashboard",
+                "--scheduler-file",
+                str(sched_file),
+            ],
+            tmp_path,
+            tmp_path / "s.log",
+        )
+    ]
     try:
         wait_for(sched_file.exists, what="the scheduler file")
         for i in range(2):  # no nanny: killing the worker process removes the worker for good
-            procs.append(start([str(VENV_BIN / "dask"), "worker", "--scheduler-file", str(sched_file),
-                                "--nthreads", "1", "--no-nanny", "--no-dashboard", "--name", f"w{i}"],
-                               tmp_path, tmp_path / f"w{i}.log"))
+            procs.append(
+                start(
+                    [
+                        str(VENV_BIN / "dask"),
+                        "worker",
+                        "--scheduler-file",
+                        str(sched_file),
+                        "--nthreads",
+                        "1",
+                        "--no-nanny",
+                        "--no-dashboard",
+                        "--name",
+                        f"w{i}",
+                    ],
+                    tmp_path,
+                    tmp_path / f"w{i}.log",
+                )
+            )
         watcher = Client(scheduler_file=str(sched_file), timeout="60s")
         wait_for(lambda: len(watcher.scheduler_info()["workers"]) == 2, what="two workers")
         info = watcher.scheduler_info()["workers"]
@@ -242,8 +305,13 @@ def test_worker_killed_mid_batch_on_a_scheduler_loses_nothing(tmp_path, serial):
         def run():
             try:
                 outcome["rows"] = detect_folder_dask(
-                    folder, tmp_path / "out", MODEL, options=options(),
-                    cluster=ClusterOptions(scheduler=str(sched_file)), progress=False)[0]
+                    folder,
+                    tmp_path / "out",
+                    MODEL,
+                    options=options(),
+                    cluster=ClusterOptions(scheduler=str(sched_file)),
+                    progress=False,
+                )[0]
             except BaseException as error:  # handed to the test thread
                 outcome["error"] = error
 
@@ -266,8 +334,11 @@ def test_worker_killed_mid_batch_on_a_scheduler_loses_nothing(tmp_path, serial):
 def _busy_workers(client) -> dict:
     """Names of workers processing a detection task now."""
     info = client.scheduler_info()["workers"]
-    return {info[addr]["name"]: keys for addr, keys in client.processing().items()
-            if any("detect-" in str(k) for k in keys) and addr in info}
+    return {
+        info[addr]["name"]: keys
+        for addr, keys in client.processing().items()
+        if any("detect-" in str(k) for k in keys) and addr in info
+    }
 
 
 def tiled_frame(path: Path, reps: int = 5) -> Path:
@@ -277,8 +348,9 @@ def tiled_frame(path: Path, reps: int = 5) -> Path:
 
     src = gdal.Open(str(FRAME))
     data = np.tile(src.ReadAsArray(), (1, reps, reps))
-    out = gdal.GetDriverByName("GTiff").Create(str(path), data.shape[2], data.shape[1], data.shape[0], gdal.GDT_Byte,
-                                                options=["TILED=YES", "COMPRESS=LZW"])
+    out = gdal.GetDriverByName("GTiff").Create(
+        str(path), data.shape[2], data.shape[1], data.shape[0], gdal.GDT_Byte, options=["TILED=YES", "COMPRESS=LZW"]
+    )
     out.SetGeoTransform(src.GetGeoTransform())
     out.SetProjection(src.GetProjection())
     out.WriteRaster(0, 0, data.shape[2], data.shape[1], data.tobytes())
@@ -316,10 +388,26 @@ def assert_finished_outputs_whole(out: Path, reference: Path) -> None:
 def test_client_killed_then_rerun_skips_finished_rasters(tmp_path, serial):
     folder, reference = crops_and_frame(tmp_path, serial)
     out = tmp_path / "out"
-    args = [CLI, "detect-folder", str(folder), "-o", str(out), "--weights", str(MODEL), "--tile", "128",
-            "--batch", "4", "--device", "cpu", "--workers", "2"]
+    args = [
+        CLI,
+        "detect-folder",
+        str(folder),
+        "-o",
+        str(out),
+        "--weights",
+        str(MODEL),
+        "--tile",
+        "128",
+        "--batch",
+        "4",
+        "--device",
+        "cpu",
+        "--workers",
+        "2",
+    ]
     client = start(args + ["-q"], tmp_path, tmp_path / "first.log")
     try:
+
         def finished():
             rows = list(csv.DictReader(open(out / "summary.csv"))) if (out / "summary.csv").exists() else []
             return sum(r["status"] == "ok" for r in rows) >= 1
@@ -332,8 +420,9 @@ def test_client_killed_then_rerun_skips_finished_rasters(tmp_path, serial):
         stop([client])
     done_before = gpkgs(out)
     assert 1 <= len(done_before) < 7, done_before
-    second = subprocess.run(args, capture_output=True, text=True, timeout=600,
-                            env={**os.environ, "GDAL_PAM_ENABLED": "NO"})
+    second = subprocess.run(
+        args, capture_output=True, text=True, timeout=600, env={**os.environ, "GDAL_PAM_ENABLED": "NO"}
+    )
     assert second.returncode == 0, second.stderr
     for name in done_before:
         assert f"{Path(name).stem}.tif: done before, skipped" in second.stderr
@@ -353,15 +442,28 @@ def test_failed_and_timed_out_rasters_are_reported_and_the_batch_goes_on(tmp_pat
     mixed.mkdir()
     (mixed / "broken.tif").write_bytes(b"not a tiff at all")
     gdal.Translate(str(mixed / "good.tif"), str(folder / "crop0.tif"))
-    base = [CLI, "detect-folder", str(mixed), "--weights", str(MODEL), "--tile", "128", "--device", "cpu",
-            "--workers", "2", "-q"]
+    base = [
+        CLI,
+        "detect-folder",
+        str(mixed),
+        "--weights",
+        str(MODEL),
+        "--tile",
+        "128",
+        "--device",
+        "cpu",
+        "--workers",
+        "2",
+        "-q",
+    ]
     first = subprocess.run(base + ["-o", str(tmp_path / "a")], capture_output=True, text=True, timeout=600)
     assert first.returncode == 1, first.stderr
     rows = {r["raster"]: r for r in csv.DictReader(open(tmp_path / "a" / "summary.csv"))}
     assert rows["good.tif"]["status"] == "ok" and rows["broken.tif"]["status"] == "error"
     assert "broken.tif" in rows["broken.tif"]["error"] or "not recognized" in rows["broken.tif"]["error"]
-    late = subprocess.run(base + ["-o", str(tmp_path / "b"), "--task-timeout", "0.001"],
-                          capture_output=True, text=True, timeout=600)
+    late = subprocess.run(
+        base + ["-o", str(tmp_path / "b"), "--task-timeout", "0.001"], capture_output=True, text=True, timeout=600
+    )
     assert late.returncode == 1, late.stderr
     rows = {r["raster"]: r for r in csv.DictReader(open(tmp_path / "b" / "summary.csv"))}
     assert "timed out" in rows["good.tif"]["error"] and not (tmp_path / "b" / "good.gpkg").exists()
@@ -377,8 +479,11 @@ def test_qgis_detect_folder_on_workers_and_its_cancel(plugin, tmp_path, serial):
     params = {"FOLDER": str(folder), "MODEL": str(MODEL), "TILE": 128, "BATCH": 4, "SUMMARY": "memory:"}
     plain = processing.run("micro_detector:detect_folder", {**params, "OUTPUT_FOLDER": str(tmp_path / "plain")})
     context = QgsProcessingContext()
-    result = processing.run("micro_detector:detect_folder",
-                            {**params, "OUTPUT_FOLDER": str(tmp_path / "dask"), "WORKERS": 2}, context=context)
+    result = processing.run(
+        "micro_detector:detect_folder",
+        {**params, "OUTPUT_FOLDER": str(tmp_path / "dask"), "WORKERS": 2},
+        context=context,
+    )
     assert result["SUMMARY_CSV"] and plain["SUMMARY_CSV"]
     assert gpkgs(tmp_path / "dask") == gpkgs(tmp_path / "plain") and len(gpkgs(tmp_path / "dask")) == 7
     for name in gpkgs(tmp_path / "plain"):
@@ -390,8 +495,11 @@ def test_qgis_detect_folder_on_workers_and_its_cancel(plugin, tmp_path, serial):
             self.cancel()  # at the first report: on a quiet machine a later one may come at the end
 
     out = tmp_path / "cancelled"
-    result = processing.run("micro_detector:detect_folder", {**params, "OUTPUT_FOLDER": str(out), "WORKERS": 2},
-                            feedback=CancelAfterAFifth())
+    result = processing.run(
+        "micro_detector:detect_folder",
+        {**params, "OUTPUT_FOLDER": str(out), "WORKERS": 2},
+        feedback=CancelAfterAFifth(),
+    )
     assert result == {}
     assert "zframe.gpkg" not in gpkgs(out)  # pending when cancelled: never written
     assert_finished_outputs_whole(out, tmp_path / "plain")
@@ -402,13 +510,29 @@ def test_qgis_process_runs_workers_from_its_embedded_python(plugins_dir, tmp_pat
     """qgis_process embeds Python: its sys.executable is not an interpreter of this install,
     so the local workers must be spawned from the right one."""
     folder, _ = serial
-    assert run_qgis_process(["plugins", "enable", "micro_object_detection"], config_dir=tmp_path,
-                            plugin_path=plugins_dir).returncode == 0
+    assert (
+        run_qgis_process(
+            ["plugins", "enable", "micro_object_detection"], config_dir=tmp_path, plugin_path=plugins_dir
+        ).returncode
+        == 0
+    )
     done = run_qgis_process(
-        ["run", "micro_detector:detect_folder", "--", f"FOLDER={folder}", f"MODEL={MODEL}", "PATTERN=crop[01].tif",
-         "TILE=128", "WORKERS=2", f"OUTPUT_FOLDER={tmp_path / 'out'}", f"SUMMARY={tmp_path / 'summary.gpkg'}"],
-        config_dir=tmp_path, plugin_path=plugins_dir,
-        extra_env={"PYTHONPATH": venv_site_packages(), "GDAL_PAM_ENABLED": "NO"})
+        [
+            "run",
+            "micro_detector:detect_folder",
+            "--",
+            f"FOLDER={folder}",
+            f"MODEL={MODEL}",
+            "PATTERN=crop[01].tif",
+            "TILE=128",
+            "WORKERS=2",
+            f"OUTPUT_FOLDER={tmp_path / 'out'}",
+            f"SUMMARY={tmp_path / 'summary.gpkg'}",
+        ],
+        config_dir=tmp_path,
+        plugin_path=plugins_dir,
+        extra_env={"PYTHONPATH": venv_site_packages(), "GDAL_PAM_ENABLED": "NO"},
+    )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     loads = (done.stdout + done.stderr).split("model loads per worker: ")[1].splitlines()[0]
     assert sorted(loads.split(", ")) in (["0", "1"], ["1", "1"])  # two workers, each at most one load

@@ -65,8 +65,12 @@ def test_default_model_finds_the_labelled_vehicles_of_the_demo():
 
 @pytest.mark.slow
 def test_make_demo_writes_the_geopackage_and_the_quicklook(tmp_path):
-    done = subprocess.run([str(ROOT / ".venv" / "bin" / "python"), str(ROOT / "scripts" / "demo.py"),
-                           "--out", str(tmp_path)], capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        [str(ROOT / ".venv" / "bin" / "python"), str(ROOT / "scripts" / "demo.py"), "--out", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert done.returncode == 0, done.stderr
     assert (tmp_path / "detections.gpkg").is_file()
     from qgis.PyQt.QtGui import QImage

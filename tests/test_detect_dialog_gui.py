@@ -70,8 +70,9 @@ def test_detect_dialogs_read_well(tmp_path, artifacts_dir, locale):
     ini = tmp_path / "settings" / "profiles" / "default" / "QGIS" / "QGIS3.ini"
     ini.write_text(ini.read_text() + f"\n[locale]\noverrideFlag=true\nuserLocale={locale}\n")
     report = tmp_path / "report.json"
-    done = run_desktop(DRIVE.format(report=report, raster=KIT_RASTER, out=artifacts_dir / f"dialog_{locale}_"),
-                       env, tmp_path)
+    done = run_desktop(
+        DRIVE.format(report=report, raster=KIT_RASTER, out=artifacts_dir / f"dialog_{locale}_"), env, tmp_path
+    )
     assert report.is_file(), f"QGIS ended with {done.returncode}\n{done.stderr[-3000:]}"
     state = json.loads(report.read_text())
     assert "error" not in state, state["error"]

@@ -50,8 +50,15 @@ def test_object_found_at_its_map_coordinates(tmp_path):
     assert layer.GetSpatialRef().GetAuthorityCode(None) == str(UTM32)
     meta = layer.GetMetadata()
     assert meta["option_conf"] == "0.25" and "run_date" in meta and "model" in meta
-    assert [d.GetName() for d in layer.schema] == ["class_id", "class_name", "score", "source",
-                                                  "tile_row", "tile_col", "area_m2"]
+    assert [d.GetName() for d in layer.schema] == [
+        "class_id",
+        "class_name",
+        "score",
+        "source",
+        "tile_row",
+        "tile_col",
+        "area_m2",
+    ]
 
 
 def test_rotated_raster_gives_rotated_polygons(tmp_path):
@@ -94,8 +101,9 @@ def test_all_nodata_tiles_are_skipped(tmp_path):
 
 
 def test_16_bit_input_is_stretched_and_reported(tmp_path):
-    raster = write_raster(tmp_path / "u16.tif", 100, 80, [(40, 30, 50, 40, 2)],
-                          dtype=gdal.GDT_UInt16, background=400, value=3000)
+    raster = write_raster(
+        tmp_path / "u16.tif", 100, 80, [(40, 30, 50, 40, 2)], dtype=gdal.GDT_UInt16, background=400, value=3000
+    )
     result = detect(raster, None, BlobRunner(), options=opts())
     assert result.report["stretch"] is not None and len(result.report["stretch"]) == 3
     assert [tuple(b) for b in result.boxes] == [(40, 30, 50, 40)]
@@ -115,17 +123,31 @@ def test_extent_in_another_crs_and_mask_limit_the_search(tmp_path):
     lon0, lat0, _ = to_wgs.TransformPoint(500000 + 0, 5000000 - 40 * 0.5)
     lon1, lat1, _ = to_wgs.TransformPoint(500000 + 40 * 0.5, 5000000)
     runner = BlobRunner()
-    result = detect(raster, None, runner,
-                    options=opts(extent=(lon0, lat0, lon1, lat1), extent_crs="EPSG:4326"))
+    result = detect(raster, None, runner, options=opts(extent=(lon0, lat0, lon1, lat1), extent_crs="EPSG:4326"))
     assert [tuple(b) for b in result.boxes] == [(20, 20, 28, 28)]
     assert result.report["tiles"] < 16
     # mask polygon (in the raster CRS) around the second object only
     mask = tmp_path / "mask.geojson"
     x0, y0 = 500000 + 140 * 0.5, 5000000 - 120 * 0.5
     x1, y1 = 500000 + 170 * 0.5, 5000000 - 90 * 0.5
-    mask.write_text(json.dumps({"type": "FeatureCollection", "crs": {"type": "name", "properties": {"name": f"urn:ogc:def:crs:EPSG::{UTM32}"}},
-                                "features": [{"type": "Feature", "properties": {}, "geometry": {
-                                    "type": "Polygon", "coordinates": [[[x0, y0], [x1, y0], [x1, y1], [x0, y1], [x0, y0]]]}}]}))
+    mask.write_text(
+        json.dumps(
+            {
+                "type": "FeatureCollection",
+                "crs": {"type": "name", "properties": {"name": f"urn:ogc:def:crs:EPSG::{UTM32}"}},
+                "features": [
+                    {
+                        "type": "Feature",
+                        "properties": {},
+                        "geometry": {
+                            "type": "Polygon",
+                            "coordinates": [[[x0, y0], [x1, y0], [x1, y1], [x0, y1], [x0, y0]]],
+                        },
+                    }
+                ],
+            }
+        )
+    )
     result = detect(raster, None, BlobRunner(), options=opts(mask=str(mask)))
     assert [tuple(b) for b in result.boxes] == [(150, 100, 160, 110)]
 
@@ -196,8 +218,9 @@ def test_bucketed_merge_equals_plain_nms(seed):
 def test_detect_folder_resumes_and_summarises(tmp_path):
     cli = str(ROOT / ".venv" / "bin" / "micro-detector")
     model = tmp_path / "m.pt"
-    subprocess.run([cli, "new-model", "--scale", "n", "--imgsz", "64", "-o", str(model)], check=True,
-                   capture_output=True)
+    subprocess.run(
+        [cli, "new-model", "--scale", "n", "--imgsz", "64", "-o", str(model)], check=True, capture_output=True
+    )
     folder = tmp_path / "in"
     folder.mkdir()
     for name in ("a", "b"):

@@ -38,8 +38,9 @@ def _raster(path, bands: int, dtype=gdal.GDT_Byte, size: int = 96):
     ds.SetProjection(srs.ExportToWkt())
     rng = np.random.default_rng(0)
     for b in range(bands):
-        ds.GetRasterBand(b + 1).WriteArray(rng.integers(0, 4000 if dtype != gdal.GDT_Byte else 255,
-                                                        (size, size)).astype(np.uint16))
+        ds.GetRasterBand(b + 1).WriteArray(
+            rng.integers(0, 4000 if dtype != gdal.GDT_Byte else 255, (size, size)).astype(np.uint16)
+        )
     ds = None
     return path
 
@@ -87,8 +88,7 @@ def test_check_names_every_bad_image_and_accepts_grey(mixed_folder, tmp_path):
         check_images(labels, spec, eval_detect_options(bands=[1, 2, 3]))
 
 
-def test_cli_fails_before_any_inference_naming_the_bad_images(mixed_folder, tmp_path, model_file,
-                                                              monkeypatch, capsys):
+def test_cli_fails_before_any_inference_naming_the_bad_images(mixed_folder, tmp_path, model_file, monkeypatch, capsys):
     from micro_detector import cli
 
     geojson, mapping = mixed_folder
@@ -97,8 +97,20 @@ def test_cli_fails_before_any_inference_naming_the_bad_images(mixed_folder, tmp_
     from micro_detector.model import runner
 
     monkeypatch.setattr(runner, "open_runner", lambda *a, **k: calls.append(a) or 1 / 0)
-    code = cli.main(["evaluate", str(model_file), "--xview", str(geojson), "--images", str(tmp_path),
-                     "--class-map", str(mapping), "--device", "cpu"])
+    code = cli.main(
+        [
+            "evaluate",
+            str(model_file),
+            "--xview",
+            str(geojson),
+            "--images",
+            str(tmp_path),
+            "--class-map",
+            str(mapping),
+            "--device",
+            "cpu",
+        ]
+    )
     err = capsys.readouterr().err
     assert code == 2, err
     assert "two_bands.tif" in err and "two_bands16.tif" in err and "grey16.tif" not in err
@@ -110,8 +122,11 @@ def test_report_files_go_into_their_folder_and_are_listed(tmp_path, model_file):
     for i in range(2):
         raster, boxes, classes = make_scene(tmp_path, f"scene{i}.tif", size=128, count=8, seed=i)
         rows.append((raster.name, boxes, classes))
-    labels = load_xview(write_xview(tmp_path / "labels.geojson", rows), tmp_path,
-                        ClassMap.from_file(write_mapping(tmp_path / "map.json")))
+    labels = load_xview(
+        write_xview(tmp_path / "labels.geojson", rows),
+        tmp_path,
+        ClassMap.from_file(write_mapping(tmp_path / "map.json")),
+    )
     out = tmp_path / "report_files"
     options = EvalOptions(eval_detect_options(device="cpu", tile=128))
     metrics = evaluate_model_file(model_file, labels, out, options)
@@ -120,8 +135,10 @@ def test_report_files_go_into_their_folder_and_are_listed(tmp_path, model_file):
     data = json.loads((out / "metrics.json").read_text())
     assert {"rows", "sizes", "confusion"} <= set(data)
     assert metrics.sizes is not None and metrics.confusion is not None
-    assert sorted(p.name for p in tmp_path.iterdir() if p.is_file() and p.suffix not in (".tif", ".json",
-                                                                                        ".geojson")) == []
+    assert (
+        sorted(p.name for p in tmp_path.iterdir() if p.is_file() and p.suffix not in (".tif", ".json", ".geojson"))
+        == []
+    )
     # a file where the folder should be is refused before any work
     (tmp_path / "taken").write_text("mine")
     with pytest.raises(ValueError, match="is a file"):

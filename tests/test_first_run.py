@@ -26,7 +26,8 @@ def fresh_profile(root, plugin_root) -> dict:
     (plugins / PLUGIN_NAME).symlink_to(plugin_root, target_is_directory=True)
     (profile / "QGIS").mkdir()
     (profile / "QGIS" / "QGIS3.ini").write_text(
-        f"[PythonPlugins]\n{PLUGIN_NAME}=true\n\n[plugins]\nshowDeprecated=false\n")
+        f"[PythonPlugins]\n{PLUGIN_NAME}=true\n\n[plugins]\nshowDeprecated=false\n"
+    )
     env = {k: v for k, v in os.environ.items() if k not in ("QT_QPA_PLATFORM", "PYTHONPATH", "VIRTUAL_ENV")}
     env["QGIS_CUSTOM_CONFIG_PATH"] = str(root)
     return env
@@ -35,8 +36,13 @@ def fresh_profile(root, plugin_root) -> dict:
 def run_desktop(script: str, env: dict, tmp_path) -> subprocess.CompletedProcess:
     path = tmp_path / "drive.py"
     path.write_text(textwrap.dedent(script))
-    return subprocess.run(["xvfb-run", "-a", "-s", "-screen 0 1280x900x24", QGIS, "--nologo",
-                           "--code", str(path)], env=env, capture_output=True, text=True, timeout=240)
+    return subprocess.run(
+        ["xvfb-run", "-a", "-s", "-screen 0 1280x900x24", QGIS, "--nologo", "--code", str(path)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
 
 
 def test_clicking_install_on_the_start_up_bar_opens_the_installer(tmp_path):
@@ -46,7 +52,8 @@ def test_clicking_install_on_the_start_up_bar_opens_the_installer(tmp_path):
         pytest.fail("xvfb-run is missing: make setup installs Debian's xvfb")
     env = fresh_profile(tmp_path / "settings", ROOT)
     report = tmp_path / "report.json"
-    done = run_desktop(f"""
+    done = run_desktop(
+        f"""
         import json, os, traceback
         from qgis.PyQt.QtCore import QTimer
         from qgis.PyQt.QtWidgets import QApplication, QPushButton
@@ -94,7 +101,10 @@ def test_clicking_install_on_the_start_up_bar_opens_the_installer(tmp_path):
             QTimer.singleShot(1500, after)
 
         QTimer.singleShot(2000, click)
-    """, env, tmp_path)
+    """,
+        env,
+        tmp_path,
+    )
     assert report.is_file(), f"QGIS ended with {done.returncode} before the click\n{done.stderr[-3000:]}"
     state = json.loads(report.read_text())
     assert state.get("clicked"), f"QGIS died in the click ({done.returncode}): {state}\n{done.stderr[-2000:]}"

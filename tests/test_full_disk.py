@@ -24,8 +24,7 @@ SIZE_KB = 512
 
 def _mount(folder: Path, size_kb: int) -> bool:
     folder.mkdir(parents=True, exist_ok=True)
-    done = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size_kb}k", "tmpfs", str(folder)],
-                          capture_output=True)
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size_kb}k", "tmpfs", str(folder)], capture_output=True)
     return done.returncode == 0
 
 
@@ -64,8 +63,7 @@ def digest(path: Path) -> str:
 def _detections(n=400):
     rings = np.tile(np.array([[0, 0], [1, 0], [1, 1], [0, 1], [0, 0]], float), (n, 1, 1))
     rings += np.arange(n)[:, None, None]
-    records = [dict(class_id=0, class_name="car", score=0.5, source="r.tif", tile_row=0, tile_col=0,
-                    area_m2=1.0)] * n
+    records = [dict(class_id=0, class_name="car", score=0.5, source="r.tif", tile_row=0, tile_col=0, area_m2=1.0)] * n
     return rings, records
 
 
@@ -119,8 +117,7 @@ def test_chip_cache_on_a_full_disk(small_disk, tmp_path):
     from micro_detector.training.labels import LabeledImage
 
     raster, boxes, classes = make_scene(tmp_path, "scene.tif", size=256, count=12, seed=1)
-    image = LabeledImage(str(raster), 256, 256, np.asarray(boxes, np.float32), np.asarray(classes),
-                         np.ones(2, bool))
+    image = LabeledImage(str(raster), 256, 256, np.asarray(boxes, np.float32), np.asarray(classes), np.ones(2, bool))
     fill(small_disk, leave=16384)
     with pytest.raises(DiskFullError) as caught:
         build_chips([image], 2, ChipConfig(size=64, negative_ratio=1.0), small_disk)

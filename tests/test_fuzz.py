@@ -29,6 +29,7 @@ HANG_S = 10
 @contextmanager
 def time_limit(seconds: int):
     """A hang is a failure: SIGALRM interrupts the call after `seconds`."""
+
     def alarm(signum, frame):
         raise TimeoutError(f"no answer within {seconds} s")
 
@@ -51,8 +52,9 @@ def run_one(name: str, data: bytes) -> str | None:
 
 def inputs(name: str):
     seeds = TARGETS[name].seeds + seeds_from_disk(name)
-    mutants = st.builds(lambda i, s: mutate(seeds[i % len(seeds)], random.Random(s)),
-                        st.integers(0, 1000), st.integers(0, 2 ** 32 - 1))
+    mutants = st.builds(
+        lambda i, s: mutate(seeds[i % len(seeds)], random.Random(s)), st.integers(0, 1000), st.integers(0, 2**32 - 1)
+    )
     return st.one_of(mutants, mutants, st.binary(max_size=512))
 
 
@@ -66,6 +68,7 @@ def test_seeds_parse(name):
 @pytest.mark.parametrize("name", sorted(TARGETS))
 def test_fuzz(name):
     """A short fuzz run of one target (the ci profile's examples; more with HYPOTHESIS_PROFILE=long)."""
+
     @settings(max_examples=max(settings().max_examples * 2, 60))
     @given(data=inputs(name))
     def fuzz(data):

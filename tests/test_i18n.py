@@ -9,8 +9,9 @@ from qgis.PyQt.QtCore import QCoreApplication
 
 
 def test_translation_sources_cover_every_string_of_the_code():
-    done = subprocess.run([sys.executable, str(ROOT / "scripts" / "update_translations.py"), "--check"],
-                          capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "update_translations.py"), "--check"], capture_output=True, text=True
+    )
     assert done.returncode == 0, done.stderr
 
 

@@ -28,7 +28,7 @@ def draw(path: Path, width: int, height: int, boxes=()) -> Path:
     """A plain (not georeferenced) 3-band image: dark ground, bright boxes."""
     arr = np.full((3, height, width), 30, np.uint8)
     for x0, y0, x1, y1 in np.asarray(boxes, float).reshape(-1, 4):
-        arr[:, int(y0):int(np.ceil(y1)), int(x0):int(np.ceil(x1))] = 220
+        arr[:, int(y0) : int(np.ceil(y1)), int(x0) : int(np.ceil(x1))] = 220
     mem = gdal.GetDriverByName("MEM").Create("", width, height, 3)
     for b in range(3):
         mem.GetRasterBand(b + 1).WriteArray(arr[b])
@@ -95,16 +95,17 @@ def test_formats_are_guessed_from_the_path(tmp_path):
 
 def test_unmapped_classes_are_skipped_counted_and_logged(tmp_path):
     labels, _ = make_set("yolo", tmp_path / "simd")
-    (tmp_path / "map.json").write_text(json.dumps({"classes": ["vehicle"], "map": {"van": "vehicle",
-                                                                                  "truck": None}}))
+    (tmp_path / "map.json").write_text(json.dumps({"classes": ["vehicle"], "map": {"van": "vehicle", "truck": None}}))
     lines = []
     label_set = load_imported(labels, None, class_map=tmp_path / "map.json", log=lines.append)
     # the two SIMD files hold 6 car, 2 van and 2 airliner lines
     assert label_set.instances() == {"vehicle": 2}
     unmapped = label_set.report["unmapped"]
     assert unmapped == {"car": 6, "airliner": 2}
-    assert any(line.startswith(f"labels: {sum(unmapped.values())} objects of unmapped classes skipped")
-               and "'car'" in line for line in lines), lines
+    assert any(
+        line.startswith(f"labels: {sum(unmapped.values())} objects of unmapped classes skipped") and "'car'" in line
+        for line in lines
+    ), lines
     assert label_set.images[0].source == "simd" and label_set.images[0].gsd is None  # plain PNG
 
 
@@ -128,14 +129,37 @@ def _run(argv: list[str], capsys) -> tuple[int, dict | None, str]:
 def test_cli_trains_and_evaluates_on_each_format(fmt, tmp_path, capsys):
     labels, extra = make_set(fmt, tmp_path / fmt)
     model = tmp_path / "model.pt"
-    code, out, err = _run(["train", "--labels", str(labels), *extra, "--scale", "n", "--epochs", "1",
-                           "--imgsz", "128", "--batch", "4", "--workers", "0", "--mosaic", "0",
-                           "--out", str(tmp_path / "run"), "-o", str(model)], capsys)
+    code, out, err = _run(
+        [
+            "train",
+            "--labels",
+            str(labels),
+            *extra,
+            "--scale",
+            "n",
+            "--epochs",
+            "1",
+            "--imgsz",
+            "128",
+            "--batch",
+            "4",
+            "--workers",
+            "0",
+            "--mosaic",
+            "0",
+            "--out",
+            str(tmp_path / "run"),
+            "-o",
+            str(model),
+        ],
+        capsys,
+    )
     assert code == 0, err
     assert out["epochs_run"] == 1 and model.is_file() and out["train_images"] + out["val_images"] >= 1
     assert f"{fmt.upper()} labels {labels}" in err and "classes annotated in this source" in err
-    code, out, err = _run(["evaluate", str(model), "--labels", str(labels), *extra,
-                           "--out", str(tmp_path / "eval")], capsys)
+    code, out, err = _run(
+        ["evaluate", str(model), "--labels", str(labels), *extra, "--out", str(tmp_path / "eval")], capsys
+    )
     assert code == 0, err
     assert out["images"] == {"yolo": 2, "dota": 1, "coco": 2, "voc": 2}[fmt]
     assert (tmp_path / "eval" / "metrics.csv").is_file() and "mAP50" in err
@@ -157,15 +181,24 @@ def test_the_default_model_evaluates_a_plain_png_set_at_the_given_gsd(tmp_path):
     assert out["images"] == 2 and 0 <= out["mAP50"] <= 1
 
 
-@pytest.mark.parametrize("fmt, where", [
-    ("yolo", "0001.txt, line 3"), ("dota", "P1888.txt, line 6"),
-    ("coco", "_annotations.coco.json, at annotations[1].bbox"), ("voc", "00001.xml, at object[0].bndbox.xmax")])
+@pytest.mark.parametrize(
+    "fmt, where",
+    [
+        ("yolo", "0001.txt, line 3"),
+        ("dota", "P1888.txt, line 6"),
+        ("coco", "_annotations.coco.json, at annotations[1].bbox"),
+        ("voc", "00001.xml, at object[0].bndbox.xmax"),
+    ],
+)
 @pytest.mark.parametrize("command", ["train", "evaluate"])
 def test_a_bad_file_is_named_before_training_starts(fmt, where, command, tmp_path, capsys):
     labels, extra = make_set(fmt, tmp_path / fmt, bad=True)
     run = tmp_path / "run"
-    argv = (["train", "--labels", str(labels), *extra, "--epochs", "1", "--out", str(run)] if command == "train"
-            else ["evaluate", str(ROOT / "resources/models/default.pt"), "--labels", str(labels), *extra])
+    argv = (
+        ["train", "--labels", str(labels), *extra, "--epochs", "1", "--out", str(run)]
+        if command == "train"
+        else ["evaluate", str(ROOT / "resources/models/default.pt"), "--labels", str(labels), *extra]
+    )
     code, _, err = _run(argv, capsys)
     assert code == 2 and where in err and "Traceback" not in err, err
     assert not run.exists()  # nothing cut, nothing written
@@ -173,8 +206,10 @@ def test_a_bad_file_is_named_before_training_starts(fmt, where, command, tmp_pat
 
 def test_one_kind_of_labels_at_a_time(tmp_path, capsys):
     labels, _ = make_set("yolo", tmp_path / "simd")
-    code, _, err = _run(["train", "--labels", str(labels), "--xview", str(tmp_path / "x.geojson"),
-                         "--out", str(tmp_path / "run")], capsys)
+    code, _, err = _run(
+        ["train", "--labels", str(labels), "--xview", str(tmp_path / "x.geojson"), "--out", str(tmp_path / "run")],
+        capsys,
+    )
     assert code == 2 and "not --xview and --labels" in err
 
 
@@ -187,14 +222,35 @@ def test_qgis_train_and_evaluate_on_a_yolo_folder(plugin, tmp_path):
 
     labels, _ = make_set("yolo", tmp_path / "simd")
     model = tmp_path / "m.pt"
-    result = processing.run("micro_detector:train", {
-        "LABELS": str(labels), "LABELS_FORMAT": 0, "START": 2, "SCALE": list(SCALES).index("n"), "EPOCHS": 1,
-        "IMGSZ": 128, "BATCH": 4, "VAL_FRACTION": 0.0, "OUTPUT": str(model), "RUN_FOLDER": str(tmp_path / "run")})
+    result = processing.run(
+        "micro_detector:train",
+        {
+            "LABELS": str(labels),
+            "LABELS_FORMAT": 0,
+            "START": 2,
+            "SCALE": list(SCALES).index("n"),
+            "EPOCHS": 1,
+            "IMGSZ": 128,
+            "BATCH": 4,
+            "VAL_FRACTION": 0.0,
+            "OUTPUT": str(model),
+            "RUN_FOLDER": str(tmp_path / "run"),
+        },
+    )
     assert model.is_file() and (tmp_path / "run" / "results.csv").is_file() and result["OUTPUT"] == str(model)
     context = QgsProcessingContext()
-    result = processing.run("micro_detector:evaluate", {
-        "MODEL": str(model), "LABELS": str(labels / "data.yaml"), "LABELS_FORMAT": 1, "ONLY_VAL": False,
-        "OUTPUT": "memory:", "FOLDER": str(tmp_path / "eval")}, context=context)
+    result = processing.run(
+        "micro_detector:evaluate",
+        {
+            "MODEL": str(model),
+            "LABELS": str(labels / "data.yaml"),
+            "LABELS_FORMAT": 1,
+            "ONLY_VAL": False,
+            "OUTPUT": "memory:",
+            "FOLDER": str(tmp_path / "eval"),
+        },
+        context=context,
+    )
     layer = result["OUTPUT"] if not isinstance(result["OUTPUT"], str) else context.getMapLayer(result["OUTPUT"])
     table = {f["class"]: f for f in layer.getFeatures()}
     assert table["all"]["instances"] == 10  # 8 vehicles and 2 planes in the two SIMD files

@@ -36,8 +36,23 @@ from micro_detector.training.importers import (
 from micro_detector.training.labels import LabeledImage, LabelError
 
 DATA = Path(__file__).parent / "data" / "importers"
-SIMD_NAMES = ["car", "truck", "van", "longvehicle", "bus", "airliner", "propeller", "trainer", "chartered",
-              "fighter", "other", "stairtruck", "pushbacktruck", "helicopter", "boat"]
+SIMD_NAMES = [
+    "car",
+    "truck",
+    "van",
+    "longvehicle",
+    "bus",
+    "airliner",
+    "propeller",
+    "trainer",
+    "chartered",
+    "fighter",
+    "other",
+    "stairtruck",
+    "pushbacktruck",
+    "helicopter",
+    "boat",
+]
 
 
 def blank_image(path: Path, width: int, height: int) -> Path:
@@ -65,8 +80,15 @@ def test_yolo_box_in_pixel_edges():
     objects = parse_yolo((DATA / "yolo/labels/0001.txt").read_text(), 1024, 768, SIMD_NAMES)
     assert len(objects) == 8 and objects[0].name == "car"
     # 0 0.394531 0.579427 0.039063 0.023438 on 1024 x 768
-    np.testing.assert_allclose(objects[0].box, ((0.394531 - 0.0195315) * 1024, (0.579427 - 0.011719) * 768,
-                                                (0.394531 + 0.0195315) * 1024, (0.579427 + 0.011719) * 768))
+    np.testing.assert_allclose(
+        objects[0].box,
+        (
+            (0.394531 - 0.0195315) * 1024,
+            (0.579427 - 0.011719) * 768,
+            (0.394531 + 0.0195315) * 1024,
+            (0.579427 + 0.011719) * 768,
+        ),
+    )
     assert objects[0].points is None
 
 
@@ -154,9 +176,11 @@ def test_voc_bndbox_is_one_based_and_unwanted_names_are_counted(tmp_path, mappin
 
 
 def test_voc_robndbox_corners():
-    xml = ("<annotation><size><width>100</width><height>100</height></size><object><name>ship</name>"
-           "<robndbox><cx>50</cx><cy>40</cy><w>20</w><h>10</h><angle>1.5707963</angle></robndbox>"
-           "</object></annotation>")
+    xml = (
+        "<annotation><size><width>100</width><height>100</height></size><object><name>ship</name>"
+        "<robndbox><cx>50</cx><cy>40</cy><w>20</w><h>10</h><angle>1.5707963</angle></robndbox>"
+        "</object></annotation>"
+    )
     obj = parse_voc(xml).objects[0]
     np.testing.assert_allclose(obj.box, (45, 30, 55, 50), atol=1e-4)
     assert obj.points.shape == (4, 2)
@@ -171,20 +195,38 @@ def test_unmapped_classes_are_ignored_and_counted(mapping):
     assert report["unmapped:car"] == 6 and report["used"] == 2 and image.classes.tolist() == [0, 0]
 
 
-@pytest.mark.parametrize("call, where", [
-    (lambda: parse_yolo((DATA / "bad/yolo_bad_number.txt").read_text(), 1024, 768, SIMD_NAMES,
-                        DATA / "bad/yolo_bad_number.txt"), "yolo_bad_number.txt, line 3"),
-    (lambda: parse_yolo((DATA / "bad/yolo_bad_class.txt").read_text(), 1024, 768, SIMD_NAMES,
-                        DATA / "bad/yolo_bad_class.txt"), "yolo_bad_class.txt, line 5"),
-    (lambda: read_names(DATA / "bad/data_bad.yaml"), "data_bad.yaml, at names"),
-    (lambda: parse_dota((DATA / "bad/dota_bad.txt").read_text(), DATA / "bad/dota_bad.txt"), "dota_bad.txt, line 6"),
-    (lambda: read_coco(DATA / "bad/coco_bad.json"), "coco_bad.json, at annotations[1].bbox"),
-    (lambda: parse_voc((DATA / "bad/voc_bad_syntax.xml").read_bytes(), DATA / "bad/voc_bad_syntax.xml"),
-     "voc_bad_syntax.xml, line 30"),
-    (lambda: parse_voc((DATA / "bad/voc_bad_value.xml").read_bytes(), DATA / "bad/voc_bad_value.xml"),
-     "voc_bad_value.xml, at object[0].bndbox.xmax"),
-    (lambda: load_class_mapping(DATA / "bad/class_map_bad.json"), "class_map_bad.json, at map.ship"),
-])
+@pytest.mark.parametrize(
+    "call, where",
+    [
+        (
+            lambda: parse_yolo(
+                (DATA / "bad/yolo_bad_number.txt").read_text(), 1024, 768, SIMD_NAMES, DATA / "bad/yolo_bad_number.txt"
+            ),
+            "yolo_bad_number.txt, line 3",
+        ),
+        (
+            lambda: parse_yolo(
+                (DATA / "bad/yolo_bad_class.txt").read_text(), 1024, 768, SIMD_NAMES, DATA / "bad/yolo_bad_class.txt"
+            ),
+            "yolo_bad_class.txt, line 5",
+        ),
+        (lambda: read_names(DATA / "bad/data_bad.yaml"), "data_bad.yaml, at names"),
+        (
+            lambda: parse_dota((DATA / "bad/dota_bad.txt").read_text(), DATA / "bad/dota_bad.txt"),
+            "dota_bad.txt, line 6",
+        ),
+        (lambda: read_coco(DATA / "bad/coco_bad.json"), "coco_bad.json, at annotations[1].bbox"),
+        (
+            lambda: parse_voc((DATA / "bad/voc_bad_syntax.xml").read_bytes(), DATA / "bad/voc_bad_syntax.xml"),
+            "voc_bad_syntax.xml, line 30",
+        ),
+        (
+            lambda: parse_voc((DATA / "bad/voc_bad_value.xml").read_bytes(), DATA / "bad/voc_bad_value.xml"),
+            "voc_bad_value.xml, at object[0].bndbox.xmax",
+        ),
+        (lambda: load_class_mapping(DATA / "bad/class_map_bad.json"), "class_map_bad.json, at map.ship"),
+    ],
+)
 def test_a_malformed_file_names_the_file_and_the_place(call, where):
     with pytest.raises(LabelFormatError) as raised:
         call()
@@ -199,7 +241,10 @@ def test_parse_names_reads_an_index_mapping():
 
 
 def test_coco_unknown_category_names_its_path():
-    data = {"images": [{"id": 1, "file_name": "a.jpg", "width": 10, "height": 10}], "categories": [],
-            "annotations": [{"image_id": 1, "category_id": 7, "bbox": [0, 0, 1, 1]}]}
+    data = {
+        "images": [{"id": 1, "file_name": "a.jpg", "width": 10, "height": 10}],
+        "categories": [],
+        "annotations": [{"image_id": 1, "category_id": 7, "bbox": [0, 0, 1, 1]}],
+    }
     with pytest.raises(LabelFormatError, match=r"annotations\[0\].category_id"):
         parse_coco(data, "x.json")

@@ -35,8 +35,7 @@ def test_one_version_for_package_plugin_and_distribution():
 
 def test_every_package_folder_is_in_the_distribution():
     listed = set(_pyproject()["tool"]["setuptools"]["packages"])
-    found = {str(p.parent.relative_to(ROOT)).replace("/", ".")
-             for p in (ROOT / "micro_detector").rglob("__init__.py")}
+    found = {str(p.parent.relative_to(ROOT)).replace("/", ".") for p in (ROOT / "micro_detector").rglob("__init__.py")}
     assert found <= listed, f"add to [tool.setuptools] packages in pyproject.toml: {sorted(found - listed)}"
     entry = _pyproject()["project"]["scripts"]["micro-detector"]
     assert entry == "micro_detector.cli:main"
@@ -69,8 +68,9 @@ def test_shipped_onnx_is_the_export_of_the_shipped_pt():
     pt, onnx = ROOT / "resources" / "models" / "default.pt", ROOT / "resources" / "models" / "default.onnx"
     session = open_session(onnx)
     props = session.get_modelmeta().custom_metadata_map
-    assert props[SOURCE_KEY] == hashlib.sha256(pt.read_bytes()).hexdigest(), \
+    assert props[SOURCE_KEY] == hashlib.sha256(pt.read_bytes()).hexdigest(), (
         "default.onnx is stale: run scripts/export_default_onnx.py"
+    )
     payload = read_model_file(pt)
     assert spec_from_session(session, onnx) == payload["spec"]
     params = sum(v.numel() for v in payload["state_dict"].values())
@@ -105,8 +105,7 @@ def _source_copy(target):
     with tarfile.open(target.parent / "src.tar", "w") as tar:
         for item in ROOT.iterdir():
             if item.name not in skip and not item.name.endswith(".egg-info"):
-                tar.add(item, arcname=item.name,
-                        filter=lambda t: None if "__pycache__" in t.name else t)
+                tar.add(item, arcname=item.name, filter=lambda t: None if "__pycache__" in t.name else t)
     with tarfile.open(target.parent / "src.tar") as tar:
         tar.extractall(target)
     return target
@@ -123,8 +122,9 @@ def test_wheel_installs_in_a_fresh_venv_and_detects_with_onnxruntime_alone(tmp_p
     ort = sorted(WHEELS.glob("onnxruntime-*.whl"))
     assert ort, f"no onnxruntime wheel in {WHEELS}: run `make setup`"
     src = _source_copy(tmp_path / "src")
-    _run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation",
-          "-w", tmp_path / "dist", src])
+    _run(
+        [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation", "-w", tmp_path / "dist", src]
+    )
     wheel = next((tmp_path / "dist").glob("micro_object_detection-*.whl"))
     # Debian's python with its GDAL and numpy; no torch, no onnxruntime until installed here
     venv = tmp_path / "venv"
@@ -132,9 +132,16 @@ def test_wheel_installs_in_a_fresh_venv_and_detects_with_onnxruntime_alone(tmp_p
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
     env.update(PIP_NO_INDEX="1", PIP_FIND_LINKS=str(WHEELS), GDAL_PAM_ENABLED="NO")
     _run([venv / "bin" / "python", "-m", "pip", "install", "-q", "--no-deps", wheel, ort[-1]], env=env)
-    probe = _run([venv / "bin" / "python", "-c", "import importlib.util as u, micro_detector.training, micro_detector.resources as r;"
-                  "print(u.find_spec('torch') is None, r.data_root(), r.default_model_for(), r.demo_raster())"],
-                 env=env, cwd=tmp_path)
+    probe = _run(
+        [
+            venv / "bin" / "python",
+            "-c",
+            "import importlib.util as u, micro_detector.training, micro_detector.resources as r;"
+            "print(u.find_spec('torch') is None, r.data_root(), r.default_model_for(), r.demo_raster())",
+        ],
+        env=env,
+        cwd=tmp_path,
+    )
     no_torch, data_root, model, demo = probe.stdout.split()
     assert no_torch == "True" and data_root.startswith(str(venv)) and model.endswith("default.onnx")
     out = tmp_path / "x.gpkg"
@@ -145,9 +152,25 @@ def test_wheel_installs_in_a_fresh_venv_and_detects_with_onnxruntime_alone(tmp_p
     dataset = ogr.Open(str(out))  # kept referenced: a layer outlives no dataset
     assert dataset.GetLayer(0).GetFeatureCount() >= 30, report  # the demo frame has 40 vehicles
     # detect-folder and evaluate need no torch either
-    folder = _run([venv / "bin" / "micro-detector", "detect-folder", MINI / "images", "-o", tmp_path / "many",
-                   "--quiet"], env=env, cwd=tmp_path)
+    folder = _run(
+        [venv / "bin" / "micro-detector", "detect-folder", MINI / "images", "-o", tmp_path / "many", "--quiet"],
+        env=env,
+        cwd=tmp_path,
+    )
     assert json.loads(folder.stdout)["done"] == 2
-    evaluated = _run([venv / "bin" / "micro-detector", "evaluate", model, "--xview", MINI / "micro4_mini.geojson",
-                      "--images", MINI / "images", "--out", tmp_path / "eval"], env=env, cwd=tmp_path)
-    assert json.loads(evaluated.stdout[evaluated.stdout.index("{"):])["mAP50"] > 0.5
+    evaluated = _run(
+        [
+            venv / "bin" / "micro-detector",
+            "evaluate",
+            model,
+            "--xview",
+            MINI / "micro4_mini.geojson",
+            "--images",
+            MINI / "images",
+            "--out",
+            tmp_path / "eval",
+        ],
+        env=env,
+        cwd=tmp_path,
+    )
+    assert json.loads(evaluated.stdout[evaluated.stdout.index("{") :])["mAP50"] > 0.5

@@ -22,8 +22,13 @@ DEBIAN_PYTHON = "/usr/bin/python3"
 
 def test_plan_installs_only_what_is_missing_and_never_numpy(tmp_path):
     present = {"jinja2", "markupsafe", "numpy"}
-    plan = core.plan_install(tmp_path / "deps", torch=True, python=sys.executable, numpy_version="1.24.2",
-                             is_importable=lambda m: m in present)
+    plan = core.plan_install(
+        tmp_path / "deps",
+        torch=True,
+        python=sys.executable,
+        numpy_version="1.24.2",
+        is_importable=lambda m: m in present,
+    )
     names = [i.name for i in plan.items]
     assert names[:2] == ["onnxruntime", "torch"] and plan.missing == ["onnxruntime", "torch"]
     assert plan.items[1].index_url == core.TORCH_CPU_INDEX
@@ -43,8 +48,13 @@ def test_onnxruntime_version_follows_the_loaded_numpy():
 
 
 def test_pip_commands_target_a_staging_folder_without_dependencies(tmp_path):
-    plan = core.plan_install(tmp_path / "deps", torch=True, python="py", numpy_version="1.24.2",
-                             is_importable=lambda m: m != "torch" and m != "onnxruntime")
+    plan = core.plan_install(
+        tmp_path / "deps",
+        torch=True,
+        python="py",
+        numpy_version="1.24.2",
+        is_importable=lambda m: m != "torch" and m != "onnxruntime",
+    )
     online = core.pip_commands(plan, tmp_path / "staging")
     assert all(c[:4] == ["py", "-m", "pip", "install"] and "--no-deps" in c for c in online)
     assert all(c[c.index("--target") + 1] == str(tmp_path / "staging") for c in online)
@@ -65,8 +75,9 @@ def test_network_failures_name_the_wheel_folder_option(tmp_path):
 
 def test_interpreter_is_found_and_folder_goes_before_site_packages(tmp_path, monkeypatch):
     python = core.find_python()
-    version = subprocess.run([python, "-c", "import sys; print(sys.version_info[:2])"],
-                             capture_output=True, text=True).stdout.strip()
+    version = subprocess.run(
+        [python, "-c", "import sys; print(sys.version_info[:2])"], capture_output=True, text=True
+    ).stdout.strip()
     assert version == str(sys.version_info[:2])
     monkeypatch.setattr(sys, "path", ["/q/python", "/usr/lib/python3.11", "/x/site-packages", "/usr/lib/dist-packages"])
     (tmp_path / "deps").mkdir()
@@ -83,15 +94,22 @@ def _broken_wheel(folder: Path) -> Path:
     with zipfile.ZipFile(wheel, "w") as zf:
         zf.writestr("brokenpkg/__init__.py", "raise RuntimeError('broken on import')\n")
         zf.writestr("brokenpkg-1.0.dist-info/METADATA", "Metadata-Version: 2.1\nName: brokenpkg\nVersion: 1.0\n")
-        zf.writestr("brokenpkg-1.0.dist-info/WHEEL", "Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\n"
-                    "Tag: py3-none-any\n")
+        zf.writestr(
+            "brokenpkg-1.0.dist-info/WHEEL",
+            "Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
+        )
         zf.writestr("brokenpkg-1.0.dist-info/RECORD", "")
     return folder
 
 
 def test_a_package_that_fails_to_import_is_not_activated(tmp_path):
-    plan = core.Plan(python=sys.executable, target=tmp_path / "deps", find_links=_broken_wheel(tmp_path / "w"),
-                     items=[core.Item("brokenpkg", "brokenpkg", "brokenpkg", 0.1)], missing=["brokenpkg"])
+    plan = core.Plan(
+        python=sys.executable,
+        target=tmp_path / "deps",
+        find_links=_broken_wheel(tmp_path / "w"),
+        items=[core.Item("brokenpkg", "brokenpkg", "brokenpkg", 0.1)],
+        missing=["brokenpkg"],
+    )
     lines = []
     with pytest.raises(core.InstallError, match="broken on import"):
         run.install(plan, log=lines.append)
@@ -100,8 +118,13 @@ def test_a_package_that_fails_to_import_is_not_activated(tmp_path):
 
 
 def test_cancel_stops_before_anything_is_installed(tmp_path):
-    plan = core.Plan(python=sys.executable, target=tmp_path / "deps", find_links=_broken_wheel(tmp_path / "w"),
-                     items=[core.Item("brokenpkg", "brokenpkg", "brokenpkg", 0.1)], missing=["brokenpkg"])
+    plan = core.Plan(
+        python=sys.executable,
+        target=tmp_path / "deps",
+        find_links=_broken_wheel(tmp_path / "w"),
+        items=[core.Item("brokenpkg", "brokenpkg", "brokenpkg", 0.1)],
+        missing=["brokenpkg"],
+    )
     with pytest.raises(run.Cancelled):
         run.install(plan, log=lambda line: None, cancelled=lambda: True)
     assert not plan.target.exists()
@@ -149,17 +172,34 @@ print(run.uninstall(target)); print("GONE", not target.exists())
 def _debian_qgis(code: str, env: dict, plugins_dir: Path) -> subprocess.CompletedProcess:
     """Debian's QGIS Python (not this venv: no onnxruntime, no torch), a clean environment."""
     clean = {k: os.environ[k] for k in ("PATH", "LANG") if k in os.environ}
-    clean.update(env, HOME=env["TEST_PROFILE"], PYTHONNOUSERSITE="1", QT_QPA_PLATFORM="offscreen",
-                 PYTHONPATH=str(plugins_dir), GDAL_PAM_ENABLED="NO", PYTHONDONTWRITEBYTECODE="1")
-    return subprocess.run([DEBIAN_PYTHON, "-c", QGIS_SESSION.format(plugin=PLUGIN_NAME) + code], env=clean,
-                          capture_output=True, text=True, timeout=600, cwd=env["TEST_PROFILE"])
+    clean.update(
+        env,
+        HOME=env["TEST_PROFILE"],
+        PYTHONNOUSERSITE="1",
+        QT_QPA_PLATFORM="offscreen",
+        PYTHONPATH=str(plugins_dir),
+        GDAL_PAM_ENABLED="NO",
+        PYTHONDONTWRITEBYTECODE="1",
+    )
+    return subprocess.run(
+        [DEBIAN_PYTHON, "-c", QGIS_SESSION.format(plugin=PLUGIN_NAME) + code],
+        env=clean,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        cwd=env["TEST_PROFILE"],
+    )
 
 
 @pytest.mark.slow
 def test_fresh_profile_installs_onnxruntime_offline_then_detects(tmp_path, plugins_dir):
     assert sorted(WHEELS.glob("onnxruntime-*.whl")), f"no onnxruntime wheel in {WHEELS}: run `make setup`"
-    env = {"TEST_PROFILE": str(tmp_path / "profile"), "TEST_WHEELS": str(WHEELS),
-           "TEST_RASTER": str(KIT_RASTER), "TEST_OUTPUT": str(tmp_path / "out.gpkg")}
+    env = {
+        "TEST_PROFILE": str(tmp_path / "profile"),
+        "TEST_WHEELS": str(WHEELS),
+        "TEST_RASTER": str(KIT_RASTER),
+        "TEST_OUTPUT": str(tmp_path / "out.gpkg"),
+    }
     (tmp_path / "profile").mkdir()
     done = _debian_qgis(INSTALL, env, plugins_dir)
     output = done.stdout + done.stderr[-3000:]
@@ -186,8 +226,9 @@ def test_plugin_menu_opens_a_dialog_that_shows_the_plan(qgis_iface, monkeypatch,
     dialog = dialog_module.InstallDialog()
     assert "Nothing to install" in dialog.log.toPlainText()  # this venv has both packages
     # as in a QGIS without them: the plan names the package, the size and the profile folder
-    monkeypatch.setattr(dialog_module, "plan_install",
-                        functools.partial(core.plan_install, is_importable=lambda m: False))
+    monkeypatch.setattr(
+        dialog_module, "plan_install", functools.partial(core.plan_install, is_importable=lambda m: False)
+    )
     monkeypatch.setattr(dialog_module, "importable", lambda m: False)
     dialog.torch.setChecked(True)
     text = dialog.log.toPlainText()

@@ -19,16 +19,17 @@ WHEELS = [ROOT / ".wheels", Path("/opt/wheels")]
 
 def _debian(code: str) -> subprocess.CompletedProcess:
     env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT.parent), "PYTHONNOUSERSITE": "1", "HOME": "/tmp"}
-    return subprocess.run([DEBIAN_PYTHON, "-c", code], capture_output=True, text=True, timeout=300, env=env,
-                          cwd="/tmp")
+    return subprocess.run([DEBIAN_PYTHON, "-c", code], capture_output=True, text=True, timeout=300, env=env, cwd="/tmp")
 
 
 def test_plan_on_debian_takes_a_newer_sympy_for_torch():
     plugin = ROOT.name
-    done = _debian(f"import json, sys; sys.path.insert(0, {str(ROOT.parent)!r})\n"
-                   f"from {plugin}.installer import core\nfrom pathlib import Path\n"
-                   "plan = core.plan_install(Path('/tmp/x'), groups=['train', 'export', 'dask'], python='py')\n"
-                   "print(json.dumps({i.name: [i.requirement, i.reason] for i in plan.items}))")
+    done = _debian(
+        f"import json, sys; sys.path.insert(0, {str(ROOT.parent)!r})\n"
+        f"from {plugin}.installer import core\nfrom pathlib import Path\n"
+        "plan = core.plan_install(Path('/tmp/x'), groups=['train', 'export', 'dask'], python='py')\n"
+        "print(json.dumps({i.name: [i.requirement, i.reason] for i in plan.items}))"
+    )
     assert done.returncode == 0, done.stderr
     items = json.loads(done.stdout)
     # Debian 12's python3-sympy is 1.11.1: importable, but too old for torch 2.13
@@ -46,8 +47,23 @@ def _wheel(name: str) -> Path:
 
 
 def _pip_target(folder: Path, *names: str):
-    done = subprocess.run([DEBIAN_PYTHON, "-m", "pip", "install", "-q", "--no-deps", "--no-index", "--target",
-                           str(folder), *map(str, map(_wheel, names))], capture_output=True, text=True, timeout=900)
+    done = subprocess.run(
+        [
+            DEBIAN_PYTHON,
+            "-m",
+            "pip",
+            "install",
+            "-q",
+            "--no-deps",
+            "--no-index",
+            "--target",
+            str(folder),
+            *map(str, map(_wheel, names)),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     assert done.returncode == 0, done.stderr[-2000:]
 
 
@@ -79,13 +95,16 @@ def test_dask_workers_in_qgis_without_dask_name_the_setting_and_the_installer(tm
     folder = tmp_path / "in"
     folder.mkdir()
     (folder / "a.tif").symlink_to(KIT_RASTER)
-    done = run_python(qgis_without("dask", "distributed") + textwrap.dedent(f"""
+    done = run_python(
+        qgis_without("dask", "distributed")
+        + textwrap.dedent(f"""
         try:
             processing.run("micro_detector:detect_folder", {{"FOLDER": r"{folder}", "WORKERS": 2,
-                           "OUTPUT_FOLDER": r"{tmp_path / 'out'}", "SUMMARY": "TEMPORARY_OUTPUT"}})
+                           "OUTPUT_FOLDER": r"{tmp_path / "out"}", "SUMMARY": "TEMPORARY_OUTPUT"}})
         except QgsProcessingException as error:
             print("ERROR", error)
-    """))
+    """)
+    )
     message = next((line for line in done.stdout.splitlines() if line.startswith("ERROR")), done.stdout + done.stderr)
     assert "Workers" in message and "Install dependencies" in message and "tick Dask" in message, message
     assert "--workers" not in message and "pip install" not in message

@@ -94,7 +94,7 @@ def _fake_python_first_on_path(tmp_path, env):
     subprocess.run(["/usr/bin/python3", "-m", "venv", "--without-pip", str(tmp_path / "other")], check=True)
     shim = tmp_path / "shims" / "python3"
     shim.parent.mkdir()
-    shim.write_text(f"#!/bin/sh\nexec {tmp_path / 'other' / 'bin' / 'python3'} \"$@\"\n")
+    shim.write_text(f'#!/bin/sh\nexec {tmp_path / "other" / "bin" / "python3"} "$@"\n')
     shim.chmod(0o755)
     env["PATH"] = f"{shim.parent}:{env['PATH']}"
     return str(shim)
@@ -122,8 +122,13 @@ def test_install_from_the_bar_with_a_wheel_folder(tmp_path, artifacts_dir, local
     ini.write_text(ini.read_text() + f"\n[locale]\noverrideFlag=true\nuserLocale={locale}\n")
     other = _fake_python_first_on_path(tmp_path, env)
     report, png = tmp_path / "report.json", artifacts_dir / f"installer_plan_{locale}.png"
-    done = run_desktop(DRIVE.format(report=report, wheels=_wheels(tmp_path), png=png,
-                                    png_done=artifacts_dir / f"installer_done_{locale}.png"), env, tmp_path)
+    done = run_desktop(
+        DRIVE.format(
+            report=report, wheels=_wheels(tmp_path), png=png, png_done=artifacts_dir / f"installer_done_{locale}.png"
+        ),
+        env,
+        tmp_path,
+    )
     assert report.is_file(), f"QGIS ended with {done.returncode}\n{done.stderr[-3000:]}"
     state = json.loads(report.read_text())
     assert "error" not in state, state["error"]

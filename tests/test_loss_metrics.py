@@ -25,8 +25,7 @@ def test_assigner_picks_anchors_inside_the_box_best_aligned_first():
     gt = torch.tensor([[[0.0, 0, 16, 16]]])
     pred = torch.tensor([[[0.0, 0, 16, 16], [2, 2, 14, 14], [0, 0, 4, 4], [8, 8, 16, 16], [0, 0, 16, 16]]])
     scores = torch.full((1, 5, 2), 0.5)
-    tb, ts, fg = TaskAlignedAssigner(topk=2)(scores, pred, anchors, torch.tensor([[1]]), gt,
-                                             torch.tensor([[True]]))
+    tb, ts, fg = TaskAlignedAssigner(topk=2)(scores, pred, anchors, torch.tensor([[1]]), gt, torch.tensor([[True]]))
     assert fg[0].tolist() == [True, True, False, False, False]  # anchor 4 is outside the box
     assert ts[0, 0, 1] == pytest.approx(1.0) and ts[0, :, 0].sum() == 0  # best aligned gets the max IoU (1)
     assert torch.equal(tb[0, 0], gt[0, 0])
@@ -74,11 +73,16 @@ def _random_case(seed: int, n_images: int = 12, nc: int = 3):
         # predictions: jittered copies of some true boxes, plus false alarms, random scores
         keep = rng.random(n) < 0.8
         jitter = rng.normal(0, 3, (int(keep.sum()), 4))
-        pred = np.concatenate([true[keep] + jitter, np.concatenate(
-            [rng.uniform(0, 200, (4, 2)), rng.uniform(0, 200, (4, 2)) + 20], 1)])
+        pred = np.concatenate(
+            [true[keep] + jitter, np.concatenate([rng.uniform(0, 200, (4, 2)), rng.uniform(0, 200, (4, 2)) + 20], 1)]
+        )
         pred[:, 2:] = np.maximum(pred[:, 2:], pred[:, :2] + 1)
-        pcls = np.concatenate([np.where(rng.random(int(keep.sum())) < 0.9, tcls[keep], rng.integers(0, nc, int(keep.sum()))),
-                               rng.integers(0, nc, 4)])
+        pcls = np.concatenate(
+            [
+                np.where(rng.random(int(keep.sum())) < 0.9, tcls[keep], rng.integers(0, nc, int(keep.sum()))),
+                rng.integers(0, nc, 4),
+            ]
+        )
         scores = rng.uniform(0.05, 1, len(pred)).round(2)  # rounded: ties happen, as in real runs
         results.append(ImageResult(pred, scores, pcls, true, tcls))
     return results
@@ -94,12 +98,25 @@ def _cocoeval(results, nc: int, area_ranges):
     for i, r in enumerate(results):
         images.append({"id": i, "width": 300, "height": 300})
         for b, c in zip(r.true_boxes, r.true_classes):
-            anns.append({"id": len(anns) + 1, "image_id": i, "category_id": int(c), "iscrowd": 0,
-                         "bbox": [float(b[0]), float(b[1]), float(b[2] - b[0]), float(b[3] - b[1])],
-                         "area": float((b[2] - b[0]) * (b[3] - b[1]))})
+            anns.append(
+                {
+                    "id": len(anns) + 1,
+                    "image_id": i,
+                    "category_id": int(c),
+                    "iscrowd": 0,
+                    "bbox": [float(b[0]), float(b[1]), float(b[2] - b[0]), float(b[3] - b[1])],
+                    "area": float((b[2] - b[0]) * (b[3] - b[1])),
+                }
+            )
         for b, s, c in zip(r.pred_boxes, r.pred_scores, r.pred_classes):
-            dets.append({"image_id": i, "category_id": int(c), "score": float(s),
-                         "bbox": [float(b[0]), float(b[1]), float(b[2] - b[0]), float(b[3] - b[1])]})
+            dets.append(
+                {
+                    "image_id": i,
+                    "category_id": int(c),
+                    "score": float(s),
+                    "bbox": [float(b[0]), float(b[1]), float(b[2] - b[0]), float(b[3] - b[1])],
+                }
+            )
     gt.dataset = {"images": images, "annotations": anns, "categories": [{"id": k} for k in range(nc)]}
     gt.createIndex()
     dt = gt.loadRes(dets)
@@ -137,8 +154,14 @@ def test_perfect_and_empty_predictions_and_unannotated_images():
     missed = ImageResult(np.zeros((0, 4)), np.zeros(0), np.zeros(0, int), true, np.array([0, 1]))
     assert evaluate([missed], ["a", "b"]).ap50.tolist() == [0.0, 0.0]
     # a "b" detection on an image that does not annotate "b" is not a false positive
-    extra = ImageResult(np.array([[0, 0, 10, 10], [50, 50, 60, 60.0]]), np.array([0.85, 0.95]), np.array([0, 1]),
-                        true[:1], np.array([0]), annotated=np.array([True, False]))
+    extra = ImageResult(
+        np.array([[0, 0, 10, 10], [50, 50, 60, 60.0]]),
+        np.array([0.85, 0.95]),
+        np.array([0, 1]),
+        true[:1],
+        np.array([0]),
+        annotated=np.array([True, False]),
+    )
     m = evaluate([perfect, extra], ["a", "b"])
     assert m.ap50 == pytest.approx([1, 1]) and m.instances.tolist() == [2, 1]
     table = m.table()
@@ -184,14 +207,25 @@ def test_confusion_matrix_counts_cross_class_background_and_missed():
     # classes a, b, c; c is not annotated in the image
     true = np.array([[0, 0, 10, 10], [20, 20, 30, 30], [40, 40, 50, 50]], float)
     tcls = np.array([0, 0, 1])
-    pred = np.array([[0, 0, 10, 10],       # a on a: right
-                     [0, 0, 10, 9],        # b on the same a: cross-class
-                     [20, 20, 30, 30],     # c on a (c unannotated): still a confusion
-                     [60, 60, 70, 70],     # b on nothing: background false positive
-                     [80, 80, 90, 90],     # c on nothing, c unannotated: not counted
-                     [40, 40, 50, 50]], float)  # below conf: ignored, so the b object is missed
-    r = ImageResult(pred, np.array([0.9, 0.8, 0.7, 0.6, 0.6, 0.1]), np.array([0, 1, 2, 1, 2, 1]),
-                    true, tcls, annotated=np.array([True, True, False]))
+    pred = np.array(
+        [
+            [0, 0, 10, 10],  # a on a: right
+            [0, 0, 10, 9],  # b on the same a: cross-class
+            [20, 20, 30, 30],  # c on a (c unannotated): still a confusion
+            [60, 60, 70, 70],  # b on nothing: background false positive
+            [80, 80, 90, 90],  # c on nothing, c unannotated: not counted
+            [40, 40, 50, 50],
+        ],
+        float,
+    )  # below conf: ignored, so the b object is missed
+    r = ImageResult(
+        pred,
+        np.array([0.9, 0.8, 0.7, 0.6, 0.6, 0.1]),
+        np.array([0, 1, 2, 1, 2, 1]),
+        true,
+        tcls,
+        annotated=np.array([True, True, False]),
+    )
     c = confusion_matrix([r], ["a", "b", "c"], conf=0.25)
     m = c.matrix
     assert m[0].tolist() == [1, 1, 1, 0]  # a: found as a, as b, as c; none missed

@@ -59,8 +59,10 @@ def test_a_virtual_raster_is_read_through_its_provider(qgis_app, web_scene):
     from micro_object_detection.processing.qgis_source import QgisLayerSource
 
     width, height = COLS * 256, ROWS * 256
-    uri = (f"?crs=EPSG:3857&extent=0,0,{WIDTH},{TOP}&width={width}&height={height}&formula=%22s@2%22"
-           f"&s:uri={web_scene['raster']}&s:provider=gdal")
+    uri = (
+        f"?crs=EPSG:3857&extent=0,0,{WIDTH},{TOP}&width={width}&height={height}&formula=%22s@2%22"
+        f"&s:uri={web_scene['raster']}&s:provider=gdal"
+    )
     layer = QgsRasterLayer(uri, "virtual", "virtualraster")
     assert layer.isValid(), layer.error().summary()
     source = QgisLayerSource(layer, layer.extent(), RES)
@@ -88,8 +90,15 @@ def test_xyz_tiles_give_the_objects_of_the_file_run(plugin, web_scene, tmp_path)
     import processing
 
     from_file = file_run(web_scene, tmp_path / "file.gpkg")
-    processing.run("micro_detector:detect", {"INPUT": xyz_layer(web_scene), "EXTENT": EXTENT,
-                                             "RESOLUTION": RES * 100, "OUTPUT": str(tmp_path / "xyz.gpkg")})
+    processing.run(
+        "micro_detector:detect",
+        {
+            "INPUT": xyz_layer(web_scene),
+            "EXTENT": EXTENT,
+            "RESOLUTION": RES * 100,
+            "OUTPUT": str(tmp_path / "xyz.gpkg"),
+        },
+    )
     from_tiles = boxes_of(tmp_path / "xyz.gpkg")
     assert len(from_file) >= 10  # a street full of cars
     assert len(from_tiles) == len(from_file)
@@ -107,8 +116,10 @@ def test_the_visible_map_extent_is_searched(plugin, qgis_iface, web_scene, tmp_p
     canvas.setDestinationCrs(QgsCoordinateReferenceSystem("EPSG:3857"))
     canvas.setExtent(QgsRectangle(0, 0, WIDTH, TOP))
     from_file = file_run(web_scene, tmp_path / "file.gpkg")
-    processing.run("micro_detector:detect", {"INPUT": xyz_layer(web_scene), "AREA": 1, "RESOLUTION": RES * 100,
-                                             "OUTPUT": str(tmp_path / "seen.gpkg")})
+    processing.run(
+        "micro_detector:detect",
+        {"INPUT": xyz_layer(web_scene), "AREA": 1, "RESOLUTION": RES * 100, "OUTPUT": str(tmp_path / "seen.gpkg")},
+    )
     seen = boxes_of(tmp_path / "seen.gpkg")
     # the canvas's grid need not fall on the tile pixels (resampled by a fraction of a pixel):
     # the same cars, their sides within four pixels; a box near the threshold may come and go,
@@ -118,8 +129,10 @@ def test_the_visible_map_extent_is_searched(plugin, qgis_iface, web_scene, tmp_p
     assert len(inner) >= 10 and matched(inner, seen, 4 * RES) >= 0.9 * len(inner), (len(inner), len(from_file))
 
     canvas.setExtent(QgsRectangle(0, 0, WIDTH / 2, TOP))  # zoomed on the left half
-    processing.run("micro_detector:detect", {"INPUT": xyz_layer(web_scene), "AREA": 1, "RESOLUTION": RES * 100,
-                                             "OUTPUT": str(tmp_path / "zoom.gpkg")})
+    processing.run(
+        "micro_detector:detect",
+        {"INPUT": xyz_layer(web_scene), "AREA": 1, "RESOLUTION": RES * 100, "OUTPUT": str(tmp_path / "zoom.gpkg")},
+    )
     visible = canvas.extent()
     zoomed = boxes_of(tmp_path / "zoom.gpkg")
     assert 0 < len(zoomed) < len(seen)
@@ -132,8 +145,10 @@ def test_a_whole_web_layer_is_refused_before_any_work(plugin, web_scene, tmp_pat
 
     with pytest.raises(QgsProcessingException, match="the area is too large.*visible extent"):
         # the bundled model, at 30 cm/px over the whole world
-        processing.run("micro_detector:detect", {"INPUT": xyz_layer(web_scene), "RESOLUTION": 30,
-                                                 "OUTPUT": str(tmp_path / "o.gpkg")})
+        processing.run(
+            "micro_detector:detect",
+            {"INPUT": xyz_layer(web_scene), "RESOLUTION": 30, "OUTPUT": str(tmp_path / "o.gpkg")},
+        )
     assert not (tmp_path / "o.gpkg").exists()
 
 
@@ -146,7 +161,7 @@ def test_a_gdal_tms_description_of_local_tiles_is_read_like_a_file(plugin, web_s
     first_x, first_y = web_scene["first_tile"]
     xml = tmp_path / "tiles.xml"
     xml.write_text(f"""<GDAL_WMS>
-  <Service name="TMS"><ServerUrl>{(web_scene['folder'] / 'tiles').as_uri()}/${{z}}/${{x}}/${{y}}.png</ServerUrl></Service>
+  <Service name="TMS"><ServerUrl>{(web_scene["folder"] / "tiles").as_uri()}/${{z}}/${{x}}/${{y}}.png</ServerUrl></Service>
   <DataWindow><UpperLeftX>0</UpperLeftX><UpperLeftY>{TOP}</UpperLeftY><LowerRightX>{WIDTH}</LowerRightX>
     <LowerRightY>0</LowerRightY><TileLevel>{ZOOM}</TileLevel><SizeX>{COLS * 256}</SizeX><SizeY>{ROWS * 256}</SizeY>
     <TileX>{first_x}</TileX><TileY>{first_y}</TileY><YOrigin>top</YOrigin></DataWindow>
@@ -185,12 +200,15 @@ def test_one_layer_per_class_beside_the_single_layer_each_styled(plugin, web_sce
 
     project = QgsProject.instance()
     before = set(project.mapLayers())
-    processing.runAndLoadResults("micro_detector:detect", {
-        "INPUT": scene, "PER_CLASS": True, "CLASSES": [3], "OUTPUT": str(tmp_path / "det2.gpkg")})  # vehicle
+    processing.runAndLoadResults(
+        "micro_detector:detect",
+        {"INPUT": scene, "PER_CLASS": True, "CLASSES": [3], "OUTPUT": str(tmp_path / "det2.gpkg")},
+    )  # vehicle
     loaded = sorted(project.mapLayer(i).name() for i in set(project.mapLayers()) - before)
     assert loaded == ["Detections scene", "vehicle (scene)"]
     project.removeAllMapLayers()
 
     with pytest.raises(QgsProcessingException, match="GeoPackage"):
-        processing.run("micro_detector:detect", {"INPUT": scene, "PER_CLASS": True,
-                                                 "OUTPUT": str(tmp_path / "det.shp")})
+        processing.run(
+            "micro_detector:detect", {"INPUT": scene, "PER_CLASS": True, "OUTPUT": str(tmp_path / "det.shp")}
+        )

@@ -5,9 +5,22 @@ import re
 
 from conftest import ROOT
 
-REQUIRED = ["name", "qgisMinimumVersion", "description", "about", "version", "author",
-            "email", "tracker", "repository", "tags", "category", "icon", "experimental",
-            "hasProcessingProvider"]
+REQUIRED = [
+    "name",
+    "qgisMinimumVersion",
+    "description",
+    "about",
+    "version",
+    "author",
+    "email",
+    "tracker",
+    "repository",
+    "tags",
+    "category",
+    "icon",
+    "experimental",
+    "hasProcessingProvider",
+]
 
 
 def read_metadata():

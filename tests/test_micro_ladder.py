@@ -43,8 +43,7 @@ def _rung(labels, classes_json, tmp_path, target):
     folder = tmp_path / f"rung{target}"
     manifest = {"target": target, "images": [(p["image"].name, p["factor"]) for p in plan]}
     type_ids = {"vehicle": 18, "boat": 40}
-    ladder_rungs.write_rung(folder, str(target), plan, labels.class_names, type_ids,
-                            classes_json, manifest)
+    ladder_rungs.write_rung(folder, str(target), plan, labels.class_names, type_ids, classes_json, manifest)
     return folder, plan, medians, (plan, type_ids, manifest)
 
 
@@ -52,8 +51,12 @@ def test_rung_scales_image_labels_and_gsd_together(scenes, tmp_path):
     labels, classes_json = scenes
     folder, plan, medians, _ = _rung(labels, classes_json, tmp_path, 4.0)
     assert not (tmp_path / "rung4.0.partial").exists()
-    rung = load_xview(folder / "labels.geojson", folder / "images", ClassMap.from_file(folder / "classes.json"),
-                      folder / "images.json")
+    rung = load_xview(
+        folder / "labels.geojson",
+        folder / "images",
+        ClassMap.from_file(folder / "classes.json"),
+        folder / "images.json",
+    )
     assert len(rung.images) == len(labels.images) and rung.class_names == labels.class_names
     records = {r["image_id"]: r for r in json.loads((folder / "images.json").read_text())}
     for src, im, item in zip(labels.images, rung.images, plan):
@@ -61,8 +64,9 @@ def test_rung_scales_image_labels_and_gsd_together(scenes, tmp_path):
         assert f == pytest.approx(medians[item["class"]] / 4.0, rel=1e-3) and f > 1.1
         assert im.width == round(src.width / f) and im.height == round(src.height / f)
         # the labels follow the image, and the GSD in the file grows by the same factor
-        assert np.allclose(im.boxes, src.boxes * np.array([im.width / src.width, im.height / src.height] * 2),
-                           atol=0.01)
+        assert np.allclose(
+            im.boxes, src.boxes * np.array([im.width / src.width, im.height / src.height] * 2), atol=0.01
+        )
         assert read_info(im.path).pixel_size_m == pytest.approx(0.25 * src.width / im.width, rel=1e-6)
         assert records[im.name]["gsd_m"] == pytest.approx(read_info(im.path).pixel_size_m, rel=1e-5)
         # area averaging: the mean brightness is kept
@@ -75,10 +79,16 @@ def test_rung_scales_image_labels_and_gsd_together(scenes, tmp_path):
         led = [im for im, item in zip(rung.images, plan) if item["class"] == name]
         if led:
             s = np.concatenate([ladder_rungs.sides(im.boxes[im.classes == k]) for im in led])
-            native = np.concatenate([ladder_rungs.sides(im.boxes[im.classes == k]) for im, item
-                                     in zip(labels.images, plan) if item["class"] == name])
-            assert np.median(s) == pytest.approx(np.median(native) / plan[0]["factor"] if len(led) == 1 else 4.0,
-                                                  rel=0.1), name
+            native = np.concatenate(
+                [
+                    ladder_rungs.sides(im.boxes[im.classes == k])
+                    for im, item in zip(labels.images, plan)
+                    if item["class"] == name
+                ]
+            )
+            assert np.median(s) == pytest.approx(
+                np.median(native) / plan[0]["factor"] if len(led) == 1 else 4.0, rel=0.1
+            ), name
 
 
 def test_native_rung_is_exact_and_a_built_rung_is_reused(scenes, tmp_path):

@@ -11,8 +11,13 @@ from micro_detector.model.yolov12 import build_model
 
 COCO = [f"c{i}" for i in range(80)]
 # Published YOLOv12 figures (nc=80, 640x640): parameters, and GFLOPs from the paper's table.
-PUBLISHED = {"n": (2.602e6, 6.5), "s": (9.284e6, 21.4), "m": (20.199e6, 67.5),
-             "l": (26.451e6, 88.9), "x": (59.211e6, 199.0)}
+PUBLISHED = {
+    "n": (2.602e6, 6.5),
+    "s": (9.284e6, 21.4),
+    "m": (20.199e6, 67.5),
+    "l": (26.451e6, 88.9),
+    "x": (59.211e6, 199.0),
+}
 
 
 @pytest.mark.parametrize("scale", list(PUBLISHED))
@@ -79,10 +84,10 @@ def test_area_attention_matches_explicit_stripes(area):
             rows = slice(a * stripe, (a + 1) * stripe)
             for h in range(2):
                 block = qkv[b, rows].view(stripe, 2, 3 * hd)[:, h]
-                q, k, v = block[:, :hd], block[:, hd:2 * hd], block[:, 2 * hd:]
-                weights = torch.softmax(q @ k.T / hd ** 0.5, -1)
-                ref[b, rows, h * hd:(h + 1) * hd] = weights @ v
-                v_full[b, rows, h * hd:(h + 1) * hd] = v
+                q, k, v = block[:, :hd], block[:, hd : 2 * hd], block[:, 2 * hd :]
+                weights = torch.softmax(q @ k.T / hd**0.5, -1)
+                ref[b, rows, h * hd : (h + 1) * hd] = weights @ v
+                v_full[b, rows, h * hd : (h + 1) * hd] = v
     ref = ref.transpose(1, 2).reshape(B, C, H, W)
     v_full = v_full.transpose(1, 2).reshape(B, C, H, W)
     expected = attn.proj(ref + attn.pe(v_full))

@@ -115,15 +115,18 @@ def test_onnx_runner_gives_the_same_boxes_as_torch(tmp_path):
 
 def test_cli_info_new_model_and_errors(tmp_path):
     out = tmp_path / "new.pt"
-    run = subprocess.run([*CLI, "new-model", "--scale", "n", "--classes", "boat,plane",
-                          "--gsd", "0.5", "-o", str(out)], capture_output=True, text=True)
+    run = subprocess.run(
+        [*CLI, "new-model", "--scale", "n", "--classes", "boat,plane", "--gsd", "0.5", "-o", str(out)],
+        capture_output=True,
+        text=True,
+    )
     assert run.returncode == 0, run.stderr
-    info = json.loads(subprocess.run([*CLI, "info", str(out)], capture_output=True,
-                                     text=True, check=True).stdout)
+    info = json.loads(subprocess.run([*CLI, "info", str(out)], capture_output=True, text=True, check=True).stdout)
     assert info["scale"] == "n" and info["class_names"] == ["boat", "plane"]
     assert info["gsd"] == 0.5 and info["bands"] == 3 and info["metadata"]["trained"] is False
-    untrained = json.loads(subprocess.run([*CLI, "info", "--scale", "s"], capture_output=True,
-                                          text=True, check=True).stdout)
+    untrained = json.loads(
+        subprocess.run([*CLI, "info", "--scale", "s"], capture_output=True, text=True, check=True).stdout
+    )
     assert untrained["params"] == pytest.approx(9.284e6, rel=0.01)
     assert untrained["gflops"] == pytest.approx(21.4, rel=0.01)
     bad = tmp_path / "bad.pt"

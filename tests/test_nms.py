@@ -45,8 +45,7 @@ def test_torch_nms_equals_brute_force(seed, thr):
     rng = np.random.default_rng(seed)
     boxes, scores, classes = random_boxes(rng, 300)
     expected = brute_force_nms(boxes, scores, classes, thr)
-    got = tnms.batched_nms(torch.from_numpy(boxes), torch.from_numpy(scores),
-                           torch.from_numpy(classes), thr, chunk=64)
+    got = tnms.batched_nms(torch.from_numpy(boxes), torch.from_numpy(scores), torch.from_numpy(classes), thr, chunk=64)
     assert got.tolist() == expected
 
 

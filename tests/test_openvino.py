@@ -71,8 +71,7 @@ def test_compiled_blob_is_cached_and_reused(tmp_path):
     assert second.compiled_from_cache and second.blob == first.blob
     assert "reused from" in second.backend_reason
     x = np.full((1, 3, 256, 256), 90, np.uint8)
-    np.testing.assert_allclose(first.forward(x.astype(np.float32)), second.forward(x.astype(np.float32)),
-                               atol=1e-3)
+    np.testing.assert_allclose(first.forward(x.astype(np.float32)), second.forward(x.astype(np.float32)), atol=1e-3)
     first.blob.write_bytes(b"damaged")  # a damaged blob is compiled again, never fatal
     third = open_openvino(ONNX, "cpu", "fp32", 2, tmp_path)
     assert not third.compiled_from_cache and third.blob.stat().st_size > 1000
@@ -101,10 +100,16 @@ def test_backend_openvino_without_openvino_names_the_install(tmp_path):
     code = BLOCK.format(modules=("openvino",)) + (
         "from micro_detector.cli import main\n"
         f"sys.exit(main(['detect', {str(DEMO)!r}, '-o', {str(tmp_path / 'out.gpkg')!r}, "
-        "'--backend', 'openvino', '-q']))\n")
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300,
-                          cwd=ROOT, env={"MICRO_DETECTOR_CACHE": str(tmp_path), "PATH": "/usr/bin:/bin",
-                                         "MICRO_DETECTOR_AUTO_OPENVINO": "1"})
+        "'--backend', 'openvino', '-q']))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=ROOT,
+        env={"MICRO_DETECTOR_CACHE": str(tmp_path), "PATH": "/usr/bin:/bin", "MICRO_DETECTOR_AUTO_OPENVINO": "1"},
+    )
     assert done.returncode == 2, done.stderr
     assert "openvino" in done.stderr and "pip install" in done.stderr
     assert not (tmp_path / "out.gpkg").exists()
@@ -114,10 +119,10 @@ def test_auto_without_openvino_stays_on_onnxruntime(tmp_path):
     code = BLOCK.format(modules=("openvino",)) + (
         "from micro_detector.model.runner import open_runner\n"
         f"r = open_runner({str(ONNX)!r}, device='cpu', cache_dir={str(tmp_path)!r})\n"
-        "print(r.backend)\n")
+        "print(r.backend)\n"
+    )
     env = {**os.environ, "MICRO_DETECTOR_AUTO_OPENVINO": "1"}
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, cwd=ROOT,
-                          env=env)
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, cwd=ROOT, env=env)
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["onnx"]
 
@@ -129,10 +134,10 @@ def test_openvino_alone_runs_without_onnxruntime_or_torch(tmp_path):
         "import numpy as np\n"
         "print(r.backend, len(r.predict(np.full((1, 3, 256, 256), 90, np.uint8))[0]) >= 0)\n"
         "print(r.backend_reason)\n"
-        "assert not {'onnxruntime', 'torch'} & set(sys.modules)\n")
+        "assert not {'onnxruntime', 'torch'} & set(sys.modules)\n"
+    )
     env = {**os.environ, "MICRO_DETECTOR_AUTO_OPENVINO": "1"}
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, cwd=ROOT,
-                          env=env)
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, cwd=ROOT, env=env)
     assert done.returncode == 0, done.stderr
     first, reason = done.stdout.splitlines()[:2]
     assert first == "openvino True" and "onnxruntime is not" in reason
@@ -146,8 +151,9 @@ def test_reduced_precision_unmeasured_warns_and_says_so(tmp_path):
         runner = open_openvino(ONNX, "cpu", "bf16", 2, tmp_path)
     assert "warning: bf16 was not measured" in runner.backend_reason
     assert runner.precision == "bf16" and "-bf16-CPU-" in runner.blob.name
-    native = "bf16" in set(ov.Core().get_property("CPU", "OPTIMIZATION_CAPABILITIES")) or \
-        "BF16" in set(ov.Core().get_property("CPU", "OPTIMIZATION_CAPABILITIES"))
+    native = "bf16" in set(ov.Core().get_property("CPU", "OPTIMIZATION_CAPABILITIES")) or "BF16" in set(
+        ov.Core().get_property("CPU", "OPTIMIZATION_CAPABILITIES")
+    )
     assert runner.effective_precision == ("bf16" if native else "fp32")
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # auto on an unmeasured model: fp32, silently correct
@@ -229,12 +235,18 @@ def test_onnx_metadata_without_onnx_packages(tmp_path):
 def test_installer_offers_openvino(tmp_path):
     from micro_object_detection.installer import core
 
-    plan = core.plan_install(tmp_path, groups=["detect", "openvino"], python=sys.executable, numpy_version="1.24.2",
-                             is_importable=lambda m: False)
+    plan = core.plan_install(
+        tmp_path,
+        groups=["detect", "openvino"],
+        python=sys.executable,
+        numpy_version="1.24.2",
+        is_importable=lambda m: False,
+    )
     names = [i.name for i in plan.items]
     assert "openvino" in names and "numpy" not in names
-    assert core.plan_install(tmp_path, python=sys.executable, numpy_version="1.24.2",
-                             is_importable=lambda m: False).missing == ["onnxruntime"]
+    assert core.plan_install(
+        tmp_path, python=sys.executable, numpy_version="1.24.2", is_importable=lambda m: False
+    ).missing == ["onnxruntime"]
 
 
 @pytest.mark.slow
@@ -280,10 +292,18 @@ def test_qgis_detect_takes_precision_and_intel_devices(plugin, tmp_path, monkeyp
     out = tmp_path / "bf16.gpkg"
     # the plugin's own copy of the package: its PrecisionWarning is another class object
     with pytest.warns(UserWarning, match="bf16 was not measured"):
-        processing.run("micro_detector:detect", {
-            "INPUT": str(DEMO), "MODEL": str(ONNX), "PRECISION": PRECISIONS.index("bf16"),
-            "DEVICE": DETECT_DEVICES.index("cpu"), "OUTPUT": str(out)}, context=QgsProcessingContext(),
-            feedback=feedback)
+        processing.run(
+            "micro_detector:detect",
+            {
+                "INPUT": str(DEMO),
+                "MODEL": str(ONNX),
+                "PRECISION": PRECISIONS.index("bf16"),
+                "DEVICE": DETECT_DEVICES.index("cpu"),
+                "OUTPUT": str(out),
+            },
+            context=QgsProcessingContext(),
+            feedback=feedback,
+        )
     backend = [line for line in log if line.startswith("Backend:")]
     assert backend and "openvino" in backend[0] and "precision bf16 runs on OpenVINO" in backend[0]
     assert out.is_file()

@@ -9,17 +9,36 @@ from micro_detector.merge import merge_detections
 from micro_detector.options import DetectOptions, OptionsError, field_default, option_default
 
 
-@pytest.mark.parametrize("kw, word", [
-    (dict(tile=-64), "tile"), (dict(tile=0), "tile"), (dict(tile=100), "multiple of 32"),
-    (dict(overlap=-0.1), "overlap"), (dict(tile=64, overlap=64), "smaller than the tile"),
-    (dict(conf=2), "conf"), (dict(conf=-0.1), "conf"), (dict(iou=0), "iou"), (dict(iou=1.5), "iou"),
-    (dict(batch=0), "batch"), (dict(batch=2.5), "batch"), (dict(scale=0), "scale"),
-    (dict(scale=-1.0), "scale"), (dict(gsd=0), "gsd"), (dict(merge="wbf"), "nms or nmm"),
-    (dict(match="giou"), "iou or ios"), (dict(device="gpu"), "device"), (dict(backend="tf"), "backend"),
-    (dict(extent=(10, 0, 5, 1)), "xmin < xmax"), (dict(extent=(0, 5, 1, 5)), "ymin < ymax"),
-    (dict(extent=(1, 2, 3)), "four numbers"), (dict(extent_crs="EPSG:999999"), "extent_crs"),
-    (dict(bands=[0, 1, 2]), "bands"), (dict(conf="high"), "number"), (dict(max_det=0), "max_det"),
-])
+@pytest.mark.parametrize(
+    "kw, word",
+    [
+        (dict(tile=-64), "tile"),
+        (dict(tile=0), "tile"),
+        (dict(tile=100), "multiple of 32"),
+        (dict(overlap=-0.1), "overlap"),
+        (dict(tile=64, overlap=64), "smaller than the tile"),
+        (dict(conf=2), "conf"),
+        (dict(conf=-0.1), "conf"),
+        (dict(iou=0), "iou"),
+        (dict(iou=1.5), "iou"),
+        (dict(batch=0), "batch"),
+        (dict(batch=2.5), "batch"),
+        (dict(scale=0), "scale"),
+        (dict(scale=-1.0), "scale"),
+        (dict(gsd=0), "gsd"),
+        (dict(merge="wbf"), "nms or nmm"),
+        (dict(match="giou"), "iou or ios"),
+        (dict(device="gpu"), "device"),
+        (dict(backend="tf"), "backend"),
+        (dict(extent=(10, 0, 5, 1)), "xmin < xmax"),
+        (dict(extent=(0, 5, 1, 5)), "ymin < ymax"),
+        (dict(extent=(1, 2, 3)), "four numbers"),
+        (dict(extent_crs="EPSG:999999"), "extent_crs"),
+        (dict(bands=[0, 1, 2]), "bands"),
+        (dict(conf="high"), "number"),
+        (dict(max_det=0), "max_det"),
+    ],
+)
 def test_out_of_range_options_are_refused_when_built(kw, word):
     with pytest.raises(OptionsError, match=word) as error:
         DetectOptions(**kw)
@@ -28,8 +47,20 @@ def test_out_of_range_options_are_refused_when_built(kw, word):
 
 
 def test_valid_options_and_one_table_of_defaults():
-    o = DetectOptions(tile=640, overlap=64, conf=0, iou=1, batch=1, scale=0.5, device="cuda:1",
-                      extent=(0, 0, 1, 1), extent_crs="EPSG:4326", agnostic=True, gsd=0.3, tta=True)
+    o = DetectOptions(
+        tile=640,
+        overlap=64,
+        conf=0,
+        iou=1,
+        batch=1,
+        scale=0.5,
+        device="cuda:1",
+        extent=(0, 0, 1, 1),
+        extent_crs="EPSG:4326",
+        agnostic=True,
+        gsd=0.3,
+        tta=True,
+    )
     assert o.extent == (0.0, 0.0, 1.0, 1.0)
     defaults = {f.name: f.default for f in dataclasses.fields(DetectOptions)}
     assert option_default("conf") == defaults["conf"] == 0.25

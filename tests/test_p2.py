@@ -18,8 +18,10 @@ from micro_detector.model.yolov12 import build_model
 
 def _models(imgsz=128):
     torch.manual_seed(0)
-    return (build_model(ModelSpec(scale="n", imgsz=imgsz, class_names=["a", "b"])).eval(),
-            build_model(ModelSpec(scale="n", imgsz=imgsz, class_names=["a", "b"], p2=True)).eval())
+    return (
+        build_model(ModelSpec(scale="n", imgsz=imgsz, class_names=["a", "b"])).eval(),
+        build_model(ModelSpec(scale="n", imgsz=imgsz, class_names=["a", "b"], p2=True)).eval(),
+    )
 
 
 def test_p2_adds_a_stride_4_level_after_p5():
@@ -33,7 +35,7 @@ def test_p2_adds_a_stride_4_level_after_p5():
     assert decoded.shape == (2, 4 + 2, 16 * 12 + 8 * 6 + 4 * 3 + 32 * 24)
     # the P2 anchors sit on the 4 px grid at cell centres, after the P3-P5 anchors
     anchors, strides = make_anchors([r.shape[2:] for r in raw], p2.detect.strides, x.device, x.dtype)
-    tail = (anchors * strides)[-32 * 24:]
+    tail = (anchors * strides)[-32 * 24 :]
     assert tail[0].tolist() == [2.0, 2.0] and tail[1].tolist() == [6.0, 2.0] and tail[-1].tolist() == [94.0, 126.0]
 
 
@@ -78,11 +80,21 @@ def test_train_and_detect_with_p2(synthetic_training, tmp_path):
 
     s = synthetic_training
     lines = []
-    train(tiny_config(3, p2=True, weights=str(s["model"])), s["train"], s["val"], tmp_path / "run",
-          model_path=tmp_path / "p2.pt", log=lines.append)
+    train(
+        tiny_config(3, p2=True, weights=str(s["model"])),
+        s["train"],
+        s["val"],
+        tmp_path / "run",
+        model_path=tmp_path / "p2.pt",
+        log=lines.append,
+    )
     assert any("tensors taken from" in line for line in lines), lines
     model = load_model(tmp_path / "p2.pt")
     assert model.spec.p2
-    det = engine.detect(s["folder"] / "scene2.tif", None, TorchRunner(model),
-                        options=engine.DetectOptions(conf=0.25, pixel_coordinates=True))
+    det = engine.detect(
+        s["folder"] / "scene2.tif",
+        None,
+        TorchRunner(model),
+        options=engine.DetectOptions(conf=0.25, pixel_coordinates=True),
+    )
     assert len(det) > 0 and np.isfinite(det.boxes).all()

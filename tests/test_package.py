@@ -11,21 +11,40 @@ from conftest import DEMO_RASTER, PLUGIN_NAME, ROOT, run_qgis_process, venv_site
 @pytest.fixture(scope="module")
 def plugin_zip(tmp_path_factory):
     out = tmp_path_factory.mktemp("dist") / f"{PLUGIN_NAME}.zip"
-    subprocess.run([sys.executable, str(ROOT / "scripts" / "package.py"), "-o", str(out)],
-                   check=True, capture_output=True)
+    subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "package.py"), "-o", str(out)], check=True, capture_output=True
+    )
     return out
 
 
 def test_zip_has_one_top_folder_and_no_dev_files(plugin_zip):
     names = zipfile.ZipFile(plugin_zip).namelist()
     assert {n.split("/")[0] for n in names} == {PLUGIN_NAME}
-    for required in ("metadata.txt", "__init__.py", "plugin.py", "LICENSE",
-                     "processing/provider.py", "micro_detector/__init__.py",
-                     "resources/icons/icon.png", "resources/models/default.onnx", "installer/core.py",
-                     "micro_detector/training/cli.py"):
+    for required in (
+        "metadata.txt",
+        "__init__.py",
+        "plugin.py",
+        "LICENSE",
+        "processing/provider.py",
+        "micro_detector/__init__.py",
+        "resources/icons/icon.png",
+        "resources/models/default.onnx",
+        "installer/core.py",
+        "micro_detector/training/cli.py",
+    ):
         assert f"{PLUGIN_NAME}/{required}" in names
-    forbidden = ("/tests/", "/.venv/", "__pycache__", ".pyc", "/.git/", "/.ci/", "/benchmarks/", ".aux.xml",
-                 "/.wheels/", ".egg-info")
+    forbidden = (
+        "/tests/",
+        "/.venv/",
+        "__pycache__",
+        ".pyc",
+        "/.git/",
+        "/.ci/",
+        "/benchmarks/",
+        ".aux.xml",
+        "/.wheels/",
+        ".egg-info",
+    )
     assert [n for n in names if any(f in n for f in forbidden)] == []
 
 
@@ -54,8 +73,10 @@ def test_qgis_process_run_detect_from_the_zip_writes_a_styled_layer(plugin_zip, 
     assert run_qgis_process(["plugins", "enable", PLUGIN_NAME], config_dir=tmp_path).returncode == 0
     out = tmp_path / "kit.gpkg"
     done = run_qgis_process(
-        ["run", "micro_detector:detect", "--", f"INPUT={DEMO_RASTER}",
-         f"OUTPUT={out}"], config_dir=tmp_path, extra_env={"PYTHONPATH": venv_site_packages()})
+        ["run", "micro_detector:detect", "--", f"INPUT={DEMO_RASTER}", f"OUTPUT={out}"],
+        config_dir=tmp_path,
+        extra_env={"PYTHONPATH": venv_site_packages()},
+    )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     layer = QgsVectorLayer(str(out), "kit", "ogr")
     assert layer.isValid() and layer.featureCount() > 10  # a street scene full of cars

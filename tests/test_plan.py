@@ -84,8 +84,9 @@ def test_extent_that_misses_the_raster_names_both_extents(tmp_path):
     with pytest.raises(OptionsError, match=r"extent does not meet.*500000.*EPSG code"):
         detect(raster, None, BlobRunner(), options=DetectOptions(extent=(11.5, 48.1, 11.6, 48.2)))
     with pytest.raises(OptionsError, match="does not meet"):
-        detect(raster, None, BlobRunner(),
-               options=DetectOptions(extent=(11.5, 48.1, 11.6, 48.2), extent_crs="EPSG:4326"))
+        detect(
+            raster, None, BlobRunner(), options=DetectOptions(extent=(11.5, 48.1, 11.6, 48.2), extent_crs="EPSG:4326")
+        )
 
 
 def test_grey_band_is_repeated_and_said(tmp_path):

@@ -51,7 +51,8 @@ def test_detect_algorithm_metadata(plugin):
 
 def test_plugin_start_imports_nothing_heavy():
     """Loading the plugin and its provider must not import torch or onnxruntime."""
-    result = run_python(textwrap.dedent("""
+    result = run_python(
+        textwrap.dedent("""
         import sys
         from qgis.core import QgsApplication
         app = QgsApplication([], False); app.initQgis()
@@ -63,14 +64,17 @@ def test_plugin_start_imports_nothing_heavy():
         heavy = sorted(m for m in ("torch", "onnxruntime", "onnx") if m in sys.modules)
         print("HEAVY", heavy)
         plugin.unload()
-    """))
+    """)
+    )
     assert result.returncode == 0, result.stderr
     assert "HEAVY []" in result.stdout
 
 
 def test_missing_torch_gives_install_instructions(tmp_path):
     """With torch unimportable, running detect fails with a message saying what to install."""
-    result = run_python(qgis_without("torch", "onnxruntime") + textwrap.dedent(f"""
+    result = run_python(
+        qgis_without("torch", "onnxruntime")
+        + textwrap.dedent(f"""
         from osgeo import gdal
         ds = gdal.GetDriverByName("GTiff").Create(r"{tmp_path}/r.tif", 8, 8, 3)
         from osgeo import osr
@@ -82,7 +86,8 @@ def test_missing_torch_gives_install_instructions(tmp_path):
                            "OUTPUT": r"{tmp_path}/out.gpkg"}})
         except QgsProcessingException as e:
             print("MESSAGE", e)
-    """))
+    """)
+    )
     assert result.returncode == 0, result.stderr
     assert "MESSAGE" in result.stdout, result.stdout + result.stderr
     message = result.stdout.split("MESSAGE", 1)[1]
@@ -103,21 +108,32 @@ def test_detect_through_processing_run_writes_a_layer(plugin, tmp_path):
 
     plugin.initProcessing()
     model = tmp_path / "m.pt"
-    subprocess.run([str(ROOT / ".venv" / "bin" / "micro-detector"), "new-model", "--scale", "n",
-                    "-o", str(model)], check=True, capture_output=True)
+    subprocess.run(
+        [str(ROOT / ".venv" / "bin" / "micro-detector"), "new-model", "--scale", "n", "-o", str(model)],
+        check=True,
+        capture_output=True,
+    )
     out = tmp_path / "det.gpkg"
-    result = processing.run("micro_detector:detect", {
-        "INPUT": str(KIT_RASTER), "MODEL": str(model),
-        "CONF": 0.01, "OUTPUT": str(out)})
+    result = processing.run(
+        "micro_detector:detect", {"INPUT": str(KIT_RASTER), "MODEL": str(model), "CONF": 0.01, "OUTPUT": str(out)}
+    )
     layer = QgsVectorLayer(result["OUTPUT"], "det", "ogr")
     assert layer.isValid()
-    assert [f.name() for f in layer.fields()][-7:] == ["class_id", "class_name", "score", "source",
-                                                        "tile_row", "tile_col", "area_m2"]
+    assert [f.name() for f in layer.fields()][-7:] == [
+        "class_id",
+        "class_name",
+        "score",
+        "source",
+        "tile_row",
+        "tile_col",
+        "area_m2",
+    ]
     assert layer.crs().authid() == "EPSG:32632"
     with pytest.raises(QgsProcessingException, match="not found|cannot"):
-        processing.run("micro_detector:detect", {
-            "INPUT": str(KIT_RASTER),
-            "MODEL": str(tmp_path / "missing.pt"), "OUTPUT": str(tmp_path / "x.gpkg")})
+        processing.run(
+            "micro_detector:detect",
+            {"INPUT": str(KIT_RASTER), "MODEL": str(tmp_path / "missing.pt"), "OUTPUT": str(tmp_path / "x.gpkg")},
+        )
 
 
 def test_plugin_start_names_missing_packages_without_importing_them(qgis_iface, monkeypatch):
@@ -127,7 +143,8 @@ def test_plugin_start_names_missing_packages_without_importing_them(qgis_iface, 
     plugin = package.classFactory(qgis_iface)
     assert plugin.warn_missing_dependencies() == []  # both installed here
     real = importlib.util.find_spec
-    monkeypatch.setattr(importlib.util, "find_spec",
-                        lambda name, *a: None if name in ("torch", "onnxruntime") else real(name, *a))
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: None if name in ("torch", "onnxruntime") else real(name, *a)
+    )
     assert plugin.warn_missing_dependencies() == ["torch", "onnxruntime"]
     plugin.unload()

@@ -23,8 +23,11 @@ def labels(tmp_path_factory):
     for i in range(3):
         raster, boxes, classes = make_scene(folder, f"scene{i}.tif", size=256, count=30, seed=i)
         rows.append((raster.name, boxes, classes))
-    return {"geojson": write_xview(folder / "labels.geojson", rows), "mapping": write_mapping(folder / "map.json"),
-            "folder": folder}
+    return {
+        "geojson": write_xview(folder / "labels.geojson", rows),
+        "mapping": write_mapping(folder / "map.json"),
+        "folder": folder,
+    }
 
 
 class Recorder(QgsProcessingFeedback):
@@ -51,7 +54,7 @@ def test_train_dialog_defaults_to_named_folders_in_the_profile(plugin):
     model = Path(first.parameterDefinition("OUTPUT").defaultValue())
     run = Path(first.parameterDefinition("RUN_FOLDER").defaultValue())
     assert model.parent == profile / "models" and model.name.startswith("model-") and model.suffix == ".pt"
-    assert run.parent == profile / "runs" and run.name == model.stem[len("model-"):]
+    assert run.parent == profile / "runs" and run.name == model.stem[len("model-") :]
     start = first.parameterDefinition("START")
     assert start.defaultValue() == 0 and "bundled model" in start.options()[0]
     assert "fine-tuning" in start.options()[1]
@@ -63,7 +66,8 @@ def test_train_with_default_outputs_keeps_model_and_run_in_the_profile(labels, t
     outputs left as the dialog fills them in, Run."""
     s = labels
     profile = tmp_path / "config"
-    done = run_python(textwrap.dedent(f"""
+    done = run_python(
+        textwrap.dedent(f"""
         import sys
         sys.path.append("/usr/share/qgis/python/plugins")
         from qgis.core import QgsApplication
@@ -76,11 +80,13 @@ def test_train_with_default_outputs_keeps_model_and_run_in_the_profile(labels, t
         plugin = pkg.classFactory(None); plugin.initProcessing()
         dialog = AlgorithmDialog(QgsApplication.processingRegistry().createAlgorithmById("micro_detector:train"))
         params = dialog.createProcessingParameters()
-        params.update({{"XVIEW": r"{s['geojson']}", "IMAGES": r"{s['folder']}", "CLASS_MAP": r"{s['mapping']}",
+        params.update({{"XVIEW": r"{s["geojson"]}", "IMAGES": r"{s["folder"]}", "CLASS_MAP": r"{s["mapping"]}",
                         "VAL_FRACTION": 0.34, "START": 2, "EPOCHS": 1, "IMGSZ": 128, "BATCH": 8}})
         result = processing.run("micro_detector:train", params)
         print("MODEL", result["OUTPUT"]); print("RUN", result["RUN_FOLDER"])
-    """), env={"QGIS_CUSTOM_CONFIG_PATH": str(profile)})
+    """),
+        env={"QGIS_CUSTOM_CONFIG_PATH": str(profile)},
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     model = Path(done.stdout.split("MODEL ")[1].split()[0])
     run = Path(done.stdout.split("RUN ")[1].split()[0])
@@ -94,11 +100,21 @@ def test_small_data_starts_from_the_bundled_model_and_scratch_is_warned(plugin, 
     import processing
 
     s = labels
-    common = {"XVIEW": str(s["geojson"]), "IMAGES": str(s["folder"]), "CLASS_MAP": str(s["mapping"]),
-              "VAL_FRACTION": 0.34, "EPOCHS": 1, "IMGSZ": 128, "BATCH": 8}
+    common = {
+        "XVIEW": str(s["geojson"]),
+        "IMAGES": str(s["folder"]),
+        "CLASS_MAP": str(s["mapping"]),
+        "VAL_FRACTION": 0.34,
+        "EPOCHS": 1,
+        "IMGSZ": 128,
+        "BATCH": 8,
+    }
     auto = Recorder()  # 3 images, 90 objects: automatic picks the bundled model
-    processing.run("micro_detector:train", {**common, "OUTPUT": str(tmp_path / "a.pt"),
-                                            "RUN_FOLDER": str(tmp_path / "a")}, feedback=auto)
+    processing.run(
+        "micro_detector:train",
+        {**common, "OUTPUT": str(tmp_path / "a.pt"), "RUN_FOLDER": str(tmp_path / "a")},
+        feedback=auto,
+    )
     assert any("bundled model (fine-tuning)" in m for m in auto.infos), auto.infos
     assert any(m.startswith("weights: ") and "default.pt" in m for m in auto.infos)
     assert not auto.warnings and (tmp_path / "a.pt").is_file()
@@ -110,26 +126,39 @@ def test_small_data_starts_from_the_bundled_model_and_scratch_is_warned(plugin, 
     assert bundled == "n" or any(f"training at scale {bundled}" in m for m in auto.infos), auto.infos
 
     scratch = Recorder()  # and with the advanced options: class balance, GSD range, object sizes
-    processing.run("micro_detector:train", {**common, "START": 2, "REPEAT_THRESHOLD": 0.9,
-                                            "GSD_RANGE": "0.3,0.8", "OBJECT_SIZES": "6,20",
-                                            "OUTPUT": str(tmp_path / "b.pt"),
-                                            "RUN_FOLDER": str(tmp_path / "b")}, feedback=scratch)
+    processing.run(
+        "micro_detector:train",
+        {
+            **common,
+            "START": 2,
+            "REPEAT_THRESHOLD": 0.9,
+            "GSD_RANGE": "0.3,0.8",
+            "OBJECT_SIZES": "6,20",
+            "OUTPUT": str(tmp_path / "b.pt"),
+            "RUN_FOLDER": str(tmp_path / "b"),
+        },
+        feedback=scratch,
+    )
     assert any(m.startswith("class-balanced sampling: repeat ") for m in scratch.infos), scratch.infos
     assert "zoom: 80% of the chips shown at GSD 0.3-0.8 m or objects at 6-20 px" in scratch.infos
     assert not any(m.startswith(("class-balanced sampling", "zoom:")) for m in auto.infos)  # off by default
     from micro_detector.model.io import load_model
+
     assert load_model(tmp_path / "b.pt").spec.gsd_range() == (0.3, 0.8)  # the model serves its range
     assert len(scratch.warnings) == 1 and "too few to train from random weights" in scratch.warnings[0]
     assert "Only 3 images and 90 labelled objects" in scratch.warnings[0]
     assert not any(m.startswith("weights: ") for m in scratch.infos)
 
 
-@pytest.mark.parametrize("values, words", [
-    ({"OBJECT_SIZES": "20,6"}, "Object sizes: give a minimum and a maximum"),
-    ({"GSD_RANGE": "0,0.5"}, "GSD range: give a minimum and a maximum"),
-    ({"GSD_RANGE": "a,b"}, "GSD range: give a minimum and a maximum"),
-    ({"GSD_RANGE": "0.2,0.5", "GSD": 0.3}, "either one training GSD or a GSD range"),
-])
+@pytest.mark.parametrize(
+    "values, words",
+    [
+        ({"OBJECT_SIZES": "20,6"}, "Object sizes: give a minimum and a maximum"),
+        ({"GSD_RANGE": "0,0.5"}, "GSD range: give a minimum and a maximum"),
+        ({"GSD_RANGE": "a,b"}, "GSD range: give a minimum and a maximum"),
+        ({"GSD_RANGE": "0.2,0.5", "GSD": 0.3}, "either one training GSD or a GSD range"),
+    ],
+)
 def test_train_refuses_bad_zoom_ranges_before_any_work(plugin, labels, tmp_path, values, words):
     from qgis.core import QgsProcessingException
 
@@ -137,9 +166,19 @@ def test_train_refuses_bad_zoom_ranges_before_any_work(plugin, labels, tmp_path,
 
     s = labels
     with pytest.raises(QgsProcessingException, match=words):
-        processing.run("micro_detector:train", {
-            "XVIEW": str(s["geojson"]), "IMAGES": str(s["folder"]), "CLASS_MAP": str(s["mapping"]),
-            "EPOCHS": 1, "IMGSZ": 128, **values, "OUTPUT": str(tmp_path / "m.pt"), "RUN_FOLDER": str(tmp_path / "r")})
+        processing.run(
+            "micro_detector:train",
+            {
+                "XVIEW": str(s["geojson"]),
+                "IMAGES": str(s["folder"]),
+                "CLASS_MAP": str(s["mapping"]),
+                "EPOCHS": 1,
+                "IMGSZ": 128,
+                **values,
+                "OUTPUT": str(tmp_path / "m.pt"),
+                "RUN_FOLDER": str(tmp_path / "r"),
+            },
+        )
     assert not (tmp_path / "m.pt").exists() and not (tmp_path / "r").exists()
 
 
@@ -151,12 +190,26 @@ def test_evaluate_declares_its_files_in_its_folder(plugin, labels, tmp_path):
     s = labels
     context = QgsProcessingContext()
     folder = tmp_path / "evaluation"
-    result = processing.run("micro_detector:evaluate", {
-        "XVIEW": str(s["geojson"]), "IMAGES": str(s["folder"]),
-        "CLASS_MAP": str(s["mapping"]), "OUTPUT": "memory:", "FOLDER": str(folder)}, context=context)
-    files = {"REPORT": "report.html", "METRICS_CSV": "metrics.csv", "METRICS_JSON": "metrics.json",
-             "SIZES_CSV": "metrics_sizes.csv", "CONFUSION_CSV": "metrics_confusion.csv", "PR_CURVE": "PR_curve.png",
-             "SAMPLES": "val_images.png"}
+    result = processing.run(
+        "micro_detector:evaluate",
+        {
+            "XVIEW": str(s["geojson"]),
+            "IMAGES": str(s["folder"]),
+            "CLASS_MAP": str(s["mapping"]),
+            "OUTPUT": "memory:",
+            "FOLDER": str(folder),
+        },
+        context=context,
+    )
+    files = {
+        "REPORT": "report.html",
+        "METRICS_CSV": "metrics.csv",
+        "METRICS_JSON": "metrics.json",
+        "SIZES_CSV": "metrics_sizes.csv",
+        "CONFUSION_CSV": "metrics_confusion.csv",
+        "PR_CURVE": "PR_curve.png",
+        "SAMPLES": "val_images.png",
+    }
     assert {k: Path(result[k]) for k in files} == {k: folder / v for k, v in files.items()}
     assert all((folder / v).stat().st_size > 0 for v in files.values())
     assert sorted(p.name for p in folder.iterdir()) == sorted(files.values())  # nothing else, nowhere else
@@ -176,11 +229,18 @@ def test_an_error_is_printed_once_through_qgis_process(plugins_dir, tmp_path):
     ds = None
     bad = tmp_path / "bad.pt"
     bad.write_bytes(b"not a model")
-    assert run_qgis_process(["plugins", "enable", PLUGIN_NAME], config_dir=tmp_path / "cfg",
-                            plugin_path=plugins_dir).returncode == 0
-    done = run_qgis_process(["run", "micro_detector:detect", "--", f"INPUT={raster}", f"MODEL={bad}",
-                             f"OUTPUT={tmp_path / 'o.gpkg'}"], config_dir=tmp_path / "cfg", plugin_path=plugins_dir,
-                            extra_env={"PYTHONPATH": venv_site_packages()})
+    assert (
+        run_qgis_process(
+            ["plugins", "enable", PLUGIN_NAME], config_dir=tmp_path / "cfg", plugin_path=plugins_dir
+        ).returncode
+        == 0
+    )
+    done = run_qgis_process(
+        ["run", "micro_detector:detect", "--", f"INPUT={raster}", f"MODEL={bad}", f"OUTPUT={tmp_path / 'o.gpkg'}"],
+        config_dir=tmp_path / "cfg",
+        plugin_path=plugins_dir,
+        extra_env={"PYTHONPATH": venv_site_packages()},
+    )
     assert done.returncode != 0
     text = done.stdout + done.stderr
     assert text.count("is not a micro-detector model file") == 1, text

@@ -20,15 +20,35 @@ def test_a_qgis_run_caches_the_onnx_export_in_the_profile(plugins_dir, tmp_path)
     raster = tmp_path / "crop.tif"
     gdal.Translate(str(raster), str(DEMO_RASTER), srcWin=[0, 0, 320, 320])
     # "" is unset for the cache (a subprocess inherits this session's MICRO_DETECTOR_CACHE)
-    env = {"PYTHONPATH": venv_site_packages(), "GDAL_PAM_ENABLED": "NO", "HOME": str(home),
-           "MICRO_DETECTOR_CACHE": "", "XDG_CACHE_HOME": ""}
-    assert run_qgis_process(["plugins", "enable", PLUGIN_NAME], config_dir=config, plugin_path=plugins_dir,
-                            extra_env=env).returncode == 0
+    env = {
+        "PYTHONPATH": venv_site_packages(),
+        "GDAL_PAM_ENABLED": "NO",
+        "HOME": str(home),
+        "MICRO_DETECTOR_CACHE": "",
+        "XDG_CACHE_HOME": "",
+    }
+    assert (
+        run_qgis_process(
+            ["plugins", "enable", PLUGIN_NAME], config_dir=config, plugin_path=plugins_dir, extra_env=env
+        ).returncode
+        == 0
+    )
     runs = []
     for name in ("first", "second"):
-        done = run_qgis_process(["run", "micro_detector:detect", "--", f"INPUT={raster}", f"MODEL={model}",
-                                 "DEVICE=1", f"OUTPUT={tmp_path / name}.gpkg"],  # DEVICE 1: cpu
-                                config_dir=config, plugin_path=plugins_dir, extra_env=env)
+        done = run_qgis_process(
+            [
+                "run",
+                "micro_detector:detect",
+                "--",
+                f"INPUT={raster}",
+                f"MODEL={model}",
+                "DEVICE=1",
+                f"OUTPUT={tmp_path / name}.gpkg",
+            ],  # DEVICE 1: cpu
+            config_dir=config,
+            plugin_path=plugins_dir,
+            extra_env=env,
+        )
         assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
         runs.append(done.stdout + done.stderr)
     cache = config / "profiles" / "default" / "micro_detector" / "onnx-cache"
@@ -41,10 +61,22 @@ def test_a_qgis_run_caches_the_onnx_export_in_the_profile(plugins_dir, tmp_path)
     # evaluate, from QGIS too, reuses the profile's export and writes nothing under HOME
     mapping = tmp_path / "classes.json"
     mapping.write_text('{"vehicle": [17, 18, 19, 23]}')
-    done = run_qgis_process(["run", "micro_detector:evaluate", "--", f"MODEL={model}", f"CLASS_MAP={mapping}",
-                             f"XVIEW={DEMO_RASTER.with_suffix('.geojson')}", f"IMAGES={DEMO_RASTER.parent}",
-                             f"OUTPUT={tmp_path / 'metrics.gpkg'}", f"FOLDER={tmp_path / 'evaluation'}"],
-                            config_dir=config, plugin_path=plugins_dir, extra_env=env)
+    done = run_qgis_process(
+        [
+            "run",
+            "micro_detector:evaluate",
+            "--",
+            f"MODEL={model}",
+            f"CLASS_MAP={mapping}",
+            f"XVIEW={DEMO_RASTER.with_suffix('.geojson')}",
+            f"IMAGES={DEMO_RASTER.parent}",
+            f"OUTPUT={tmp_path / 'metrics.gpkg'}",
+            f"FOLDER={tmp_path / 'evaluation'}",
+        ],
+        config_dir=config,
+        plugin_path=plugins_dir,
+        extra_env=env,
+    )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     assert (tmp_path / "evaluation" / "metrics.json").is_file()
     assert list((cache / "onnx").glob("*.onnx")) == exports

@@ -30,11 +30,12 @@ SIZES = st.integers(1, 1500)
 def _coverage(windows, width, height) -> np.ndarray:
     covered = np.zeros((height, width), bool)
     for w in windows:
-        covered[w.y0:w.y0 + w.h, w.x0:w.x0 + w.w] = True
+        covered[w.y0 : w.y0 + w.h, w.x0 : w.x0 + w.w] = True
     return covered
 
 
 # --- the tile grid ---
+
 
 def _count(size: int, tile: int, px: int) -> int:
     return 1 if size <= tile else math.ceil((size - tile) / (tile - px)) + 1
@@ -93,8 +94,7 @@ def _geotransform(data, unit: float, origin: float) -> tuple[float, ...]:
     return (data.draw(st.floats(-origin, origin)), g1, g2, data.draw(st.floats(-origin, origin)), g4, g5)
 
 
-@given(width=st.integers(16, 600), height=st.integers(16, 600), tile=st.sampled_from([32, 64, 128]),
-       data=st.data())
+@given(width=st.integers(16, 600), height=st.integers(16, 600), tile=st.sampled_from([32, 64, 128]), data=st.data())
 def test_plan_of_an_extent_reads_every_pixel_in_it_on_any_affine(width, height, tile, data):
     gt = _geotransform(data, 1.0, 1e6)
     info = RasterInfo("r.tif", width, height, 3, "byte", gt, UTM.ExportToWkt(), [None] * 3, [""] * 3, True, 1.0, 1.0)
@@ -106,8 +106,9 @@ def test_plan_of_an_extent_reads_every_pixel_in_it_on_any_affine(width, height, 
     ey = ys.min() + np.array(fy) * np.ptp(ys)
     inside = (xs >= ex[0]) & (xs <= ex[1]) & (ys >= ey[0]) & (ys <= ey[1])
     assume(inside.any() and ex[1] > ex[0] and ey[1] > ey[0])
-    options = DetectOptions(tile=tile, overlap=data.draw(st.floats(0, 0.5)), resample=False,
-                            extent=(ex[0], ey[0], ex[1], ey[1]))
+    options = DetectOptions(
+        tile=tile, overlap=data.draw(st.floats(0, 0.5)), resample=False, extent=(ex[0], ey[0], ex[1], ey[1])
+    )
     plan = plan_tiles(info, ModelSpec(scale="n", imgsz=tile, class_names=["a"]), options)
     assert (_coverage(plan.windows, width, height) | ~inside).all()
 
@@ -115,8 +116,12 @@ def test_plan_of_an_extent_reads_every_pixel_in_it_on_any_affine(width, height, 
 # --- pixel <-> map ---
 
 CRS_KINDS = {  # (pixel size unit, origin magnitude) of the CRSs a raster can have
-    "geographic degrees": (1e-6, 180.0), "UTM metres": (1.0, 1e7), "web mercator": (1.0, 2.0e7),
-    "US survey feet": (3.0, 1e7), "local pixel grid": (1.0, 1e3), "centimetre grid": (0.01, 1e5),
+    "geographic degrees": (1e-6, 180.0),
+    "UTM metres": (1.0, 1e7),
+    "web mercator": (1.0, 2.0e7),
+    "US survey feet": (3.0, 1e7),
+    "local pixel grid": (1.0, 1e3),
+    "centimetre grid": (0.01, 1e5),
 }
 
 
@@ -159,12 +164,13 @@ def test_box_rings_on_a_real_raster_are_gdals_corners(data):
 
 # --- the cross-tile merge ---
 
+
 @st.composite
 def box_sets(draw, max_n=60, extent=300.0, classes=3):
     """n boxes from a drawn seed (numpy draws them: fast), with a drawn spread so that some
     sets are crowded and some sparse; distinct scores."""
     n = draw(st.integers(0, max_n))
-    rng = np.random.default_rng(draw(st.integers(0, 2 ** 32 - 1)))
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
     spread = draw(st.sampled_from([20.0, 80.0, extent]))
     xy = rng.uniform(0, spread, (n, 2))
     wh = rng.uniform(1, draw(st.sampled_from([5.0, 40.0])), (n, 2))
@@ -188,8 +194,14 @@ def test_nms_keeps_no_two_boxes_of_a_class_overlapping_above_the_threshold(sets,
     assert sorted(kept.tolist()) == sorted(reference.tolist())
 
 
-@given(sets=box_sets(), threshold=st.floats(0.1, 0.9), method=st.sampled_from(["nms", "nmm"]),
-       metric=st.sampled_from(["iou", "ios"]), seed=st.integers(0, 2 ** 32 - 1), data=st.data())
+@given(
+    sets=box_sets(),
+    threshold=st.floats(0.1, 0.9),
+    method=st.sampled_from(["nms", "nmm"]),
+    metric=st.sampled_from(["iou", "ios"]),
+    seed=st.integers(0, 2**32 - 1),
+    data=st.data(),
+)
 def test_merge_does_not_depend_on_tile_order(sets, threshold, method, metric, seed, data):
     boxes, scores, cls = sets
     cut = np.array(data.draw(st.lists(st.booleans(), min_size=len(boxes), max_size=len(boxes))), bool)
@@ -202,8 +214,7 @@ def test_merge_does_not_depend_on_tile_order(sets, threshold, method, metric, se
 
 class _Plan:  # what merge_raw reads of a plan
     def __init__(self, width, height):
-        self.info = RasterInfo("r.tif", width, height, 3, "byte", (0, 1, 0, 0, 0, 1), None, [None] * 3,
-                               [""] * 3, False)
+        self.info = RasterInfo("r.tif", width, height, 3, "byte", (0, 1, 0, 0, 0, 1), None, [None] * 3, [""] * 3, False)
 
 
 @given(tile=st.integers(64, 200), data=st.data())
@@ -215,7 +226,7 @@ def test_an_object_split_by_tile_edges_comes_back_whole_once(tile, data):
     width, height = data.draw(st.integers(tile, 3 * tile)), data.draw(st.integers(tile, 3 * tile))
     side = overlap - 5
     cell = side + 3
-    rng = np.random.default_rng(data.draw(st.integers(0, 2 ** 32 - 1)))
+    rng = np.random.default_rng(data.draw(st.integers(0, 2**32 - 1)))
     gx, gy = np.meshgrid(np.arange(width // cell), np.arange(height // cell))
     at = rng.uniform(size=gx.shape) < data.draw(st.floats(0.1, 1.0))
     assume(at.any())
@@ -225,14 +236,25 @@ def test_an_object_split_by_tile_edges_comes_back_whole_once(tile, data):
     parts, where = [], []
     for w in windows:
         x0, y0, x1, y1 = w.bounds
-        clip = np.stack([np.clip(objects[:, 0], x0, x1), np.clip(objects[:, 1], y0, y1),
-                         np.clip(objects[:, 2], x0, x1), np.clip(objects[:, 3], y0, y1)], 1)
+        clip = np.stack(
+            [
+                np.clip(objects[:, 0], x0, x1),
+                np.clip(objects[:, 1], y0, y1),
+                np.clip(objects[:, 2], x0, x1),
+                np.clip(objects[:, 3], y0, y1),
+            ],
+            1,
+        )
         seen = (clip[:, 2] - clip[:, 0] >= 1) & (clip[:, 3] - clip[:, 1] >= 1)
         parts.append(clip[seen])
         where.append(np.repeat([[w.row, w.col, x0, y0, x1, y1]], seen.sum(), 0))
     boxes = np.concatenate(parts)
-    raw = RawBoxes(boxes, rng.uniform(0.3, 1, len(boxes)).astype(np.float32), np.zeros(len(boxes), np.int64),
-                   np.concatenate(where).astype(np.int64))
+    raw = RawBoxes(
+        boxes,
+        rng.uniform(0.3, 1, len(boxes)).astype(np.float32),
+        np.zeros(len(boxes), np.int64),
+        np.concatenate(where).astype(np.int64),
+    )
     out = merge_raw(raw, _Plan(width, height), DetectOptions(iou=0.5))
     got = sorted(map(tuple, out.boxes.tolist()))
     assert got == sorted(map(tuple, objects.tolist()))
@@ -253,14 +275,27 @@ def test_merging_one_tiles_boxes_is_a_no_op(sets, threshold, method):
 
 # --- the resampled read: a box at GSD g, detected at the model's GSD ---
 
+
 @given(gsd=st.floats(0.03, 3.0), tile=st.sampled_from([32, 64, 96, 128]), data=st.data())
 def test_a_box_seen_at_the_models_gsd_maps_back_to_its_raster_pixels(gsd, tile, data):
     """Pure mapping: the tile image of a window spans it exactly, whatever the scale; a box
     in the tile image maps back to where it was drawn on the raster (to 1e-6 px), and a box
     located to the nearest model pixel is within half a model pixel of it."""
     width, height = data.draw(st.integers(8, 4000)), data.draw(st.integers(8, 4000))
-    info = RasterInfo("r.tif", width, height, 3, "byte", (0, gsd, 0, 0, 0, -gsd), UTM.ExportToWkt(),
-                      [None] * 3, [""] * 3, True, gsd, 1.0)
+    info = RasterInfo(
+        "r.tif",
+        width,
+        height,
+        3,
+        "byte",
+        (0, gsd, 0, 0, 0, -gsd),
+        UTM.ExportToWkt(),
+        [None] * 3,
+        [""] * 3,
+        True,
+        gsd,
+        1.0,
+    )
     spec = ModelSpec(scale="n", imgsz=tile, class_names=["a"], gsd_min=0.15, gsd_max=0.6)
     plan = plan_tiles(info, spec, DetectOptions(tile=tile))
     served = min(max(gsd, 0.15), 0.6)
@@ -303,8 +338,8 @@ def test_the_resampled_read_puts_each_source_pixel_where_the_mapping_says(gsd, t
         image, _ = read_tile(source, w, plan.scale)
         out_h, out_w = image.shape[1:]
         margin = int(math.ceil(2 / min(out_w / w.w, out_h / w.h))) + 1  # edge pixels are clamped
-        i = np.arange(out_w)[margin:out_w - margin]
-        j = np.arange(out_h)[margin:out_h - margin]
+        i = np.arange(out_w)[margin : out_w - margin]
+        j = np.arange(out_h)[margin : out_h - margin]
         assume(len(i) and len(j))
         centres = np.zeros((len(i), 6))
         centres[:, [0, 2]] = (i + 0.5)[:, None]

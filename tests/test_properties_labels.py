@@ -38,7 +38,7 @@ def box_sets(draw, max_n=25):
     """(width, height, boxes (n, 4) float64 inside the image, positive size, classes (n,))."""
     width, height = draw(st.integers(8, 6000)), draw(st.integers(8, 6000))
     n = draw(st.integers(0, max_n))
-    rng = np.random.default_rng(draw(st.integers(0, 2 ** 32 - 1)))
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
     x0 = rng.uniform(0, width - 1, n)
     y0 = rng.uniform(0, height - 1, n)
     x1 = x0 + rng.uniform(0.5, 1, n) * (width - x0)
@@ -85,11 +85,14 @@ def test_dota_round_trip(sets, gsd):
 @given(sets=box_sets())
 def test_coco_round_trip(sets):
     width, height, boxes, classes = sets
-    data = {"images": [{"id": 7, "file_name": "a b.png", "width": width, "height": height}],
-            "categories": [{"id": 10 + k, "name": c} for k, c in enumerate(CLASSES)],
-            "annotations": [{"id": i, "image_id": 7, "category_id": 10 + int(k),
-                             "bbox": [x0, y0, x1 - x0, y1 - y0]}
-                            for i, ((x0, y0, x1, y1), k) in enumerate(zip(boxes.tolist(), classes))]}
+    data = {
+        "images": [{"id": 7, "file_name": "a b.png", "width": width, "height": height}],
+        "categories": [{"id": 10 + k, "name": c} for k, c in enumerate(CLASSES)],
+        "annotations": [
+            {"id": i, "image_id": 7, "category_id": 10 + int(k), "bbox": [x0, y0, x1 - x0, y1 - y0]}
+            for i, ((x0, y0, x1, y1), k) in enumerate(zip(boxes.tolist(), classes))
+        ],
+    }
     images = parse_coco(json.loads(json.dumps(data)))  # through JSON text, as a file holds it
     rec = images[7]
     assert (rec.file_name, rec.width, rec.height) == ("a b.png", width, height)
@@ -97,16 +100,24 @@ def test_coco_round_trip(sets):
     same_boxes(image, boxes, classes)
 
 
-@given(sets=box_sets(), one_based=st.booleans(), filename=st.text(st.characters(blacklist_categories=("Cs", "Cc")), min_size=1, max_size=12))
+@given(
+    sets=box_sets(),
+    one_based=st.booleans(),
+    filename=st.text(st.characters(blacklist_categories=("Cs", "Cc")), min_size=1, max_size=12),
+)
 def test_voc_round_trip(sets, one_based, filename):
     width, height, boxes, classes = sets
     shift = 1.0 if one_based else 0.0
-    objects = "".join(f"<object><name>{CLASSES[k]}</name><difficult>0</difficult><bndbox><xmin>{x0 + shift!r}</xmin>"
-                      f"<ymin>{y0 + shift!r}</ymin><xmax>{x1!r}</xmax><ymax>{y1!r}</ymax></bndbox></object>"
-                      for (x0, y0, x1, y1), k in zip(boxes.tolist(), classes))
+    objects = "".join(
+        f"<object><name>{CLASSES[k]}</name><difficult>0</difficult><bndbox><xmin>{x0 + shift!r}</xmin>"
+        f"<ymin>{y0 + shift!r}</ymin><xmax>{x1!r}</xmax><ymax>{y1!r}</ymax></bndbox></object>"
+        for (x0, y0, x1, y1), k in zip(boxes.tolist(), classes)
+    )
     clean = "".join(ch for ch in filename if ch.isprintable()).strip() or "a.png"
-    text = (f"<annotation><filename>{escape(clean)}</filename><size><width>{width}</width><height>{height}</height>"
-            f"<depth>3</depth></size>{objects}</annotation>")
+    text = (
+        f"<annotation><filename>{escape(clean)}</filename><size><width>{width}</width><height>{height}</height>"
+        f"<depth>3</depth></size>{objects}</annotation>"
+    )
     ann = parse_voc(text, one_based=one_based)
     assert (ann.filename, ann.width, ann.height) == (clean, width, height)
     image = to_labeled_image("i.png", width, height, ann.objects, MAPPING, Counter())
@@ -130,9 +141,18 @@ def test_xview_round_trip(sets):
     with tempfile.TemporaryDirectory() as folder:
         folder = Path(folder)
         _raster(folder / "img 1.tif", width, height)
-        features = [{"type": "Feature", "geometry": None, "properties": {
-            "bounds_imcoords": ",".join(repr(float(v)) for v in b), "type_id": type_ids[int(k)],
-            "image_id": "img 1.tif"}} for b, k in zip(boxes, classes)]
+        features = [
+            {
+                "type": "Feature",
+                "geometry": None,
+                "properties": {
+                    "bounds_imcoords": ",".join(repr(float(v)) for v in b),
+                    "type_id": type_ids[int(k)],
+                    "image_id": "img 1.tif",
+                },
+            }
+            for b, k in zip(boxes, classes)
+        ]
         (folder / "labels.geojson").write_text(json.dumps({"type": "FeatureCollection", "features": features}))
         (folder / "map.json").write_text(json.dumps({c: [type_ids[k]] for k, c in enumerate(CLASSES)}))
         if not len(boxes):
@@ -142,8 +162,13 @@ def test_xview_round_trip(sets):
     same_boxes(labels.images[0], boxes, classes)
 
 
-@given(sets=box_sets(max_n=12), angle=st.sampled_from([0.0, 0.3, -2.0]), south_up=st.booleans(),
-       epsg=st.sampled_from([32632, 4326, 3857]), driver=st.sampled_from(["GPKG", "GeoJSON"]))
+@given(
+    sets=box_sets(max_n=12),
+    angle=st.sampled_from([0.0, 0.3, -2.0]),
+    south_up=st.booleans(),
+    epsg=st.sampled_from([32632, 4326, 3857]),
+    driver=st.sampled_from(["GPKG", "GeoJSON"]),
+)
 def test_vector_layer_round_trip_on_any_affine_and_crs(sets, angle, south_up, epsg, driver):
     """Boxes drawn in a raster's pixels, written as map polygons (in the raster's CRS or
     another), read back in the raster's pixels by load_vector: rotated and south-up rasters

@@ -39,16 +39,18 @@ def detect(config, plugins_dir, inputs: dict, timeout: float = 600):
 
 
 @pytest.mark.slow
-def test_an_xyz_string_through_qgis_process_finds_what_the_file_run_finds(qgis_profile, plugins_dir, web_scene,
-                                                                           tmp_path):
+def test_an_xyz_string_through_qgis_process_finds_what_the_file_run_finds(
+    qgis_profile, plugins_dir, web_scene, tmp_path
+):
     done = detect(qgis_profile, plugins_dir, {"INPUT": web_scene["raster"], "OUTPUT": tmp_path / "file.gpkg"})
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     from_file = boxes_of(tmp_path / "file.gpkg")
     assert len(from_file) >= 10  # a street full of cars
     for name, text in [("bare", web_scene["xyz"]), ("prefixed", "wms://" + web_scene["xyz"])]:
         out = tmp_path / f"{name}.gpkg"
-        done = detect(qgis_profile, plugins_dir, {"INPUT": text, "EXTENT": EXTENT, "RESOLUTION": RES * 100,
-                                                  "OUTPUT": out})
+        done = detect(
+            qgis_profile, plugins_dir, {"INPUT": text, "EXTENT": EXTENT, "RESOLUTION": RES * 100, "OUTPUT": out}
+        )
         assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
         from_tiles = boxes_of(out)
         assert len(from_tiles) == len(from_file), name
@@ -61,21 +63,28 @@ def test_an_xyz_string_through_processing_run(plugin, web_scene, tmp_path):
     import processing
 
     processing.run("micro_detector:detect", {"INPUT": str(web_scene["raster"]), "OUTPUT": str(tmp_path / "f.gpkg")})
-    result = processing.run("micro_detector:detect", {"INPUT": web_scene["xyz"], "EXTENT": EXTENT,
-                                                      "RESOLUTION": RES * 100, "OUTPUT": str(tmp_path / "x.gpkg")})
+    result = processing.run(
+        "micro_detector:detect",
+        {"INPUT": web_scene["xyz"], "EXTENT": EXTENT, "RESOLUTION": RES * 100, "OUTPUT": str(tmp_path / "x.gpkg")},
+    )
     from_file, from_tiles = boxes_of(tmp_path / "f.gpkg"), boxes_of(result["OUTPUT"])
     assert len(from_tiles) == len(from_file) >= 10
     assert matched(from_tiles, from_file, 0.5 * RES) == len(from_file)
 
 
-@pytest.mark.parametrize("text, message", [
-    ("type=xyz&url=", "has no url="),
-    ("type=xyz&url=https://tile.example.org/tile.png", "has no {z}, {x} and {y} placeholders"),
-    ("type=xyz&url=file:///no/such/folder/{z}/{x}/{y}.png", "XYZ tile folder not found: /no/such/folder"),
-    ("type=xyz&url=ftp://tiles.example.org/{z}/{x}/{y}.png", "must start with http://, https:// or file://"),
-    ("wms://crs=EPSG:3857&format=image/png&layers=roads&styles=&url=http://127.0.0.1:9/wms",
-     "The wms layer .* cannot be opened"),
-])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("type=xyz&url=", "has no url="),
+        ("type=xyz&url=https://tile.example.org/tile.png", "has no {z}, {x} and {y} placeholders"),
+        ("type=xyz&url=file:///no/such/folder/{z}/{x}/{y}.png", "XYZ tile folder not found: /no/such/folder"),
+        ("type=xyz&url=ftp://tiles.example.org/{z}/{x}/{y}.png", "must start with http://, https:// or file://"),
+        (
+            "wms://crs=EPSG:3857&format=image/png&layers=roads&styles=&url=http://127.0.0.1:9/wms",
+            "The wms layer .* cannot be opened",
+        ),
+    ],
+)
 def test_a_bad_layer_string_is_refused_before_any_work(plugin, tmp_path, text, message):
     import processing
 
@@ -91,8 +100,15 @@ def test_the_string_forms_are_recognised(qgis_app, web_scene):
     assert split_provider(xyz) == ("wms", xyz) and provider_string(xyz) == "wms://" + xyz
     assert split_provider("wms://" + xyz) == ("wms", xyz) and provider_string("wms://" + xyz) == "wms://" + xyz
     assert split_provider("virtualraster://?crs=EPSG:3857") == ("virtualraster", "?crs=EPSG:3857")
-    for other in [str(web_scene["raster"]), "https://example.org/a.tif", "/vsicurl/https://example.org/a.tif",
-                  "WMS:https://example.org/wms?layers=a", "layer_id_1234", "", None]:
+    for other in [
+        str(web_scene["raster"]),
+        "https://example.org/a.tif",
+        "/vsicurl/https://example.org/a.tif",
+        "WMS:https://example.org/wms?layers=a",
+        "layer_id_1234",
+        "",
+        None,
+    ]:
         assert split_provider(other) is None and provider_string(other) == other
     assert layer_name(xyz) == "tiles"
     assert layer_name("type=xyz&url=https://tile.openstreetmap.org/{z}/{x}/{y}.png") == "tile.openstreetmap.org"
@@ -121,8 +137,17 @@ def test_a_tile_server_asking_for_a_login_does_not_hang_qgis_process(qgis_profil
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
         url = f"http://127.0.0.1:{server.server_address[1]}/{{z}}/{{x}}/{{y}}.png"
-        done = detect(qgis_profile, plugins_dir, {"INPUT": f"type=xyz&url={url}&zmin=20&zmax=20", "EXTENT": EXTENT,
-                                                  "RESOLUTION": RES * 100, "OUTPUT": tmp_path / "o.gpkg"}, timeout=300)
+        done = detect(
+            qgis_profile,
+            plugins_dir,
+            {
+                "INPUT": f"type=xyz&url={url}&zmin=20&zmax=20",
+                "EXTENT": EXTENT,
+                "RESOLUTION": RES * 100,
+                "OUTPUT": tmp_path / "o.gpkg",
+            },
+            timeout=300,
+        )
     finally:
         server.shutdown()
     text = done.stdout + done.stderr
@@ -149,8 +174,10 @@ def test_a_wms_string_finds_what_the_file_run_finds_asking_the_server_once(plugi
 
     processing.run("micro_detector:detect", {"INPUT": str(web_scene["raster"]), "OUTPUT": str(tmp_path / "f.gpkg")})
     with WmsServer(web_scene["raster"], "scene") as wms:
-        result = processing.run("micro_detector:detect", {"INPUT": wms.uri(), "EXTENT": EXTENT,
-                                                          "RESOLUTION": RES * 100, "OUTPUT": str(tmp_path / "w.gpkg")})
+        result = processing.run(
+            "micro_detector:detect",
+            {"INPUT": wms.uri(), "EXTENT": EXTENT, "RESOLUTION": RES * 100, "OUTPUT": str(tmp_path / "w.gpkg")},
+        )
         asked = dict(wms.requests)
     from_file, from_wms = boxes_of(tmp_path / "f.gpkg"), boxes_of(result["OUTPUT"])
     assert len(from_file) >= 10

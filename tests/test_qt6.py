@@ -14,18 +14,24 @@ import check_qt6  # noqa: E402
 
 
 def test_plugin_code_passes_the_qt6_check():
-    done = subprocess.run([sys.executable, str(ROOT / "scripts" / "check_qt6.py")], capture_output=True, text=True,
-                          env={"QT_QPA_PLATFORM": "offscreen", "PATH": "/usr/bin:/bin"})
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "check_qt6.py")],
+        capture_output=True,
+        text=True,
+        env={"QT_QPA_PLATFORM": "offscreen", "PATH": "/usr/bin:/bin"},
+    )
     assert done.returncode == 0, done.stdout + done.stderr
 
 
 def test_the_check_finds_qt5_only_code(tmp_path, monkeypatch):
     sample = tmp_path / "sample.py"
-    sample.write_text("from qgis.core import QgsTask, Qgis\nfrom qgis.PyQt.QtWidgets import QAction\n"
-                      "from PyQt5.QtCore import QVariant\n"
-                      "t = QgsTask('x', QgsTask.CanCancel)\nok = QgsTask.Flag.CanCancel\n"
-                      "dialog.exec_()\np.setFlags(p.flags() | p.FlagAdvanced)\nkind = QVariant.Int\n"
-                      "level = Qgis.MessageLevel.Warning\n")
+    sample.write_text(
+        "from qgis.core import QgsTask, Qgis\nfrom qgis.PyQt.QtWidgets import QAction\n"
+        "from PyQt5.QtCore import QVariant\n"
+        "t = QgsTask('x', QgsTask.CanCancel)\nok = QgsTask.Flag.CanCancel\n"
+        "dialog.exec_()\np.setFlags(p.flags() | p.FlagAdvanced)\nkind = QVariant.Int\n"
+        "level = Qgis.MessageLevel.Warning\n"
+    )
     monkeypatch.setattr(check_qt6, "ROOT", tmp_path)
     problems = "\n".join(check_qt6.check_file(sample))
     assert "sample.py:4: unscoped enum QgsTask.CanCancel: use QgsTask.Flag.CanCancel" in problems

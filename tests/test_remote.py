@@ -152,8 +152,11 @@ def test_missing_url_names_it(tmp_path):
 def test_server_dying_mid_run(tmp_path, runner):
     cog = crop_cog(tmp_path, width=1284, blocksize=128)
     out = tmp_path / "out.gpkg"
-    with config_options({"GDAL_HTTP_MAX_RETRY": "1", "GDAL_HTTP_RETRY_DELAY": "0.1"}), \
-            RangeServer(tmp_path, die_after=3) as server, pytest.raises(RasterReadError) as error:
+    with (
+        config_options({"GDAL_HTTP_MAX_RETRY": "1", "GDAL_HTTP_RETRY_DELAY": "0.1"}),
+        RangeServer(tmp_path, die_after=3) as server,
+        pytest.raises(RasterReadError) as error,
+    ):
         engine.detect(f"{server.url}/{cog.name}", out, runner)
     assert cog.name in str(error.value) and "window" in str(error.value)
     assert not out.exists() and not list(tmp_path.glob(".*partial"))
@@ -161,8 +164,11 @@ def test_server_dying_mid_run(tmp_path, runner):
 
 def test_timeout_names_the_url(tmp_path):
     cog = crop_cog(tmp_path, width=256)
-    with config_options({"GDAL_HTTP_TIMEOUT": "1", "GDAL_HTTP_MAX_RETRY": "0"}), \
-            RangeServer(tmp_path, delay=3) as server, pytest.raises(RasterError) as error:
+    with (
+        config_options({"GDAL_HTTP_TIMEOUT": "1", "GDAL_HTTP_MAX_RETRY": "0"}),
+        RangeServer(tmp_path, delay=3) as server,
+        pytest.raises(RasterError) as error,
+    ):
         engine.plan_raster(f"{server.url}/{cog.name}", None)
     assert cog.name in str(error.value)
 
@@ -198,15 +204,33 @@ def test_evaluate_and_chips_over_http(tmp_path, runner):
     with RangeServer(tmp_path / "served") as server:
         url = f"{server.url}/{cog.name}"
         for name, raster in (("local", str(cog)), ("remote", url)):
-            assert training_cli.main(["evaluate", str(default_model_for("auto")), "--vector", str(labels),
-                                      "--class-field", "class_name", "--rasters", raster,
-                                      "--out", str(tmp_path / name), "--device", "cpu"]) == 0
+            assert (
+                training_cli.main(
+                    [
+                        "evaluate",
+                        str(default_model_for("auto")),
+                        "--vector",
+                        str(labels),
+                        "--class-field",
+                        "class_name",
+                        "--rasters",
+                        raster,
+                        "--out",
+                        str(tmp_path / name),
+                        "--device",
+                        "cpu",
+                    ]
+                )
+                == 0
+            )
         remote_set = load_vector(labels, [url], "class_name")
         local_set = load_vector(labels, [str(cog)], "class_name")
         assert remote_set.images[0].name == cog.name
         config = ChipConfig(size=256)
-        chips = [build_chips(s.images, len(s.class_names), config, tmp_path / f"chips{k}")
-                 for k, s in enumerate((remote_set, local_set))]
+        chips = [
+            build_chips(s.images, len(s.class_names), config, tmp_path / f"chips{k}")
+            for k, s in enumerate((remote_set, local_set))
+        ]
     local = (tmp_path / "local" / "metrics.json").read_text()
     assert (tmp_path / "remote" / "metrics.json").read_text() == local
     assert len(chips[0]) == len(chips[1]) > 0

@@ -25,8 +25,13 @@ pystac = pytest.importorskip("pystac")
 
 
 def stac_item(item_id: str, href: str, asset: str = "visual"):
-    item = pystac.Item(item_id, {"type": "Point", "coordinates": [11.5, 48.1]}, [11.5, 48.1, 11.5, 48.1],
-                       __import__("datetime").datetime(2024, 5, 1), {})
+    item = pystac.Item(
+        item_id,
+        {"type": "Point", "coordinates": [11.5, 48.1]},
+        [11.5, 48.1, 11.5, 48.1],
+        __import__("datetime").datetime(2024, 5, 1),
+        {},
+    )
     item.add_asset(asset, pystac.Asset(href, media_type=pystac.MediaType.COG, roles=["visual"]))
     item.add_asset("thumbnail", pystac.Asset("thumb.png", roles=["thumbnail"]))
     return item
@@ -53,7 +58,9 @@ def test_url_list_and_stac_items_are_listed(tmp_path):
     (tmp_path / "urls.txt").write_text("# scenes\nhttp://h/a/one.tif?sig=x\n\nhttps://h/b/two.tif\n")
     items = list_items(tmp_path / "urls.txt")
     assert [(i.name, i.stem, i.href) for i in items] == [
-        ("one.tif", "one", "/vsicurl/http://h/a/one.tif?sig=x"), ("two.tif", "two", "/vsicurl/https://h/b/two.tif")]
+        ("one.tif", "one", "/vsicurl/http://h/a/one.tif?sig=x"),
+        ("two.tif", "two", "/vsicurl/https://h/b/two.tif"),
+    ]
     collection = pystac.ItemCollection([stac_item("S2A:tile/1", "scenes/x.tif"), stac_item("b", "s3://bk/y.tif")])
     (tmp_path / "items.json").write_text(json.dumps(collection.to_dict()))
     items = read_stac_items(str(tmp_path / "items.json"))

@@ -42,21 +42,29 @@ def test_dask_run_over_stac_on_s3_reads_on_the_workers(tmp_path, monkeypatch):
 
     for key in [k for k in os.environ if k.startswith(("AWS_", "GDAL_HTTP", "CPL_"))]:
         monkeypatch.delenv(key)
-    cogs = {"big": crop_cog(tmp_path / "cogs", "big.tif", width=1284, blocksize=128),
-            "small": crop_cog(tmp_path / "cogs", "small.tif", width=300)}
+    cogs = {
+        "big": crop_cog(tmp_path / "cogs", "big.tif", width=1284, blocksize=128),
+        "small": crop_cog(tmp_path / "cogs", "small.tif", width=300),
+    }
     runner = open_runner(MODEL, device="cpu")
-    local = {name: engine.detect(cog, tmp_path / f"{name}.gpkg", runner, options=options())
-             for name, cog in cogs.items()}
+    local = {
+        name: engine.detect(cog, tmp_path / f"{name}.gpkg", runner, options=options()) for name, cog in cogs.items()
+    }
     with S3Server() as s3:
-        items = [stac_item(f"scene-{name}", s3.put("imagery", f"scenes/{name}.tif", cog))
-                 for name, cog in cogs.items()]
+        items = [stac_item(f"scene-{name}", s3.put("imagery", f"scenes/{name}.tif", cog)) for name, cog in cogs.items()]
         s3.put("imagery", "items.json", json.dumps(pystac.ItemCollection(items).to_dict()).encode())
         with s3.gdal_env():  # the client's GDAL config only
             client_net = NetworkStats().start()
             messages = []
             rows, summary = detect_folder_dask(
-                "s3://imagery/items.json", tmp_path / "out", MODEL, options=options(),
-                cluster=ClusterOptions(workers=2, block_tiles=8), progress=False, log=messages.append)
+                "s3://imagery/items.json",
+                tmp_path / "out",
+                MODEL,
+                options=options(),
+                cluster=ClusterOptions(workers=2, block_tiles=8),
+                progress=False,
+                log=messages.append,
+            )
             fetched = client_net.read()["bytes_fetched"]
     assert [r["raster"] for r in rows] == ["scene-big", "scene-small"]
     assert all(r["status"] == "ok" for r in rows), [(r["raster"], r["error"]) for r in rows]

@@ -28,8 +28,10 @@ def test_a_cog_url_in_qgis_finds_what_the_file_finds(plugin, tmp_path):
         result = processing.run("micro_detector:detect", {"INPUT": url, "OUTPUT": str(tmp_path / "u.gpkg")})
         fetched = server.bytes_sent
         with pytest.raises(QgsProcessingException) as error:
-            processing.run("micro_detector:detect", {"INPUT": f"{server.url}/none.tif?token=k3y",
-                                                     "OUTPUT": str(tmp_path / "n.gpkg")})
+            processing.run(
+                "micro_detector:detect",
+                {"INPUT": f"{server.url}/none.tif?token=k3y", "OUTPUT": str(tmp_path / "n.gpkg")},
+            )
     scores = output_scores(Path(result["OUTPUT"]))
     assert len(scores) > 0
     np.testing.assert_array_equal(scores, output_scores(tmp_path / "f.gpkg"))

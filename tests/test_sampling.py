@@ -64,8 +64,11 @@ def test_ranks_split_one_epoch_without_overlap():
 
 def test_a_repeated_copy_is_the_same_chip_with_its_own_augmentation(tmp_path):
     raster, boxes, classes = make_scene(tmp_path, "s.tif", size=160, count=14, seed=4)
-    labels = load_xview(write_xview(tmp_path / "l.geojson", [(raster.name, boxes, classes)]), tmp_path,
-                        ClassMap.from_file(write_mapping(tmp_path / "m.json")))
+    labels = load_xview(
+        write_xview(tmp_path / "l.geojson", [(raster.name, boxes, classes)]),
+        tmp_path,
+        ClassMap.from_file(write_mapping(tmp_path / "m.json")),
+    )
     store = build_chips(labels.images, 2, ChipConfig(size=96), tmp_path / "cache")
     n = len(store)
     plain = ChipDataset(store)
@@ -91,16 +94,26 @@ def test_training_with_class_balanced_sampling(tmp_path):
         raster, boxes, classes = make_scene(tmp_path, f"scene{i}.tif", size=192, count=16, seed=20 + i)
         keep = (classes == 0) | (np.arange(len(classes)) == int(np.argmax(classes == 1)))
         rows.append((raster.name, boxes[keep], classes[keep]))
-    labels = load_xview(write_xview(tmp_path / "l.geojson", rows), tmp_path,
-                        ClassMap.from_file(write_mapping(tmp_path / "m.json")))
+    labels = load_xview(
+        write_xview(tmp_path / "l.geojson", rows), tmp_path, ClassMap.from_file(write_mapping(tmp_path / "m.json"))
+    )
     train_set, val_set = split_by_image(labels, val_names=["scene2.tif"])
     lines = []
-    result = train(tiny_config(1, repeat_threshold=0.9), train_set, val_set, tmp_path / "run",
-                   model_path=tmp_path / "model.pt", log=lines.append)
+    result = train(
+        tiny_config(1, repeat_threshold=0.9),
+        train_set,
+        val_set,
+        tmp_path / "run",
+        model_path=tmp_path / "model.pt",
+        log=lines.append,
+    )
     balanced = [s for s in lines if s.startswith("class-balanced sampling")]
     assert balanced, lines
-    m = re.fullmatch(r"class-balanced sampling: repeat vehicle x([\d.]+), boat x([\d.]+); "
-                     r"(\d+) chips -> (\d+) per epoch", balanced[0])
+    m = re.fullmatch(
+        r"class-balanced sampling: repeat vehicle x([\d.]+), boat x([\d.]+); "
+        r"(\d+) chips -> (\d+) per epoch",
+        balanced[0],
+    )
     assert m, balanced[0]
     vehicle, boat, chips, per_epoch = float(m[1]), float(m[2]), int(m[3]), int(m[4])
     assert vehicle == pytest.approx(1.0) and boat > 1.0 and per_epoch > chips
@@ -120,17 +133,28 @@ def test_source_balanced_sampling_gives_each_source_its_share():
     names = [f"{s}_{k}.tif" for s, n in sizes.items() for k in range(n)]
     source_of = np.array([name.split("_")[0] for name in names])
     empty = np.zeros((0, 4), np.float32)
-    train = LabelSet(["vehicle"], [LabeledImage(n, 64, 64, empty, np.zeros(0, np.int64), np.ones(1, bool),
-                                                n.split("_")[0]) for n in names])
+    train = LabelSet(
+        ["vehicle"],
+        [LabeledImage(n, 64, 64, empty, np.zeros(0, np.int64), np.ones(1, bool), n.split("_")[0]) for n in names],
+    )
     store = _Sized([np.zeros(1, np.int64)] * len(names), [{"image": n} for n in names])
     lines = []
-    sampler = make_sampler(SimpleNamespace(repeat_threshold=0.0, source_balance=0.5, seed=7),
-                           store, None, SimpleNamespace(nc=1, class_names=["vehicle"]),
-                           0, 1, lines.append, train)
+    sampler = make_sampler(
+        SimpleNamespace(repeat_threshold=0.0, source_balance=0.5, seed=7),
+        store,
+        None,
+        SimpleNamespace(nc=1, class_names=["vehicle"]),
+        0,
+        1,
+        lines.append,
+        train,
+    )
     expected = {s: max(1.0, math.sqrt(0.5 / (n / len(names)))) for s, n in sizes.items()}
     assert expected["airports"] == 1.0 and expected["town"] == pytest.approx(2.236, abs=1e-3)
-    assert lines == ["source-balanced sampling: repeat airports x1.00, marina x1.29, town x2.24; "
-                     f"100 chips -> {round(sum(n * expected[s] for s, n in sizes.items()))} per epoch"]
+    assert lines == [
+        "source-balanced sampling: repeat airports x1.00, marina x1.29, town x2.24; "
+        f"100 chips -> {round(sum(n * expected[s] for s, n in sizes.items()))} per epoch"
+    ]
     drawn = {s: 0 for s in sizes}
     epochs = 300
     for epoch in range(epochs):

@@ -28,7 +28,8 @@ def test_qgis_desktop_shows_the_styled_detections(synthetic_training, plugins_di
     png.unlink(missing_ok=True)
     script = tmp_path / "show.py"
     errors = tmp_path / "errors.txt"
-    script.write_text(textwrap.dedent(f"""
+    script.write_text(
+        textwrap.dedent(f"""
         import traceback
         from qgis.core import QgsProject, QgsRasterLayer, QgsVectorLayer
         from qgis.PyQt.QtCore import QTimer
@@ -42,7 +43,7 @@ def test_qgis_desktop_shows_the_styled_detections(synthetic_training, plugins_di
         def shoot():
             try:
                 iface.mainWindow().grab().save(r"{png}")
-                iface.mapCanvas().grab().save(r"{png.with_name('qgis_detections_canvas.png')}")
+                iface.mapCanvas().grab().save(r"{png.with_name("qgis_detections_canvas.png")}")
             except Exception:
                 open(r"{errors}", "w").write(traceback.format_exc())
             leave()
@@ -64,13 +65,19 @@ def test_qgis_desktop_shows_the_styled_detections(synthetic_training, plugins_di
                 leave()
 
         QTimer.singleShot(500, show)
-    """))
+    """)
+    )
     env = dict(os.environ)
     env.pop("QT_QPA_PLATFORM", None)  # a real (virtual) screen, not offscreen
     env["QGIS_CUSTOM_CONFIG_PATH"] = str(tmp_path / "profile")
     env["PYTHONPATH"] = os.pathsep.join([str(plugins_dir), env.get("PYTHONPATH", "")])
-    done = subprocess.run(["xvfb-run", "-a", "-s", "-screen 0 1280x900x24", QGIS, "--nologo", "--noplugins",
-                           "--code", str(script)], env=env, capture_output=True, text=True, timeout=180)
+    done = subprocess.run(
+        ["xvfb-run", "-a", "-s", "-screen 0 1280x900x24", QGIS, "--nologo", "--noplugins", "--code", str(script)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
     assert not errors.exists(), errors.read_text()
     assert png.is_file(), done.stdout[-2000:] + done.stderr[-2000:]
     from qgis.PyQt.QtGui import QImage
@@ -82,7 +89,9 @@ def test_qgis_desktop_shows_the_styled_detections(synthetic_training, plugins_di
     for y in range(0, image.height(), 2):
         for x in range(0, image.width(), 2):
             c = image.pixelColor(x, y)
-            if (c.red() > 200 and c.green() < 80 and c.blue() > 80) or (c.red() < 60 and c.green() > 140 and c.blue() > 200):
+            if (c.red() > 200 and c.green() < 80 and c.blue() > 80) or (
+                c.red() < 60 and c.green() > 140 and c.blue() > 200
+            ):
                 styled += 1
     assert styled > 100, styled
 
@@ -190,20 +199,34 @@ def test_detect_on_the_visible_part_of_an_xyz_basemap(plugins_dir, artifacts_dir
     xmin, ymin, xmax, ymax = tiles["bounds"]
     width = xmax - xmin  # zoomed on the left 60% of the street
     zoom_extent = f"{xmin}, {ymin}, {xmin + 0.6 * width}, {ymax}"
-    for name in ("qgis_map_1_basemap.png", "qgis_map_2_dialog.png", "qgis_map_3_result.png",
-                 "qgis_map_3_canvas.png"):
+    for name in ("qgis_map_1_basemap.png", "qgis_map_2_dialog.png", "qgis_map_3_result.png", "qgis_map_3_canvas.png"):
         (artifacts_dir / name).unlink(missing_ok=True)
     errors, summary, output = tmp_path / "errors.txt", tmp_path / "summary.json", tmp_path / "detections.gpkg"
     script = tmp_path / "flow.py"
-    script.write_text(MAP_FLOW.format(errors=errors, artifacts=artifacts_dir, url=tiles["uri"].split("url=")[1].split("&")[0],
-                                      zoom=zoom, uri=tiles["uri"], zoom_extent=zoom_extent, resolution=13,
-                                      output=output, summary=summary))
+    script.write_text(
+        MAP_FLOW.format(
+            errors=errors,
+            artifacts=artifacts_dir,
+            url=tiles["uri"].split("url=")[1].split("&")[0],
+            zoom=zoom,
+            uri=tiles["uri"],
+            zoom_extent=zoom_extent,
+            resolution=13,
+            output=output,
+            summary=summary,
+        )
+    )
     env = dict(os.environ)
     env.pop("QT_QPA_PLATFORM", None)
     env["QGIS_CUSTOM_CONFIG_PATH"] = str(tmp_path / "profile")
     env["PYTHONPATH"] = os.pathsep.join([str(plugins_dir), venv_site_packages(), env.get("PYTHONPATH", "")])
-    done = subprocess.run(["xvfb-run", "-a", "-s", "-screen 0 1280x900x24", QGIS, "--nologo", "--noplugins",
-                           "--code", str(script)], env=env, capture_output=True, text=True, timeout=400)
+    done = subprocess.run(
+        ["xvfb-run", "-a", "-s", "-screen 0 1280x900x24", QGIS, "--nologo", "--noplugins", "--code", str(script)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=400,
+    )
     assert not errors.exists(), errors.read_text()
     assert summary.is_file(), done.stdout[-2000:] + done.stderr[-2000:]
     from qgis.core import QgsCategorizedSymbolRenderer, QgsVectorLayer
@@ -223,8 +246,12 @@ def test_detect_on_the_visible_part_of_an_xyz_basemap(plugins_dir, artifacts_dir
     from qgis.PyQt.QtGui import QImage
 
     canvas = QImage(str(artifacts_dir / "qgis_map_3_canvas.png"))
-    pink = sum(1 for y in range(0, canvas.height(), 2) for x in range(0, canvas.width(), 2)
-               if _is_vehicle_pink(canvas.pixelColor(x, y)))
+    pink = sum(
+        1
+        for y in range(0, canvas.height(), 2)
+        for x in range(0, canvas.width(), 2)
+        if _is_vehicle_pink(canvas.pixelColor(x, y))
+    )
     assert pink > 100, pink
 
 

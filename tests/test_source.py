@@ -33,8 +33,9 @@ def test_gdal_source_reads_windows_with_facts_and_mask(tmp_path):
 
 
 def test_gdal_source_stretches_16_bit_and_repeats_a_band(tmp_path):
-    raster = write_raster(tmp_path / "u.tif", 64, 64, [(5, 5, 15, 15, 0)], dtype=gdal.GDT_UInt16,
-                          background=400, value=3000)
+    raster = write_raster(
+        tmp_path / "u.tif", 64, 64, [(5, 5, 15, 15, 0)], dtype=gdal.GDT_UInt16, background=400, value=3000
+    )
     with GdalSource(raster) as source:
         notes = source.select_bands([1, 1, 1])
         assert "stretched" in notes[0] and source.describe()["stretch"]
@@ -52,10 +53,20 @@ class ArraySource(WindowSource):
         srs = osr.SpatialReference()
         srs.ImportFromEPSG(32632)
         self.data = data
-        self.info = RasterInfo(path="memory", width=data.shape[2], height=data.shape[1], count=data.shape[0],
-                               dtype="byte", geotransform=gt, crs_wkt=srs.ExportToWkt(), nodata=[None] * 3,
-                               color_interp=["Red", "Green", "Blue"], georeferenced=True,
-                               pixel_size_m=gt[1], metres_per_unit=1.0)
+        self.info = RasterInfo(
+            path="memory",
+            width=data.shape[2],
+            height=data.shape[1],
+            count=data.shape[0],
+            dtype="byte",
+            geotransform=gt,
+            crs_wkt=srs.ExportToWkt(),
+            nodata=[None] * 3,
+            color_interp=["Red", "Green", "Blue"],
+            georeferenced=True,
+            pixel_size_m=gt[1],
+            metres_per_unit=1.0,
+        )
 
     def select_bands(self, bands):
         self.bands = bands

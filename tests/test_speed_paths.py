@@ -66,9 +66,16 @@ def test_model_normalises_pixels_of_any_dtype():
 def test_old_format_file_loads_and_gives_the_same_outputs(tmp_path):
     model = lively_model(**SPEC)
     old = tmp_path / "v1.pt"  # as the version 1 code wrote it: same keys, version 1
-    torch.save({"format": FORMAT, "format_version": 1, "spec": model.spec.to_dict(),
-                "state_dict": {k: v.clone() for k, v in model.state_dict().items()},
-                "metadata": {"saved": "2026-01-01T00:00:00+00:00"}}, old)
+    torch.save(
+        {
+            "format": FORMAT,
+            "format_version": 1,
+            "spec": model.spec.to_dict(),
+            "state_dict": {k: v.clone() for k, v in model.state_dict().items()},
+            "metadata": {"saved": "2026-01-01T00:00:00+00:00"},
+        },
+        old,
+    )
     assert not any(k.startswith("norm.") for k in model.state_dict())
     loaded = load_model(old)
     x = real_crops(2, 96, 96, seed=5)
@@ -120,8 +127,9 @@ def test_batchnorm_folding_is_exact_and_gives_the_same_boxes():
     # the algebra, free of float32 rounding (which this chaotic untrained net amplifies)
     x = torch.from_numpy(real_crops(2, 64, 64)).double()
     with torch.no_grad():
-        torch.testing.assert_close(fuse_model(model.double()).forward_decoded(x),
-                                   model.forward_decoded(x), rtol=0, atol=1e-7)
+        torch.testing.assert_close(
+            fuse_model(model.double()).forward_decoded(x), model.forward_decoded(x), rtol=0, atol=1e-7
+        )
     # the shipped model at float32 through the runners, on real pixels
     default = load_model(ROOT / "resources" / "models" / "default.pt")
     batch = real_crops(2, 256, 256)
@@ -181,16 +189,18 @@ def test_a_changed_model_file_gets_a_new_export(tmp_path, pt_file):
     raw_after = after.session.run(None, {"images": batch.astype(np.float32)})[0]
     assert not np.allclose(raw_before, raw_after)
     fresh = OnnxRunner(export_onnx(load_model(pt_file), tmp_path / "fresh.onnx"))
-    np.testing.assert_array_equal(fresh.session.run(None, {"images": batch.astype(np.float32)})[0],
-                                  raw_after)  # the new file's export, not the old one's
+    np.testing.assert_array_equal(
+        fresh.session.run(None, {"images": batch.astype(np.float32)})[0], raw_after
+    )  # the new file's export, not the old one's
 
 
 def run_python(code: str, env: dict | None = None) -> subprocess.CompletedProcess:
     """`code` in a fresh interpreter; `env` entries set to None are removed."""
     full = {**os.environ, **(env or {}), "PYTHONPATH": str(ROOT)}
     full = {k: v for k, v in full.items() if v is not None}
-    return subprocess.run([sys.executable, "-c", code], env=full, capture_output=True, text=True,
-                          timeout=600, cwd=str(ROOT))
+    return subprocess.run(
+        [sys.executable, "-c", code], env=full, capture_output=True, text=True, timeout=600, cwd=str(ROOT)
+    )
 
 
 BLOCK_TORCH = """
@@ -206,18 +216,24 @@ sys.meta_path.insert(0, Block())
 def test_without_torch_the_cached_export_is_used(tmp_path, pt_file):
     folder = tmp_path / "cache"
     cache.cached_export(pt_file, folder)
-    run = run_python(BLOCK_TORCH + f"""
+    run = run_python(
+        BLOCK_TORCH
+        + f"""
 from micro_detector.model.runner import open_runner
 r = open_runner({str(pt_file)!r}, cache_dir={str(folder)!r})
 print(r.backend, '|', r.backend_reason)
 assert 'torch' not in sys.modules
-""")
+"""
+    )
     assert run.returncode == 0, run.stderr
     assert run.stdout.startswith("onnx | torch is not installed")
-    run = run_python(BLOCK_TORCH + f"""
+    run = run_python(
+        BLOCK_TORCH
+        + f"""
 from micro_detector.model.runner import open_runner
-open_runner({str(pt_file)!r}, cache_dir={str(tmp_path / 'empty')!r})
-""")
+open_runner({str(pt_file)!r}, cache_dir={str(tmp_path / "empty")!r})
+"""
+    )
     assert run.returncode != 0 and "torch" in run.stderr and "pip install" in run.stderr
 
 
@@ -245,8 +261,12 @@ r = open_runner({str(pt_file)!r}, device='cpu', cache_dir={str(folder)!r})
 print(r.path)
 """
     full = {**os.environ, "PYTHONPATH": str(ROOT)}
-    procs = [subprocess.Popen([sys.executable, "-c", code], env=full, stdout=subprocess.PIPE,
-                              stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", code], env=full, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+        for _ in range(2)
+    ]
     outs = [p.communicate(timeout=600) for p in procs]
     assert all(p.returncode == 0 for p in procs), [e for _, e in outs]
     assert [p.name for p in (folder / "onnx").iterdir()] == [cache.entry_path(folder, cache.file_sha256(pt_file)).name]
@@ -254,7 +274,8 @@ print(r.path)
 
 
 def test_thread_policy_is_passive_and_capped():
-    run = run_python("""
+    run = run_python(
+        """
 import os
 import micro_detector
 assert os.environ['OMP_WAIT_POLICY'] == 'PASSIVE'
@@ -270,10 +291,13 @@ from micro_detector.model.spec import ModelSpec
 r = TorchRunner(build_model(ModelSpec(scale='n')), device='cpu', threads=1)
 assert torch.get_num_threads() == 1 and r.threads == 1
 print('ok')
-""", env={"OMP_WAIT_POLICY": None, "OMP_NUM_THREADS": None})
+""",
+        env={"OMP_WAIT_POLICY": None, "OMP_NUM_THREADS": None},
+    )
     assert run.returncode == 0 and run.stdout.strip() == "ok", run.stderr
-    run = run_python("import os, micro_detector; print(os.environ['OMP_WAIT_POLICY'])",
-                     env={"OMP_WAIT_POLICY": "ACTIVE"})
+    run = run_python(
+        "import os, micro_detector; print(os.environ['OMP_WAIT_POLICY'])", env={"OMP_WAIT_POLICY": "ACTIVE"}
+    )
     assert run.stdout.strip() == "ACTIVE"  # the user's choice wins
 
 
@@ -283,7 +307,7 @@ def test_reader_caps_gdal_block_cache():
     from micro_detector.raster import GDAL_CACHE_MB, WindowReader, read_info
 
     before = gdal.GetCacheMax()
-    gdal.SetCacheMax(4 * 1024 ** 3)
+    gdal.SetCacheMax(4 * 1024**3)
     try:
         WindowReader(read_info(KIT_RASTER), [1, 2, 3])
         assert gdal.GetCacheMax() == GDAL_CACHE_MB * 1024 * 1024
@@ -292,4 +316,3 @@ def test_reader_caps_gdal_block_cache():
         assert gdal.GetCacheMax() == 16 * 1024 * 1024
     finally:
         gdal.SetCacheMax(before)
-

@@ -18,8 +18,10 @@ def test_blocks_of_windows_finish_to_the_single_run(tmp_path):
     plan = pickle.loads(pickle.dumps(plan_raster(raster, BlobRunner().spec, options)))
     assert plan.region() is not None and len(plan.windows) > 3
     cut = len(plan.windows) // 2
-    parts = [predict_block(raster, BlobRunner(), plan, options, plan.windows[:cut]),
-             predict_block(raster, BlobRunner(), plan, options, plan.windows[cut:])]
+    parts = [
+        predict_block(raster, BlobRunner(), plan, options, plan.windows[:cut]),
+        predict_block(raster, BlobRunner(), plan, options, plan.windows[cut:]),
+    ]
     assert parts[0].tiles == cut and parts[1].tiles == len(plan.windows) - cut
     joined = finish(RawBoxes.concat(parts), plan, list(BlobRunner().spec.class_names), options)
     np.testing.assert_array_equal(joined.boxes, single.boxes)

@@ -52,8 +52,7 @@ def test_assigner_gives_a_box_smaller_than_a_cell_a_positive(metric):
     pd_boxes = gt.expand(1, anchors.shape[0], 4)  # every prediction right: only candidacy decides
     pd_scores = torch.full((1, anchors.shape[0], 2), 0.5)
     assigner = TaskAlignedAssigner(topk=10, metric=metric)
-    _, scores, fg = assigner(pd_scores, pd_boxes, anchors, torch.tensor([[1]]), gt,
-                             torch.tensor([[True]]), strides)
+    _, scores, fg = assigner(pd_scores, pd_boxes, anchors, torch.tensor([[1]]), gt, torch.tensor([[True]]), strides)
     assert fg.sum() == 4  # the four cells around the centre
     assert (anchors[fg[0]] - 16).abs().max() == 4
     assert scores[0, fg[0], 1].min() > 0 and scores[..., 0].max() == 0
@@ -90,10 +89,14 @@ def labelled(tmp_path):
         raster, boxes, classes = make_scene(tmp_path, f"{source}{i}.tif", size=128, count=8, seed=i)
         rows.append((raster.name, boxes, classes))
     geojson = write_xview(tmp_path / "labels.geojson", rows)
-    (tmp_path / "images.json").write_text(json.dumps([
-        {"image_id": name, "source": name[0], "annotated_groups": ["vehicle", "boat"]} for name, _, _ in rows]))
-    labels = load_xview(geojson, tmp_path, ClassMap.from_file(write_mapping(tmp_path / "map.json")),
-                        tmp_path / "images.json")
+    (tmp_path / "images.json").write_text(
+        json.dumps(
+            [{"image_id": name, "source": name[0], "annotated_groups": ["vehicle", "boat"]} for name, _, _ in rows]
+        )
+    )
+    labels = load_xview(
+        geojson, tmp_path, ClassMap.from_file(write_mapping(tmp_path / "map.json")), tmp_path / "images.json"
+    )
     for im in labels.images:
         im.source = im.name[0]
     return labels, rows
@@ -105,9 +108,14 @@ def test_dataset_config_negatives_and_spatial_split(labelled, tmp_path):
     for im in labels.images:
         im.annotated = np.append(im.annotated, False)
     config_path = tmp_path / "dataset.json"
-    config_path.write_text(json.dumps({
-        "absent_classes": {"by_source": {"a": ["plane"]}, "by_image": {"b2.tif": ["plane"]}},
-        "spatial_splits": [{"image": "b2.tif", "axis": "y", "val_from": 0.5, "gap_px": 8}]}))
+    config_path.write_text(
+        json.dumps(
+            {
+                "absent_classes": {"by_source": {"a": ["plane"]}, "by_image": {"b2.tif": ["plane"]}},
+                "spatial_splits": [{"image": "b2.tif", "axis": "y", "val_from": 0.5, "gap_px": 8}],
+            }
+        )
+    )
     config = DatasetConfig.from_file(config_path)
     train, val = prepare_split(labels, config, tmp_path / "work", val_names=["a1.tif"])
     assert sorted(im.name for im in train.images) == ["a0.tif", "b2__train.vrt"]
@@ -126,7 +134,7 @@ def test_dataset_config_negatives_and_spatial_split(labelled, tmp_path):
     assert np.array_equal(ds.ReadAsArray(), full[:, 64:, :])
     inside = boxes[(boxes[:, 1] >= 64)]
     assert len(band.boxes) >= len(inside)
-    assert np.allclose(np.sort(band.boxes[:len(band.boxes), 1])[-len(inside):].max(), inside[:, 1].max() - 64)
+    assert np.allclose(np.sort(band.boxes[: len(band.boxes), 1])[-len(inside) :].max(), inside[:, 1].max() - 64)
     top = next(im for im in train.images if im.name == "b2__train.vrt")
     assert top.height == 56 and (top.boxes[:, 3] <= 56).all()
 
@@ -145,16 +153,20 @@ def test_gsd_range_chips_keep_boxes_on_the_drawn_objects(labelled, tmp_path):
     labels, _ = labelled
     store = build_chips(labels.images, 2, ChipConfig(size=128, overlap=0.25), tmp_path / "cache")
     chip_gsd = np.full(len(store), 0.1)
-    ds = ChipDataset(store, augment_config=AugmentConfig(mosaic=0, rot90=False, flip=0, hsv_h=0, hsv_s=0,
-                                                         hsv_v=0, gsd_range=(0.25, 0.4), gsd_prob=1.0),
-                     chip_gsd=chip_gsd)
+    ds = ChipDataset(
+        store,
+        augment_config=AugmentConfig(
+            mosaic=0, rot90=False, flip=0, hsv_h=0, hsv_s=0, hsv_v=0, gsd_range=(0.25, 0.4), gsd_prob=1.0
+        ),
+        chip_gsd=chip_gsd,
+    )
     native = np.median([np.sqrt(np.prod(b[:, 2:] - b[:, :2], 1)).mean() for b in store.boxes if len(b)])
     sizes = []
     for n in range(len(ds)):
         image, targets, _ = ds[n]
         image = image.numpy().astype(float)
         for _, x0, y0, x1, y1 in targets.numpy():
-            patch = image[:, int(y0):int(np.ceil(y1)), int(x0):int(np.ceil(x1))]
+            patch = image[:, int(y0) : int(np.ceil(y1)), int(x0) : int(np.ceil(x1))]
             assert patch.size and np.abs(patch - 110).max() > 40  # an object, not background
             sizes.append(np.sqrt((x1 - x0) * (y1 - y0)))
     assert len(sizes) > len(ds)  # tiling shows more objects per input
@@ -167,8 +179,19 @@ def test_object_size_zoom_brings_objects_to_the_drawn_sizes(labelled, tmp_path, 
     out in the range, shrunk and tiled or enlarged, with no GSD known; boxes stay on objects."""
     labels, _ = labelled
     store = build_chips(labels.images, 2, ChipConfig(size=128, overlap=0.25), tmp_path / "cache")
-    config = AugmentConfig(mosaic=0, rot90=False, flip=0, scale=0, hsv_h=0, hsv_s=0, hsv_v=0,
-                           object_sizes=sizes, gsd_prob=1.0, min_zoom=0.05, max_zoom=5.0)
+    config = AugmentConfig(
+        mosaic=0,
+        rot90=False,
+        flip=0,
+        scale=0,
+        hsv_h=0,
+        hsv_s=0,
+        hsv_v=0,
+        object_sizes=sizes,
+        gsd_prob=1.0,
+        min_zoom=0.05,
+        max_zoom=5.0,
+    )
     ds = ChipDataset(store, augment_config=config)  # no chip_gsd: sizes need none
     medians = []
     for epoch, n in np.ndindex(8, len(ds)):
@@ -179,7 +202,7 @@ def test_object_size_zoom_brings_objects_to_the_drawn_sizes(labelled, tmp_path, 
         image = image.numpy().astype(float)
         sides = []
         for _, x0, y0, x1, y1 in targets.numpy():
-            patch = image[:, int(y0):int(np.ceil(y1)), int(x0):int(np.ceil(x1))]
+            patch = image[:, int(y0) : int(np.ceil(y1)), int(x0) : int(np.ceil(x1))]
             assert patch.size and np.abs(patch - 110).max() > 40  # an object, not background
             sides.append(np.sqrt((x1 - x0) * (y1 - y0)))
         if sides:
@@ -244,8 +267,12 @@ def test_training_learns_objects_of_6_to_10_px(tmp_path, monkeypatch):
     torch.manual_seed(0)
     run = tmp_path / "run"
     train(tiny_config(80, val_every=80), train_set, val_set, run, model_path=run / "model.pt")
-    det = engine.detect(tmp_path / "s2.tif", None, TorchRunner(load_model(run / "model.pt")),
-                        options=engine.DetectOptions(conf=0.25, pixel_coordinates=True))
+    det = engine.detect(
+        tmp_path / "s2.tif",
+        None,
+        TorchRunner(load_model(run / "model.pt")),
+        options=engine.DetectOptions(conf=0.25, pixel_coordinates=True),
+    )
     _, true_boxes, true_classes = rows[2]
     assert np.sqrt(np.prod(true_boxes[:, 2:] - true_boxes[:, :2], 1)).max() <= 8
     hit = (box_iou(true_boxes.astype(float), det.boxes) >= 0.5) & (true_classes[:, None] == det.class_ids[None])

@@ -40,8 +40,9 @@ def test_training_learns_to_find_the_drawn_objects(synthetic_training):
     # the model finds the objects of the scene it never saw, where they are, with their class
     model = load_model(synthetic_training["model"])
     assert model.spec.class_names == ["vehicle", "boat"] and model.spec.gsd == pytest.approx(0.5)
-    det = engine.detect(folder / "scene2.tif", None, TorchRunner(model),
-                        options=engine.DetectOptions(conf=0.25, pixel_coordinates=True))
+    det = engine.detect(
+        folder / "scene2.tif", None, TorchRunner(model), options=engine.DetectOptions(conf=0.25, pixel_coordinates=True)
+    )
     _, true_boxes, true_classes = rows[2]
     iou = box_iou(true_boxes.astype(float), det.boxes)
     same_class = true_classes[:, None] == det.class_ids[None, :]
@@ -50,8 +51,19 @@ def test_training_learns_to_find_the_drawn_objects(synthetic_training):
     assert recall >= 0.8 and precision >= 0.8, (recall, precision, len(det))
 
     # what a run leaves: metrics table, per-epoch results, plots, report, resumable checkpoint
-    for name in ("best.pt", "last_checkpoint.pt", "results.csv", "results.png", "metrics.csv", "metrics.json",
-                 "PR_curve.png", "val_images.png", "report.html", "train_config.json", "labels_report.json"):
+    for name in (
+        "best.pt",
+        "last_checkpoint.pt",
+        "results.csv",
+        "results.png",
+        "metrics.csv",
+        "metrics.json",
+        "PR_curve.png",
+        "val_images.png",
+        "report.html",
+        "train_config.json",
+        "labels_report.json",
+    ):
         assert (run / name).is_file(), name
     table = list(csv.DictReader(open(run / "metrics.csv")))
     assert [r["class"] for r in table] == ["all", "vehicle", "boat"]
@@ -77,25 +89,78 @@ def test_resume_continues_from_the_checkpoint(scenes, tmp_path):
 def test_cli_train_and_evaluate(scenes, tmp_path):
     folder, geojson, mapping, _ = scenes
     exe = ROOT / ".venv" / "bin" / "micro-detector"
-    args = [str(exe), "train", "--xview", str(geojson), "--images", str(folder), "--class-map", str(mapping),
-            "--val-list", str(_write(tmp_path / "val.txt", "scene2.tif\n")), "--scale", "n", "--epochs", "2",
-            "--imgsz", "128", "--batch", "8", "--workers", "0", "--out", str(tmp_path / "run"),
-            "-o", str(tmp_path / "model.pt")]
+    args = [
+        str(exe),
+        "train",
+        "--xview",
+        str(geojson),
+        "--images",
+        str(folder),
+        "--class-map",
+        str(mapping),
+        "--val-list",
+        str(_write(tmp_path / "val.txt", "scene2.tif\n")),
+        "--scale",
+        "n",
+        "--epochs",
+        "2",
+        "--imgsz",
+        "128",
+        "--batch",
+        "8",
+        "--workers",
+        "0",
+        "--out",
+        str(tmp_path / "run"),
+        "-o",
+        str(tmp_path / "model.pt"),
+    ]
     done = subprocess.run(args, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr
     out = json.loads(done.stdout)
     assert out["train_images"] == 2 and out["val_images"] == 1 and (tmp_path / "model.pt").is_file()
     assert "mAP50-95" in done.stderr  # the results table
 
-    done = subprocess.run([sys.executable, "-m", "micro_detector.training", "evaluate", str(tmp_path / "model.pt"),
-                           "--xview", str(geojson), "--images", str(folder), "--class-map", str(mapping),
-                           "--out", str(tmp_path / "eval")], capture_output=True, text=True, timeout=600)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "micro_detector.training",
+            "evaluate",
+            str(tmp_path / "model.pt"),
+            "--xview",
+            str(geojson),
+            "--images",
+            str(folder),
+            "--class-map",
+            str(mapping),
+            "--out",
+            str(tmp_path / "eval"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["images"] == 3
     assert (tmp_path / "eval" / "report.html").read_text().count("<tr>") == 4  # header, all, 2 classes
 
-    bad = subprocess.run([str(exe), "train", "--xview", str(tmp_path / "nope.geojson"), "--images", str(folder),
-                          "--class-map", str(mapping), "--out", str(tmp_path / "x")], capture_output=True, text=True)
+    bad = subprocess.run(
+        [
+            str(exe),
+            "train",
+            "--xview",
+            str(tmp_path / "nope.geojson"),
+            "--images",
+            str(folder),
+            "--class-map",
+            str(mapping),
+            "--out",
+            str(tmp_path / "x"),
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert bad.returncode == 2 and "nope.geojson" in bad.stderr and "Traceback" not in bad.stderr
 
 
@@ -104,15 +169,41 @@ def _write(path, text):
     return path
 
 
-
 def test_ddp_with_two_processes_on_the_cpu(scenes, tmp_path):
     """torchrun with two processes (gloo backend): rank 0 cuts the chips and writes the run,
     both ranks train on their half of each batch."""
     folder, geojson, mapping, _ = scenes
-    args = [str(ROOT / ".venv" / "bin" / "torchrun"), "--standalone", "--nproc_per_node", "2", "-m", "micro_detector.training",
-            "train", "--xview", str(geojson), "--images", str(folder), "--class-map", str(mapping),
-            "--val-list", str(_write(tmp_path / "val.txt", "scene2.tif\n")), "--scale", "n", "--epochs", "2",
-            "--imgsz", "128", "--batch", "8", "--workers", "0", "--device", "cpu", "--out", str(tmp_path / "run")]
+    args = [
+        str(ROOT / ".venv" / "bin" / "torchrun"),
+        "--standalone",
+        "--nproc_per_node",
+        "2",
+        "-m",
+        "micro_detector.training",
+        "train",
+        "--xview",
+        str(geojson),
+        "--images",
+        str(folder),
+        "--class-map",
+        str(mapping),
+        "--val-list",
+        str(_write(tmp_path / "val.txt", "scene2.tif\n")),
+        "--scale",
+        "n",
+        "--epochs",
+        "2",
+        "--imgsz",
+        "128",
+        "--batch",
+        "8",
+        "--workers",
+        "0",
+        "--device",
+        "cpu",
+        "--out",
+        str(tmp_path / "run"),
+    ]
     env = {**__import__("os").environ, "OMP_NUM_THREADS": "1"}
     done = subprocess.run(args, capture_output=True, text=True, timeout=900, env=env, cwd=tmp_path)
     assert done.returncode == 0, done.stderr[-3000:]

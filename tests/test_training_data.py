@@ -19,8 +19,9 @@ from micro_detector.training.labels import ClassMap, LabelError, load_vector, lo
 @pytest.fixture(scope="module")
 def micro4(micro4_full):
     """The whole micro4 set: its published counts (skipped on a bare clone, see conftest)."""
-    return load_xview(micro4_full / "micro4_dev.geojson", micro4_full / "images",
-                      ClassMap.from_file(micro4_full / "classes.json"))
+    return load_xview(
+        micro4_full / "micro4_dev.geojson", micro4_full / "images", ClassMap.from_file(micro4_full / "classes.json")
+    )
 
 
 def test_micro4_xview_labels_match_the_dataset_readme(micro4):
@@ -50,19 +51,34 @@ def test_bad_xview_features_are_counted_not_silently_dropped(tmp_path):
     path, boxes, classes = make_scene(tmp_path, "a.tif", size=64, count=3)
     w = write_xview(tmp_path / "l.geojson", [("a.tif", boxes, classes)])
     data = json.loads(w.read_text())
-    extra = [("10,10,10,20", 18, "a.tif"),  # zero area
-             ("70,70,90,90", 18, "a.tif"),  # outside the 64 px image
-             ("60,60,70,70", 18, "a.tif"),  # crosses the edge: clipped
-             ("1,1,5,5", 99, "a.tif"),  # unknown type id
-             ("1,1,5,5", 18, "missing.tif"),
-             ("nonsense", 18, "a.tif")]
+    extra = [
+        ("10,10,10,20", 18, "a.tif"),  # zero area
+        ("70,70,90,90", 18, "a.tif"),  # outside the 64 px image
+        ("60,60,70,70", 18, "a.tif"),  # crosses the edge: clipped
+        ("1,1,5,5", 99, "a.tif"),  # unknown type id
+        ("1,1,5,5", 18, "missing.tif"),
+        ("nonsense", 18, "a.tif"),
+    ]
     for bounds, type_id, image in extra:
-        data["features"].append({"type": "Feature", "geometry": None, "properties": {
-            "bounds_imcoords": bounds, "type_id": type_id, "image_id": image}})
+        data["features"].append(
+            {
+                "type": "Feature",
+                "geometry": None,
+                "properties": {"bounds_imcoords": bounds, "type_id": type_id, "image_id": image},
+            }
+        )
     w.write_text(json.dumps(data))
     labels = load_xview(w, tmp_path, ClassMap.from_file(write_mapping(tmp_path / "m.json")))
-    assert labels.report == {"used": 3, "zero_area": 1, "out_of_image": 1, "clipped": 1, "unknown_type_id": 1,
-                             "missing_image": 1, "bad_bounds": 1, "unknown_type_ids": {99: 1}}
+    assert labels.report == {
+        "used": 3,
+        "zero_area": 1,
+        "out_of_image": 1,
+        "clipped": 1,
+        "unknown_type_id": 1,
+        "missing_image": 1,
+        "bad_bounds": 1,
+        "unknown_type_ids": {99: 1},
+    }
     im = labels.images[0]
     assert [60, 60, 64, 64] in im.boxes.astype(int).tolist()
 
@@ -139,8 +155,11 @@ def test_chip_boxes_keep_enough_visible_area():
 
 def test_chips_hold_the_raster_pixels_and_are_cached(tmp_path):
     raster, boxes, classes = make_scene(tmp_path, "s.tif", size=200, count=12, seed=1)
-    labels = load_xview(write_xview(tmp_path / "l.geojson", [("s.tif", boxes, classes)]), tmp_path,
-                        ClassMap.from_file(write_mapping(tmp_path / "m.json")))
+    labels = load_xview(
+        write_xview(tmp_path / "l.geojson", [("s.tif", boxes, classes)]),
+        tmp_path,
+        ClassMap.from_file(write_mapping(tmp_path / "m.json")),
+    )
     messages = []
     config = ChipConfig(size=96, overlap=0.25, negative_ratio=1.0)
     store = build_chips(labels.images, 2, config, tmp_path / "cache", log=messages.append)
@@ -166,7 +185,7 @@ def _painted(h, w, boxes):
     """A one-band image with each box painted by its index + 1."""
     img = np.zeros((1, h, w), np.uint8)
     for k, b in enumerate(boxes.astype(int)):
-        img[0, b[1]:b[3], b[0]:b[2]] = k + 1
+        img[0, b[1] : b[3], b[0] : b[2]] = k + 1
     return img
 
 
@@ -191,7 +210,7 @@ def test_scale_jitter_keeps_boxes_on_their_objects():
         assert len(moved)
         for b in moved:
             x0, y0, x1, y1 = np.round(b).astype(int)
-            inner = out[0, y0 + 1:y1 - 1, x0 + 1:x1 - 1]
+            inner = out[0, y0 + 1 : y1 - 1, x0 + 1 : x1 - 1]
             assert inner.size and inner.min() > 150  # the object fills its box
         # the painted area equals the boxes' area, up to the interpolated rim
         area = ((moved[:, 2] - moved[:, 0]) * (moved[:, 3] - moved[:, 1])).sum()
@@ -211,8 +230,9 @@ def test_dataset_items_with_mosaic_keep_boxes_on_objects(tmp_path):
     for i in range(2):
         raster, boxes, classes = make_scene(tmp_path, f"s{i}.tif", size=160, count=14, seed=10 + i)
         scenes.append((raster.name, boxes, classes))
-    labels = load_xview(write_xview(tmp_path / "l.geojson", scenes), tmp_path,
-                        ClassMap.from_file(write_mapping(tmp_path / "m.json")))
+    labels = load_xview(
+        write_xview(tmp_path / "l.geojson", scenes), tmp_path, ClassMap.from_file(write_mapping(tmp_path / "m.json"))
+    )
     store = build_chips(labels.images, 2, ChipConfig(size=96), tmp_path / "cache")
     ds = ChipDataset(store, augment_config=AugmentConfig(mosaic=1.0, hsv_h=0, hsv_s=0, hsv_v=0, scale=0.2))
     from synthetic import COLOURS
@@ -223,7 +243,7 @@ def test_dataset_items_with_mosaic_keep_boxes_on_objects(tmp_path):
         assert image.shape == (3, 96, 96) and annotated.tolist() == [True, True]
         for c, x0, y0, x1, y1 in targets.numpy():
             x0, y0, x1, y1 = np.round([x0, y0, x1, y1]).astype(int)
-            inner = image[:, y0 + 1:y1 - 1, x0 + 1:x1 - 1].float().mean((1, 2)).numpy()
+            inner = image[:, y0 + 1 : y1 - 1, x0 + 1 : x1 - 1].float().mean((1, 2)).numpy()
             if inner.size and (x1 - x0) > 3 and (y1 - y0) > 3:
                 assert np.abs(inner - COLOURS[int(c)]).max() < 40, (n, c, inner)
                 checked += 1

@@ -46,7 +46,9 @@ def test_bad_choice_and_missing_bundled_model_are_refused(tmp_path):
 
 
 def test_the_policy_imports_no_torch_and_the_cli_offers_it():
-    done = run_python("import sys\nfrom micro_detector.training import cli, start\n"
-                      "print('torch' in sys.modules)\n"
-                      "cli.main(['train', '--help'])")
+    done = run_python(
+        "import sys\nfrom micro_detector.training import cli, start\n"
+        "print('torch' in sys.modules)\n"
+        "cli.main(['train', '--help'])"
+    )
     assert done.stdout.startswith("False") and "--start {auto,bundled,scratch}" in done.stdout, done.stderr

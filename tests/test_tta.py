@@ -27,8 +27,9 @@ class BrightObjectRunner:
         out = []
         for image in batch:
             boxes = [box for box, _ in components(image[0] > 200)]
-            out.append(np.array([(*b, 0.9, 0 if b[2] - b[0] > b[3] - b[1] else 1) for b in boxes],
-                                np.float32).reshape(-1, 6))
+            out.append(
+                np.array([(*b, 0.9, 0 if b[2] - b[0] > b[3] - b[1] else 1) for b in boxes], np.float32).reshape(-1, 6)
+            )
         return out
 
 

@@ -36,8 +36,7 @@ class SizeLimitedRunner:
         out = []
         for image in batch:
             self.tiles.append(image.shape[1:])
-            boxes = [b for b, _ in components(image[0] > 150)
-                     if b[2] - b[0] >= MIN_SIDE and b[3] - b[1] >= MIN_SIDE]
+            boxes = [b for b, _ in components(image[0] > 150) if b[2] - b[0] >= MIN_SIDE and b[3] - b[1] >= MIN_SIDE]
             out.append(np.array([(*b, 0.9, 0) for b in boxes], np.float32).reshape(-1, 6))
         return out
 
@@ -50,7 +49,7 @@ def scene(tmp_path):
     image = np.full((3, 200, 300), 30, np.uint8)
     truth = []
     for x, y, side in small + large:
-        image[:, y:y + side, x:x + side] = 240
+        image[:, y : y + side, x : x + side] = 240
         truth.append((x, y, x + side, y + side))
     path = tmp_path / "squares.tif"
     ds = gdal.GetDriverByName("GTiff").Create(str(path), 300, 200, 3, gdal.GDT_Byte)
@@ -70,8 +69,13 @@ def test_zoom_pass_finds_objects_too_small_for_the_model(scene):
     assert len(plain) == 3  # only the 20 px squares: 8 px is under the model's 12
 
     runner, seen = SizeLimitedRunner(), []
-    zoomed = engine.detect(path, None, runner, options=DetectOptions(conf=0.25, overlap=0.25, zoom=2),
-                           progress=lambda done, total: seen.append((done, total)))
+    zoomed = engine.detect(
+        path,
+        None,
+        runner,
+        options=DetectOptions(conf=0.25, overlap=0.25, zoom=2),
+        progress=lambda done, total: seen.append((done, total)),
+    )
     boxes = np.asarray(zoomed.boxes, float)
     assert len(boxes) == len(truth)  # every square once: the passes' duplicates are merged
     iou = box_iou(truth, boxes)
@@ -87,8 +91,9 @@ def test_zoom_pass_finds_objects_too_small_for_the_model(scene):
     # the zoom pass gives only objects up to zoom_max_side plain-pass model pixels: with 10,
     # the 20 px squares come from the plain pass alone (fewer boxes before the merge), and
     # every square is still found once
-    small_only = engine.detect(path, None, SizeLimitedRunner(),
-                               options=DetectOptions(conf=0.25, overlap=0.25, zoom=2, zoom_max_side=10))
+    small_only = engine.detect(
+        path, None, SizeLimitedRunner(), options=DetectOptions(conf=0.25, overlap=0.25, zoom=2, zoom_max_side=10)
+    )
     assert len(small_only) == len(truth)
     assert small_only.report["boxes_before_merge"] <= zoomed.report["boxes_before_merge"] - 3
 
@@ -125,8 +130,13 @@ def _coarse_demo(tmp_path, factor: int = 5):
     truth = np.array([[float(v) for v in f["properties"]["bounds_imcoords"].split(",")] for f in features])
     ds = gdal.Open(str(demo))
     path = tmp_path / "demo_coarse.tif"
-    gdal.Translate(str(path), ds, width=round(ds.RasterXSize / factor), height=round(ds.RasterYSize / factor),
-                   resampleAlg="average")
+    gdal.Translate(
+        str(path),
+        ds,
+        width=round(ds.RasterXSize / factor),
+        height=round(ds.RasterYSize / factor),
+        resampleAlg="average",
+    )
     return path, truth / factor
 
 
@@ -194,5 +204,9 @@ def test_zoom_pass_never_reads_finer_than_the_model_serves(tmp_path, gsd, zoom):
         assert zoomed.scale * gsd == pytest.approx(max(gsd / 2, 0.15))  # metres per model pixel
         assert any(f"magnified {zoom:.3g}x" in n for n in plan.notes), plan.notes
     # a model that states no GSD: the zoom as asked
-    assert zoom_plan(plan.info, SizeLimitedRunner.spec, options, plan_tiles(plan.info, SizeLimitedRunner.spec,
-                                                                            options)).scale == 0.5
+    assert (
+        zoom_plan(
+            plan.info, SizeLimitedRunner.spec, options, plan_tiles(plan.info, SizeLimitedRunner.spec, options)
+        ).scale
+        == 0.5
+    )

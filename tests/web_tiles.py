@@ -13,7 +13,7 @@ HALF_WORLD = 20037508.342789244  # Web Mercator half width in metres
 
 
 def tile_size_m(zoom: int) -> float:
-    return 2 * HALF_WORLD / 2 ** zoom
+    return 2 * HALF_WORLD / 2**zoom
 
 
 def write_xyz_tiles(raster: str | Path, folder: str | Path, zoom: int) -> dict:
@@ -31,15 +31,26 @@ def write_xyz_tiles(raster: str | Path, folder: str | Path, zoom: int) -> dict:
     for x in cols:
         for y in rows:
             left, top = -HALF_WORLD + x * size, HALF_WORLD - y * size
-            tile = gdal.Warp("", src, format="MEM", dstSRS="EPSG:3857", width=256, height=256,
-                             outputBounds=(left, top - size, left + size, top), resampleAlg="bilinear",
-                             dstAlpha=True)
+            tile = gdal.Warp(
+                "",
+                src,
+                format="MEM",
+                dstSRS="EPSG:3857",
+                width=256,
+                height=256,
+                outputBounds=(left, top - size, left + size, top),
+                resampleAlg="bilinear",
+                dstAlpha=True,
+            )
             path = folder / str(zoom) / str(x) / f"{y}.png"
             path.parent.mkdir(parents=True, exist_ok=True)
             gdal.GetDriverByName("PNG").CreateCopy(str(path), tile)
     url = folder.resolve().as_uri() + "/{z}/{x}/{y}.png"
-    return {"uri": f"type=xyz&url={url}&zmin={zoom}&zmax={zoom}", "bounds": (xmin, ymin, xmax, ymax),
-            "tiles": len(cols) * len(rows)}
+    return {
+        "uri": f"type=xyz&url={url}&zmin={zoom}&zmax={zoom}",
+        "bounds": (xmin, ymin, xmax, ymax),
+        "tiles": len(cols) * len(rows),
+    }
 
 
 def _bounds_3857(ds, srs) -> tuple[float, float, float, float]:
@@ -51,7 +62,7 @@ def _bounds_3857(ds, srs) -> tuple[float, float, float, float]:
 # --- a scene on the tile grid at the equator (the map-layer tests) ---
 
 ZOOM = 20
-RES = 2 * math.pi * 6378137 / (256 * 2 ** ZOOM)  # Web Mercator metres per pixel at ZOOM
+RES = 2 * math.pi * 6378137 / (256 * 2**ZOOM)  # Web Mercator metres per pixel at ZOOM
 COLS, ROWS = 4, 1  # tiles of the scene, whose bottom-left corner is (0, 0): on the equator
 WIDTH, TOP = COLS * 256 * RES, ROWS * 256 * RES
 EXTENT = f"0,{WIDTH},0,{TOP} [EPSG:3857]"
@@ -76,13 +87,20 @@ def make_web_scene(folder: Path, source: Path) -> dict:
         for col in range(COLS):
             tile = gdal.GetDriverByName("MEM").Create("", 256, 256, 3, gdal.GDT_Byte)
             for b in range(3):
-                tile.GetRasterBand(b + 1).WriteArray(pixels[b, row * 256:(row + 1) * 256, col * 256:(col + 1) * 256])
+                tile.GetRasterBand(b + 1).WriteArray(
+                    pixels[b, row * 256 : (row + 1) * 256, col * 256 : (col + 1) * 256]
+                )
             path = folder / "tiles" / str(ZOOM) / str(first_x + col) / f"{first_y + row}.png"
             path.parent.mkdir(parents=True, exist_ok=True)
             gdal.GetDriverByName("PNG").CreateCopy(str(path), tile)
     url = (folder / "tiles").as_uri() + "/{z}/{x}/{y}.png"
-    return {"raster": raster, "pixels": pixels, "xyz": f"type=xyz&url={url}&zmin={ZOOM}&zmax={ZOOM}",
-            "folder": folder, "first_tile": (first_x, first_y)}
+    return {
+        "raster": raster,
+        "pixels": pixels,
+        "xyz": f"type=xyz&url={url}&zmin={ZOOM}&zmax={ZOOM}",
+        "folder": folder,
+        "first_tile": (first_x, first_y),
+    }
 
 
 def boxes_of(path, layer=None) -> list[tuple[str, tuple[float, float, float, float]]]:

@@ -61,14 +61,32 @@ class WmsServer:
     def capabilities(self) -> bytes:
         x0, y0, x1, y1 = self.bounds
         lon = [v / HALF_WORLD * 180 for v in (x0, x1)]
-        return CAPABILITIES.format(url=self.url, layer=self.layer, x0=x0, y0=y0, x1=x1, y1=y1,
-                                   w=lon[0] - 1e-3, e=lon[1] + 1e-3, s=-1e-3, n=1e-3 + y1 / 111000).encode()
+        return CAPABILITIES.format(
+            url=self.url,
+            layer=self.layer,
+            x0=x0,
+            y0=y0,
+            x1=x1,
+            y1=y1,
+            w=lon[0] - 1e-3,
+            e=lon[1] + 1e-3,
+            s=-1e-3,
+            n=1e-3 + y1 / 111000,
+        ).encode()
 
     def get_map(self, query: dict) -> bytes:
         """The raster warped onto BBOX (minx,miny,maxx,maxy in EPSG:3857) at WIDTH x HEIGHT."""
         x0, y0, x1, y1 = (float(v) for v in query["BBOX"].split(","))
-        image = gdal.Warp("", self.raster, format="MEM", dstSRS="EPSG:3857", outputBounds=(x0, y0, x1, y1),
-                          width=int(query["WIDTH"]), height=int(query["HEIGHT"]), resampleAlg="near")
+        image = gdal.Warp(
+            "",
+            self.raster,
+            format="MEM",
+            dstSRS="EPSG:3857",
+            outputBounds=(x0, y0, x1, y1),
+            width=int(query["WIDTH"]),
+            height=int(query["HEIGHT"]),
+            resampleAlg="near",
+        )
         path = f"/vsimem/wms-{uuid.uuid4().hex}.png"
         gdal.GetDriverByName("PNG").CreateCopy(path, image)
         data = bytes(gdal.VSIGetMemFileBuffer_unsafe(path))  # copied before the buffer is freed

@@ -12,5 +12,4 @@ inside functions, when a cluster is asked for.
 from .client import FolderProgress, detect_folder_dask, run_from_cli
 from .cluster import DASK_REQUIREMENT, ClusterOptions, require_dask
 
-__all__ = ["ClusterOptions", "DASK_REQUIREMENT", "FolderProgress", "detect_folder_dask", "require_dask",
-           "run_from_cli"]
+__all__ = ["ClusterOptions", "DASK_REQUIREMENT", "FolderProgress", "detect_folder_dask", "require_dask", "run_from_cli"]

@@ -85,8 +85,14 @@ def split_windows(count: int, block_tiles: int) -> list[Block]:
     return [Block(k, s, min(s + size, count)) for k, s in enumerate(range(0, count, size))]
 
 
-def plan_units(units: list[RasterUnit], spec, options: DetectOptions, block_tiles: int, summary: SummaryTable,
-               log: Callable[[str], None]) -> list[RasterUnit]:
+def plan_units(
+    units: list[RasterUnit],
+    spec,
+    options: DetectOptions,
+    block_tiles: int,
+    summary: SummaryTable,
+    log: Callable[[str], None],
+) -> list[RasterUnit]:
     """Plan each raster in the client, as the single-process run plans it (no pixel read):
     its tiles, and its blocks when it has more than `block_tiles`. A raster that cannot be
     planned (unreadable, not georeferenced, an extent outside it) gets its error row now and
@@ -107,22 +113,25 @@ def plan_units(units: list[RasterUnit], spec, options: DetectOptions, block_tile
         if unit.tiles > block_tiles:
             # the plain pass's blocks, then the zoom pass's: the window order of engine.detect
             unit.blocks = split_windows(plain, block_tiles)
-            unit.blocks += [Block(len(unit.blocks) + b.index, b.start, b.stop, zoom_pass=True)
-                            for b in (split_windows(zoomed, block_tiles) if zoomed else [])]
+            unit.blocks += [
+                Block(len(unit.blocks) + b.index, b.start, b.stop, zoom_pass=True)
+                for b in (split_windows(zoomed, block_tiles) if zoomed else [])
+            ]
             log(f"{unit.raster.name}: {unit.tiles} tiles in {len(unit.blocks)} blocks")
         kept.append(unit)
     return kept
 
 
-def detect_block(raster: str, runner, options: DetectOptions, plans: tuple[TilePlan, TilePlan | None],
-                 block: Block, progress) -> tuple[RawBoxes, dict]:
+def detect_block(
+    raster: str, runner, options: DetectOptions, plans: tuple[TilePlan, TilePlan | None], block: Block, progress
+) -> tuple[RawBoxes, dict]:
     """On a worker: the boxes of `block`'s windows in raster pixels, before any merge, and the
     source's facts for the report (the stretch, computed from the whole raster). `plans`:
     the raster's plan and its zoom pass's plan (None without a zoom pass)."""
     plan = plans[1] if block.zoom_pass else plans[0]
     assert plan is not None, "a zoom-pass block needs the zoom pass's plan"
     with open_source(raster) as source:
-        raw = predict_block(source, runner, plan, options, plan.windows[block.start:block.stop], progress)
+        raw = predict_block(source, runner, plan, options, plan.windows[block.start : block.stop], progress)
         return raw, source.describe()
 
 

@@ -38,12 +38,19 @@ from .worker import PROGRESS_TOPIC, ModelRef, detect_task, model_loads
 if TYPE_CHECKING:
     from distributed import Client, Future
 
+
 class FolderProgress:
     """One stderr line over the whole run: rasters and tiles done across workers, tiles/s, ETA.
     Workers report absolute tile counts per task, so a retried task never counts twice."""
 
-    def __init__(self, rasters: int, tiles: int, stream: TextIO = sys.stderr, enabled: bool = True,
-                 report: Callable[[int, int], object] | None = None):
+    def __init__(
+        self,
+        rasters: int,
+        tiles: int,
+        stream: TextIO = sys.stderr,
+        enabled: bool = True,
+        report: Callable[[int, int], object] | None = None,
+    ):
         self.rasters, self.tiles = rasters, tiles
         self.report = report  # (tiles done, tiles) on each change, e.g. QGIS's feedback
         self.done_rasters = 0
@@ -96,9 +103,11 @@ class FolderProgress:
         rate = tiles / max(now - self.start, 1e-9)
         eta = (self.tiles - tiles) / rate if rate > 0 else 0
         bar = "#" * int(24 * tiles / max(self.tiles, 1))
-        self.stream.write(f"\r[{bar:<24}] {self.done_rasters}/{self.rasters} rasters "
-                          f"{tiles}/{self.tiles} tiles {rate:.2f} tiles/s "
-                          f"ETA {int(eta // 60)}:{int(eta % 60):02d}")
+        self.stream.write(
+            f"\r[{bar:<24}] {self.done_rasters}/{self.rasters} rasters "
+            f"{tiles}/{self.tiles} tiles {rate:.2f} tiles/s "
+            f"ETA {int(eta // 60)}:{int(eta % 60):02d}"
+        )
         self.stream.flush()
 
     def close(self) -> None:
@@ -109,13 +118,22 @@ class FolderProgress:
             self.stream.flush()
 
 
-def detect_folder_dask(folder: str | Path, output: str | Path, weights: str | Path, *,
-                       options: DetectOptions | None = None,
-                       cluster: ClusterOptions | None = None, pattern: str = "*.tif", fmt: str = "gpkg",
-                       overwrite: bool = False, layer: str | None = None, asset: str | None = None,
-                       progress: bool | Callable[[int, int], object] = True,
-                       log: Callable[[str], None] | None = None,
-                       cancelled: Callable[[], bool] | None = None) -> tuple[list[dict], Path]:
+def detect_folder_dask(
+    folder: str | Path,
+    output: str | Path,
+    weights: str | Path,
+    *,
+    options: DetectOptions | None = None,
+    cluster: ClusterOptions | None = None,
+    pattern: str = "*.tif",
+    fmt: str = "gpkg",
+    overwrite: bool = False,
+    layer: str | None = None,
+    asset: str | None = None,
+    progress: bool | Callable[[int, int], object] = True,
+    log: Callable[[str], None] | None = None,
+    cancelled: Callable[[], bool] | None = None,
+) -> tuple[list[dict], Path]:
     """Like batch.detect_folder, on Dask: same outputs, same summary.csv, same resume, and
     the same inputs (a folder, a STAC catalogue with `asset`, a URL list: catalog.py); a
     remote raster is read by the workers themselves, with this process's GDAL config.
@@ -142,14 +160,27 @@ def detect_folder_dask(folder: str | Path, output: str | Path, weights: str | Pa
             log(f"{raster.name}: done before, skipped")
             summary.record_done_before(raster, target)
         units = plan_units(units, spec, options, cluster.block_tiles, summary, log)
-        bar = FolderProgress(len(units), sum(u.tiles for u in units), enabled=progress is True,
-                             report=progress if callable(progress) else None)
+        bar = FolderProgress(
+            len(units),
+            sum(u.tiles for u in units),
+            enabled=progress is True,
+            report=progress if callable(progress) else None,
+        )
         if units:
             assert client is not None  # units are rasters to run: the cluster was connected
-            run = _Run(client, options, Path(weights), list(spec.class_names), summary, bar,
-                       _log_beside(bar, log), cluster.task_timeout)
-            run.submit(units, cluster, send_bytes=cluster.send_model == "bytes"
-                       or (cluster.send_model == "auto" and not local))
+            run = _Run(
+                client,
+                options,
+                Path(weights),
+                list(spec.class_names),
+                summary,
+                bar,
+                _log_beside(bar, log),
+                cluster.task_timeout,
+            )
+            run.submit(
+                units, cluster, send_bytes=cluster.send_model == "bytes" or (cluster.send_model == "auto" and not local)
+            )
             run.collect(cancelled)
         bar.close()
     rows = summary.rows
@@ -184,9 +215,19 @@ class _Run:
             for block in blocks:
                 part = "all" if block is None else f"block{block.index}"
                 future = self.client.submit(
-                    detect_task, str(unit.raster), ref, self.options, block, plan,
-                    cluster.task_timeout, data, config, key=f"detect-{unit.raster.name}-{part}-{time.time_ns()}",
-                    retries=cluster.retries, pure=False)
+                    detect_task,
+                    str(unit.raster),
+                    ref,
+                    self.options,
+                    block,
+                    plan,
+                    cluster.task_timeout,
+                    data,
+                    config,
+                    key=f"detect-{unit.raster.name}-{part}-{time.time_ns()}",
+                    retries=cluster.retries,
+                    pure=False,
+                )
                 self.futures[future] = (unit, block)
                 unit.futures.append(future)
 
@@ -199,8 +240,7 @@ class _Run:
         try:
             while self.futures:
                 if cancelled is not None and cancelled():
-                    raise Cancelled("cancelled: the pending rasters were not run; finished "
-                                    "outputs are kept")
+                    raise Cancelled("cancelled: the pending rasters were not run; finished outputs are kept")
                 done = arrivals.next_batch(block=False) if arrivals.has_ready() else ()
                 for future in done:
                     if future in self.futures:  # not a block cancelled with its failed raster
@@ -248,8 +288,11 @@ class _Run:
         for future, (unit, block) in list(self.futures.items()):
             started = self.bar.started.get(_task_key(unit, block))
             if future in self.futures and started is not None and now - started > limit:
-                self.fail(unit, f"no answer {limit:g} s after it started (--task-timeout "
-                                f"{self.task_timeout:g}): stuck, e.g. on a read")
+                self.fail(
+                    unit,
+                    f"no answer {limit:g} s after it started (--task-timeout "
+                    f"{self.task_timeout:g}): stuck, e.g. on a read",
+                )
 
     def fail(self, unit: RasterUnit, error: str) -> None:
         """Record `unit` as failed with `error` and cancel its tasks still pending."""
@@ -291,6 +334,17 @@ def run_from_cli(args, options, log: Callable[[str], None]) -> tuple[list[dict],
     """`detect-folder ... --workers N | --scheduler ADDR [--task-timeout S]`."""
     cluster = ClusterOptions(workers=args.workers, scheduler=args.scheduler, task_timeout=args.task_timeout)
     require_dask()
-    return detect_folder_dask(args.folder, args.output, args.weights, options=options, cluster=cluster,
-                              pattern=args.pattern, fmt=args.format, overwrite=args.overwrite,
-                              layer=args.layer, asset=args.asset, progress=not args.quiet, log=log)
+    return detect_folder_dask(
+        args.folder,
+        args.output,
+        args.weights,
+        options=options,
+        cluster=cluster,
+        pattern=args.pattern,
+        fmt=args.format,
+        overwrite=args.overwrite,
+        layer=args.layer,
+        asset=args.asset,
+        progress=not args.quiet,
+        log=log,
+    )

@@ -48,7 +48,8 @@ def require_dask() -> None:
     except ImportError:
         raise MissingDependencyError(
             "--workers and --scheduler run on Dask distributed, which is not installed. "
-            f'Install it with: {sys.executable} -m pip install "{DASK_REQUIREMENT}"') from None
+            f'Install it with: {sys.executable} -m pip install "{DASK_REQUIREMENT}"'
+        ) from None
 
 
 @contextmanager
@@ -65,8 +66,7 @@ def connect(cluster: ClusterOptions, log: Callable[[str], None]):
             client = Client(timeout="30s", **kwargs)
         except (OSError, ValueError) as error:  # refused, timed out, or not an address at all
             raise ValueError(f"cannot reach the Dask scheduler {target}: {error}") from None
-        log(f"connected to {client.scheduler.address} "
-            f"({len(client.scheduler_info()['workers'])} workers)")
+        log(f"connected to {client.scheduler.address} ({len(client.scheduler_info()['workers'])} workers)")
         try:
             yield client, False
         finally:
@@ -74,8 +74,13 @@ def connect(cluster: ClusterOptions, log: Callable[[str], None]):
         return
     _python_for_workers()
     bokeh = importlib.util.find_spec("bokeh") is not None
-    local = LocalCluster(n_workers=cluster.workers, threads_per_worker=1, processes=True,
-                         dashboard_address=":0" if bokeh else None, silence_logs=logging.CRITICAL)
+    local = LocalCluster(
+        n_workers=cluster.workers,
+        threads_per_worker=1,
+        processes=True,
+        dashboard_address=":0" if bokeh else None,
+        silence_logs=logging.CRITICAL,
+    )
     client = Client(local)
     if bokeh:
         log(f"Dask dashboard: {client.dashboard_link}")

@@ -74,8 +74,10 @@ def _model_file(ref: ModelRef, data: bytes | None) -> Path:
     path = Path(ref.path)
     if data is None:
         if not path.is_file():
-            raise FileNotFoundError(f"model file {ref.path} is not on worker {_worker_name()}: "
-                                    "use a shared file system, or let the client send the model")
+            raise FileNotFoundError(
+                f"model file {ref.path} is not on worker {_worker_name()}: "
+                "use a shared file system, or let the client send the model"
+            )
         return path
     folder = Path(tempfile.gettempdir()) / "micro-detector-models"
     folder.mkdir(exist_ok=True)
@@ -95,8 +97,7 @@ def worker_runner(ref: ModelRef, data: bytes | None = None):
         if runner is None:
             cap_threads(1)
             path = _model_file(ref, data)
-            runner = open_runner(path, backend=ref.backend, device=ref.device, threads=1,
-                                 precision=ref.precision)
+            runner = open_runner(path, backend=ref.backend, device=ref.device, threads=1, precision=ref.precision)
             cap_threads(1)  # again: opening a .pt may have imported torch just now
             _RUNNERS[key] = runner
             _LOADS.append(ref.sha256)
@@ -153,9 +154,16 @@ class TaskProgress:
         return True
 
 
-def detect_task(raster: str, ref: ModelRef, options: DetectOptions, block: Block | None = None,
-                plan: tuple[TilePlan, TilePlan | None] | None = None, timeout: float | None = None,
-                model_data: bytes | None = None, gdal_config: dict[str, str] | None = None) -> TaskResult:
+def detect_task(
+    raster: str,
+    ref: ModelRef,
+    options: DetectOptions,
+    block: Block | None = None,
+    plan: tuple[TilePlan, TilePlan | None] | None = None,
+    timeout: float | None = None,
+    model_data: bytes | None = None,
+    gdal_config: dict[str, str] | None = None,
+) -> TaskResult:
     """A work unit on a worker: the whole raster (merged detections), or one block of its
     plans' windows (raw boxes, merged by the client with the other blocks); `plan` is then
     the raster's (plan, zoom pass plan or None). `gdal_config`: the client's GDAL and cloud

@@ -19,9 +19,17 @@ from .layers import Conv
 
 def fold_conv_bn(conv: nn.Conv2d, bn: nn.BatchNorm2d) -> nn.Conv2d:
     """One Conv2d equal to `bn(conv(x))` with `bn` in eval mode (running statistics)."""
-    fused = nn.Conv2d(conv.in_channels, conv.out_channels, conv.kernel_size, conv.stride,
-                      conv.padding, conv.dilation, conv.groups, bias=True,
-                      padding_mode=conv.padding_mode).to(conv.weight.device, conv.weight.dtype)
+    fused = nn.Conv2d(
+        conv.in_channels,
+        conv.out_channels,
+        conv.kernel_size,
+        conv.stride,
+        conv.padding,
+        conv.dilation,
+        conv.groups,
+        bias=True,
+        padding_mode=conv.padding_mode,
+    ).to(conv.weight.device, conv.weight.dtype)
     with torch.no_grad():  # in float64, so the folded weights are the closest float32 values
         scale = bn.weight.double() / torch.sqrt(bn.running_var.double() + bn.eps)
         weight = conv.weight.double() * scale.view(-1, 1, 1, 1)

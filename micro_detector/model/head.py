@@ -13,8 +13,9 @@ from .layers import Conv, DWConv
 REG_MAX = 16
 
 
-def make_anchors(shapes: list[tuple[int, int]], strides: list[int], device, dtype,
-                 offset: float = 0.5) -> tuple[torch.Tensor, torch.Tensor]:
+def make_anchors(
+    shapes: list[tuple[int, int]], strides: list[int], device, dtype, offset: float = 0.5
+) -> tuple[torch.Tensor, torch.Tensor]:
     """Anchor points (cell centres, in feature-cell units) and their strides, level by level."""
     points, stride_list = [], []
     for (h, w), s in zip(shapes, strides):

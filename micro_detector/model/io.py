@@ -24,8 +24,7 @@ FORMAT = "micro-detector-model"
 FORMAT_VERSION = 2
 
 
-def save_model(model: YOLOv12, path: str | Path, metadata: dict | None = None,
-               half: bool = False) -> Path:
+def save_model(model: YOLOv12, path: str | Path, metadata: dict | None = None, half: bool = False) -> Path:
     """Write `model` with its spec and metadata; written to a temporary name, then renamed."""
     path = Path(path)
     if getattr(model, "fused", False):
@@ -43,8 +42,7 @@ def save_model(model: YOLOv12, path: str | Path, metadata: dict | None = None,
         "format_version": FORMAT_VERSION,
         "spec": model.spec.to_dict(),
         "state_dict": state,
-        "metadata": {"saved": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
-                     **(metadata or {})},
+        "metadata": {"saved": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"), **(metadata or {})},
     }
     from ..diskio import atomic_file
 
@@ -76,9 +74,11 @@ def load_weights_only(path: str | Path, kind: str, error: type[ValueError] = Mod
     except Exception as exc:  # torch raises several types for foreign or damaged archives
         if "weights only load failed" in str(exc).lower():
             # a pickle that would run code when loaded: refused, and said so plainly
-            raise error(f"{path} was refused: it holds Python objects that a safe (weights-only) load will "
-                        f"not run; a {kind} holds only tensors and plain data. Use one written by "
-                        "micro-detector") from None
+            raise error(
+                f"{path} was refused: it holds Python objects that a safe (weights-only) load will "
+                f"not run; a {kind} holds only tensors and plain data. Use one written by "
+                "micro-detector"
+            ) from None
         first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
         raise error(f"{path} cannot be read as a {kind} (corrupt or truncated?): {first}") from None
 
@@ -87,20 +87,23 @@ def read_model_file(path: str | Path) -> dict:
     """The validated payload of a model file (spec as ModelSpec), without building the network."""
     payload = load_weights_only(path, "micro-detector model file")
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
-        raise ModelFileError(f"{path} is a torch file but not a micro-detector model "
-                             f"(expected format {FORMAT!r})")
+        raise ModelFileError(f"{path} is a torch file but not a micro-detector model (expected format {FORMAT!r})")
     version = payload.get("format_version")
     if not isinstance(version, int) or version > FORMAT_VERSION:
-        raise ModelFileError(f"{path} has model format version {version!r}; this version of "
-                             f"micro-detector reads up to {FORMAT_VERSION}: upgrade it")
+        raise ModelFileError(
+            f"{path} has model format version {version!r}; this version of "
+            f"micro-detector reads up to {FORMAT_VERSION}: upgrade it"
+        )
     missing = {"spec", "state_dict"} - payload.keys()
     if missing:
         raise ModelFileError(f"{path} lacks {sorted(missing)}")
     state = payload["state_dict"]
     bad = [k for k, v in state.items() if not isinstance(v, torch.Tensor)] if isinstance(state, dict) else ["*"]
     if bad:
-        raise ModelFileError(f"{path} is damaged: its weights must be tensors, but "
-                             f"{'the state dict is not a dict' if bad == ['*'] else repr(bad[0]) + ' is not'}")
+        raise ModelFileError(
+            f"{path} is damaged: its weights must be tensors, but "
+            f"{'the state dict is not a dict' if bad == ['*'] else repr(bad[0]) + ' is not'}"
+        )
     try:
         payload["spec"] = ModelSpec.from_dict(payload["spec"])
     except (TypeError, ValueError) as error:
@@ -126,11 +129,15 @@ def load_model(path: str | Path, device: str | torch.device = "cpu") -> YOLOv12:
             details.append(f"{len(unexpected)} unexpected (e.g. {unexpected[0]})")
         if wrong:
             k = wrong[0]
-            details.append(f"{len(wrong)} of another shape (e.g. {k}: file "
-                           f"{tuple(state[k].shape)}, scale {payload['spec'].scale} needs "
-                           f"{tuple(own[k].shape)})")
-        raise ModelFileError(f"{path}: weights do not match the YOLOv12{payload['spec'].scale} "
-                             f"network it describes: " + "; ".join(details))
+            details.append(
+                f"{len(wrong)} of another shape (e.g. {k}: file "
+                f"{tuple(state[k].shape)}, scale {payload['spec'].scale} needs "
+                f"{tuple(own[k].shape)})"
+            )
+        raise ModelFileError(
+            f"{path}: weights do not match the YOLOv12{payload['spec'].scale} "
+            f"network it describes: " + "; ".join(details)
+        )
     model.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in state.items()})
     model.metadata = payload["metadata"]
     return model.to(device).eval()

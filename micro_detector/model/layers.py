@@ -79,8 +79,7 @@ class C3k2(nn.Module):
         self.cv1 = Conv(c1, 2 * self.c, 1, 1)
         self.cv2 = Conv((2 + n) * self.c, c2, 1)
         self.m = nn.ModuleList(
-            C3k(self.c, self.c, 2, shortcut, g) if c3k else Bottleneck(self.c, self.c, shortcut, g)
-            for _ in range(n)
+            C3k(self.c, self.c, 2, shortcut, g) if c3k else Bottleneck(self.c, self.c, shortcut, g) for _ in range(n)
         )
 
     def forward(self, x):
@@ -152,8 +151,7 @@ class A2C2f(nn.Module):
     concatenation of every stage, 1x1 fusion, and (large scales) a residual scaled by a
     learned per-channel gamma initialised at 0.01."""
 
-    def __init__(self, c1, c2, n=1, a2=True, area=1, residual=False, mlp_ratio=2.0,
-                 e=0.5, g=1, shortcut=True):
+    def __init__(self, c1, c2, n=1, a2=True, area=1, residual=False, mlp_ratio=2.0, e=0.5, g=1, shortcut=True):
         super().__init__()
         c_ = int(c2 * e)
         if c_ % 32:
@@ -163,7 +161,8 @@ class A2C2f(nn.Module):
         self.gamma = nn.Parameter(0.01 * torch.ones(c2)) if a2 and residual else None
         self.m = nn.ModuleList(
             nn.Sequential(*(ABlock(c_, c_ // 32, mlp_ratio, area) for _ in range(2)))
-            if a2 else C3k(c_, c_, 2, shortcut, g)
+            if a2
+            else C3k(c_, c_, 2, shortcut, g)
             for _ in range(n)
         )
 

@@ -36,8 +36,9 @@ def greedy_keep(n: int, i: torch.Tensor, j: torch.Tensor, device=None) -> torch.
     return keep
 
 
-def batched_nms(boxes: torch.Tensor, scores: torch.Tensor, classes: torch.Tensor,
-                iou_threshold: float, chunk: int = 2048) -> torch.Tensor:
+def batched_nms(
+    boxes: torch.Tensor, scores: torch.Tensor, classes: torch.Tensor, iou_threshold: float, chunk: int = 2048
+) -> torch.Tensor:
     """Indices of the boxes kept by class-aware greedy NMS, highest score first."""
     n = boxes.shape[0]
     if n == 0:
@@ -60,8 +61,14 @@ def batched_nms(boxes: torch.Tensor, scores: torch.Tensor, classes: torch.Tensor
     return order[keep]
 
 
-def postprocess(pred: torch.Tensor, conf: float = 0.25, iou: float = 0.7, max_det: int = 3000,
-                max_candidates: int = 30000, classes: list[int] | None = None) -> list[torch.Tensor]:
+def postprocess(
+    pred: torch.Tensor,
+    conf: float = 0.25,
+    iou: float = 0.7,
+    max_det: int = 3000,
+    max_candidates: int = 30000,
+    classes: list[int] | None = None,
+) -> list[torch.Tensor]:
     """Decoded head output (B, 4 + nc, A) -> per image (k, 6): x1, y1, x2, y2, score, class."""
     out = []
     for p in pred:

@@ -15,8 +15,15 @@ INPUT_KEY = "micro_detector_input"
 SOURCE_KEY = "micro_detector_source_sha256"  # SHA-256 of the .pt file the export was made from
 
 
-def export_onnx(model, path: str | Path, imgsz: int | None = None, dynamic_spatial: bool = True,
-                opset: int = 17, batch: int = 1, source_sha256: str | None = None) -> Path:
+def export_onnx(
+    model,
+    path: str | Path,
+    imgsz: int | None = None,
+    dynamic_spatial: bool = True,
+    opset: int = 17,
+    batch: int = 1,
+    source_sha256: str | None = None,
+) -> Path:
     """Write `model` as ONNX: input `images` (B, bands, H, W) float pixels in the 0-255 range
     (the graph normalises them as the spec says); output `pred` (B, 4 + nc, A): xyxy boxes in
     input pixels and class probabilities. Batch is always dynamic; H and W too unless
@@ -56,8 +63,16 @@ def export_onnx(model, path: str | Path, imgsz: int | None = None, dynamic_spati
             # shape checks in forward are traced as constants; the exported graph stays dynamic
             warnings.simplefilter("ignore", torch.jit.TracerWarning)
             # BatchNorm folded first: conv biases become initializers (quantization needs that)
-            torch.onnx.export(Decoded(fuse_model(model)), (x,), str(tmp), dynamo=False, opset_version=opset,
-                              input_names=["images"], output_names=["pred"], dynamic_axes=axes)
+            torch.onnx.export(
+                Decoded(fuse_model(model)),
+                (x,),
+                str(tmp),
+                dynamo=False,
+                opset_version=opset,
+                input_names=["images"],
+                output_names=["pred"],
+                dynamic_axes=axes,
+            )
         model.train(was_training)
         proto = onnx.load(str(tmp))
         meta = {SPEC_KEY: json.dumps(spec.to_dict()), INPUT_KEY: "pixels"}
@@ -81,8 +96,7 @@ def open_session(path: str | Path, options=None, providers=None):
     if not path.is_file():
         raise ModelFileError(f"ONNX model not found: {path}")
     try:
-        return ort.InferenceSession(str(path), options,
-                                    providers=providers or ["CPUExecutionProvider"])
+        return ort.InferenceSession(str(path), options, providers=providers or ["CPUExecutionProvider"])
     except Exception as error:
         first = (str(error).strip().splitlines() or [type(error).__name__])[0][:200]
         raise ModelFileError(f"{path} is not a readable ONNX model (corrupt or truncated?): {first}") from None
@@ -92,13 +106,13 @@ def spec_from_session(session, path: str | Path) -> ModelSpec:
     """The ModelSpec stored in an exported model's metadata."""
     props = session.get_modelmeta().custom_metadata_map
     if SPEC_KEY not in props:
-        raise ModelFileError(f"{path} is an ONNX model but was not exported by micro-detector "
-                             f"(no {SPEC_KEY} metadata)")
+        raise ModelFileError(f"{path} is an ONNX model but was not exported by micro-detector (no {SPEC_KEY} metadata)")
     try:
         return ModelSpec.from_dict(json.loads(props[SPEC_KEY]))
     except (TypeError, ValueError, AttributeError) as error:  # damaged or hand-edited metadata
-        raise ModelFileError(f"{path} has invalid {SPEC_KEY} metadata (not a model description "
-                             f"micro-detector can read): {error}") from None
+        raise ModelFileError(
+            f"{path} has invalid {SPEC_KEY} metadata (not a model description micro-detector can read): {error}"
+        ) from None
 
 
 def read_onnx_spec(path: str | Path) -> ModelSpec:

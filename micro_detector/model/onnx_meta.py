@@ -66,12 +66,10 @@ def onnx_metadata(path: str | Path) -> dict[str, str]:
             for number, wire, span in _fields(buf, 0, len(buf)):
                 if number != _METADATA_FIELD or wire != 2:
                     continue
-                entry = {n: bytes(buf[v[0]:v[1]]).decode("utf-8") for n, w, v in _fields(buf, *span)
-                         if w == 2}
+                entry = {n: bytes(buf[v[0] : v[1]]).decode("utf-8") for n, w, v in _fields(buf, *span) if w == 2}
                 out[entry.get(1, "")] = entry.get(2, "")
     except (ValueError, OSError, UnicodeDecodeError) as error:
-        raise ModelFileError(f"{path} is not a readable ONNX model (corrupt or truncated?): "
-                             f"{error}") from None
+        raise ModelFileError(f"{path} is not a readable ONNX model (corrupt or truncated?): {error}") from None
     return out
 
 
@@ -80,10 +78,10 @@ def spec_from_metadata(meta: dict[str, str], path: str | Path) -> ModelSpec:
     from .onnx_io import SPEC_KEY
 
     if SPEC_KEY not in meta:
-        raise ModelFileError(f"{path} is an ONNX model but was not exported by micro-detector "
-                             f"(no {SPEC_KEY} metadata)")
+        raise ModelFileError(f"{path} is an ONNX model but was not exported by micro-detector (no {SPEC_KEY} metadata)")
     try:
         return ModelSpec.from_dict(json.loads(meta[SPEC_KEY]))
     except (TypeError, ValueError, AttributeError) as error:
-        raise ModelFileError(f"{path} has invalid {SPEC_KEY} metadata (not a model description "
-                             f"micro-detector can read): {error}") from None
+        raise ModelFileError(
+            f"{path} has invalid {SPEC_KEY} metadata (not a model description micro-detector can read): {error}"
+        ) from None

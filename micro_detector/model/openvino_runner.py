@@ -75,9 +75,15 @@ class OpenVinoRunner:
     backend = "openvino"
     source: Path | None = None  # the model file the export was made from, when not the export
 
-    def __init__(self, onnx_path: str | Path, device: str = "cpu", precision: str = "fp32",
-                 threads: int | None = None, cache_dir: str | Path | None = None,
-                 model_xml: str | Path | None = None):
+    def __init__(
+        self,
+        onnx_path: str | Path,
+        device: str = "cpu",
+        precision: str = "fp32",
+        threads: int | None = None,
+        cache_dir: str | Path | None = None,
+        model_xml: str | Path | None = None,
+    ):
         from ..deps import require
         from .cache import default_cache_dir, file_sha256
         from .cpu import compute_threads
@@ -91,8 +97,10 @@ class OpenVinoRunner:
         self.ov_device = ov_device(device)
         self.core = ov.Core()
         if self.ov_device.split(".")[0] not in {d.split(".")[0] for d in self.core.available_devices}:
-            raise RuntimeError(f"device {device!r} ({self.ov_device}) was asked for but OpenVINO "
-                               f"sees only {', '.join(self.core.available_devices) or 'no device'} here")
+            raise RuntimeError(
+                f"device {device!r} ({self.ov_device}) was asked for but OpenVINO "
+                f"sees only {', '.join(self.core.available_devices) or 'no device'} here"
+            )
         self.threads = (threads or compute_threads()) if self.ov_device == "CPU" else None
         self.backend_reason = "the OpenVINO backend"
         sha = file_sha256(self.path)
@@ -112,11 +120,9 @@ class OpenVinoRunner:
         """Compile properties: the precision hint always; on the CPU the thread count, one
         stream, latency mode, no core pinning (QGIS and the reader thread share the cores),
         and, for fp32, no dynamic activation quantization."""
-        config: dict[str, object] = {"INFERENCE_PRECISION_HINT": HINTS[self.precision],
-                                     "PERFORMANCE_HINT": "LATENCY"}
+        config: dict[str, object] = {"INFERENCE_PRECISION_HINT": HINTS[self.precision], "PERFORMANCE_HINT": "LATENCY"}
         if self.ov_device == "CPU":
-            config.update({"INFERENCE_NUM_THREADS": self.threads, "NUM_STREAMS": 1,
-                           "ENABLE_CPU_PINNING": False})
+            config.update({"INFERENCE_NUM_THREADS": self.threads, "NUM_STREAMS": 1, "ENABLE_CPU_PINNING": False})
             if self.precision == "fp32":
                 config["DYNAMIC_QUANTIZATION_GROUP_SIZE"] = 0
         return config
@@ -157,8 +163,14 @@ class OpenVinoRunner:
             hint = hint.get_type_name() if hasattr(hint, "get_type_name") else str(hint)
         except Exception:  # some devices do not report it
             return self.precision
-        ran = {"f32": "fp32", "float32": "fp32", "bf16": "bf16", "bfloat16": "bf16",
-               "f16": "fp16", "float16": "fp16"}.get(hint.lower(), hint)
+        ran = {
+            "f32": "fp32",
+            "float32": "fp32",
+            "bf16": "bf16",
+            "bfloat16": "bf16",
+            "f16": "fp16",
+            "float16": "fp16",
+        }.get(hint.lower(), hint)
         return "int8" if self.precision == "int8" else ran
 
     def forward(self, x: np.ndarray) -> np.ndarray:
@@ -173,13 +185,19 @@ class OpenVinoRunner:
         outs = []
         for image in x:  # the static NPU graph: one padded image at a time
             padded = np.zeros((1, image.shape[0], size, size), np.float32)
-            padded[0, :, :image.shape[1], :image.shape[2]] = image[:, :size, :size]
+            padded[0, :, : image.shape[1], : image.shape[2]] = image[:, :size, :size]
             self.request.infer({0: padded})
             outs.append(self.request.get_output_tensor(0).data.copy())
         return np.concatenate(outs)
 
-    def predict(self, batch: np.ndarray, conf: float = 0.25, iou: float = 0.7, max_det: int = 3000,
-                classes: list[int] | None = None) -> list[np.ndarray]:
+    def predict(
+        self,
+        batch: np.ndarray,
+        conf: float = 0.25,
+        iou: float = 0.7,
+        max_det: int = 3000,
+        classes: list[int] | None = None,
+    ) -> list[np.ndarray]:
         """As TorchRunner.predict: one (n, 6) [x1, y1, x2, y2, score, class] array per image."""
         from ..boxes import postprocess
         from .runner import check_batch

@@ -74,8 +74,15 @@ def resolve_precision(path: Path, onnx_path: Path, asked: str, device: str) -> t
     return resolve(asked, record, native_precisions(ov.Core(), ov_device(device)))
 
 
-def open_openvino(path: str | Path, device: str = "cpu", precision: str = "auto", threads=None,
-                  cache_dir=None, why: str = "asked for (--backend openvino)", calibration=None):
+def open_openvino(
+    path: str | Path,
+    device: str = "cpu",
+    precision: str = "auto",
+    threads=None,
+    cache_dir=None,
+    why: str = "asked for (--backend openvino)",
+    calibration=None,
+):
     """An OpenVinoRunner for the model file `path` (.pt or .onnx); `runner.backend_reason`
     says why OpenVINO runs, which export, the precision and whether the compiled blob was
     reused from the cache."""
@@ -94,14 +101,20 @@ def open_openvino(path: str | Path, device: str = "cpu", precision: str = "auto"
         from .quantize_ov import cached_int8
 
         xml, _ = cached_int8(onnx_path, file_sha256(onnx_path), default_cache_dir(cache_dir), calibration)
-    runner = OpenVinoRunner(onnx_path, device=device, precision=chosen, threads=threads,
-                            cache_dir=cache_dir, model_xml=xml)
+    runner = OpenVinoRunner(
+        onnx_path, device=device, precision=chosen, threads=threads, cache_dir=cache_dir, model_xml=xml
+    )
     runner.source = path
-    ran = "" if runner.effective_precision == chosen else \
-        f" (this device has no native {chosen}: it ran {runner.effective_precision})"
-    runner.backend_reason = (f"{why}; {found}; {why_precision}{ran}; compiled model "
-                             f"{'reused from' if runner.compiled_from_cache else 'compiled once into'} "
-                             f"{runner.blob.parent}")
+    ran = (
+        ""
+        if runner.effective_precision == chosen
+        else f" (this device has no native {chosen}: it ran {runner.effective_precision})"
+    )
+    runner.backend_reason = (
+        f"{why}; {found}; {why_precision}{ran}; compiled model "
+        f"{'reused from' if runner.compiled_from_cache else 'compiled once into'} "
+        f"{runner.blob.parent}"
+    )
     return runner
 
 
@@ -139,8 +152,9 @@ def auto_openvino(path: Path, threads=None, cache_dir=None, precision: str = "au
 
     try:
         if not _importable("onnxruntime"):
-            return open_openvino(path, "cpu", precision, threads, cache_dir,
-                                 "OpenVINO is installed and onnxruntime is not"), ""
+            return open_openvino(
+                path, "cpu", precision, threads, cache_dir, "OpenVINO is installed and onnxruntime is not"
+            ), ""
         return _measured_choice(path, threads, cache_dir, precision)
     except MissingDependencyError:  # no export yet and no torch to make one: the usual path says
         return None, ""
@@ -159,8 +173,16 @@ def _measured_choice(path: Path, threads, cache_dir, precision: str):
     chosen, _ = resolve_precision(path, onnx_path, precision, "cpu")
     from .cpu import compute_threads
 
-    key = "|".join([file_sha256(onnx_path), chosen, platform.processor() or platform.machine(),
-                     str(threads or compute_threads()), openvino.__version__, onnxruntime.__version__])
+    key = "|".join(
+        [
+            file_sha256(onnx_path),
+            chosen,
+            platform.processor() or platform.machine(),
+            str(threads or compute_threads()),
+            openvino.__version__,
+            onnxruntime.__version__,
+        ]
+    )
     store = default_cache_dir(cache_dir) / CHOICE_FILE
     choices = _read_json(store)
     runner = None
@@ -170,10 +192,14 @@ def _measured_choice(path: Path, threads, cache_dir, precision: str):
         _write_json(store, choices)
     times = choices[key]
     if times["openvino_ms"] >= times["onnx_ms"]:
-        return None, (f"OpenVINO {chosen} was slower here ({times['openvino_ms']:.1f} against "
-                      f"{times['onnx_ms']:.1f} ms per tile, measured once, {store})")
-    why = (f"OpenVINO is faster here than ONNX Runtime ({times['openvino_ms']:.1f} against "
-           f"{times['onnx_ms']:.1f} ms per tile, measured once on this machine, {store})")
+        return None, (
+            f"OpenVINO {chosen} was slower here ({times['openvino_ms']:.1f} against "
+            f"{times['onnx_ms']:.1f} ms per tile, measured once, {store})"
+        )
+    why = (
+        f"OpenVINO is faster here than ONNX Runtime ({times['openvino_ms']:.1f} against "
+        f"{times['onnx_ms']:.1f} ms per tile, measured once on this machine, {store})"
+    )
     if runner is None:
         return open_openvino(path, "cpu", precision, threads, cache_dir, why), ""
     runner.backend_reason = runner.backend_reason.replace("auto", why, 1)

@@ -97,14 +97,20 @@ def resolve(asked: str, record: dict | None, native: set[str]) -> tuple[str, str
         ok = [p for p in SPEED_ORDER if p in native and acceptable(record, p)]
         ok.sort(key=lambda p: -(speedup(record, p) or 0))
         if not ok:
-            return "fp32", ("precision auto: fp32 (no measured reduced precision within "
-                            f"{AUTO_MAX_LOSS} mAP50 that this device computes natively)")
-        return ok[0], (f"precision auto: {ok[0]} (mAP50 loss {loss(record, ok[0]):.4f} <= {AUTO_MAX_LOSS} "
-                       f"on the micro ladder, {speedup(record, ok[0]) or 0:.2f}x fp32)")
+            return "fp32", (
+                "precision auto: fp32 (no measured reduced precision within "
+                f"{AUTO_MAX_LOSS} mAP50 that this device computes natively)"
+            )
+        return ok[0], (
+            f"precision auto: {ok[0]} (mAP50 loss {loss(record, ok[0]):.4f} <= {AUTO_MAX_LOSS} "
+            f"on the micro ladder, {speedup(record, ok[0]) or 0:.2f}x fp32)"
+        )
     lost = loss(record, asked)
     if lost is None:
-        note = (f"{asked} was not measured on the micro ladder for this model: its accuracy loss "
-                "is unknown (benchmarks/precision_ladder.py measures it)")
+        note = (
+            f"{asked} was not measured on the micro ladder for this model: its accuracy loss "
+            "is unknown (benchmarks/precision_ladder.py measures it)"
+        )
     elif lost > (INT8_MAX_LOSS if asked == "int8" else AUTO_MAX_LOSS):
         note = f"{asked} lost {lost:.4f} mAP50 against fp32 on the micro ladder for this model"
     else:

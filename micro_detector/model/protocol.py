@@ -23,7 +23,13 @@ class Runner(Protocol):
     spec: ModelSpec
     model_file: Path | None
 
-    def predict(self, batch: np.ndarray, conf: float = 0.25, iou: float = 0.7, max_det: int = 3000,
-                classes: list[int] | None = None) -> list[np.ndarray]:
+    def predict(
+        self,
+        batch: np.ndarray,
+        conf: float = 0.25,
+        iou: float = 0.7,
+        max_det: int = 3000,
+        classes: list[int] | None = None,
+    ) -> list[np.ndarray]:
         """Per image of `batch`, its detections above `conf` after NMS at `iou`."""
         ...

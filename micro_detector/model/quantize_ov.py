@@ -61,8 +61,8 @@ def calibration_tiles(spec, rasters: list[str | Path] | None = None, count: int 
                 image, valid = read_tile(source, window, plan.scale)
                 if valid.any():
                     tile = np.zeros((spec.bands, spec.imgsz, spec.imgsz), np.float32)
-                    padded = _pad(image)[:, :spec.imgsz, :spec.imgsz]
-                    tile[:, :padded.shape[1], :padded.shape[2]] = padded
+                    padded = _pad(image)[:, : spec.imgsz, : spec.imgsz]
+                    tile[:, : padded.shape[1], : padded.shape[2]] = padded
                     tiles += [tile, tile[:, :, ::-1], np.rot90(tile, 1, (1, 2))]
         finally:
             source.close()
@@ -94,8 +94,9 @@ def quantize_int8(onnx_path: str | Path, out_xml: Path, tiles: np.ndarray) -> Pa
     model = ov.Core().read_model(str(onnx_path))
     scope = nncf.IgnoredScope(names=ignored_names(model), patterns=[ATTENTION], validate=False)
     dataset = nncf.Dataset(list(tiles), lambda tile: tile[None])
-    quantized = nncf.quantize(model, dataset, preset=nncf.QuantizationPreset.MIXED,
-                              subset_size=len(tiles), ignored_scope=scope)
+    quantized = nncf.quantize(
+        model, dataset, preset=nncf.QuantizationPreset.MIXED, subset_size=len(tiles), ignored_scope=scope
+    )
     out_xml.parent.mkdir(parents=True, exist_ok=True)
     tag = f".{os.getpid()}.{uuid.uuid4().hex[:8]}"
     tmp_xml = out_xml.with_name(out_xml.stem + tag + ".xml")
@@ -109,8 +110,9 @@ def quantize_int8(onnx_path: str | Path, out_xml: Path, tiles: np.ndarray) -> Pa
     return out_xml
 
 
-def cached_int8(onnx_path: Path, onnx_sha: str, cache_dir: Path,
-                calibration: list[str | Path] | None = None) -> tuple[Path, bool]:
+def cached_int8(
+    onnx_path: Path, onnx_sha: str, cache_dir: Path, calibration: list[str | Path] | None = None
+) -> tuple[Path, bool]:
     """(the int8 IR of the export, True when it was already cached); quantizes it once."""
     from .onnx_meta import onnx_metadata, spec_from_metadata
 

@@ -28,8 +28,17 @@ class TorchRunner:
 
     backend = "torch"
 
-    def __init__(self, model, device: str = "cpu", dtype: str = "auto", channels_last: bool | None = None,
-                 compile: bool = False, fuse: bool = True, threads: int | None = None, copy: bool = True):
+    def __init__(
+        self,
+        model,
+        device: str = "cpu",
+        dtype: str = "auto",
+        channels_last: bool | None = None,
+        compile: bool = False,
+        fuse: bool = True,
+        threads: int | None = None,
+        copy: bool = True,
+    ):
         import torch
 
         from .fuse import fuse_model
@@ -37,8 +46,12 @@ class TorchRunner:
         self.torch = torch
         self.device = torch.device(resolve_device(device))
         cuda = self.device.type == "cuda"
-        self.dtype = {"auto": torch.float16 if cuda else torch.float32, "fp32": torch.float32,
-                      "fp16": torch.float16, "bf16": torch.bfloat16}[dtype]
+        self.dtype = {
+            "auto": torch.float16 if cuda else torch.float32,
+            "fp32": torch.float32,
+            "fp16": torch.float16,
+            "bf16": torch.bfloat16,
+        }[dtype]
         if not cuda and self.dtype == torch.float16:
             raise ValueError("fp16 inference needs CUDA; use fp32 or bf16 on the CPU")
         self.threads = None if cuda else set_torch_threads(torch, threads)
@@ -63,8 +76,14 @@ class TorchRunner:
         model.path = Path(path)  # type: ignore[assignment]  # an attribute of ours on the nn.Module
         return cls(model, copy=False, **kwargs)
 
-    def predict(self, batch: np.ndarray, conf: float = 0.25, iou: float = 0.7, max_det: int = 3000,
-                classes: list[int] | None = None) -> list[np.ndarray]:
+    def predict(
+        self,
+        batch: np.ndarray,
+        conf: float = 0.25,
+        iou: float = 0.7,
+        max_det: int = 3000,
+        classes: list[int] | None = None,
+    ) -> list[np.ndarray]:
         """Detections of a (B, bands, H, W) batch of 0-255 pixels: one (n, 6) float32 array
         [x1, y1, x2, y2, score, class] per image, in tile pixels, after NMS at `iou`."""
         from .nms import postprocess
@@ -112,8 +131,14 @@ class OnnxRunner:
             shift = (np.asarray(spec.mean, np.float32) * spec.input_scale).reshape(1, -1, 1, 1)
             self._legacy = (shift, scale)
 
-    def predict(self, batch: np.ndarray, conf: float = 0.25, iou: float = 0.7, max_det: int = 3000,
-                classes: list[int] | None = None) -> list[np.ndarray]:
+    def predict(
+        self,
+        batch: np.ndarray,
+        conf: float = 0.25,
+        iou: float = 0.7,
+        max_det: int = 3000,
+        classes: list[int] | None = None,
+    ) -> list[np.ndarray]:
         """As TorchRunner.predict: one (n, 6) [x1, y1, x2, y2, score, class] array per image."""
         from ..boxes import postprocess
 
@@ -128,8 +153,9 @@ class OnnxRunner:
 def check_batch(batch: np.ndarray, spec: ModelSpec) -> None:
     """Raise ValueError unless `batch` is (B, spec.bands, H, W) with H and W multiples of 32."""
     if batch.ndim != 4 or batch.shape[1] != spec.bands:
-        raise ValueError(f"expected a (B, {spec.bands}, H, W) batch for this {spec.bands}-band "
-                         f"model, got shape {batch.shape}")
+        raise ValueError(
+            f"expected a (B, {spec.bands}, H, W) batch for this {spec.bands}-band model, got shape {batch.shape}"
+        )
     if batch.shape[2] % 32 or batch.shape[3] % 32:
         raise ValueError(f"tile height and width must be divisible by 32, got {batch.shape[2:]}")
 
@@ -151,9 +177,16 @@ def resolve_device(device: str, onnx: bool = False) -> str:
     return device
 
 
-def open_runner(path: str | Path, backend: str = "auto", device: str = "auto", *,
-                cache_dir: str | Path | None = None, threads: int | None = None,
-                precision: str = "auto", **kwargs):
+def open_runner(
+    path: str | Path,
+    backend: str = "auto",
+    device: str = "auto",
+    *,
+    cache_dir: str | Path | None = None,
+    threads: int | None = None,
+    precision: str = "auto",
+    **kwargs,
+):
     """A runner for a model file (.pt) or an exported model (.onnx).
 
     backend "auto": an .onnx runs on ONNX Runtime; a .pt runs on torch on a CUDA GPU, else on
@@ -201,12 +234,13 @@ def _openvino_first(path: Path, backend: str, device: str, threads, cache_dir, p
     reduced = precision not in ("auto", "fp32")
     on_cpu = device == "cpu" or (device == "auto" and not _cuda_possible())
     if reduced and backend == "auto" and on_cpu and _importable("openvino"):
-        return open_openvino(path, device, precision, threads, cache_dir,
-                             f"precision {precision} runs on OpenVINO"), ""
+        return open_openvino(path, device, precision, threads, cache_dir, f"precision {precision} runs on OpenVINO"), ""
     if reduced and not (backend == "torch" and precision in ("bf16", "fp16")):
-        raise ValueError(f"precision {precision} runs on the openvino backend (pip install openvino"
-                         f"{' nncf' if precision == 'int8' else ''}){' or on torch (--backend torch)' if precision != 'int8' else ''}; "
-                         f"{backend} runs fp32")
+        raise ValueError(
+            f"precision {precision} runs on the openvino backend (pip install openvino"
+            f"{' nncf' if precision == 'int8' else ''}){' or on torch (--backend torch)' if precision != 'int8' else ''}; "
+            f"{backend} runs fp32"
+        )
     if backend != "auto" or (device not in ("cpu", "auto")) or (device == "auto" and _cuda_possible()):
         return None, ""
     if path.suffix.lower() != ".onnx" and not path.is_file():
@@ -240,8 +274,9 @@ def _export_beside(path: Path, threads) -> OnnxRunner | None:
     if runner.session.get_modelmeta().custom_metadata_map.get(SOURCE_KEY) != file_sha256(path):
         return None
     runner.model_file = path
-    runner.backend_reason = (f"onnxruntime is installed (the fastest CPU path); {sibling.name} "
-                             f"beside the model is its export")
+    runner.backend_reason = (
+        f"onnxruntime is installed (the fastest CPU path); {sibling.name} beside the model is its export"
+    )
     return runner
 
 
@@ -285,8 +320,9 @@ def _cached_onnx_runner(path: Path, device: str, threads, cache_dir, why: str) -
         onnx_path, reused = cached_export(path, cache_dir)
         runner = OnnxRunner(onnx_path, device=device, threads=threads)
     runner.model_file = path
-    runner.backend_reason = (f"{why}; fp32 ONNX export of {path.name} "
-                             f"{'reused from' if reused else 'made once in'} {onnx_path.parent}")
+    runner.backend_reason = (
+        f"{why}; fp32 ONNX export of {path.name} {'reused from' if reused else 'made once in'} {onnx_path.parent}"
+    )
     return runner
 
 
@@ -310,13 +346,18 @@ def _auto_runner(path: Path, device: str, threads, cache_dir, **kwargs):
     missing = [name for name in ("onnxruntime", "onnx") if not _importable(name)]
     if missing:
         names = " and ".join(missing)
-        return _torch_runner(path, device, threads, f"{names} not installed (install {names} for the faster "
-                             "CPU path: the model exported to ONNX, run by onnxruntime)", **kwargs)
+        return _torch_runner(
+            path,
+            device,
+            threads,
+            f"{names} not installed (install {names} for the faster "
+            "CPU path: the model exported to ONNX, run by onnxruntime)",
+            **kwargs,
+        )
     from .spec import ModelFileError
 
     try:
-        return _cached_onnx_runner(path, "cpu", threads, cache_dir,
-                                   "onnxruntime is installed (the fastest CPU path)")
+        return _cached_onnx_runner(path, "cpu", threads, cache_dir, "onnxruntime is installed (the fastest CPU path)")
     except ModelFileError:
         raise  # the model file itself is bad: the torch path would fail the same way
     except Exception as error:  # e.g. a read-only cache folder: torch still works

@@ -66,8 +66,7 @@ class ModelSpec:
         if (self.gsd_min is None) != (self.gsd_max is None):
             raise ValueError("a GSD range needs both gsd_min and gsd_max")
         if self.gsd_min is not None and not 0 < self.gsd_min <= self.gsd_max:
-            raise ValueError(f"GSD range must satisfy 0 < gsd_min <= gsd_max, got "
-                             f"{self.gsd_min}..{self.gsd_max}")
+            raise ValueError(f"GSD range must satisfy 0 < gsd_min <= gsd_max, got {self.gsd_min}..{self.gsd_max}")
 
     def gsd_range(self) -> tuple[float, float] | None:
         """The ground sample distances (m/px) the model serves without resampling: its range,

@@ -27,25 +27,35 @@ def flip_lr(image: np.ndarray, boxes: np.ndarray) -> tuple[np.ndarray, np.ndarra
     """Mirror a CHW image left-right, with its xyxy boxes."""
     w = image.shape[2]
     return np.ascontiguousarray(image[:, :, ::-1]), np.stack(
-        [w - boxes[:, 2], boxes[:, 1], w - boxes[:, 0], boxes[:, 3]], 1)
+        [w - boxes[:, 2], boxes[:, 1], w - boxes[:, 0], boxes[:, 3]], 1
+    )
 
 
 def flip_ud(image: np.ndarray, boxes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Mirror a CHW image top-bottom, with its xyxy boxes."""
     h = image.shape[1]
     return np.ascontiguousarray(image[:, ::-1, :]), np.stack(
-        [boxes[:, 0], h - boxes[:, 3], boxes[:, 2], h - boxes[:, 1]], 1)
+        [boxes[:, 0], h - boxes[:, 3], boxes[:, 2], h - boxes[:, 1]], 1
+    )
 
 
-def filter_boxes(boxes: np.ndarray, classes: np.ndarray, width: int, height: int,
-                 min_visibility: float, min_size: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
+def filter_boxes(
+    boxes: np.ndarray, classes: np.ndarray, width: int, height: int, min_visibility: float, min_size: float = 1.0
+) -> tuple[np.ndarray, np.ndarray]:
     """Clip to the image; drop boxes left with less than `min_visibility` of their area or
     thinner than `min_size` pixels."""
     if not len(boxes):
         return boxes.reshape(0, 4).astype(np.float32), classes
     area = (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
-    clipped = np.stack([boxes[:, 0].clip(0, width), boxes[:, 1].clip(0, height),
-                        boxes[:, 2].clip(0, width), boxes[:, 3].clip(0, height)], 1)
+    clipped = np.stack(
+        [
+            boxes[:, 0].clip(0, width),
+            boxes[:, 1].clip(0, height),
+            boxes[:, 2].clip(0, width),
+            boxes[:, 3].clip(0, height),
+        ],
+        1,
+    )
     bw, bh = clipped[:, 2] - clipped[:, 0], clipped[:, 3] - clipped[:, 1]
     keep = (bw >= min_size) & (bh >= min_size) & (bw * bh >= min_visibility * area)
     return clipped[keep].astype(np.float32), classes[keep]
@@ -68,8 +78,9 @@ def resize(image: np.ndarray, out_h: int, out_w: int, kernel: str = "bilinear") 
     return t.squeeze(0).round_().clamp_(0, 255).to(torch.uint8).numpy()
 
 
-def scale_jitter(image: np.ndarray, boxes: np.ndarray, factor: float, rng: np.random.Generator,
-                 kernel: str = "bilinear") -> tuple[np.ndarray, np.ndarray]:
+def scale_jitter(
+    image: np.ndarray, boxes: np.ndarray, factor: float, rng: np.random.Generator, kernel: str = "bilinear"
+) -> tuple[np.ndarray, np.ndarray]:
     """Zoom by `factor`, then crop (zoom in) or pad (zoom out) back to the same size at a
     random offset. Returns boxes unclipped; `filter_boxes` clips them."""
     c, h, w = image.shape
@@ -83,7 +94,7 @@ def scale_jitter(image: np.ndarray, boxes: np.ndarray, factor: float, rng: np.ra
     oy = int(rng.integers(min(0, h - nh), max(0, h - nh) + 1))
     x0, y0 = max(ox, 0), max(oy, 0)
     x1, y1 = min(ox + nw, w), min(oy + nh, h)
-    out[:, y0:y1, x0:x1] = scaled[:, y0 - oy:y1 - oy, x0 - ox:x1 - ox]
+    out[:, y0:y1, x0:x1] = scaled[:, y0 - oy : y1 - oy, x0 - ox : x1 - ox]
     return out, boxes + np.array([ox, oy, ox, oy], np.float32)
 
 
@@ -98,8 +109,9 @@ def hsv_jitter(image: np.ndarray, hue: float, saturation: float, value: float) -
     img = image.astype(np.float32)
     if image.shape[0] == 3:
         c, s = np.cos(2 * np.pi * hue), np.sin(2 * np.pi * hue)
-        turn = np.array([[1, 0, 0], [0, c * saturation, -s * saturation], [0, s * saturation, c * saturation]],
-                        np.float32)
+        turn = np.array(
+            [[1, 0, 0], [0, c * saturation, -s * saturation], [0, s * saturation, c * saturation]], np.float32
+        )
         m = _YIQ2RGB @ turn @ _RGB2YIQ * value
         img = np.tensordot(m, img, axes=(1, 0))
     else:

@@ -47,8 +47,7 @@ class Checkpoint:
 
     def save(self, path: str | Path) -> None:
         """Write atomically (no deep copy of the tensors)."""
-        save_atomic({"format": CHECKPOINT_FORMAT, **{f.name: getattr(self, f.name) for f in fields(self)}},
-                    Path(path))
+        save_atomic({"format": CHECKPOINT_FORMAT, **{f.name: getattr(self, f.name) for f in fields(self)}}, Path(path))
 
     @classmethod
     def read(cls, path: str | Path) -> Checkpoint:

@@ -65,21 +65,33 @@ def chip_plan(image: LabeledImage, config: ChipConfig):
     """The image's tile plan for chips: the detection engine's own plan (one scale rule, one
     band rule, one grid), for a model of `config.size` px trained at `config.gsd`."""
     spec = model_spec.ModelSpec(scale="n", bands=config.bands, imgsz=config.size, gsd=config.gsd)
-    options = engine.DetectOptions(tile=config.size, overlap=config.overlap,
-                                   resample=config.gsd is not None, gsd=image.gsd,
-                                   pixel_coordinates=True)
+    options = engine.DetectOptions(
+        tile=config.size, overlap=config.overlap, resample=config.gsd is not None, gsd=image.gsd, pixel_coordinates=True
+    )
     return plan.plan_tiles(raster_io.read_info(image.path), spec, options)
 
 
-def chip_boxes(boxes: np.ndarray, classes: np.ndarray, window: tuple[float, float, float, float],
-               scale: float, min_visibility: float) -> tuple[np.ndarray, np.ndarray]:
+def chip_boxes(
+    boxes: np.ndarray,
+    classes: np.ndarray,
+    window: tuple[float, float, float, float],
+    scale: float,
+    min_visibility: float,
+) -> tuple[np.ndarray, np.ndarray]:
     """Boxes (source pixels) that keep >= min_visibility of their area inside `window`, clipped
     and in window pixels divided by `scale`."""
     if not len(boxes):
         return np.zeros((0, 4), np.float32), np.zeros(0, np.int64)
     x0, y0, x1, y1 = window
-    clipped = np.stack([np.clip(boxes[:, 0], x0, x1), np.clip(boxes[:, 1], y0, y1),
-                        np.clip(boxes[:, 2], x0, x1), np.clip(boxes[:, 3], y0, y1)], 1)
+    clipped = np.stack(
+        [
+            np.clip(boxes[:, 0], x0, x1),
+            np.clip(boxes[:, 1], y0, y1),
+            np.clip(boxes[:, 2], x0, x1),
+            np.clip(boxes[:, 3], y0, y1),
+        ],
+        1,
+    )
     area = (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
     kept_area = (clipped[:, 2] - clipped[:, 0]) * (clipped[:, 3] - clipped[:, 1])
     keep = (kept_area > 0) & (kept_area >= min_visibility * area)
@@ -95,12 +107,13 @@ def read_chip(source, window, scale: float, size: int) -> np.ndarray:
     valid = valid[:size, :size]
     data[:, ~valid] = 114
     chip = np.full((data.shape[0], size, size), 114, np.uint8)
-    chip[:, :data.shape[1], :data.shape[2]] = data
+    chip[:, : data.shape[1], : data.shape[2]] = data
     return chip
 
 
-def build_chips(images: list[LabeledImage], nc: int, config: ChipConfig, cache_dir: str | Path,
-                log=None, progress=None) -> ChipStore:
+def build_chips(
+    images: list[LabeledImage], nc: int, config: ChipConfig, cache_dir: str | Path, log=None, progress=None
+) -> ChipStore:
     """Cut (or load from the cache) the chips of `images`."""
     log = log or (lambda message: None)
     cache_dir = Path(cache_dir)
@@ -137,10 +150,11 @@ def _write_chips(images, chosen, config: ChipConfig, array_path: Path, index_pat
     memory map (a full disk there would kill the process): a full disk is a DiskFullError
     naming the cache file, and leaves no part file behind."""
     size = config.size
-    with atomic_file(index_path, ".part", "caching the training chips") as tmp_index, \
-            atomic_file(array_path, ".part.npy", "caching the training chips") as tmp:  # array first
-        arr = np.lib.format.open_memmap(tmp, mode="w+", dtype=np.uint8,
-                                        shape=(len(chosen), config.bands, size, size))
+    with (
+        atomic_file(index_path, ".part", "caching the training chips") as tmp_index,
+        atomic_file(array_path, ".part.npy", "caching the training chips") as tmp,
+    ):  # array first
+        arr = np.lib.format.open_memmap(tmp, mode="w+", dtype=np.uint8, shape=(len(chosen), config.bands, size, size))
         reserve(tmp, os.path.getsize(tmp))
         index = {"boxes": [], "classes": [], "annotated": [], "origin": []}
         source, source_of = None, None

@@ -115,28 +115,29 @@ class TrainConfig:
     source_balance: float = 0.0
 
     def __post_init__(self):
-        checks = [(self.epochs >= 1, f"epochs must be >= 1, got {self.epochs}"),
-                  (self.batch >= 1, f"batch must be >= 1, got {self.batch}"),
-                  (self.nbs >= 1, f"nbs must be >= 1, got {self.nbs}"),
-                  (self.imgsz > 0 and self.imgsz % 32 == 0,
-                   f"imgsz must be a positive multiple of 32, got {self.imgsz}"),
-                  (self.lr0 is None or self.lr0 > 0, f"lr0 must be > 0, got {self.lr0}"),
-                  (0 < self.lrf <= 1, f"lrf must be in (0, 1], got {self.lrf}"),
-                  (self.warmup_epochs >= 0, f"warmup_epochs must be >= 0, got {self.warmup_epochs}"),
-                  (self.val_every >= 1, f"val_every must be >= 1, got {self.val_every}"),
-                  (self.patience >= 1, f"patience must be >= 1, got {self.patience}"),
-                  (self.close_mosaic >= 0, f"close_mosaic must be >= 0, got {self.close_mosaic}"),
-                  (0 <= self.repeat_threshold <= 1,
-                   f"repeat_threshold must be in [0, 1], got {self.repeat_threshold}"),
-                  (0 <= self.source_balance <= 1,
-                   f"source_balance must be in [0, 1], got {self.source_balance}"),
-                  (self.augment.object_sizes is None or
-                   0 < self.augment.object_sizes[0] <= self.augment.object_sizes[1],
-                   f"object sizes must satisfy 0 < MIN <= MAX pixels, got {self.augment.object_sizes}"),
-                  (self.schedule in ("cosine", "linear"),
-                   f"schedule must be cosine or linear, got {self.schedule!r}"),
-                  (self.optimizer.lower() in ("auto", "sgd", "adamw"),
-                   f"optimizer must be auto, sgd or adamw, got {self.optimizer!r}")]
+        checks = [
+            (self.epochs >= 1, f"epochs must be >= 1, got {self.epochs}"),
+            (self.batch >= 1, f"batch must be >= 1, got {self.batch}"),
+            (self.nbs >= 1, f"nbs must be >= 1, got {self.nbs}"),
+            (self.imgsz > 0 and self.imgsz % 32 == 0, f"imgsz must be a positive multiple of 32, got {self.imgsz}"),
+            (self.lr0 is None or self.lr0 > 0, f"lr0 must be > 0, got {self.lr0}"),
+            (0 < self.lrf <= 1, f"lrf must be in (0, 1], got {self.lrf}"),
+            (self.warmup_epochs >= 0, f"warmup_epochs must be >= 0, got {self.warmup_epochs}"),
+            (self.val_every >= 1, f"val_every must be >= 1, got {self.val_every}"),
+            (self.patience >= 1, f"patience must be >= 1, got {self.patience}"),
+            (self.close_mosaic >= 0, f"close_mosaic must be >= 0, got {self.close_mosaic}"),
+            (0 <= self.repeat_threshold <= 1, f"repeat_threshold must be in [0, 1], got {self.repeat_threshold}"),
+            (0 <= self.source_balance <= 1, f"source_balance must be in [0, 1], got {self.source_balance}"),
+            (
+                self.augment.object_sizes is None or 0 < self.augment.object_sizes[0] <= self.augment.object_sizes[1],
+                f"object sizes must satisfy 0 < MIN <= MAX pixels, got {self.augment.object_sizes}",
+            ),
+            (self.schedule in ("cosine", "linear"), f"schedule must be cosine or linear, got {self.schedule!r}"),
+            (
+                self.optimizer.lower() in ("auto", "sgd", "adamw"),
+                f"optimizer must be auto, sgd or adamw, got {self.optimizer!r}",
+            ),
+        ]
         for ok, message in checks:
             if not ok:
                 raise ValueError(message)
@@ -177,6 +178,13 @@ def model_spec_for(cfg: TrainConfig, train: LabelSet):
     gsd_range = tuple(cfg.augment.gsd_range) if cfg.augment.gsd_range else None
     if gsd_range is not None:  # the model serves the range it was shown
         gsd = float(np.sqrt(gsd_range[0] * gsd_range[1]))
-    return model_spec.ModelSpec(scale=cfg.scale, class_names=list(train.class_names), bands=cfg.chips.bands,
-                                imgsz=cfg.imgsz, p2=cfg.p2, gsd=gsd, gsd_min=gsd_range[0] if gsd_range else None,
-                                gsd_max=gsd_range[1] if gsd_range else None)
+    return model_spec.ModelSpec(
+        scale=cfg.scale,
+        class_names=list(train.class_names),
+        bands=cfg.chips.bands,
+        imgsz=cfg.imgsz,
+        p2=cfg.p2,
+        gsd=gsd,
+        gsd_min=gsd_range[0] if gsd_range else None,
+        gsd_max=gsd_range[1] if gsd_range else None,
+    )

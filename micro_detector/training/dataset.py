@@ -16,8 +16,14 @@ class ChipDataset(torch.utils.data.Dataset):
     annotated classes (nc,) bool). Randomness is seeded by (seed, epoch, index), so a run
     is repeatable whatever the number of loader workers."""
 
-    def __init__(self, store: ChipStore, indices=None, augment_config: AugmentConfig | None = None,
-                 seed: int = 0, chip_gsd: np.ndarray | None = None):
+    def __init__(
+        self,
+        store: ChipStore,
+        indices=None,
+        augment_config: AugmentConfig | None = None,
+        seed: int = 0,
+        chip_gsd: np.ndarray | None = None,
+    ):
         """`chip_gsd`: metres per pixel of each chip, needed for GSD-range training."""
         self.store = store
         self.chip_gsd = chip_gsd
@@ -33,8 +39,9 @@ class ChipDataset(torch.utils.data.Dataset):
             groups.setdefault(store.annotated[i].tobytes(), []).append(int(i))
         self.groups = {k: np.array(v) for k, v in groups.items()}
         # median object side sqrt(w * h) of each chip, native pixels (0: no objects)
-        self.chip_side = np.array([float(np.median(np.sqrt(box_ops.box_area(b)))) if len(b) else 0.0
-                                   for b in store.boxes])
+        self.chip_side = np.array(
+            [float(np.median(np.sqrt(box_ops.box_area(b)))) if len(b) else 0.0 for b in store.boxes]
+        )
 
     def set_epoch(self, epoch: int) -> None:
         """Seed this epoch's augmentation and mosaic draws."""
@@ -63,7 +70,7 @@ class ChipDataset(torch.utils.data.Dataset):
             # a random crop of the chip, at native scale, fills the quadrant
             sx = int(rng.integers(0, s - qw + 1))
             sy = int(rng.integers(0, s - qh + 1))
-            out[:, qy0:qy1, qx0:qx1] = img[:, sy:sy + qh, sx:sx + qw]
+            out[:, qy0:qy1, qx0:qx1] = img[:, sy : sy + qh, sx : sx + qw]
             boxes = boxes - np.array([sx, sy, sx, sy], np.float32)
             boxes, cls = augment.filter_boxes(boxes, cls, qw, qh, self.aug.min_visibility)
             all_boxes.append(boxes + np.array([qx0, qy0, qx0, qy0], np.float32))
@@ -109,12 +116,13 @@ class ChipDataset(torch.utils.data.Dataset):
                 small = augment.resize(img, cell, cell, kernel)
                 x0, y0 = max(gx, 0), max(gy, 0)
                 x1, y1 = min(gx + cell, s), min(gy + cell, s)
-                out[:, y0:y1, x0:x1] = small[:, y0 - gy:y1 - gy, x0 - gx:x1 - gx]
+                out[:, y0:y1, x0:x1] = small[:, y0 - gy : y1 - gy, x0 - gx : x1 - gx]
                 f = cell / s
                 boxes = boxes * np.float32(f) + np.array([gx, gy, gx, gy], np.float32)
                 # clip to this cell, so a neighbour's box never spills into it
-                boxes, cls = augment.filter_boxes(boxes - np.array([x0, y0, x0, y0], np.float32), cls,
-                                                  x1 - x0, y1 - y0, self.aug.min_visibility)
+                boxes, cls = augment.filter_boxes(
+                    boxes - np.array([x0, y0, x0, y0], np.float32), cls, x1 - x0, y1 - y0, self.aug.min_visibility
+                )
                 all_boxes.append(boxes + np.array([x0, y0, x0, y0], np.float32))
                 all_cls.append(cls)
         return out, np.concatenate(all_boxes), np.concatenate(all_cls)
@@ -148,14 +156,20 @@ class ChipDataset(torch.utils.data.Dataset):
                 image, boxes = augment.scale_jitter(image, boxes, factor, rng)
             boxes, cls = augment.filter_boxes(boxes, cls, image.shape[2], image.shape[1], aug.min_visibility)
             if aug.hsv_h or aug.hsv_s or aug.hsv_v:
-                image = augment.hsv_jitter(image, float(rng.uniform(-aug.hsv_h, aug.hsv_h)),
-                                           float(rng.uniform(1 - aug.hsv_s, 1 + aug.hsv_s)),
-                                           float(rng.uniform(1 - aug.hsv_v, 1 + aug.hsv_v)))
+                image = augment.hsv_jitter(
+                    image,
+                    float(rng.uniform(-aug.hsv_h, aug.hsv_h)),
+                    float(rng.uniform(1 - aug.hsv_s, 1 + aug.hsv_s)),
+                    float(rng.uniform(1 - aug.hsv_v, 1 + aug.hsv_v)),
+                )
             if aug.sensor:
                 image = sensor.sensor_jitter(image, sensor.SensorConfig(), rng)
         targets = np.concatenate([cls.reshape(-1, 1).astype(np.float32), boxes.reshape(-1, 4)], 1)
-        return (torch.from_numpy(np.ascontiguousarray(image)), torch.from_numpy(targets),
-                torch.from_numpy(self.store.annotated[i].copy()))
+        return (
+            torch.from_numpy(np.ascontiguousarray(image)),
+            torch.from_numpy(targets),
+            torch.from_numpy(self.store.annotated[i].copy()),
+        )
 
 
 def collate(items):

@@ -38,10 +38,12 @@ class SpatialSplit:
 
     def __post_init__(self):
         if not isinstance(self.image, str) or not all(
-                isinstance(v, (int, float)) and not isinstance(v, bool) for v in (self.val_from, self.gap_px,
-                                                                                  self.min_visibility)):
-            raise LabelError(f"spatial split {self.image!r}: image must be a name and val_from, gap_px, "
-                             "min_visibility numbers")
+            isinstance(v, (int, float)) and not isinstance(v, bool)
+            for v in (self.val_from, self.gap_px, self.min_visibility)
+        ):
+            raise LabelError(
+                f"spatial split {self.image!r}: image must be a name and val_from, gap_px, min_visibility numbers"
+            )
         if self.axis not in ("x", "y"):
             raise LabelError(f"spatial split of {self.image}: axis must be 'x' or 'y', got {self.axis!r}")
         if not 0 < self.val_from < 1:
@@ -76,8 +78,10 @@ class DatasetConfig:
         except LabelError as error:
             raise LabelError(f"{path}: {error}") from None
         except (TypeError, ValueError, AttributeError) as error:  # an entry of the wrong kind
-            raise LabelError(f"{path}: bad entry ({error}): expected absent_classes.by_source/by_image "
-                             "objects of class-name lists and spatial_splits objects") from None
+            raise LabelError(
+                f"{path}: bad entry ({error}): expected absent_classes.by_source/by_image "
+                "objects of class-name lists and spatial_splits objects"
+            ) from None
         return config
 
     def absent_for(self, image: LabeledImage) -> set[str]:
@@ -108,11 +112,12 @@ def apply_absent_classes(labels: LabelSet, config: DatasetConfig) -> LabelSet:
         for name in absent:
             k = labels.class_names.index(name)
             if (im.classes == k).any():
-                raise LabelError(f"{config.path}: {name} is listed as absent from {im.name}, "
-                                 f"which has {int((im.classes == k).sum())} {name} label(s)")
+                raise LabelError(
+                    f"{config.path}: {name} is listed as absent from {im.name}, "
+                    f"which has {int((im.classes == k).sum())} {name} label(s)"
+                )
             annotated[k] = True
-        images.append(LabeledImage(im.path, im.width, im.height, im.boxes, im.classes, annotated,
-                                   im.source, im.gsd))
+        images.append(LabeledImage(im.path, im.width, im.height, im.boxes, im.classes, annotated, im.source, im.gsd))
     return LabelSet(labels.class_names, images, labels.report)
 
 
@@ -135,18 +140,29 @@ def _crop(image: LabeledImage, window: tuple[int, ...], path: Path, min_visibili
         raise LabelError(f"cannot crop {image.path} to {window}")
     ds = None
     b = image.boxes.astype(np.float64)
-    clipped = np.stack([np.clip(b[:, 0], x0, x0 + w), np.clip(b[:, 1], y0, y0 + h),
-                        np.clip(b[:, 2], x0, x0 + w), np.clip(b[:, 3], y0, y0 + h)], 1) if len(b) else b
+    clipped = (
+        np.stack(
+            [
+                np.clip(b[:, 0], x0, x0 + w),
+                np.clip(b[:, 1], y0, y0 + h),
+                np.clip(b[:, 2], x0, x0 + w),
+                np.clip(b[:, 3], y0, y0 + h),
+            ],
+            1,
+        )
+        if len(b)
+        else b
+    )
     area = (b[:, 2] - b[:, 0]) * (b[:, 3] - b[:, 1]) if len(b) else np.zeros(0)
     kept = (clipped[:, 2] - clipped[:, 0]) * (clipped[:, 3] - clipped[:, 1]) if len(b) else np.zeros(0)
     keep = (kept > 0) & (kept >= min_visibility * area)
     boxes = (clipped[keep] - np.array([x0, y0, x0, y0])).astype(np.float32).reshape(-1, 4)
-    return LabeledImage(str(path), w, h, boxes, image.classes[keep], image.annotated.copy(), image.source,
-                        image.gsd)
+    return LabeledImage(str(path), w, h, boxes, image.classes[keep], image.annotated.copy(), image.source, image.gsd)
 
 
-def apply_spatial_splits(labels: LabelSet, config: DatasetConfig, work_dir: str | Path
-                         ) -> tuple[LabelSet, list[str], list[str]]:
+def apply_spatial_splits(
+    labels: LabelSet, config: DatasetConfig, work_dir: str | Path
+) -> tuple[LabelSet, list[str], list[str]]:
     """Replace each split image by its two bands (VRTs in `work_dir`).
 
     Returns the new label set and the names of the training and validation bands."""
@@ -169,9 +185,14 @@ def apply_spatial_splits(labels: LabelSet, config: DatasetConfig, work_dir: str 
     return LabelSet(labels.class_names, images, labels.report), train_names, val_names
 
 
-def prepare_split(labels: LabelSet, config: DatasetConfig | None, work_dir: str | Path,
-                  val_fraction: float = 0.15, val_names: list[str] | None = None, log=None
-                  ) -> tuple[LabelSet, LabelSet]:
+def prepare_split(
+    labels: LabelSet,
+    config: DatasetConfig | None,
+    work_dir: str | Path,
+    val_fraction: float = 0.15,
+    val_names: list[str] | None = None,
+    log=None,
+) -> tuple[LabelSet, LabelSet]:
     """Train and validation sets with the config applied: absent classes become negatives,
     split images become two bands, and every other image follows `split_by_image` (the same
     split as without a config)."""
@@ -181,16 +202,19 @@ def prepare_split(labels: LabelSet, config: DatasetConfig | None, work_dir: str 
     config.check(labels)
     labels = apply_absent_classes(labels, config)
     split_images = {s.image for s in config.spatial_splits}
-    rest = LabelSet(labels.class_names, [im for im in labels.images if im.name not in split_images],
-                    labels.report)
+    rest = LabelSet(labels.class_names, [im for im in labels.images if im.name not in split_images], labels.report)
     train, val = split_by_image(rest, val_fraction, val_names)
     parts, train_parts, val_parts = apply_spatial_splits(
         LabelSet(labels.class_names, [im for im in labels.images if im.name in split_images], labels.report),
-        config, work_dir)
+        config,
+        work_dir,
+    )
     by_name = {im.name: im for im in parts.images}
     train.images += [by_name[n] for n in train_parts]
     val.images += [by_name[n] for n in val_parts]
     negatives = {im.name: sorted(config.absent_for(im)) for im in labels.images if config.absent_for(im)}
-    log(f"dataset config {config.path}: absent classes taught as negatives in {len(negatives)} images; "
-        f"spatial splits: train {train_parts}, val {val_parts}")
+    log(
+        f"dataset config {config.path}: absent classes taught as negatives in {len(negatives)} images; "
+        f"spatial splits: train {train_parts}, val {val_parts}"
+    )
     return train, val

@@ -70,19 +70,28 @@ def train_epoch(run: RunState, epoch: int, world: int, cancel, progress) -> dict
             raw = run.model(x)
         loss, parts = run.criterion(raw, targets.to(device), annotated.to(device))
         if not torch.isfinite(loss):
-            raise FloatingPointError(f"the loss became {loss.item()} at epoch {epoch + 1}, batch {i + 1}; "
-                                     "lower the learning rate")
+            raise FloatingPointError(
+                f"the loss became {loss.item()} at epoch {epoch + 1}, batch {i + 1}; lower the learning rate"
+            )
         run.scaler.scale(loss).backward()
         optimiser_step(run, ni)
         sums += parts
         seen += len(images)
         if cancel():
             raise engine.Cancelled()
-        progress((ni + 1) / (nb * cfg.epochs),
-                 f"epoch {epoch + 1}/{cfg.epochs} batch {i + 1}/{nb} loss {float(parts.sum()):.3f}")
+        progress(
+            (ni + 1) / (nb * cfg.epochs),
+            f"epoch {epoch + 1}/{cfg.epochs} batch {i + 1}/{nb} loss {float(parts.sum()):.3f}",
+        )
     run.scheduler.step()
     train_s = time.perf_counter() - epoch_start
     means = (sums / max(i + 1, 1)).tolist()
-    return {"epoch": epoch + 1, "train/box": means[0], "train/cls": means[1], "train/dfl": means[2],
-            "lr": run.optimizer.param_groups[1]["lr"], "train_seconds": round(train_s, 2),
-            "images_per_s": round(seen * world / train_s, 2)}
+    return {
+        "epoch": epoch + 1,
+        "train/box": means[0],
+        "train/cls": means[1],
+        "train/dfl": means[2],
+        "lr": run.optimizer.param_groups[1]["lr"],
+        "train_seconds": round(train_s, 2),
+        "images_per_s": round(seen * world / train_s, 2),
+    }

@@ -14,9 +14,15 @@ from .labels import LabelSet
 from .metrics import ImageResult, Metrics, confusion_matrix, evaluate, size_breakdown
 
 # what an evaluation writes into its folder: output name -> file name
-EVALUATION_FILES = {"metrics_csv": "metrics.csv", "metrics_json": "metrics.json", "sizes_csv": "metrics_sizes.csv",
-                    "confusion_csv": "metrics_confusion.csv", "pr_curve": "PR_curve.png",
-                    "samples": "val_images.png", "report": "report.html"}
+EVALUATION_FILES = {
+    "metrics_csv": "metrics.csv",
+    "metrics_json": "metrics.json",
+    "sizes_csv": "metrics_sizes.csv",
+    "confusion_csv": "metrics_confusion.csv",
+    "pr_curve": "PR_curve.png",
+    "samples": "val_images.png",
+    "report": "report.html",
+}
 
 
 def eval_detect_options(**overrides) -> engine.DetectOptions:
@@ -61,11 +67,15 @@ def check_images(labels: LabelSet, spec, options: engine.DetectOptions, log=None
         if spec.bands > 1 and len(set(bands)) == 1 and not options.bands:
             grey.append(im.name)
     if problems:
-        raise ImageCheckError(f"{len(problems)} of {len(labels.images)} images cannot be evaluated with this "
-                              f"model ({spec.bands} band(s)); nothing was run:\n  " + "\n  ".join(problems))
+        raise ImageCheckError(
+            f"{len(problems)} of {len(labels.images)} images cannot be evaluated with this "
+            f"model ({spec.bands} band(s)); nothing was run:\n  " + "\n  ".join(problems)
+        )
     if grey and log:
-        log(f"{len(grey)} single-band image(s) read as grey, the band repeated to the model's "
-            f"{spec.bands} bands: {', '.join(grey[:5])}{' ...' if len(grey) > 5 else ''}")
+        log(
+            f"{len(grey)} single-band image(s) read as grey, the band repeated to the model's "
+            f"{spec.bands} bands: {', '.join(grey[:5])}{' ...' if len(grey) > 5 else ''}"
+        )
 
 
 def image_options(options: engine.DetectOptions, image) -> engine.DetectOptions:
@@ -81,8 +91,9 @@ def _class_index(model_names: list[str], label_names: list[str]) -> np.ndarray:
     return np.array([model_names.index(n) if n in model_names else -1 for n in label_names], np.int64)
 
 
-def predict_labelled(runner, labels: LabelSet, options: EvalOptions | None = None,
-                     progress=None, log=None) -> list[ImageResult]:
+def predict_labelled(
+    runner, labels: LabelSet, options: EvalOptions | None = None, progress=None, log=None
+) -> list[ImageResult]:
     """Run tiled detection on every labelled raster; pair the detections with the truth, both
     in the model's class indices and source pixels. Every image is checked first
     (`check_images`). `progress(done, total)` returning False cancels (engine.Cancelled)."""
@@ -95,12 +106,21 @@ def predict_labelled(runner, labels: LabelSet, options: EvalOptions | None = Non
     results = []
     for n, im in enumerate(labels.images):
         det = engine.detect(im.path, None, runner, options=image_options(options.detect, im))
-        top = np.argsort(-det.scores, kind="stable")[:options.max_per_image]
+        top = np.argsort(-det.scores, kind="stable")[: options.max_per_image]
         keep = to_model[im.classes] >= 0
         annotated = np.zeros(len(names), bool)
         annotated[to_model[to_model >= 0]] = im.annotated[to_model >= 0]
-        results.append(ImageResult(det.boxes[top], det.scores[top], det.class_ids[top], im.boxes[keep],
-                                   to_model[im.classes[keep]], annotated, dict(det.report)))
+        results.append(
+            ImageResult(
+                det.boxes[top],
+                det.scores[top],
+                det.class_ids[top],
+                im.boxes[keep],
+                to_model[im.classes[keep]],
+                annotated,
+                dict(det.report),
+            )
+        )
         if log:
             log(f"{im.name}: {len(det)} detections, {int(keep.sum())} labelled objects")
         if progress is not None and progress(n + 1, len(labels.images)) is False:
@@ -108,8 +128,9 @@ def predict_labelled(runner, labels: LabelSet, options: EvalOptions | None = Non
     return results
 
 
-def evaluate_labelled(runner, labels: LabelSet, options: EvalOptions | None = None,
-                      progress=None, log=None) -> tuple[Metrics, list[ImageResult]]:
+def evaluate_labelled(
+    runner, labels: LabelSet, options: EvalOptions | None = None, progress=None, log=None
+) -> tuple[Metrics, list[ImageResult]]:
     """Metrics of `runner` on `labels` (with the size and confusion breakdowns unless
     `options.breakdown` is off) and the per-image results."""
     options = options or EvalOptions()
@@ -128,9 +149,15 @@ def side_files_dir(report: str | Path) -> Path:
     return report.with_name(f"{report.stem}_files")
 
 
-def evaluate_model_file(model: str | Path, labels: LabelSet, out_dir: str | Path | None = None,
-                        options: EvalOptions | None = None, progress=None, log=None,
-                        cache_dir: str | Path | None = None) -> Metrics:
+def evaluate_model_file(
+    model: str | Path,
+    labels: LabelSet,
+    out_dir: str | Path | None = None,
+    options: EvalOptions | None = None,
+    progress=None,
+    log=None,
+    cache_dir: str | Path | None = None,
+) -> Metrics:
     """Evaluate a model file (.pt or .onnx); `cache_dir`: where an ONNX export of a .pt is
     kept (the runner's default when None; QGIS passes its profile folder). With `out_dir` (a folder of its own, made if
     needed), write there the metrics CSV/JSON, the size and confusion tables, the
@@ -144,17 +171,20 @@ def evaluate_model_file(model: str | Path, labels: LabelSet, out_dir: str | Path
         raise ValueError(f"the evaluation folder {out} is a file; give a folder for the report and its files")
     spec = read_spec(model)
     check_images(labels, spec, options.detect)  # before the model is even opened (notes come later)
-    runner = runners.open_runner(model, backend=options.detect.backend, device=options.detect.device,
-                                 cache_dir=cache_dir)
+    runner = runners.open_runner(
+        model, backend=options.detect.backend, device=options.detect.device, cache_dir=cache_dir
+    )
     metrics, results = evaluate_labelled(runner, labels, options, progress, log)
     if out is not None:
-        metrics.files = write_outputs(metrics, results, labels, list(runner.spec.class_names), out,
-                                      f"Evaluation of {Path(model).name}")
+        metrics.files = write_outputs(
+            metrics, results, labels, list(runner.spec.class_names), out, f"Evaluation of {Path(model).name}"
+        )
     return metrics
 
 
-def write_outputs(metrics: Metrics, results, labels: LabelSet, class_names: list[str], out: Path,
-                  title: str) -> dict[str, str]:
+def write_outputs(
+    metrics: Metrics, results, labels: LabelSet, class_names: list[str], out: Path, title: str
+) -> dict[str, str]:
     """Write the evaluation files into `out`; returns {output name: path} of those written."""
     from . import plots
 
@@ -175,17 +205,23 @@ def write_html(metrics: Metrics, path: str | Path, title: str, images: list[str]
 
     rows = metrics.rows()
     head = "".join(f"<th>{html.escape(k)}</th>" for k in rows[0])
-    body = "".join("<tr>" + "".join(
-        f"<td>{v:.3f}</td>" if isinstance(v, float) else f"<td>{html.escape(str(v))}</td>" for v in r.values())
-        + "</tr>" for r in rows)
-    extra = "".join(f"<pre>{html.escape(x.table())}</pre>" for x in (metrics.sizes, metrics.confusion)
-                    if x is not None)
+    body = "".join(
+        "<tr>"
+        + "".join(
+            f"<td>{v:.3f}</td>" if isinstance(v, float) else f"<td>{html.escape(str(v))}</td>" for v in r.values()
+        )
+        + "</tr>"
+        for r in rows
+    )
+    extra = "".join(f"<pre>{html.escape(x.table())}</pre>" for x in (metrics.sizes, metrics.confusion) if x is not None)
     figures = "".join(f'<p><img src="{html.escape(i)}" style="max-width:100%"></p>' for i in images)
     path = Path(path)
-    path.write_text(f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
-                    "<style>body{font-family:sans-serif}td,th{padding:2px 10px;text-align:right}"
-                    "table{border-collapse:collapse}tr:nth-child(even){background:#eee}</style></head>"
-                    f"<body><h1>{html.escape(title)}</h1><p>Precision and recall at IoU 0.5 and confidence "
-                    f"{metrics.conf:.3f} (best mean F1); mAP as COCO (101-point).</p>"
-                    f"<table><tr>{head}</tr>{body}</table>{extra}{figures}</body></html>")
+    path.write_text(
+        f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
+        "<style>body{font-family:sans-serif}td,th{padding:2px 10px;text-align:right}"
+        "table{border-collapse:collapse}tr:nth-child(even){background:#eee}</style></head>"
+        f"<body><h1>{html.escape(title)}</h1><p>Precision and recall at IoU 0.5 and confidence "
+        f"{metrics.conf:.3f} (best mean F1); mAP as COCO (101-point).</p>"
+        f"<table><tr>{head}</tr>{body}</table>{extra}{figures}</body></html>"
+    )
     return path

@@ -79,8 +79,9 @@ def _image_size_and_gsd(path: Path) -> tuple[int, int, float | None]:
     return info.width, info.height, info.pixel_size_m
 
 
-def load_xview(geojson: str | Path, images_dir: str | Path, class_map: ClassMap,
-               annotations: str | Path | None = None, log=None) -> LabelSet:
+def load_xview(
+    geojson: str | Path, images_dir: str | Path, class_map: ClassMap, annotations: str | Path | None = None, log=None
+) -> LabelSet:
     """xView labels: one FeatureCollection with `bounds_imcoords`, `type_id`, `image_id`.
 
     Every feature ends in the report under one outcome: `used`, `clipped` (used after
@@ -172,8 +173,18 @@ def _xview_images(per_image: dict, annotated: dict, images_dir: Path, sizes: dic
         rows = np.array(per_image.get(image_id, []), np.float64).reshape(-1, 5)
         source = image_id.split("_")[0]
         mask = annotated.get(image_id, annotated.get(f"source:{source}", np.ones(nc, bool)))
-        images.append(LabeledImage(str(images_dir / image_id), w, h, rows[:, :4].astype(np.float32),
-                                   rows[:, 4].astype(np.int64), mask, source, gsd))
+        images.append(
+            LabeledImage(
+                str(images_dir / image_id),
+                w,
+                h,
+                rows[:, :4].astype(np.float32),
+                rows[:, 4].astype(np.int64),
+                mask,
+                source,
+                gsd,
+            )
+        )
     return images
 
 
@@ -184,14 +195,19 @@ def _xview_report(report: Counter, unknown_ids: Counter, log) -> dict:
         result["unknown_type_ids"] = dict(sorted(unknown_ids.items()))
     skipped = {k: v for k, v in report.items() if k not in ("used", "clipped")}
     if skipped:
-        log(f"labels: skipped features {skipped}" +
-            (f"; unknown type ids {dict(unknown_ids)}" if unknown_ids else ""))
+        log(f"labels: skipped features {skipped}" + (f"; unknown type ids {dict(unknown_ids)}" if unknown_ids else ""))
     return result
 
 
-def load_vector(vector: str | Path, rasters: list[str | Path], class_field: str,
-                class_names: list[str] | None = None, layer: str | None = None,
-                point_size_m: float = 4.0, log=None) -> LabelSet:
+def load_vector(
+    vector: str | Path,
+    rasters: list[str | Path],
+    class_field: str,
+    class_names: list[str] | None = None,
+    layer: str | None = None,
+    point_size_m: float = 4.0,
+    log=None,
+) -> LabelSet:
     """Boxes from any OGR vector layer over one or more georeferenced rasters.
 
     Polygons give their bounding box in each raster's pixel grid (every vertex is
@@ -211,8 +227,10 @@ def load_vector(vector: str | Path, rasters: list[str | Path], class_field: str,
         raise LabelError(f"{vector}: no class values in field {class_field!r}")
     report: Counter = Counter()
     placed = [False] * len(features)
-    images = [_raster_labels(raster_path, features, src_srs, class_names, point_size_m, placed, report)
-              for raster_path in rasters]
+    images = [
+        _raster_labels(raster_path, features, src_srs, class_names, point_size_m, placed, report)
+        for raster_path in rasters
+    ]
     outside = sum(1 for p, (_, g) in zip(placed, features) if not p and g is not None)
     if outside:
         report["outside_rasters"] = outside
@@ -257,8 +275,9 @@ def _read_label_features(lyr, class_field: str) -> list[tuple]:
     return features
 
 
-def _raster_labels(raster_path, features: list, src_srs, class_names: list[str], point_size_m: float,
-                   placed: list, report: Counter) -> LabeledImage:
+def _raster_labels(
+    raster_path, features: list, src_srs, class_names: list[str], point_size_m: float, placed: list, report: Counter
+) -> LabeledImage:
     """The LabeledImage of one raster: the boxes of the features on it, in its pixels.
     Marks the features found on it in `placed` and counts used / empty / unknown classes
     in `report`; LabelError when the raster is not georeferenced."""
@@ -292,9 +311,16 @@ def _raster_labels(raster_path, features: list, src_srs, class_names: list[str],
         report["used"] += 1
         rows.append((*box, index[name]))
     arr = np.array(rows, np.float64).reshape(-1, 5)
-    return LabeledImage(dataset_name(raster_path), info.width, info.height, arr[:, :4].astype(np.float32),
-                        arr[:, 4].astype(np.int64), np.ones(len(class_names), bool),
-                        remote_stem(raster_path), info.pixel_size_m)
+    return LabeledImage(
+        dataset_name(raster_path),
+        info.width,
+        info.height,
+        arr[:, :4].astype(np.float32),
+        arr[:, 4].astype(np.int64),
+        np.ones(len(class_names), bool),
+        remote_stem(raster_path),
+        info.pixel_size_m,
+    )
 
 
 def _pixel_box(geom, transform, gt, half: float, width: int, height: int):
@@ -333,8 +359,9 @@ def _vertices(geom) -> list[tuple[float, float]]:
     return [(geom.GetX(i), geom.GetY(i)) for i in range(geom.GetPointCount())]
 
 
-def split_by_image(labels: LabelSet, val_fraction: float = 0.15, val_names: list[str] | None = None
-                   ) -> tuple[LabelSet, LabelSet]:
+def split_by_image(
+    labels: LabelSet, val_fraction: float = 0.15, val_names: list[str] | None = None
+) -> tuple[LabelSet, LabelSet]:
     """Deterministic train/val split by image: the given names, or per source the last
     `val_fraction` of its images in name order (at least one for sources of 3+ images;
     sources of fewer images are pooled and split as one).
@@ -364,6 +391,6 @@ def split_by_image(labels: LabelSet, val_fraction: float = 0.15, val_names: list
             n = round(len(names) * val_fraction)
             if val_fraction > 0 and n == 0 and len(names) >= 3:
                 n = 1
-            val.update(names[len(names) - n:] if n else [])
+            val.update(names[len(names) - n :] if n else [])
     train = {im.name for im in labels.images} - val
     return labels.subset(train), labels.subset(val)

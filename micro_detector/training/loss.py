@@ -21,15 +21,16 @@ def box_ciou(a: torch.Tensor, b: torch.Tensor, eps: float = 1e-7) -> torch.Tenso
     bx1, by1, bx2, by2 = b.unbind(-1)
     w1, h1 = ax2 - ax1, (ay2 - ay1).clamp(min=eps)
     w2, h2 = bx2 - bx1, (by2 - by1).clamp(min=eps)
-    inter = (torch.minimum(ax2, bx2) - torch.maximum(ax1, bx1)).clamp(min=0) * \
-            (torch.minimum(ay2, by2) - torch.maximum(ay1, by1)).clamp(min=0)
+    inter = (torch.minimum(ax2, bx2) - torch.maximum(ax1, bx1)).clamp(min=0) * (
+        torch.minimum(ay2, by2) - torch.maximum(ay1, by1)
+    ).clamp(min=0)
     union = w1 * h1 + w2 * h2 - inter + eps
     iou = inter / union
     cw = torch.maximum(ax2, bx2) - torch.minimum(ax1, bx1)
     ch = torch.maximum(ay2, by2) - torch.minimum(ay1, by1)
-    c2 = cw ** 2 + ch ** 2 + eps
+    c2 = cw**2 + ch**2 + eps
     rho2 = ((bx1 + bx2 - ax1 - ax2) ** 2 + (by1 + by2 - ay1 - ay2) ** 2) / 4
-    v = (4 / math.pi ** 2) * (torch.atan(w2 / h2) - torch.atan(w1 / h1)) ** 2
+    v = (4 / math.pi**2) * (torch.atan(w2 / h2) - torch.atan(w1 / h1)) ** 2
     with torch.no_grad():
         alpha = v / (v - iou + (1 + eps))
     return iou - (rho2 / c2 + v * alpha)
@@ -46,8 +47,12 @@ def box_nwd(a: torch.Tensor, b: torch.Tensor, constant: float = 12.8) -> torch.T
     is in the boxes' units (the paper's 12.8 px is about the mean object size of AI-TOD)."""
     ax1, ay1, ax2, ay2 = a.unbind(-1)
     bx1, by1, bx2, by2 = b.unbind(-1)
-    w2 = (((ax1 + ax2) - (bx1 + bx2)) / 2) ** 2 + (((ay1 + ay2) - (by1 + by2)) / 2) ** 2 + \
-        (((ax2 - ax1) - (bx2 - bx1)) / 2) ** 2 + (((ay2 - ay1) - (by2 - by1)) / 2) ** 2
+    w2 = (
+        (((ax1 + ax2) - (bx1 + bx2)) / 2) ** 2
+        + (((ay1 + ay2) - (by1 + by2)) / 2) ** 2
+        + (((ax2 - ax1) - (bx2 - bx1)) / 2) ** 2
+        + (((ay2 - ay1) - (by2 - by1)) / 2) ** 2
+    )
     return torch.exp(-torch.sqrt(w2.clamp(min=0) + 1e-12) / constant)
 
 
@@ -56,8 +61,15 @@ class TaskAlignedAssigner:
     score**alpha * iou**beta become positives; an anchor claimed by several boxes keeps the
     one it overlaps most. Soft targets: the class one-hot scaled by the normalised alignment."""
 
-    def __init__(self, topk: int = 10, alpha: float = 0.5, beta: float = 6.0, eps: float = 1e-9,
-                 metric: str = "ciou", nwd_constant: float = 12.8):
+    def __init__(
+        self,
+        topk: int = 10,
+        alpha: float = 0.5,
+        beta: float = 6.0,
+        eps: float = 1e-9,
+        metric: str = "ciou",
+        nwd_constant: float = 12.8,
+    ):
         if metric not in ("ciou", "nwd"):
             raise ValueError(f"assigner metric must be 'ciou' or 'nwd', got {metric!r}")
         self.topk, self.alpha, self.beta, self.eps = topk, alpha, beta, eps
@@ -71,8 +83,11 @@ class TaskAlignedAssigner:
         b, a, c = pd_scores.shape
         m = gt_boxes.shape[1]
         if m == 0:
-            return (torch.zeros_like(pd_boxes), torch.zeros_like(pd_scores),
-                    torch.zeros(b, a, dtype=torch.bool, device=pd_scores.device))
+            return (
+                torch.zeros_like(pd_boxes),
+                torch.zeros_like(pd_scores),
+                torch.zeros(b, a, dtype=torch.bool, device=pd_scores.device),
+            )
         # anchors whose centre lies strictly inside the box; a box smaller than an anchor's
         # cell counts as one cell wide there, or an object under 8 px between two stride-8
         # centres would get no candidate at all and never be learned
@@ -128,17 +143,20 @@ class DetectionLoss:
     """Loss of a YOLOv12 model's raw outputs against targets (N, 6) [image, class, x1, y1, x2,
     y2] in input pixels. Returns (total scaled by batch size, detached [box, cls, dfl])."""
 
-    def __init__(self, model, weights: LossWeights | None = None, topk: int = 10,
-                 alpha: float = 0.5, beta: float = 6.0):
+    def __init__(
+        self, model, weights: LossWeights | None = None, topk: int = 10, alpha: float = 0.5, beta: float = 6.0
+    ):
         det = model.detect
         self.nc, self.reg_max, self.strides = det.nc, det.reg_max, det.strides
         self.w = weights or LossWeights()
-        self.assigner = TaskAlignedAssigner(topk, alpha, beta, metric=self.w.assign,
-                                            nwd_constant=self.w.nwd_constant)
+        self.assigner = TaskAlignedAssigner(topk, alpha, beta, metric=self.w.assign, nwd_constant=self.w.nwd_constant)
 
     def _gt(self, targets: torch.Tensor, batch: int):
-        counts = torch.bincount(targets[:, 0].long(), minlength=batch) if len(targets) else \
-            torch.zeros(batch, dtype=torch.long, device=targets.device)
+        counts = (
+            torch.bincount(targets[:, 0].long(), minlength=batch)
+            if len(targets)
+            else torch.zeros(batch, dtype=torch.long, device=targets.device)
+        )
         m = int(counts.max()) if len(targets) else 0
         labels = torch.zeros(batch, m, dtype=torch.long, device=targets.device)
         boxes = torch.zeros(batch, m, 4, device=targets.device)
@@ -166,8 +184,14 @@ class DetectionLoss:
 
         labels, gt_boxes, gt_mask = self._gt(targets.to(x.device).float(), b)
         target_boxes, target_scores, fg = self.assigner(
-            pred_logits.detach().sigmoid(), (pred_boxes.detach() * strides).to(gt_boxes.dtype),
-            anchors * strides, labels, gt_boxes, gt_mask, strides)
+            pred_logits.detach().sigmoid(),
+            (pred_boxes.detach() * strides).to(gt_boxes.dtype),
+            anchors * strides,
+            labels,
+            gt_boxes,
+            gt_mask,
+            strides,
+        )
         score_sum = target_scores.sum().clamp(min=1)
 
         bce = F.binary_cross_entropy_with_logits(pred_logits, target_scores, reduction="none")
@@ -187,8 +211,9 @@ class DetectionLoss:
                 box_term = (1 - self.w.nwd) * box_term + self.w.nwd * (1 - nwd)
             loss_box = (box_term * weight).sum() / score_sum
             target_dist = head.bbox2dist(anchors.expand(b, a, 2)[fg], tb[fg], self.reg_max)
-            loss_dfl = (self._dfl(pred_dist[fg].view(-1, self.reg_max), target_dist.reshape(-1))
-                        .view(-1, 4).mean(-1) * weight).sum() / score_sum
+            loss_dfl = (
+                self._dfl(pred_dist[fg].view(-1, self.reg_max), target_dist.reshape(-1)).view(-1, 4).mean(-1) * weight
+            ).sum() / score_sum
         parts = torch.stack([loss_box * self.w.box, loss_cls * self.w.cls, loss_dfl * self.w.dfl])
         return parts.sum() * b, parts.detach()
 
@@ -200,5 +225,6 @@ class DetectionLoss:
         right = left + 1
         wl = right.float() - target
         wr = 1 - wl
-        return (F.cross_entropy(logits, left, reduction="none") * wl +
-                F.cross_entropy(logits, right, reduction="none") * wr)
+        return (
+            F.cross_entropy(logits, left, reduction="none") * wl + F.cross_entropy(logits, right, reduction="none") * wr
+        )

@@ -60,20 +60,40 @@ class Metrics:
         """Precision, recall, mAP50 and mAP50-95 averaged over the scored classes."""
         s = self.scored
         mean = (lambda v: float(v[s].mean())) if s.any() else (lambda v: 0.0)
-        return {"precision": mean(self.precision), "recall": mean(self.recall),
-                "mAP50": mean(self.ap50), "mAP50-95": mean(self.ap)}
+        return {
+            "precision": mean(self.precision),
+            "recall": mean(self.recall),
+            "mAP50": mean(self.ap50),
+            "mAP50-95": mean(self.ap),
+        }
 
     def rows(self) -> list[dict]:
         """One row for all classes, then one per class, as printed and saved."""
         o = self.overall()
-        rows = [{"class": "all", "images": self.n_images, "instances": int(self.instances.sum()),
-                 "precision": o["precision"], "recall": o["recall"], "mAP50": o["mAP50"],
-                 "mAP50-95": o["mAP50-95"]}]
+        rows = [
+            {
+                "class": "all",
+                "images": self.n_images,
+                "instances": int(self.instances.sum()),
+                "precision": o["precision"],
+                "recall": o["recall"],
+                "mAP50": o["mAP50"],
+                "mAP50-95": o["mAP50-95"],
+            }
+        ]
         for k, name in enumerate(self.class_names):
             if self.instances[k]:
-                rows.append({"class": name, "images": int(self.images[k]), "instances": int(self.instances[k]),
-                             "precision": float(self.precision[k]), "recall": float(self.recall[k]),
-                             "mAP50": float(self.ap50[k]), "mAP50-95": float(self.ap[k])})
+                rows.append(
+                    {
+                        "class": name,
+                        "images": int(self.images[k]),
+                        "instances": int(self.instances[k]),
+                        "precision": float(self.precision[k]),
+                        "recall": float(self.recall[k]),
+                        "mAP50": float(self.ap50[k]),
+                        "mAP50-95": float(self.ap[k]),
+                    }
+                )
         return rows
 
     def table(self) -> str:
@@ -81,8 +101,10 @@ class Metrics:
         head = f"{'Class':>22}{'Images':>11}{'Instances':>11}{'P':>11}{'R':>11}{'mAP50':>11}{'mAP50-95':>11}"
         lines = [head]
         for r in self.rows():
-            lines.append(f"{r['class']:>22}{r['images']:>11}{r['instances']:>11}{r['precision']:>11.3f}"
-                         f"{r['recall']:>11.3f}{r['mAP50']:>11.3f}{r['mAP50-95']:>11.3f}")
+            lines.append(
+                f"{r['class']:>22}{r['images']:>11}{r['instances']:>11}{r['precision']:>11.3f}"
+                f"{r['recall']:>11.3f}{r['mAP50']:>11.3f}{r['mAP50-95']:>11.3f}"
+            )
         return "\n".join(lines)
 
     def save(self, folder: str | Path, stem: str = "metrics") -> tuple[Path, Path]:
@@ -120,8 +142,7 @@ def _write_csv(path: Path, rows: list[dict]) -> None:
             w.writerows(rows)
 
 
-def _match(pred: np.ndarray, true: np.ndarray, true_ignore: np.ndarray | None = None
-           ) -> tuple[np.ndarray, np.ndarray]:
+def _match(pred: np.ndarray, true: np.ndarray, true_ignore: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """COCO matching of score-sorted predictions to true boxes of one class in one image:
     (matched, ignored), each (n_pred, n_thresholds) bool. A prediction matched to an ignored
     true box (outside the area range) is ignored; as in pycocotools, regular true boxes are
@@ -157,8 +178,9 @@ def _best_free(row: np.ndarray, unavailable: np.ndarray, thr: float) -> int:
     return m if vals[m] >= 0 else -1
 
 
-def _ap(tp: np.ndarray, scores: np.ndarray, n_true: int, ignored: np.ndarray | None = None
-        ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _ap(
+    tp: np.ndarray, scores: np.ndarray, n_true: int, ignored: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """COCO interpolated AP per threshold; also recall and precision curves at IoU 0.5.
     Ignored predictions count neither as true nor as false positives (they keep their
     place in the ranking, as in pycocotools)."""
@@ -225,8 +247,18 @@ def evaluate(results: list[ImageResult], class_names: list[str]) -> Metrics:
     scored = n_true > 0
     f1 = 2 * p_curve * r_curve / (p_curve + r_curve + 1e-16)
     best = int(f1[scored].mean(0).argmax()) if scored.any() else 0
-    return Metrics(list(class_names), n_images, n_true, p_curve[:, best], r_curve[:, best],
-                   ap[:, 0], ap.mean(1), float(grid[best]), scored_images, curves)
+    return Metrics(
+        list(class_names),
+        n_images,
+        n_true,
+        p_curve[:, best],
+        r_curve[:, best],
+        ap[:, 0],
+        ap.mean(1),
+        float(grid[best]),
+        scored_images,
+        curves,
+    )
 
 
 # Size buckets of the object side sqrt(w * h) in the evaluated image's pixels, as in AI-TOD.
@@ -249,10 +281,20 @@ class SizeBreakdown:
 
     def rows(self) -> list[dict]:
         """One row per size bucket and class that has instances."""
-        return [{"size": b, "min_px": lo, "max_px": hi, "class": name, "instances": int(self.instances[i, k]),
-                 "AP50": _num(self.ap50[i, k]), "AP50-95": _num(self.ap[i, k])}
-                for i, (b, (lo, hi)) in enumerate(zip(self.buckets, self.ranges))
-                for k, name in enumerate(self.class_names) if self.instances[i, k]]
+        return [
+            {
+                "size": b,
+                "min_px": lo,
+                "max_px": hi,
+                "class": name,
+                "instances": int(self.instances[i, k]),
+                "AP50": _num(self.ap50[i, k]),
+                "AP50-95": _num(self.ap[i, k]),
+            }
+            for i, (b, (lo, hi)) in enumerate(zip(self.buckets, self.ranges))
+            for k, name in enumerate(self.class_names)
+            if self.instances[i, k]
+        ]
 
     def table(self) -> str:
         """AP50 per class (rows) and size bucket (columns), with the instance counts."""
@@ -261,8 +303,10 @@ class SizeBreakdown:
         for k, name in enumerate(self.class_names):
             if not self.instances[:, k].any():
                 continue
-            cells = [f"{self.ap50[i, k]:.3f} ({self.instances[i, k]})" if self.instances[i, k] else "-"
-                     for i in range(len(self.buckets))]
+            cells = [
+                f"{self.ap50[i, k]:.3f} ({self.instances[i, k]})" if self.instances[i, k] else "-"
+                for i in range(len(self.buckets))
+            ]
             lines.append(f"{name:>22}" + "".join(f"{c:>18}" for c in cells))
         return "\n".join(lines)
 
@@ -295,11 +339,13 @@ def size_breakdown(results: list[ImageResult], class_names: list[str], buckets=S
                 instances[i, k] += int((~outside_true).sum())
         for k in range(nc):
             if instances[i, k]:
-                per_t = _ap(np.concatenate(tps[k]), np.concatenate(scores[k]), instances[i, k],
-                            np.concatenate(igs[k]))[0]
+                per_t = _ap(np.concatenate(tps[k]), np.concatenate(scores[k]), instances[i, k], np.concatenate(igs[k]))[
+                    0
+                ]
                 ap50[i, k], ap[i, k] = per_t[0], per_t.mean()
-    return SizeBreakdown(list(class_names), [b[0] for b in buckets], [(b[1], b[2]) for b in buckets],
-                         instances, ap50, ap)
+    return SizeBreakdown(
+        list(class_names), [b[0] for b in buckets], [(b[1], b[2]) for b in buckets], instances, ap50, ap
+    )
 
 
 def _outside(boxes: np.ndarray, lo: float, hi: float) -> np.ndarray:
@@ -330,13 +376,24 @@ class Confusion:
     def rows(self) -> list[dict]:
         """One row per true class (background last): counts per predicted class, 'missed' for none."""
         names = [*self.class_names, "background"]
-        return [{"true": t, **{f"pred {p}" if p != "background" else "missed": int(self.matrix[i, j])
-                               for j, p in enumerate(names)}} for i, t in enumerate(names)]
+        return [
+            {
+                "true": t,
+                **{f"pred {p}" if p != "background" else "missed": int(self.matrix[i, j]) for j, p in enumerate(names)},
+            }
+            for i, t in enumerate(names)
+        ]
 
     def to_dict(self) -> dict:
         """The matrix, its rows and the cross-class count, ready for JSON."""
-        return {"conf": self.conf, "iou": self.iou, "classes": self.class_names, "cross_class": self.cross_class(),
-                "matrix": self.matrix.tolist(), "rows": self.rows()}
+        return {
+            "conf": self.conf,
+            "iou": self.iou,
+            "classes": self.class_names,
+            "cross_class": self.cross_class(),
+            "matrix": self.matrix.tolist(),
+            "rows": self.rows(),
+        }
 
     def table(self) -> str:
         """The matrix as a fixed-width text table."""
@@ -349,8 +406,9 @@ class Confusion:
         return "\n".join(lines)
 
 
-def confusion_matrix(results: list[ImageResult], class_names: list[str], conf: float = 0.25,
-                     iou: float = 0.5) -> Confusion:
+def confusion_matrix(
+    results: list[ImageResult], class_names: list[str], conf: float = 0.25, iou: float = 0.5
+) -> Confusion:
     """Count (true class, predicted class) pairs of predictions at or above `conf` (see Confusion)."""
     nc = len(class_names)
     matrix = np.zeros((nc + 1, nc + 1), int)
@@ -358,8 +416,11 @@ def confusion_matrix(results: list[ImageResult], class_names: list[str], conf: f
         ann = np.ones(nc, bool) if r.annotated is None else np.asarray(r.annotated, bool)
         keep = r.pred_scores >= conf
         pred, pcls = r.pred_boxes[keep], np.asarray(r.pred_classes[keep], int)
-        ious = box_ops.box_iou(pred, r.true_boxes) if len(pred) and len(r.true_boxes) else \
-            np.zeros((len(pred), len(r.true_boxes)))
+        ious = (
+            box_ops.box_iou(pred, r.true_boxes)
+            if len(pred) and len(r.true_boxes)
+            else np.zeros((len(pred), len(r.true_boxes)))
+        )
         best = ious.argmax(1) if ious.shape[1] else np.zeros(len(pred), int)
         hit = ious[np.arange(len(pred)), best] >= iou if ious.shape[1] else np.zeros(len(pred), bool)
         np.add.at(matrix, (np.asarray(r.true_classes, int)[best[hit]], pcls[hit]), 1)

@@ -37,7 +37,7 @@ def results(history: list[dict], path: str | Path) -> Path | None:
         ax.set_title(key, fontsize=10)
         ax.set_xlabel("epoch", fontsize=8)
         ax.grid(alpha=0.3)
-    for ax in list(axes.flat)[len(keys):]:
+    for ax in list(axes.flat)[len(keys) :]:
         ax.axis("off")
     fig.tight_layout()
     fig.savefig(path, dpi=100)
@@ -71,8 +71,9 @@ def pr_curves(metrics, path: str | Path) -> Path | None:
     return Path(path)
 
 
-def sample_images(labels, results, class_names: list[str], path: str | Path, count: int = 4,
-                  conf: float = 0.25, size: int = 768) -> Path | None:
+def sample_images(
+    labels, results, class_names: list[str], path: str | Path, count: int = 4, conf: float = 0.25, size: int = 768
+) -> Path | None:
     """A few validation rasters (decimated) with true boxes (green) and predictions above
     `conf` (red)."""
     plt = _pyplot()
@@ -88,8 +89,10 @@ def sample_images(labels, results, class_names: list[str], path: str | Path, cou
         f = max(im.width, im.height) / size
         f = max(f, 1.0)
         bw, bh = max(1, int(im.width / f)), max(1, int(im.height / f))
-        bands = [ds.GetRasterBand(b + 1).ReadAsArray(0, 0, im.width, im.height, bw, bh)
-                 for b in range(min(3, ds.RasterCount))]
+        bands = [
+            ds.GetRasterBand(b + 1).ReadAsArray(0, 0, im.width, im.height, bw, bh)
+            for b in range(min(3, ds.RasterCount))
+        ]
         arr = np.stack(bands, -1) if len(bands) == 3 else bands[0]
         if arr.dtype != np.uint8:
             lo, hi = np.percentile(arr, [2, 98])

@@ -20,13 +20,31 @@ from .run_state import RunState
 def write_run_files(run_dir: Path, run: RunState, world: int, train: LabelSet, val: LabelSet | None) -> None:
     """train_config.json (the config and what the run chose: optimiser, LR, device, classes,
     GSD) and labels_report.json (label counts and rejects) in `run_dir`."""
-    (run_dir / "train_config.json").write_text(json.dumps(
-        {**asdict(run.cfg), "optimizer_used": run.opt_kind, "lr0_used": run.lr0, "device_used": str(run.device),
-         "world_size": world, "classes": run.spec.class_names, "gsd": run.spec.gsd,
-         "gsd_range": run.spec.gsd_range()}, indent=2))
-    (run_dir / "labels_report.json").write_text(json.dumps(
-        {"train": train.report, "train_instances": train.instances(),
-         "val_instances": val.instances() if val else {}}, indent=2))
+    (run_dir / "train_config.json").write_text(
+        json.dumps(
+            {
+                **asdict(run.cfg),
+                "optimizer_used": run.opt_kind,
+                "lr0_used": run.lr0,
+                "device_used": str(run.device),
+                "world_size": world,
+                "classes": run.spec.class_names,
+                "gsd": run.spec.gsd,
+                "gsd_range": run.spec.gsd_range(),
+            },
+            indent=2,
+        )
+    )
+    (run_dir / "labels_report.json").write_text(
+        json.dumps(
+            {
+                "train": train.report,
+                "train_instances": train.instances(),
+                "val_instances": val.instances() if val else {},
+            },
+            indent=2,
+        )
+    )
 
 
 def write_history(run_dir: Path, history: list[dict]) -> None:
@@ -46,11 +64,17 @@ def model_metadata(cfg: TrainConfig, epoch: int, record: dict, train: LabelSet, 
     """The training metadata stored in best.pt: epoch, config essentials, images, val metrics."""
     from .. import __version__
 
-    return {"trained": True, "epoch": epoch + 1, "epochs": cfg.epochs, "scale": cfg.scale,
-            "imgsz": cfg.imgsz, "train_images": [im.name for im in train.images],
-            "val_images": [im.name for im in val.images] if val else [],
-            "val": {k: record[k] for k in ("precision", "recall", "mAP50", "mAP50-95") if k in record},
-            "micro_detector_version": __version__}
+    return {
+        "trained": True,
+        "epoch": epoch + 1,
+        "epochs": cfg.epochs,
+        "scale": cfg.scale,
+        "imgsz": cfg.imgsz,
+        "train_images": [im.name for im in train.images],
+        "val_images": [im.name for im in val.images] if val else [],
+        "val": {k: record[k] for k in ("precision", "recall", "mAP50", "mAP50-95") if k in record},
+        "micro_detector_version": __version__,
+    }
 
 
 def copy_to_model_path(result: TrainResult, model_path: str | Path) -> None:

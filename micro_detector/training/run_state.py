@@ -65,14 +65,24 @@ def transfer_weights(model: nn.Module, path: str, log) -> None:
     (pretrained weights for another class count keep all but the class outputs)."""
     payload = model_io.read_model_file(path)
     own = model.state_dict()
-    state = {k: v.float() if v.is_floating_point() else v for k, v in payload["state_dict"].items()
-             if k in own and own[k].shape == v.shape}
+    state = {
+        k: v.float() if v.is_floating_point() else v
+        for k, v in payload["state_dict"].items()
+        if k in own and own[k].shape == v.shape
+    }
     model.load_state_dict(state, strict=False)
     log(f"weights: {len(state)}/{len(own)} tensors taken from {path}")
 
 
-def build_run(cfg: TrainConfig, device: torch.device, spec: model_spec.ModelSpec, model: nn.Module,
-              dataset: ChipDataset, loader, sampler) -> RunState:
+def build_run(
+    cfg: TrainConfig,
+    device: torch.device,
+    spec: model_spec.ModelSpec,
+    model: nn.Module,
+    dataset: ChipDataset,
+    loader,
+    sampler,
+) -> RunState:
     """A fresh RunState: optimiser, LR schedule, AMP scaler, loss, EMA, warmup and accumulation
     for `model` trained over `loader`."""
     nb = len(loader)
@@ -82,12 +92,26 @@ def build_run(cfg: TrainConfig, device: torch.device, spec: model_spec.ModelSpec
     warmup_iters = 0
     if cfg.warmup_epochs > 0:
         warmup_iters = min(max(round(cfg.warmup_epochs * nb), 100), nb * cfg.epochs // 2)
-    return RunState(cfg=cfg, device=device, spec=spec, model=model, dataset=dataset, loader=loader,
-                    sampler=sampler, optimizer=optimizer, opt_kind=opt_kind, lr0=lr0,
-                    scheduler=torch.optim.lr_scheduler.LambdaLR(optimizer, lr_lambda=lf), lf=lf,
-                    scaler=torch.amp.GradScaler("cuda", enabled=use_amp), use_amp=use_amp,
-                    criterion=DetectionLoss(model, cfg.loss), ema=ModelEMA(model) if cfg.ema else None,
-                    warmup_iters=warmup_iters, accumulate=max(round(cfg.nbs / cfg.batch), 1))
+    return RunState(
+        cfg=cfg,
+        device=device,
+        spec=spec,
+        model=model,
+        dataset=dataset,
+        loader=loader,
+        sampler=sampler,
+        optimizer=optimizer,
+        opt_kind=opt_kind,
+        lr0=lr0,
+        scheduler=torch.optim.lr_scheduler.LambdaLR(optimizer, lr_lambda=lf),
+        lf=lf,
+        scaler=torch.amp.GradScaler("cuda", enabled=use_amp),
+        use_amp=use_amp,
+        criterion=DetectionLoss(model, cfg.loss),
+        ema=ModelEMA(model) if cfg.ema else None,
+        warmup_iters=warmup_iters,
+        accumulate=max(round(cfg.nbs / cfg.batch), 1),
+    )
 
 
 def restore(run: RunState, ck: Checkpoint) -> None:
@@ -107,9 +131,15 @@ def restore(run: RunState, ck: Checkpoint) -> None:
 
 def to_checkpoint(run: RunState, epoch: int) -> Checkpoint:
     """The Checkpoint of `run` after `epoch` (0-based): everything `restore` needs."""
-    return Checkpoint(config=asdict(run.cfg), epoch=epoch, model=unwrap(run.model).state_dict(),
-                      optimizer=run.optimizer.state_dict(),
-                      ema=run.ema.ema.state_dict() if run.ema is not None else None,
-                      ema_updates=run.ema.updates if run.ema is not None else 0,
-                      scaler=run.scaler.state_dict() if run.use_amp else None, best_fitness=run.best_fitness,
-                      best_epoch=run.best_epoch, history=run.history)
+    return Checkpoint(
+        config=asdict(run.cfg),
+        epoch=epoch,
+        model=unwrap(run.model).state_dict(),
+        optimizer=run.optimizer.state_dict(),
+        ema=run.ema.ema.state_dict() if run.ema is not None else None,
+        ema_updates=run.ema.updates if run.ema is not None else 0,
+        scaler=run.scaler.state_dict() if run.use_amp else None,
+        best_fitness=run.best_fitness,
+        best_epoch=run.best_epoch,
+        history=run.history,
+    )

@@ -92,7 +92,7 @@ class RepeatFactorSampler(torch.utils.data.Sampler):
         return idx[:need]
 
     def __iter__(self):
-        return iter(self.epoch_indices()[self.rank::self.world].tolist())
+        return iter(self.epoch_indices()[self.rank :: self.world].tolist())
 
     def __len__(self) -> int:
         return self.per_rank

@@ -70,8 +70,8 @@ def gaussian_blur(image: np.ndarray, sigma: float) -> np.ndarray:
     k /= k.sum()
     img = np.pad(image.astype(np.float32), ((0, 0), (radius, radius), (radius, radius)), mode="reflect")
     h, w = image.shape[1:]
-    rows = sum(k[j] * img[:, j:j + h, :] for j in range(len(k)))
-    out = sum(k[j] * rows[:, :, j:j + w] for j in range(len(k)))
+    rows = sum(k[j] * img[:, j : j + h, :] for j in range(len(k)))
+    out = sum(k[j] * rows[:, :, j : j + w] for j in range(len(k)))
     return out.round().clip(0, 255).astype(np.uint8)
 
 

@@ -42,20 +42,30 @@ class StartPoint:
         QGIS words its own, translated, from the same fields)."""
         out = []
         if self.asked_scale is not None:
-            out.append(("info", f"the bundled model is scale {self.scale}: training at scale {self.scale}, "
-                                f"not {self.asked_scale}"))
+            out.append(
+                (
+                    "info",
+                    f"the bundled model is scale {self.scale}: training at scale {self.scale}, not {self.asked_scale}",
+                )
+            )
         if self.bundled:
             out.append(("info", f"starting from the bundled model (fine-tuning): {self.weights}"))
         if self.too_small:
-            out.append(("warning", f"only {images} images and {objects} labelled objects: too few to train from "
-                                   f"random weights (at least {SCRATCH_MIN_IMAGES} images and "
-                                   f"{SCRATCH_MIN_OBJECTS} objects); the mAP will likely stay near 0. Start "
-                                   "from the bundled model instead (--start bundled)"))
+            out.append(
+                (
+                    "warning",
+                    f"only {images} images and {objects} labelled objects: too few to train from "
+                    f"random weights (at least {SCRATCH_MIN_IMAGES} images and "
+                    f"{SCRATCH_MIN_OBJECTS} objects); the mAP will likely stay near 0. Start "
+                    "from the bundled model instead (--start bundled)",
+                )
+            )
         return out
 
 
-def choose_start(start: str, weights: str | Path | None, scale: str, images: int, objects: int,
-                 bundled: str | Path | None = None) -> StartPoint:
+def choose_start(
+    start: str, weights: str | Path | None, scale: str, images: int, objects: int, bundled: str | Path | None = None
+) -> StartPoint:
     """The start of a run asked to start from `start` (auto | bundled | scratch), with the
     user's model file `weights` (or None) at `scale`, on `images` images holding `objects`
     labelled objects. `bundled`: the bundled model file (default: the one shipped, if any).
@@ -72,10 +82,11 @@ def choose_start(start: str, weights: str | Path | None, scale: str, images: int
 
         bundled = default_model("pt")
     if bundled is None:
-        raise ValueError("no bundled model to start from: give a model file (--weights) or "
-                         "start from random weights (--start scratch)")
+        raise ValueError(
+            "no bundled model to start from: give a model file (--weights) or "
+            "start from random weights (--start scratch)"
+        )
     from ..model.files import read_spec
 
     bundled_scale = read_spec(bundled).scale
-    return StartPoint(str(bundled), bundled_scale, bundled=True,
-                      asked_scale=scale if bundled_scale != scale else None)
+    return StartPoint(str(bundled), bundled_scale, bundled=True, asked_scale=scale if bundled_scale != scale else None)

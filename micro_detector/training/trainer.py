@@ -42,8 +42,15 @@ from .run_state import RunState, build_run, restore, to_checkpoint, transfer_wei
 class Trainer:
     """One training run in `run_dir`, in this process (one rank of it under DDP)."""
 
-    def __init__(self, config: TrainConfig, run_dir: str | Path, log=None, progress=None, cancel=None,
-                 cache_dir: str | Path | None = None):
+    def __init__(
+        self,
+        config: TrainConfig,
+        run_dir: str | Path,
+        log=None,
+        progress=None,
+        cancel=None,
+        cache_dir: str | Path | None = None,
+    ):
         """`progress(fraction, text)` is told how far the run is; `cancel()` returning True stops
         it within one batch (engine.Cancelled is raised; the last checkpoint stays)."""
         self.config = config
@@ -76,8 +83,14 @@ class Trainer:
                 break
         metrics = self._finish(run, val) if self.main else None
         ddp.barrier(self.world)
-        return TrainResult(self.run_dir / "best.pt", metrics, run.history, self.run_dir, stopped_early,
-                           time.perf_counter() - start_time)
+        return TrainResult(
+            self.run_dir / "best.pt",
+            metrics,
+            run.history,
+            self.run_dir,
+            stopped_early,
+            time.perf_counter() - start_time,
+        )
 
     # -- setup -------------------------------------------------------------------------------
     def _setup(self, train: LabelSet, val: LabelSet | None, resume) -> RunState:
@@ -87,8 +100,14 @@ class Trainer:
         self.run_dir.mkdir(parents=True, exist_ok=True)
         checkpoint = read_checkpoint(resume) if resume is not None else None
         if checkpoint is not None:
-            self.config = TrainConfig.from_dict({**checkpoint.config, "epochs": self.config.epochs,
-                                                 "device": self.config.device, "workers": self.config.workers})
+            self.config = TrainConfig.from_dict(
+                {
+                    **checkpoint.config,
+                    "epochs": self.config.epochs,
+                    "device": self.config.device,
+                    "workers": self.config.workers,
+                }
+            )
         cfg = self.config
         cfg.chips.size, cfg.chips.seed = cfg.imgsz, cfg.seed
 
@@ -97,20 +116,24 @@ class Trainer:
         if cfg.weights and checkpoint is None:
             transfer_weights(model, cfg.weights, self.log)
         model.to(device)
-        dataset, loader, sampler, workers = training_loader(cfg, spec, train, val, device, self.cache_dir,
-                                                            self.rank, self.world, self.log, self.progress)
+        dataset, loader, sampler, workers = training_loader(
+            cfg, spec, train, val, device, self.cache_dir, self.rank, self.world, self.log, self.progress
+        )
         run = build_run(cfg, device, spec, model, dataset, loader, sampler)
         if checkpoint is not None:
             restore(run, checkpoint)
             self.log(f"resumed from {resume} at epoch {run.start_epoch + 1}/{cfg.epochs}")
         if self.world > 1:
             run.model = nn.parallel.DistributedDataParallel(
-                model, device_ids=[device.index] if device.type == "cuda" else None)
+                model, device_ids=[device.index] if device.type == "cuda" else None
+            )
         if self.main:
             write_run_files(self.run_dir, run, self.world, train, val)
-        self.log(f"YOLOv12{cfg.scale} on {device}: {cfg.epochs} epochs x {run.nb} batches of {cfg.batch}, "
-                 f"{run.opt_kind} lr0 {run.lr0}, accumulate {run.accumulate}, warmup {run.warmup_iters} "
-                 f"iterations, AMP {run.use_amp}, {workers} loader workers, world {self.world}")
+        self.log(
+            f"YOLOv12{cfg.scale} on {device}: {cfg.epochs} epochs x {run.nb} batches of {cfg.batch}, "
+            f"{run.opt_kind} lr0 {run.lr0}, accumulate {run.accumulate}, warmup {run.warmup_iters} "
+            f"iterations, AMP {run.use_amp}, {workers} loader workers, world {self.world}"
+        )
         return run
 
     # -- validation, checkpoint, early stop --------------------------------------------------
@@ -118,8 +141,10 @@ class Trainer:
         """Validate when due; returns the fitness (val mAP50-95; minus the loss without a
         validation set; None when not validated this epoch)."""
         cfg = run.cfg
-        losses = (f"epoch {epoch + 1}/{cfg.epochs}: loss box {record['train/box']:.3f} cls "
-                  f"{record['train/cls']:.3f} dfl {record['train/dfl']:.3f}, {record['images_per_s']} img/s")
+        losses = (
+            f"epoch {epoch + 1}/{cfg.epochs}: loss box {record['train/box']:.3f} cls "
+            f"{record['train/cls']:.3f} dfl {record['train/dfl']:.3f}, {record['images_per_s']} img/s"
+        )
         if val is None:
             self.log(losses)
             return -(record["train/box"] + record["train/cls"] + record["train/dfl"])
@@ -127,18 +152,22 @@ class Trainer:
             self.log(losses)
             return None
         record.update(self._validate(run.eval_model(), val, run.device).overall())
-        self.log(f"{losses}; val P {record['precision']:.3f} R {record['recall']:.3f} "
-                 f"mAP50 {record['mAP50']:.3f} mAP50-95 {record['mAP50-95']:.3f}")
+        self.log(
+            f"{losses}; val P {record['precision']:.3f} R {record['recall']:.3f} "
+            f"mAP50 {record['mAP50']:.3f} mAP50-95 {record['mAP50-95']:.3f}"
+        )
         return record["mAP50-95"]
 
-    def _checkpoint(self, run: RunState, epoch: int, record: dict, fitness: float | None,
-                    train: LabelSet, val: LabelSet | None) -> None:
+    def _checkpoint(
+        self, run: RunState, epoch: int, record: dict, fitness: float | None, train: LabelSet, val: LabelSet | None
+    ) -> None:
         """best.pt when the fitness improved, then the resumable checkpoint and results.csv."""
         run.history.append(record)
         if fitness is not None and fitness > run.best_fitness:
             run.best_fitness, run.best_epoch = fitness, epoch
-            model_io.save_model(run.eval_model(), self.run_dir / "best.pt",
-                                metadata=model_metadata(run.cfg, epoch, record, train, val))
+            model_io.save_model(
+                run.eval_model(), self.run_dir / "best.pt", metadata=model_metadata(run.cfg, epoch, record, train, val)
+            )
         to_checkpoint(run, epoch).save(self.run_dir / "last_checkpoint.pt")
         write_history(self.run_dir, run.history)
 
@@ -148,8 +177,9 @@ class Trainer:
         # counted from the first validation: epochs before it have no fitness to compare
         validated = run.best_epoch >= 0
         if self.main and validated and epoch - run.best_epoch >= patience and epoch + 1 != run.cfg.epochs:
-            self.log(f"early stop: no better validation mAP50-95 for {patience} epochs "
-                     f"(best epoch {run.best_epoch + 1})")
+            self.log(
+                f"early stop: no better validation mAP50-95 for {patience} epochs (best epoch {run.best_epoch + 1})"
+            )
             stop[0] = 1
         if self.world > 1:
             torch.distributed.broadcast(stop, 0)
@@ -167,20 +197,27 @@ class Trainer:
         best = model_io.load_model(self.run_dir / "best.pt")
         # fp32 on any device: the same model is saved again below with the table
         metrics, results = evaluate_labelled(
-            runners.TorchRunner(best, device=str(run.device), dtype="fp32"), val, self._eval_options(run.device))
+            runners.TorchRunner(best, device=str(run.device), dtype="fp32"), val, self._eval_options(run.device)
+        )
         metrics.save(self.run_dir)
         plots.pr_curves(metrics, self.run_dir / "PR_curve.png")
         plots.sample_images(val, results, run.spec.class_names, self.run_dir / "val_images.png")
-        write_html(metrics, self.run_dir / "report.html",
-                   title=f"YOLOv12{run.cfg.scale}: best epoch {run.best_epoch + 1} on the validation rasters",
-                   images=["results.png", "PR_curve.png", "val_images.png"])
+        write_html(
+            metrics,
+            self.run_dir / "report.html",
+            title=f"YOLOv12{run.cfg.scale}: best epoch {run.best_epoch + 1} on the validation rasters",
+            images=["results.png", "PR_curve.png", "val_images.png"],
+        )
         model_io.save_model(best, self.run_dir / "best.pt", metadata={**best.metadata, "val_table": metrics.rows()})
         self.log("validation of best.pt:\n" + metrics.table())
         return metrics
 
     def _eval_options(self, device: torch.device) -> EvalOptions:
-        return EvalOptions(eval_detect_options(conf=self.config.eval_conf, tile=self.config.imgsz,
-                                               batch=self.config.eval_batch, device=str(device)))
+        return EvalOptions(
+            eval_detect_options(
+                conf=self.config.eval_conf, tile=self.config.imgsz, batch=self.config.eval_batch, device=str(device)
+            )
+        )
 
     def _validate(self, model: nn.Module, val: LabelSet, device: torch.device):
         runner = runners.TorchRunner(copy.deepcopy(model), device=str(device), dtype="fp32")
@@ -188,8 +225,15 @@ class Trainer:
         return metrics
 
 
-def train(config: TrainConfig, train_labels: LabelSet, val_labels: LabelSet | None, run_dir: str | Path,
-          model_path: str | Path | None = None, resume: str | Path | None = None, **kwargs) -> TrainResult:
+def train(
+    config: TrainConfig,
+    train_labels: LabelSet,
+    val_labels: LabelSet | None,
+    run_dir: str | Path,
+    model_path: str | Path | None = None,
+    resume: str | Path | None = None,
+    **kwargs,
+) -> TrainResult:
     """Train, then copy best.pt to `model_path` when given."""
     result = Trainer(config, run_dir, **kwargs).fit(train_labels, val_labels, resume)
     if model_path is not None and result.model_path.is_file() and Path(model_path) != result.model_path:

@@ -61,53 +61,90 @@ class DetectAlgorithm(DetectOptionsMixin, MicroAlgorithm):
     DISPLAY = "Detect micro objects"
     GROUP = "Detection"
     GROUP_ID = "detection"
-    HELP = ("Finds small objects (vehicles, boats, planes, buildings) on a raster layer and adds a layer with "
-            "one polygon per object: its class, score and area, styled per class.<br><br>"
-            "<b>The settings that matter</b><br>"
-            "<b>Raster layer</b>: an image file, or a web layer (XYZ tiles, WMS/WMTS, WCS).<br>"
-            "<b>Where to search</b>: the entire layer, the part of the map you see (zoom to the area, run), or "
-            "inside mask polygons.<br>"
-            "<b>Resolution in cm/px</b>: the one scale setting. 0 (auto) reads the layer at the model's ground "
-            "sample distance, which suits most images; give e.g. 15 to read a web layer at 15 cm per pixel.<br>"
-            "<b>Minimum confidence</b>: lower it to find more objects, raise it for fewer false alarms.<br>"
-            "<b>Classes to keep</b>: none ticked keeps all.<br>"
-            "Empty model file: the bundled model is used.<br><br>"
-            "<b>Advanced</b><br>"
-            "Scale, which wins: 'Source pixels per model pixel' when not 0; else the resolution in cm/px when "
-            "not 0; else the model's GSD when 'Resample files to the model's GSD' is ticked; else the "
-            "raster's own pixels.<br>"
-            "Tiles: the layer is cut into overlapping tiles; boxes found twice across tile borders are kept "
-            "once (the best box) or merged. 'One box per object, whatever the class' also keeps one box where "
-            "two classes claim the same object. 'Zoom pass' adds a pass over the layer magnified, e.g. 2 times, "
-            "for objects of a few pixels; it costs about 1 + zoom x zoom the time. 'One layer per class' adds "
-            "a styled layer per class to the GeoPackage.<br><br>"
-            "<b>From qgis_process or processing.run</b><br>"
-            "Give a web layer as its data source text, as the layer's properties show it "
-            "(type=xyz&amp;url=https://tile.example.org/{z}/{x}/{y}.png&amp;zmin=0&amp;zmax=19, or a WMS "
-            "crs=...&amp;layers=...&amp;url=...), or as wms://&lt;data source&gt; (also wcs://, "
-            "virtualraster://).")
+    HELP = (
+        "Finds small objects (vehicles, boats, planes, buildings) on a raster layer and adds a layer with "
+        "one polygon per object: its class, score and area, styled per class.<br><br>"
+        "<b>The settings that matter</b><br>"
+        "<b>Raster layer</b>: an image file, or a web layer (XYZ tiles, WMS/WMTS, WCS).<br>"
+        "<b>Where to search</b>: the entire layer, the part of the map you see (zoom to the area, run), or "
+        "inside mask polygons.<br>"
+        "<b>Resolution in cm/px</b>: the one scale setting. 0 (auto) reads the layer at the model's ground "
+        "sample distance, which suits most images; give e.g. 15 to read a web layer at 15 cm per pixel.<br>"
+        "<b>Minimum confidence</b>: lower it to find more objects, raise it for fewer false alarms.<br>"
+        "<b>Classes to keep</b>: none ticked keeps all.<br>"
+        "Empty model file: the bundled model is used.<br><br>"
+        "<b>Advanced</b><br>"
+        "Scale, which wins: 'Source pixels per model pixel' when not 0; else the resolution in cm/px when "
+        "not 0; else the model's GSD when 'Resample files to the model's GSD' is ticked; else the "
+        "raster's own pixels.<br>"
+        "Tiles: the layer is cut into overlapping tiles; boxes found twice across tile borders are kept "
+        "once (the best box) or merged. 'One box per object, whatever the class' also keeps one box where "
+        "two classes claim the same object. 'Zoom pass' adds a pass over the layer magnified, e.g. 2 times, "
+        "for objects of a few pixels; it costs about 1 + zoom x zoom the time. 'One layer per class' adds "
+        "a styled layer per class to the GeoPackage.<br><br>"
+        "<b>From qgis_process or processing.run</b><br>"
+        "Give a web layer as its data source text, as the layer's properties show it "
+        "(type=xyz&amp;url=https://tile.example.org/{z}/{x}/{y}.png&amp;zmin=0&amp;zmax=19, or a WMS "
+        "crs=...&amp;layers=...&amp;url=...), or as wms://&lt;data source&gt; (also wcs://, "
+        "virtualraster://)."
+    )
     INPUT, AREA, RESOLUTION, EXTENT, MASK, PER_CLASS, OUTPUT = (
-        "INPUT", "AREA", "RESOLUTION", "EXTENT", "MASK", "PER_CLASS", "OUTPUT")
+        "INPUT",
+        "AREA",
+        "RESOLUTION",
+        "EXTENT",
+        "MASK",
+        "PER_CLASS",
+        "OUTPUT",
+    )
 
     def initAlgorithm(self, config=None):  # noqa: N802 (QGIS API)
-        self.addParameter(QgsProcessingParameterRasterLayer(
-            self.INPUT, self.tr("Raster layer")))
-        self.addParameter(QgsProcessingParameterEnum(self.AREA, self.tr("Where to search"), [
-            self.tr("Entire layer"), self.tr("Visible part of the map"), self.tr("Inside the mask polygons")],
-            defaultValue=AREA_ENTIRE))
+        self.addParameter(QgsProcessingParameterRasterLayer(self.INPUT, self.tr("Raster layer")))
+        self.addParameter(
+            QgsProcessingParameterEnum(
+                self.AREA,
+                self.tr("Where to search"),
+                [self.tr("Entire layer"), self.tr("Visible part of the map"), self.tr("Inside the mask polygons")],
+                defaultValue=AREA_ENTIRE,
+            )
+        )
         number = QgsProcessingParameterNumber
-        self.addParameter(decimals(number(self.RESOLUTION, self.tr("Resolution in cm/px (0 = auto: the model's)"),
-                                          number.Type.Double, 0.0, False, 0.0, 100000.0), 1))
+        self.addParameter(
+            decimals(
+                number(
+                    self.RESOLUTION,
+                    self.tr("Resolution in cm/px (0 = auto: the model's)"),
+                    number.Type.Double,
+                    0.0,
+                    False,
+                    0.0,
+                    100000.0,
+                ),
+                1,
+            )
+        )
         self.add_detect_parameters()
-        self.addParameter(QgsProcessingParameterExtent(self.EXTENT, self.tr("Search only in this extent"),
-                                                       optional=True))
-        self.addParameter(QgsProcessingParameterVectorLayer(
-            self.MASK, self.tr("Search only inside these polygons"), [QgsProcessing.SourceType.TypeVectorPolygon],
-            optional=True))
-        self.addParameter(QgsProcessingParameterBoolean(
-            self.PER_CLASS, self.tr("Also one layer per class (GeoPackage)"), defaultValue=False))
-        self.addParameter(QgsProcessingParameterVectorDestination(
-            self.OUTPUT, self.tr("Detections"), QgsProcessing.SourceType.TypeVectorPolygon))
+        self.addParameter(
+            QgsProcessingParameterExtent(self.EXTENT, self.tr("Search only in this extent"), optional=True)
+        )
+        self.addParameter(
+            QgsProcessingParameterVectorLayer(
+                self.MASK,
+                self.tr("Search only inside these polygons"),
+                [QgsProcessing.SourceType.TypeVectorPolygon],
+                optional=True,
+            )
+        )
+        self.addParameter(
+            QgsProcessingParameterBoolean(
+                self.PER_CLASS, self.tr("Also one layer per class (GeoPackage)"), defaultValue=False
+            )
+        )
+        self.addParameter(
+            QgsProcessingParameterVectorDestination(
+                self.OUTPUT, self.tr("Detections"), QgsProcessing.SourceType.TypeVectorPolygon
+            )
+        )
         self.addOutput(QgsProcessingOutputMultipleLayers("CLASS_LAYERS", self.tr("Layers per class")))
 
     def input_layer(self, parameters, context):
@@ -124,19 +161,24 @@ class DetectAlgorithm(DetectOptionsMixin, MicroAlgorithm):
         layer = self.input_layer(parameters, context)
         if layer is not None and not layer.crs().isValid():
             return False, self.tr("The raster {} is not georeferenced (no CRS): georeference it first.").format(
-                layer.name())
+                layer.name()
+            )
         area = self.parameterAsEnum(parameters, self.AREA, context)
         if area == AREA_VISIBLE and visible_extent() is None:
-            return False, self.tr("The visible part of the map needs the QGIS desktop: choose the entire layer "
-                                  "with an extent instead.")
+            return False, self.tr(
+                "The visible part of the map needs the QGIS desktop: choose the entire layer with an extent instead."
+            )
         if area == AREA_MASK and self.parameterAsVectorLayer(parameters, self.MASK, context) is None:
             return False, self.tr("Choose the mask polygons to search inside.")
         output = parameters.get(self.OUTPUT)
         if isinstance(output, QgsProcessingOutputLayerDefinition):
             output = output.sink.staticValue()
         output = output.split("|")[0] if isinstance(output, str) else ""
-        if self.parameterAsBool(parameters, self.PER_CLASS, context) and Path(output).suffix and \
-                not output.lower().endswith(".gpkg"):
+        if (
+            self.parameterAsBool(parameters, self.PER_CLASS, context)
+            and Path(output).suffix
+            and not output.lower().endswith(".gpkg")
+        ):
             return False, self.tr("One layer per class needs a GeoPackage output (.gpkg).")
         return self.check_detect_parameters(parameters, context)
 
@@ -175,8 +217,14 @@ class DetectAlgorithm(DetectOptionsMixin, MicroAlgorithm):
                 if resolution and options.scale is None:
                     options = replace(options, scale=file_scale(path, resolution))
                 return path, options
-            source = provider_source(layer, intersect(extent, mask_rect(mask_layer, layer)), resolution, spec.gsd,
-                                     getattr(self, "canvas_view", None), getattr(self, "provider", None))
+            source = provider_source(
+                layer,
+                intersect(extent, mask_rect(mask_layer, layer)),
+                resolution,
+                spec.gsd,
+                getattr(self, "canvas_view", None),
+                getattr(self, "provider", None),
+            )
         except (ValueError, OSError) as error:
             raise processing_error(str(error)) from None
         # a grid at the user's resolution is read as it is; at the model's GSD the engine finds scale 1 itself
@@ -189,8 +237,9 @@ class DetectAlgorithm(DetectOptionsMixin, MicroAlgorithm):
         extent = self.search_extent(parameters, context, layer)
         mask_layer = self.parameterAsVectorLayer(parameters, self.MASK, context)
         mask = mask_layer.source().split("|")[0] if mask_layer is not None else None
-        bounds = None if extent is None else (extent.xMinimum(), extent.yMinimum(), extent.xMaximum(),
-                                              extent.yMaximum())
+        bounds = (
+            None if extent is None else (extent.xMinimum(), extent.yMinimum(), extent.xMaximum(), extent.yMaximum())
+        )
         options = self.detect_options(parameters, context, bounds, None, mask)
         output = self.parameterAsOutputLayer(parameters, self.OUTPUT, context)
         if not Path(output).suffix or output.startswith(("memory:", "ogr:", "postgres")):
@@ -212,8 +261,9 @@ class DetectAlgorithm(DetectOptionsMixin, MicroAlgorithm):
         feedback.pushInfo(self.tr("{} objects found: {}").format(len(result), counts))
         class_layers = {}
         if per_class:
-            class_layers = write_class_layers(output, result, options.classes or names,
-                                              str(result.report.get("raster", layer.name())))
+            class_layers = write_class_layers(
+                output, result, options.classes or names, str(result.report.get("raster", layer.name()))
+            )
         self.load_on_completion(context, output, layer.name(), names, class_layers)
         return {self.OUTPUT: output, "CLASS_LAYERS": list(class_layers.values())}
 
@@ -224,8 +274,14 @@ class DetectAlgorithm(DetectOptionsMixin, MicroAlgorithm):
         from ...micro_detector.engine import Cancelled, detect
 
         def work():
-            return detect(source, output, runner, options=options, progress=self.progress(feedback),
-                          log=translating(feedback.pushInfo))
+            return detect(
+                source,
+                output,
+                runner,
+                options=options,
+                progress=self.progress(feedback),
+                log=translating(feedback.pushInfo),
+            )
 
         web, failed = isinstance(source, QgisLayerSource), FailedRequests()
         try:
@@ -260,35 +316,54 @@ class DetectFolderAlgorithm(DetectOptionsMixin, MicroAlgorithm):
     DISPLAY = "Detect micro objects in a folder of rasters"
     GROUP = "Detection"
     GROUP_ID = "detection"
-    HELP = ("Runs the detection on every raster of a folder that matches the pattern (e.g. *.tif) and writes "
-            "one vector file per raster into the output folder. Resumable: rasters whose output exists are skipped, so "
-            "a stopped run goes on where it stopped. A raster that fails is reported and the others still "
-            "run. The summary table gives per raster the status, objects per class and seconds; it is "
-            "also kept as summary.csv in the output folder. The detection settings are those of 'Detect micro "
-            "objects'. Advanced: Workers runs the rasters in parallel on this machine with Dask (install it "
-            "with Plugins > Micro Object Detection > Install dependencies), or on a Dask scheduler.")
+    HELP = (
+        "Runs the detection on every raster of a folder that matches the pattern (e.g. *.tif) and writes "
+        "one vector file per raster into the output folder. Resumable: rasters whose output exists are skipped, so "
+        "a stopped run goes on where it stopped. A raster that fails is reported and the others still "
+        "run. The summary table gives per raster the status, objects per class and seconds; it is "
+        "also kept as summary.csv in the output folder. The detection settings are those of 'Detect micro "
+        "objects'. Advanced: Workers runs the rasters in parallel on this machine with Dask (install it "
+        "with Plugins > Micro Object Detection > Install dependencies), or on a Dask scheduler."
+    )
     FOLDER, PATTERN, FORMAT, OVERWRITE, OUTPUT_FOLDER, SUMMARY = (
-        "FOLDER", "PATTERN", "FORMAT", "OVERWRITE", "OUTPUT_FOLDER", "SUMMARY")
+        "FOLDER",
+        "PATTERN",
+        "FORMAT",
+        "OVERWRITE",
+        "OUTPUT_FOLDER",
+        "SUMMARY",
+    )
     WORKERS, SCHEDULER = "WORKERS", "SCHEDULER"
 
     def initAlgorithm(self, config=None):  # noqa: N802 (QGIS API)
-        self.addParameter(QgsProcessingParameterFile(self.FOLDER, self.tr("Folder of rasters"),
-                                                     behavior=QgsProcessingParameterFile.Behavior.Folder))
+        self.addParameter(
+            QgsProcessingParameterFile(
+                self.FOLDER, self.tr("Folder of rasters"), behavior=QgsProcessingParameterFile.Behavior.Folder
+            )
+        )
         self.addParameter(QgsProcessingParameterString(self.PATTERN, self.tr("File name pattern"), "*.tif"))
         self.add_detect_parameters()
-        self.addParameter(QgsProcessingParameterEnum(self.FORMAT, self.tr("Output format"), FORMATS,
-                                                     defaultValue=0))
-        self.addParameter(QgsProcessingParameterBoolean(self.OVERWRITE, self.tr("Redo rasters already done"),
-                                                        defaultValue=False))
-        for p in (QgsProcessingParameterNumber(self.WORKERS, self.tr("Workers (Dask processes; 0 = in QGIS)"),
-                                               QgsProcessingParameterNumber.Type.Integer, 0, True, 0),
-                  QgsProcessingParameterString(self.SCHEDULER, self.tr("Dask scheduler (tcp://host:8786)"),
-                                               optional=True)):
+        self.addParameter(QgsProcessingParameterEnum(self.FORMAT, self.tr("Output format"), FORMATS, defaultValue=0))
+        self.addParameter(
+            QgsProcessingParameterBoolean(self.OVERWRITE, self.tr("Redo rasters already done"), defaultValue=False)
+        )
+        for p in (
+            QgsProcessingParameterNumber(
+                self.WORKERS,
+                self.tr("Workers (Dask processes; 0 = in QGIS)"),
+                QgsProcessingParameterNumber.Type.Integer,
+                0,
+                True,
+                0,
+            ),
+            QgsProcessingParameterString(self.SCHEDULER, self.tr("Dask scheduler (tcp://host:8786)"), optional=True),
+        ):
             p.setFlags(p.flags() | QgsProcessingParameterDefinition.Flag.FlagAdvanced)
             self.addParameter(p)
         self.addParameter(QgsProcessingParameterFolderDestination(self.OUTPUT_FOLDER, self.tr("Output folder")))
-        self.addParameter(QgsProcessingParameterFeatureSink(self.SUMMARY, self.tr("Summary"),
-                                                            QgsProcessing.SourceType.TypeVector))
+        self.addParameter(
+            QgsProcessingParameterFeatureSink(self.SUMMARY, self.tr("Summary"), QgsProcessing.SourceType.TypeVector)
+        )
         self.addOutput(QgsProcessingOutputFile("SUMMARY_CSV", self.tr("Summary (CSV in the output folder)")))
 
     def check_values(self, parameters, context):
@@ -309,14 +384,24 @@ class DetectFolderAlgorithm(DetectOptionsMixin, MicroAlgorithm):
         try:
             cluster = ClusterOptions(workers=None if scheduler else workers, scheduler=scheduler or None)
             return detect_folder_dask(
-                folder, out_dir, model, options=options, cluster=cluster, log=translating(feedback.pushInfo),
+                folder,
+                out_dir,
+                model,
+                options=options,
+                cluster=cluster,
+                log=translating(feedback.pushInfo),
                 progress=lambda done, total: feedback.setProgress(100.0 * done / max(total, 1)),
-                cancelled=feedback.isCanceled, **kwargs)
+                cancelled=feedback.isCanceled,
+                **kwargs,
+            )
         except MissingDependencyError:
-            raise processing_error(self.tr(
-                "The Workers and Dask scheduler settings run on Dask, which QGIS's Python lacks. Install it "
-                "with Plugins > Micro Object Detection > Install dependencies (tick Dask), or set Workers to 0 "
-                "and leave the scheduler empty to run in QGIS.")) from None
+            raise processing_error(
+                self.tr(
+                    "The Workers and Dask scheduler settings run on Dask, which QGIS's Python lacks. Install it "
+                    "with Plugins > Micro Object Detection > Install dependencies (tick Dask), or set Workers to 0 "
+                    "and leave the scheduler empty to run in QGIS."
+                )
+            ) from None
 
     def processAlgorithm(self, parameters, context, feedback):  # noqa: N802 (QGIS API)
         model = self.model_path(self.parameterAsFile(parameters, self.MODEL, context))
@@ -343,13 +428,31 @@ class DetectFolderAlgorithm(DetectOptionsMixin, MicroAlgorithm):
         scheduler = (self.parameterAsString(parameters, self.SCHEDULER, context) or "").strip()
         try:
             if workers or scheduler:
-                rows, summary_csv = self.detect_on_dask(folder, out_dir, model, options, workers, scheduler,
-                                                        feedback, pattern=pattern, fmt=fmt, overwrite=overwrite)
+                rows, summary_csv = self.detect_on_dask(
+                    folder,
+                    out_dir,
+                    model,
+                    options,
+                    workers,
+                    scheduler,
+                    feedback,
+                    pattern=pattern,
+                    fmt=fmt,
+                    overwrite=overwrite,
+                )
             else:
                 rows, summary_csv = detect_folder(
-                    folder, out_dir, runner, options=options, pattern=pattern, fmt=fmt, overwrite=overwrite,
-                    progress_for=progress_for, log=translating(feedback.pushInfo),
-                    cancelled=feedback.isCanceled)
+                    folder,
+                    out_dir,
+                    runner,
+                    options=options,
+                    pattern=pattern,
+                    fmt=fmt,
+                    overwrite=overwrite,
+                    progress_for=progress_for,
+                    log=translating(feedback.pushInfo),
+                    cancelled=feedback.isCanceled,
+                )
         except Cancelled:
             feedback.reportError(self.tr("Cancelled: the rasters finished so far are kept; run again to go on."))
             return {}
@@ -369,8 +472,10 @@ class DetectFolderAlgorithm(DetectOptionsMixin, MicroAlgorithm):
         """The summary table (one row per raster, the columns `names`: counts as integers,
         seconds as decimals, empty cells as NULL) into the SUMMARY sink; returns its id."""
         fields = QgsFields()
-        kinds = {name: "int" if name == "objects" or name.startswith("n_") else
-                 ("double" if name == "seconds" else "string") for name in names}
+        kinds = {
+            name: "int" if name == "objects" or name.startswith("n_") else ("double" if name == "seconds" else "string")
+            for name in names
+        }
         for name in names:
             fields.append(QgsField(name, FIELD_TYPES[kinds[name]]))
         sink, sink_id = self.parameterAsSink(parameters, self.SUMMARY, context, fields, QgsWkbTypes.Type.NoGeometry)
@@ -383,4 +488,3 @@ class DetectFolderAlgorithm(DetectOptionsMixin, MicroAlgorithm):
                 feature[name] = value
             sink.addFeature(feature, QgsFeatureSink.Flag.FastInsert)
         return sink_id
-

@@ -27,9 +27,15 @@ from .base import MicroAlgorithm, processing_error
 from .training import LabelsMixin
 
 # the algorithm's outputs for the files training.evaluate writes into the folder (its key -> output)
-OUTPUT_FILES = {"report": "REPORT", "metrics_csv": "METRICS_CSV", "metrics_json": "METRICS_JSON",
-                "sizes_csv": "SIZES_CSV", "confusion_csv": "CONFUSION_CSV", "pr_curve": "PR_CURVE",
-                "samples": "SAMPLES"}
+OUTPUT_FILES = {
+    "report": "REPORT",
+    "metrics_csv": "METRICS_CSV",
+    "metrics_json": "METRICS_JSON",
+    "sizes_csv": "SIZES_CSV",
+    "confusion_csv": "CONFUSION_CSV",
+    "pr_curve": "PR_CURVE",
+    "samples": "SAMPLES",
+}
 
 
 class EvaluateAlgorithm(LabelsMixin, MicroAlgorithm):
@@ -37,30 +43,44 @@ class EvaluateAlgorithm(LabelsMixin, MicroAlgorithm):
     DISPLAY = "Evaluate a detection model"
     GROUP = "Training"
     GROUP_ID = "training"
-    HELP = ("Runs a model over labelled rasters with the same tiled detection as the Detect algorithm and "
-            "gives per class and overall: images, instances, precision, recall, mAP at IoU 0.5 and mAP at IoU "
-            "0.5:0.95 (COCO 101-point interpolation). A class is scored only on images that annotate it. "
-            "Besides the table, everything goes into the evaluation folder, and each file is also an output "
-            "of the algorithm: report.html (opens in the results viewer), metrics.csv and metrics.json (the "
-            "table), metrics_sizes.csv (AP by object size), metrics_confusion.csv (which class is taken for "
-            "which), PR_curve.png (precision-recall curves) and val_images.png (sample images with true "
-            "boxes in green and detections in red).")
+    HELP = (
+        "Runs a model over labelled rasters with the same tiled detection as the Detect algorithm and "
+        "gives per class and overall: images, instances, precision, recall, mAP at IoU 0.5 and mAP at IoU "
+        "0.5:0.95 (COCO 101-point interpolation). A class is scored only on images that annotate it. "
+        "Besides the table, everything goes into the evaluation folder, and each file is also an output "
+        "of the algorithm: report.html (opens in the results viewer), metrics.csv and metrics.json (the "
+        "table), metrics_sizes.csv (AP by object size), metrics_confusion.csv (which class is taken for "
+        "which), PR_curve.png (precision-recall curves) and val_images.png (sample images with true "
+        "boxes in green and detections in red)."
+    )
     MODEL, ONLY_VAL, CONF, OUTPUT, FOLDER = "MODEL", "ONLY_VAL", "CONF", "OUTPUT", "FOLDER"
 
     def initAlgorithm(self, config=None):  # noqa: N802 (QGIS API)
-        self.addParameter(QgsProcessingParameterFile(
-            self.MODEL, self.tr("Model file (.pt or .onnx; empty = the bundled default model)"), optional=True))
+        self.addParameter(
+            QgsProcessingParameterFile(
+                self.MODEL, self.tr("Model file (.pt or .onnx; empty = the bundled default model)"), optional=True
+            )
+        )
         self.add_label_parameters()
-        self.addParameter(QgsProcessingParameterBoolean(
-            self.ONLY_VAL, self.tr("Only the validation images of the split"), defaultValue=False))
+        self.addParameter(
+            QgsProcessingParameterBoolean(
+                self.ONLY_VAL, self.tr("Only the validation images of the split"), defaultValue=False
+            )
+        )
         number = QgsProcessingParameterNumber
         p = number(self.CONF, self.tr("Lowest confidence considered"), number.Double, 0.001, False, 0.0, 1.0)
         p.setFlags(p.flags() | QgsProcessingParameterDefinition.Flag.FlagAdvanced)
         self.addParameter(p)
-        self.addParameter(QgsProcessingParameterFeatureSink(self.OUTPUT, self.tr("Metrics per class"),
-                                                            QgsProcessing.SourceType.TypeVector))
-        self.addParameter(QgsProcessingParameterFolderDestination(
-            self.FOLDER, self.tr("Evaluation folder (report, metrics, curves, sample images)")))
+        self.addParameter(
+            QgsProcessingParameterFeatureSink(
+                self.OUTPUT, self.tr("Metrics per class"), QgsProcessing.SourceType.TypeVector
+            )
+        )
+        self.addParameter(
+            QgsProcessingParameterFolderDestination(
+                self.FOLDER, self.tr("Evaluation folder (report, metrics, curves, sample images)")
+            )
+        )
         self.addOutput(QgsProcessingOutputHtml("REPORT", self.tr("Evaluation report")))
         self.addOutput(QgsProcessingOutputFile("METRICS_CSV", self.tr("Metrics table (CSV)")))
         self.addOutput(QgsProcessingOutputFile("METRICS_JSON", self.tr("Metrics table (JSON)")))
@@ -90,8 +110,14 @@ class EvaluateAlgorithm(LabelsMixin, MicroAlgorithm):
         folder.mkdir(parents=True, exist_ok=True)
         try:
             metrics = evaluate_model_file(
-                model, labels, folder, EvalOptions(eval_detect_options(conf=self.parameterAsDouble(parameters, self.CONF, context))),
-                progress=self.progress(feedback), log=feedback.pushInfo, cache_dir=export_cache_folder())
+                model,
+                labels,
+                folder,
+                EvalOptions(eval_detect_options(conf=self.parameterAsDouble(parameters, self.CONF, context))),
+                progress=self.progress(feedback),
+                log=feedback.pushInfo,
+                cache_dir=export_cache_folder(),
+            )
         except Cancelled:
             feedback.reportError(self.tr("Cancelled."))
             return {}
@@ -100,20 +126,37 @@ class EvaluateAlgorithm(LabelsMixin, MicroAlgorithm):
         feedback.pushInfo(metrics.table())
         outputs = {self.OUTPUT: self._write_table(metrics, parameters, context), self.FOLDER: str(folder)}
         # the files written (the plots need matplotlib: one not made is left out)
-        outputs.update({OUTPUT_FILES[k]: path for k, path in (getattr(metrics, "files", None) or {}).items()
-                        if k in OUTPUT_FILES})
+        outputs.update(
+            {OUTPUT_FILES[k]: path for k, path in (getattr(metrics, "files", None) or {}).items() if k in OUTPUT_FILES}
+        )
         return outputs
 
     def _write_table(self, metrics, parameters, context) -> str:
         fields = QgsFields()
-        for name, kind in (("class", "string"), ("images", "int"), ("instances", "int"), ("precision", "double"),
-                           ("recall", "double"), ("mAP50", "double"), ("mAP50_95", "double")):
+        for name, kind in (
+            ("class", "string"),
+            ("images", "int"),
+            ("instances", "int"),
+            ("precision", "double"),
+            ("recall", "double"),
+            ("mAP50", "double"),
+            ("mAP50_95", "double"),
+        ):
             fields.append(QgsField(name, FIELD_TYPES[kind]))
         sink, sink_id = self.parameterAsSink(parameters, self.OUTPUT, context, fields, QgsWkbTypes.Type.NoGeometry)
         for row in metrics.rows():
             feature = QgsFeature(fields)
-            feature.setAttributes([row["class"], row["images"], row["instances"], row["precision"], row["recall"],
-                                   row["mAP50"], row["mAP50-95"]])
+            feature.setAttributes(
+                [
+                    row["class"],
+                    row["images"],
+                    row["instances"],
+                    row["precision"],
+                    row["recall"],
+                    row["mAP50"],
+                    row["mAP50-95"],
+                ]
+            )
             sink.addFeature(feature, QgsFeatureSink.Flag.FastInsert)
         return sink_id
 
@@ -123,19 +166,24 @@ class ExportOnnxAlgorithm(MicroAlgorithm):
     DISPLAY = "Export a model to ONNX"
     GROUP = "Models"
     GROUP_ID = "models"
-    HELP = ("Exports a model file to ONNX with the box decoding inside the graph and the model description "
-            "(classes, bands, input size, GSD) in its metadata. The ONNX file runs with ONNX Runtime alone, "
-            "without PyTorch, in Detect and elsewhere. Batch, height and width stay dynamic unless a fixed "
-            "size is asked for.")
+    HELP = (
+        "Exports a model file to ONNX with the box decoding inside the graph and the model description "
+        "(classes, bands, input size, GSD) in its metadata. The ONNX file runs with ONNX Runtime alone, "
+        "without PyTorch, in Detect and elsewhere. Batch, height and width stay dynamic unless a fixed "
+        "size is asked for."
+    )
     MODEL, STATIC, OUTPUT = "MODEL", "STATIC", "OUTPUT"
 
     def initAlgorithm(self, config=None):  # noqa: N802 (QGIS API)
-        self.addParameter(QgsProcessingParameterFile(
-            self.MODEL, self.tr("Model file (.pt; empty = the bundled default model)"), optional=True))
-        self.addParameter(QgsProcessingParameterBoolean(self.STATIC, self.tr("Fixed height and width"),
-                                                        defaultValue=False))
-        self.addParameter(QgsProcessingParameterFileDestination(self.OUTPUT, self.tr("ONNX file"),
-                                                                "ONNX (*.onnx)"))
+        self.addParameter(
+            QgsProcessingParameterFile(
+                self.MODEL, self.tr("Model file (.pt; empty = the bundled default model)"), optional=True
+            )
+        )
+        self.addParameter(
+            QgsProcessingParameterBoolean(self.STATIC, self.tr("Fixed height and width"), defaultValue=False)
+        )
+        self.addParameter(QgsProcessingParameterFileDestination(self.OUTPUT, self.tr("ONNX file"), "ONNX (*.onnx)"))
 
     def check_values(self, parameters, context):
         model = self.parameterAsFile(parameters, self.MODEL, context)
@@ -151,8 +199,9 @@ class ExportOnnxAlgorithm(MicroAlgorithm):
 
         output = self.parameterAsFileOutput(parameters, self.OUTPUT, context)
         try:
-            export_onnx(load_model(model), output,
-                        dynamic_spatial=not self.parameterAsBool(parameters, self.STATIC, context))
+            export_onnx(
+                load_model(model), output, dynamic_spatial=not self.parameterAsBool(parameters, self.STATIC, context)
+            )
         except (ValueError, RuntimeError, OSError) as error:
             raise processing_error(str(error)) from None
         feedback.setProgress(100)

@@ -57,8 +57,11 @@ def build(cfg: BuildConfig, log=print) -> dict:
     blocklist = Blocklist.from_file(cfg.manifests / "reserved_blocklist.json")
     manifests = [m for m in load_manifests(cfg.manifests) if not cfg.only or m.source in cfg.only]
     drops, results = DropReport(), []
-    writers = {} if cfg.update else {"train": CorpusWriter(cfg.out_train, "corpus"),
-                                     "ood": CorpusWriter(cfg.out_ood, "corpus_ood")}
+    writers = (
+        {}
+        if cfg.update
+        else {"train": CorpusWriter(cfg.out_train, "corpus"), "ood": CorpusWriter(cfg.out_ood, "corpus_ood")}
+    )
     if writers:
         writers["train"].add_micro4(cfg.micro4)
     for m in manifests:
@@ -76,9 +79,12 @@ def _finish(writers: dict, manifests: list[SourceManifest], cfg: BuildConfig) ->
     for split, writer in writers.items():
         chosen = [m for m in manifests if m.split == split]
         absent = {m.source: m.absent_classes for m in chosen if m.absent_classes}
-        config = {"description": f"Absent classes per source of the {split} corpus, from the source manifests "
-                  "(training/datasets/corpus/) and, for micro4's images, training/datasets/micro4.json.",
-                  "absent_classes": {"by_source": absent, "by_image": {}}, "spatial_splits": []}
+        config = {
+            "description": f"Absent classes per source of the {split} corpus, from the source manifests "
+            "(training/datasets/corpus/) and, for micro4's images, training/datasets/micro4.json.",
+            "absent_classes": {"by_source": absent, "by_image": {}},
+            "spatial_splits": [],
+        }
         if split == "train":
             config["absent_classes"]["by_source"].update(micro4_config["absent_classes"]["by_source"])
             config["absent_classes"]["by_image"] = micro4_config["absent_classes"]["by_image"]
@@ -86,8 +92,9 @@ def _finish(writers: dict, manifests: list[SourceManifest], cfg: BuildConfig) ->
         writer.finish(cfg.micro4, {m.source: m.annotated_groups for m in chosen}, config)
 
 
-def build_source(m: SourceManifest, cfg: BuildConfig, blocklist: Blocklist, writer: CorpusWriter | None,
-                 drops: DropReport, log) -> SourceResult:
+def build_source(
+    m: SourceManifest, cfg: BuildConfig, blocklist: Blocklist, writer: CorpusWriter | None, drops: DropReport, log
+) -> SourceResult:
     """One source: provenance rules, SHA-256 check, content check, labels, placement, writing."""
     reason = blocklist.repo_reason(m.repository)
     if reason:
@@ -114,8 +121,11 @@ def build_source(m: SourceManifest, cfg: BuildConfig, blocklist: Blocklist, writ
     for labelled in _labelled(m, mirror, images):
         _place_and_write(m, labelled, mapping, writer, result, cfg.max_side)
     if cfg.update:
-        m.counts = {"images": result.images, "objects": dict(sorted(result.objects.items())),
-                    "labels": dict(sorted(result.labels.items()))}
+        m.counts = {
+            "images": result.images,
+            "objects": dict(sorted(result.objects.items())),
+            "labels": dict(sorted(result.labels.items())),
+        }
         m.dropped = {p: r for s, p, r in drops.dropped if s == m.source}
     log(f"  {result.images} images, objects {dict(result.objects)}")
     return result
@@ -137,12 +147,14 @@ def _checked_images(m, mirror, paths, blocklist, drops, update) -> dict:
     """path -> (bytes, PIL image) of the images that pass the SHA-256 and content checks."""
     out = {}
     for start in range(0, len(paths), 200):
-        chunk = paths[start:start + 200]
+        chunk = paths[start : start + 200]
         for path, data in mirror.read_many(chunk).items():
             digest = sha256(data)
             if not update and m.files[path] != digest:
-                raise BuildError(f"{m.repository}@{m.commit[:8]}:{path}: SHA-256 {digest} differs from the "
-                                 f"manifest's {m.files[path]} ({m.path}); the image changed, refusing to build")
+                raise BuildError(
+                    f"{m.repository}@{m.commit[:8]}:{path}: SHA-256 {digest} differs from the "
+                    f"manifest's {m.files[path]} ({m.path}); the image changed, refusing to build"
+                )
             image = decode_rgb(data)
             why, _ = blocklist.content_reason(digest, image)
             if why:
@@ -158,8 +170,7 @@ def _labelled(m: SourceManifest, mirror, images: dict):
     """The Labelled images of a source (one per file, or one mosaic of XYZ tiles)."""
     if m.format == "xyz-geojson":
         if images:
-            yield xyz_mosaic(m, {p: v[1] for p, v in images.items()}, {p: v[0] for p, v in images.items()},
-                             mirror.read)
+            yield xyz_mosaic(m, {p: v[1] for p, v in images.items()}, {p: v[0] for p, v in images.items()}, mirror.read)
         return
     reader = label_reader(m, mirror.read)
     for path, (digest, image, data) in sorted(images.items()):
@@ -167,8 +178,16 @@ def _labelled(m: SourceManifest, mirror, images: dict):
         crs, gt = source_georef(data) if m.georef.get("mode") == "source" else (None, None)
         if m.georef.get("mode") == "source" and gt is None:
             raise BuildError(f"{m.path}: {path} has no georeferencing but georef.mode is 'source'")
-        yield Labelled(PurePosixPath(path).stem, image, objects, [path], [digest], crs, gt,
-                       abs(gt[1]) if gt and m.gsd.get("m") is None else None)
+        yield Labelled(
+            PurePosixPath(path).stem,
+            image,
+            objects,
+            [path],
+            [digest],
+            crs,
+            gt,
+            abs(gt[1]) if gt and m.gsd.get("m") is None else None,
+        )
 
 
 def _place_and_write(m: SourceManifest, item: Labelled, mapping, writer, result: SourceResult, max_side: int) -> None:
@@ -186,7 +205,7 @@ def _place_and_write(m: SourceManifest, item: Labelled, mapping, writer, result:
     h, w = pixels.shape[:2]
     windows = pieces(w, h, max_side)
     for k, (x0, y0, pw, ph) in enumerate(windows):
-        if item.valid is not None and item.valid[y0:y0 + ph, x0:x0 + pw].mean() < MIN_FILLED:
+        if item.valid is not None and item.valid[y0 : y0 + ph, x0 : x0 + pw].mean() < MIN_FILLED:
             continue  # a mosaic piece that is (nearly) all hole
         kept = _window_boxes(boxes, x0, y0, pw, ph, item.valid)
         name = f"{m.source}_{item.name}" + (f"_{k}" if len(windows) > 1 else "") + ".tif"
@@ -199,7 +218,7 @@ def _place_and_write(m: SourceManifest, item: Labelled, mapping, writer, result:
         result.objects.update(g for _, g, _ in kept)
         result.gsd.append(gsd)
         if writer is not None:
-            writer.add_image(name, pixels[y0:y0 + ph, x0:x0 + pw], crs, gt, kept, _record(m, item, kind, gsd))
+            writer.add_image(name, pixels[y0 : y0 + ph, x0 : x0 + pw], crs, gt, kept, _record(m, item, kind, gsd))
 
 
 def _window_boxes(boxes, x0, y0, pw, ph, valid) -> list:
@@ -220,10 +239,20 @@ def _window_boxes(boxes, x0, y0, pw, ph, valid) -> list:
 
 
 def _record(m: SourceManifest, item: Labelled, kind: str, gsd: float | None) -> dict:
-    note = ("true: from the source's own georeferencing" if kind == "true" else
-            f"ASSIGNED, NOT TRUE: north-up {m.georef.get('epsg')} at a plausible site ({m.georef.get('site', '')})")
-    return {"source": m.source, "gsd_m": None if gsd is None else round(float(gsd), 4), "georeferencing": kind,
-            "georeferencing_note": note, "annotated_groups": list(m.annotated_groups),
-            "absent_groups": list(m.absent_classes), "split": m.split,
-            "origin": [f"{m.repository}@{m.commit[:8]}:{p}" for p in item.origins],
-            "sha256": list(item.sha256), "licence": m.licence.get("summary", "")}
+    note = (
+        "true: from the source's own georeferencing"
+        if kind == "true"
+        else f"ASSIGNED, NOT TRUE: north-up {m.georef.get('epsg')} at a plausible site ({m.georef.get('site', '')})"
+    )
+    return {
+        "source": m.source,
+        "gsd_m": None if gsd is None else round(float(gsd), 4),
+        "georeferencing": kind,
+        "georeferencing_note": note,
+        "annotated_groups": list(m.annotated_groups),
+        "absent_groups": list(m.absent_classes),
+        "split": m.split,
+        "origin": [f"{m.repository}@{m.commit[:8]}:{p}" for p in item.origins],
+        "sha256": list(item.sha256),
+        "licence": m.licence.get("summary", ""),
+    }

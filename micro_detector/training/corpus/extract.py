@@ -44,8 +44,11 @@ class Labelled:
 def select_files(manifest: SourceManifest, files: dict) -> list[str]:
     """The image paths of a snapshot's file listing that the manifest selects, sorted."""
     include, exclude = manifest.select.get("include", []), manifest.select.get("exclude", [])
-    paths = sorted(p for p in files if any(fnmatch.fnmatch(p, g) for g in include)
-                   and not any(fnmatch.fnmatch(p, g) for g in exclude))
+    paths = sorted(
+        p
+        for p in files
+        if any(fnmatch.fnmatch(p, g) for g in include) and not any(fnmatch.fnmatch(p, g) for g in exclude)
+    )
     if manifest.select.get("dedupe") == "roboflow":
         seen, kept = set(), []
         for p in paths:  # Roboflow names copies `<original>_<ext>.rf.<hash>.<ext>`
@@ -72,6 +75,7 @@ def label_reader(manifest: SourceManifest, read):
         def yolo(path, w, h):
             txt = _yolo_label_path(path, cfg.get("rule", "images->labels"))
             return parse_yolo(_read_or_empty(read, txt), w, h, names, f"{manifest.repository}:{txt}")
+
         return yolo
     if fmt == "coco":
         by_file = {}
@@ -80,14 +84,18 @@ def label_reader(manifest: SourceManifest, read):
                 by_file[str(PurePosixPath(jp).parent / rec.file_name)] = rec
         return lambda path, w, h: by_file[path].objects if path in by_file else []
     if fmt == "dota":
+
         def dota(path, w, h):
             txt = f"{cfg['labels_dir']}/{PurePosixPath(path).stem}.txt"
             return parse_dota(_read_or_empty(read, txt), f"{manifest.repository}:{txt}").objects
+
         return dota
     if fmt == "voc":
+
         def voc(path, w, h):
             xml = f"{cfg['xml_dir']}/{PurePosixPath(path).stem}.xml"
             return parse_voc(read(xml), f"{manifest.repository}:{xml}", cfg.get("one_based", True)).objects
+
         return voc
     raise ValueError(f"{manifest.source}: no per-image reader for format {fmt}")
 
@@ -150,17 +158,28 @@ def xyz_mosaic(manifest: SourceManifest, tiles: dict, digests: dict[str, str], r
     for path in sorted(tiles):
         tx, ty, _ = xyz[path]
         r, c = (ty - y0) * size, (tx - x0) * size
-        canvas[r:r + size, c:c + size] = np.asarray(tiles[path].resize((size, size)))
-        valid[r:r + size, c:c + size] = True
-    span = 2 * math.pi * EARTH_R / 2 ** z
+        canvas[r : r + size, c : c + size] = np.asarray(tiles[path].resize((size, size)))
+        valid[r : r + size, c : c + size] = True
+    span = 2 * math.pi * EARTH_R / 2**z
     res = span / size
     gt = (-math.pi * EARTH_R + x0 * span, res, 0.0, math.pi * EARTH_R - y0 * span, 0.0, -res)
-    objects = _geojson_objects(json.loads(read(manifest.labels["geojson"])), gt, manifest.labels.get("class", "building"))
-    lat = math.degrees(math.atan(math.sinh(math.pi - 2 * math.pi * (y0 + canvas.shape[0] / size / 2) / 2 ** z)))
+    objects = _geojson_objects(
+        json.loads(read(manifest.labels["geojson"])), gt, manifest.labels.get("class", "building")
+    )
+    lat = math.degrees(math.atan(math.sinh(math.pi - 2 * math.pi * (y0 + canvas.shape[0] / size / 2) / 2**z)))
     from PIL import Image
 
-    return Labelled(f"z{z}-{x0}-{y0}", Image.fromarray(canvas), objects, sorted(tiles),
-                    [digests[p] for p in sorted(tiles)], "EPSG:3857", gt, res * math.cos(math.radians(lat)), valid)
+    return Labelled(
+        f"z{z}-{x0}-{y0}",
+        Image.fromarray(canvas),
+        objects,
+        sorted(tiles),
+        [digests[p] for p in sorted(tiles)],
+        "EPSG:3857",
+        gt,
+        res * math.cos(math.radians(lat)),
+        valid,
+    )
 
 
 def _geojson_objects(collection: dict, gt: tuple, name: str) -> list[SourceObject]:

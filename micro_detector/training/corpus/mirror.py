@@ -22,12 +22,15 @@ class GitMirror:
         if not (self.git_dir / "HEAD").is_file():
             raise MirrorError(f"{repo} is not in the mirror {root} (expected {base}); fetch github:{repo}")
         if self._run("cat-file", "-e", f"{commit}^{{commit}}", check=False).returncode != 0:
-            raise MirrorError(f"{repo}: commit {commit} is not in the mirror's snapshot {self.git_dir}; "
-                              f"fetch github:{repo} again (the manifest needs that commit)")
+            raise MirrorError(
+                f"{repo}: commit {commit} is not in the mirror's snapshot {self.git_dir}; "
+                f"fetch github:{repo} again (the manifest needs that commit)"
+            )
 
     def _run(self, *args: str, check: bool = True, data: bytes | None = None) -> subprocess.CompletedProcess:
-        return subprocess.run(["git", "--git-dir", str(self.git_dir), *args], input=data,
-                              capture_output=True, check=check)
+        return subprocess.run(
+            ["git", "--git-dir", str(self.git_dir), *args], input=data, capture_output=True, check=check
+        )
 
     def files(self, under: str = "") -> dict[str, tuple[str, int | None]]:
         """Path -> (blob id, size in bytes or None when the blob is absent from the snapshot,
@@ -45,8 +48,10 @@ class GitMirror:
         """The bytes of a file at the commit; MirrorError when the snapshot lacks it."""
         done = self._run("cat-file", "blob", f"{self.commit}:{path}", check=False)
         if done.returncode != 0:
-            raise MirrorError(f"{self.repo}@{self.commit[:8]}: {path} is not in the snapshot "
-                              f"({done.stderr.decode(errors='replace').strip()})")
+            raise MirrorError(
+                f"{self.repo}@{self.commit[:8]}: {path} is not in the snapshot "
+                f"({done.stderr.decode(errors='replace').strip()})"
+            )
         return done.stdout
 
     def read_many(self, paths: list[str]) -> dict[str, bytes]:
@@ -60,6 +65,6 @@ class GitMirror:
             if header[-1] == b"missing":
                 raise MirrorError(f"{self.repo}@{self.commit[:8]}: {path} is not in the snapshot")
             size = int(header[2])
-            result[path] = out[end + 1:end + 1 + size]
+            result[path] = out[end + 1 : end + 1 + size]
             pos = end + 1 + size + 1
         return result

@@ -48,9 +48,16 @@ class Blocklist:
             for h in rec["dhash"]:
                 hashes.append(int(h, 16))
                 origin.append(rec["from"])
-        return cls(list(data["repos"]), list(data["micro4_repos"]), [p.lower() for p in data["text_patterns"]],
-                   int(data.get("dota_last", 30)), int(data.get("max_hamming", 4)),
-                   {rec["sha256"] for rec in images}, np.array(hashes, np.uint64), origin)
+        return cls(
+            list(data["repos"]),
+            list(data["micro4_repos"]),
+            [p.lower() for p in data["text_patterns"]],
+            int(data.get("dota_last", 30)),
+            int(data.get("max_hamming", 4)),
+            {rec["sha256"] for rec in images},
+            np.array(hashes, np.uint64),
+            origin,
+        )
 
     def repo_reason(self, repo: str) -> str | None:
         """Why a whole repository may not be used, or None."""
@@ -109,4 +116,3 @@ class DropReport:
     def by_reason(self) -> dict[str, int]:
         """Counts per reason kind (the reason text before any detail in parentheses)."""
         return dict(Counter(re.sub(r"\s*\(.*|\s+of reserved .*| P\d{4} ", " ", r).strip() for _, _, r in self.dropped))
-

@@ -13,8 +13,14 @@ from pathlib import Path
 
 import numpy as np
 
-TIFF_OPTIONS = ["TILED=YES", "BLOCKXSIZE=512", "BLOCKYSIZE=512", "COMPRESS=JPEG", "JPEG_QUALITY=90",
-                "PHOTOMETRIC=YCBCR"]
+TIFF_OPTIONS = [
+    "TILED=YES",
+    "BLOCKXSIZE=512",
+    "BLOCKYSIZE=512",
+    "COMPRESS=JPEG",
+    "JPEG_QUALITY=90",
+    "PHOTOMETRIC=YCBCR",
+]
 
 
 def write_geotiff(path: Path, pixels: np.ndarray, crs: str, gt: tuple) -> None:
@@ -35,7 +41,7 @@ def write_geotiff(path: Path, pixels: np.ndarray, crs: str, gt: tuple) -> None:
 
 
 def crs_name(crs: str) -> str:
-    """"EPSG:n" of a CRS given as "EPSG:n" or WKT (the WKT itself when it has no EPSG code)."""
+    """ "EPSG:n" of a CRS given as "EPSG:n" or WKT (the WKT itself when it has no EPSG code)."""
     if crs.upper().startswith("EPSG:"):
         return crs
     from osgeo import osr
@@ -87,13 +93,15 @@ class CorpusWriter:
         for rec in records:
             src = micro4 / "images" / rec["image_id"]
             shutil.copyfile(src, self.out / "images" / rec["image_id"])
-            self.records.append({**rec, "split": "train", "sha256": sha256(src.read_bytes()),
-                                 "licence": "see micro4 README"})
+            self.records.append(
+                {**rec, "split": "train", "sha256": sha256(src.read_bytes()), "licence": "see micro4 README"}
+            )
         self.features.extend(features)
         self.next_id = max(int(f["properties"]["feature_id"]) for f in features) + 1
 
-    def add_image(self, image_id: str, pixels: np.ndarray, crs: str, gt: tuple, objects: list[tuple],
-                  record: dict) -> None:
+    def add_image(
+        self, image_id: str, pixels: np.ndarray, crs: str, gt: tuple, objects: list[tuple], record: dict
+    ) -> None:
         """Write one image and its objects [(box, group, type_id)]; `record` gives the image
         record's source facts (source, gsd_m, georeferencing, annotated_groups, origin, ...)."""
         h, w, _ = pixels.shape
@@ -107,16 +115,39 @@ class CorpusWriter:
                 ring.append([round(lon, 9), round(lat, 9)])
             fid = self.next_id
             self.next_id += 1
-            self.features.append({"type": "Feature", "properties": {
-                "bounds_imcoords": f"{x0},{y0},{x1},{y1}", "type_id": type_id, "image_id": image_id,
-                "feature_id": fid, "cat_id": fid, "class_name": group}, "geometry": {"type": "Polygon", "coordinates": [ring]}})
-        self.records.append({"image_id": image_id, "width": w, "height": h, "bands": 3, "dtype": "uint8", "crs": crs_name(crs),
-                             **record, "n_objects": len(objects)})
+            self.features.append(
+                {
+                    "type": "Feature",
+                    "properties": {
+                        "bounds_imcoords": f"{x0},{y0},{x1},{y1}",
+                        "type_id": type_id,
+                        "image_id": image_id,
+                        "feature_id": fid,
+                        "cat_id": fid,
+                        "class_name": group,
+                    },
+                    "geometry": {"type": "Polygon", "coordinates": [ring]},
+                }
+            )
+        self.records.append(
+            {
+                "image_id": image_id,
+                "width": w,
+                "height": h,
+                "bands": 3,
+                "dtype": "uint8",
+                "crs": crs_name(crs),
+                **record,
+                "n_objects": len(objects),
+            }
+        )
 
     def finish(self, micro4: Path | None, annotated_by_source: dict, config: dict) -> None:
         """Write the GeoJSON, images.json, classes.json and `config` as dataset_config.json."""
         lines = ",\n".join(json.dumps(f, ensure_ascii=False) for f in self.features)
-        (self.out / f"{self.name}.geojson").write_text('{"type": "FeatureCollection", "features": [\n' + lines + "\n]}\n")
+        (self.out / f"{self.name}.geojson").write_text(
+            '{"type": "FeatureCollection", "features": [\n' + lines + "\n]}\n"
+        )
         (self.out / "images.json").write_text(json.dumps(self.records, indent=1, ensure_ascii=False) + "\n")
         classes = json.loads((micro4 / "classes.json").read_text()) if micro4 else {}
         classes["annotated_groups_by_source"] = {**classes.get("annotated_groups_by_source", {}), **annotated_by_source}

@@ -37,13 +37,17 @@ def parse_coco(data: dict, path: str | Path = "annotations.json") -> dict[int, C
         raise LabelFormatError(path, "not a COCO object", json_path="$")
     categories = {}
     for i, cat in enumerate(_list(data, "categories", path)):
-        categories[_field(cat, "id", int, path, f"categories[{i}]")] = str(_field(cat, "name", str, path, f"categories[{i}]"))
+        categories[_field(cat, "id", int, path, f"categories[{i}]")] = str(
+            _field(cat, "name", str, path, f"categories[{i}]")
+        )
     images = {}
     for i, im in enumerate(_list(data, "images", path)):
         where = f"images[{i}]"
         images[_field(im, "id", int, path, where)] = CocoImage(
-            str(_field(im, "file_name", str, path, where)), _field(im, "width", int, path, where),
-            _field(im, "height", int, path, where))
+            str(_field(im, "file_name", str, path, where)),
+            _field(im, "width", int, path, where),
+            _field(im, "height", int, path, where),
+        )
     for i, ann in enumerate(_list(data, "annotations", path)):
         where = f"annotations[{i}]"
         image_id = _field(ann, "image_id", int, path, where)
@@ -80,8 +84,9 @@ def _object(ann: dict, name: str, path, where: str) -> SourceObject:
         try:
             points = np.concatenate([np.asarray(p, np.float64).reshape(-1, 2) for p in polygons])
         except (TypeError, ValueError):
-            raise LabelFormatError(path, "segmentation polygons must be flat x, y lists",
-                                   json_path=f"{where}.segmentation") from None
+            raise LabelFormatError(
+                path, "segmentation polygons must be flat x, y lists", json_path=f"{where}.segmentation"
+            ) from None
     bbox = ann.get("bbox")
     if bbox is None:
         if points is None or len(points) < 3:
@@ -90,7 +95,9 @@ def _object(ann: dict, name: str, path, where: str) -> SourceObject:
     try:
         x, y, w, h = (float(v) for v in bbox)
     except (TypeError, ValueError):
-        raise LabelFormatError(path, f"bbox must be 4 numbers [x, y, w, h], got {bbox!r}", json_path=f"{where}.bbox") from None
+        raise LabelFormatError(
+            path, f"bbox must be 4 numbers [x, y, w, h], got {bbox!r}", json_path=f"{where}.bbox"
+        ) from None
     if not np.isfinite([x, y, w, h]).all() or w < 0 or h < 0:
         raise LabelFormatError(path, f"bbox must be finite with w, h >= 0, got {bbox!r}", json_path=f"{where}.bbox")
     return SourceObject(name, (x, y, x + w, y + h), None if points is None else points.astype(np.float32), where)
@@ -106,8 +113,9 @@ def read_coco(json_path: str | Path) -> dict[int, CocoImage]:
     return parse_coco(data, json_path)
 
 
-def load_coco(json_path: str | Path, images_dir: str | Path, mapping: ClassMapping,
-              source: str = "", log=None) -> LabelSet:
+def load_coco(
+    json_path: str | Path, images_dir: str | Path, mapping: ClassMapping, source: str = "", log=None
+) -> LabelSet:
     """Every image of a COCO file (looked up in `images_dir` by file_name; missing images are
     counted in the report as `missing_image`) with its objects."""
     json_path, images_dir = Path(json_path), Path(images_dir)

@@ -83,8 +83,9 @@ def _is_number(text: str) -> bool:
     return True
 
 
-def load_dota(images_dir: str | Path, labels_dir: str | Path, mapping: ClassMapping,
-              source: str = "", log=None) -> LabelSet:
+def load_dota(
+    images_dir: str | Path, labels_dir: str | Path, mapping: ClassMapping, source: str = "", log=None
+) -> LabelSet:
     """Every image of `images_dir` with the objects of `labels_dir/<stem>.txt` (no file: no
     objects). The image's GSD is the header's, else the raster's own."""
     images_dir, labels_dir = Path(images_dir), Path(labels_dir)
@@ -94,8 +95,18 @@ def load_dota(images_dir: str | Path, labels_dir: str | Path, mapping: ClassMapp
         info = raster_io.read_info(image)
         txt = labels_dir / f"{image.stem}.txt"
         labels = parse_dota(read_label_text(txt), txt) if txt.is_file() else DotaLabels()
-        images.append(to_labeled_image(str(image), info.width, info.height, labels.objects, mapping, report,
-                                       source, labels.gsd or info.pixel_size_m))
+        images.append(
+            to_labeled_image(
+                str(image),
+                info.width,
+                info.height,
+                labels.objects,
+                mapping,
+                report,
+                source,
+                labels.gsd or info.pixel_size_m,
+            )
+        )
     summary = summarise(report)
     if log:
         log(f"DOTA labels of {labels_dir}: {len(images)} images, {summary}")

@@ -11,8 +11,7 @@ class LabelFormatError(LabelError):
     """A label file is malformed: `path`, and `line` (1-based, text formats) or `json_path`
     (JSON formats, e.g. `annotations[3].bbox`) say where, `problem` says what."""
 
-    def __init__(self, path: str | Path, problem: str, line: int | None = None,
-                 json_path: str | None = None):
+    def __init__(self, path: str | Path, problem: str, line: int | None = None, json_path: str | None = None):
         where = str(path)
         if line is not None:
             where += f", line {line}"

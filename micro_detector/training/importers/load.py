@@ -57,8 +57,11 @@ def guess_format(labels: str | Path) -> str:
         return "coco"
     txts = sorted(path.glob("*.txt"))
     if txts:
-        return "dota" if _looks_dota(txts) else _not_told(path, "YOLO .txt labels need their data.yaml (class "
-                                                                "names): give the data.yaml")
+        return (
+            "dota"
+            if _looks_dota(txts)
+            else _not_told(path, "YOLO .txt labels need their data.yaml (class names): give the data.yaml")
+        )
     return _not_told(path, "no .yaml, .json, .xml or .txt labels in it")
 
 
@@ -86,13 +89,18 @@ def _is_number(text: str) -> bool:
 
 
 def _not_told(path: Path, why: str):
-    raise LabelError(f"cannot tell the label format of {path} ({why}); give --labels-format "
-                     f"({'|'.join(FORMATS)})")
+    raise LabelError(f"cannot tell the label format of {path} ({why}); give --labels-format ({'|'.join(FORMATS)})")
 
 
-def load_imported(labels: str | Path, fmt: str | None = None, images: str | Path | None = None,
-                  class_map: str | Path | ClassMapping | None = None, image_gsd: float | None = None,
-                  source: str | None = None, log=None) -> LabelSet:
+def load_imported(
+    labels: str | Path,
+    fmt: str | None = None,
+    images: str | Path | None = None,
+    class_map: str | Path | ClassMapping | None = None,
+    image_gsd: float | None = None,
+    source: str | None = None,
+    log=None,
+) -> LabelSet:
     """The LabelSet of a label path in format `fmt` (None or "auto": guessed), class names
     mapped by `class_map` (a mapping file; default the package's class_map.json). Every
     file is parsed here, so a malformed one raises LabelFormatError (file and line) before
@@ -110,8 +118,11 @@ def load_imported(labels: str | Path, fmt: str | None = None, images: str | Path
     source = source or _source_name(labels)
     label_set, names = _load(fmt, labels, Path(images) if images else None, mapping, source)
     if not label_set.images:
-        raise LabelError(f"no image found for the {fmt.upper()} labels {labels}"
-                         + (f" in {images}" if images else "") + f" ({label_set.report})")
+        raise LabelError(
+            f"no image found for the {fmt.upper()} labels {labels}"
+            + (f" in {images}" if images else "")
+            + f" ({label_set.report})"
+        )
     _narrow_annotated(label_set, mapping, names)
     if image_gsd is not None:
         for im in label_set.images:
@@ -123,8 +134,11 @@ def load_imported(labels: str | Path, fmt: str | None = None, images: str | Path
 def _load(fmt: str, labels: Path, images: Path | None, mapping: ClassMapping, source: str):
     """(LabelSet, the source class names it can label, or None when only the files tell)."""
     if fmt == "yolo":
-        data_yaml = labels if labels.is_file() else next(
-            (p for p in (labels / "data.yaml", labels / "data.yml") if p.is_file()), labels / "data.yaml")
+        data_yaml = (
+            labels
+            if labels.is_file()
+            else next((p for p in (labels / "data.yaml", labels / "data.yml") if p.is_file()), labels / "data.yaml")
+        )
         if not data_yaml.is_file():
             raise LabelError(f"YOLO labels need a data.yaml (class names): none in {labels}")
         return load_yolo(data_yaml, mapping, source=source), read_names(data_yaml)
@@ -162,8 +176,10 @@ def _images_dir(images: Path | None, labels: Path, what: str) -> Path:
 def _source_name(labels: Path) -> str:
     """The data set's name for per-source splits and sampling: its folder's name."""
     folder = labels.parent if labels.is_file() else labels
-    if folder.name.lower() in ("labels", "labeltxt", "annotations", "train", "valid", "val", "test") and \
-            folder.parent.name:
+    if (
+        folder.name.lower() in ("labels", "labeltxt", "annotations", "train", "valid", "val", "test")
+        and folder.parent.name
+    ):
         folder = folder.parent
     return folder.name or "labels"
 
@@ -186,13 +202,17 @@ def _log_report(label_set: LabelSet, fmt: str, labels: Path, log) -> None:
         return
     report = label_set.report
     objects = sum(len(im.boxes) for im in label_set.images)
-    log(f"{fmt.upper()} labels {labels}: {len(label_set.images)} images, {objects} objects "
-        f"({', '.join(f'{k} {v}' for k, v in label_set.instances().items())})")
+    log(
+        f"{fmt.upper()} labels {labels}: {len(label_set.images)} images, {objects} objects "
+        f"({', '.join(f'{k} {v}' for k, v in label_set.instances().items())})"
+    )
     for kind in ("unmapped", "ignored"):
         if report.get(kind):
             total = sum(report[kind].values())
-            log(f"labels: {total} objects of {kind} classes skipped: {report[kind]}"
-                + (" (map them with --class-map)" if kind == "unmapped" else ""))
+            log(
+                f"labels: {total} objects of {kind} classes skipped: {report[kind]}"
+                + (" (map them with --class-map)" if kind == "unmapped" else "")
+            )
     annotated = [n for n, a in zip(label_set.class_names, label_set.images[0].annotated) if a]
     log(f"labels: classes annotated in this source: {', '.join(annotated) or 'none'}")
 

@@ -44,9 +44,16 @@ class OrientedLabeledImage(LabeledImage):
     points: list = field(default_factory=list)
 
 
-def to_labeled_image(path: str, width: int, height: int, objects: list[SourceObject],
-                     mapping: ClassMapping, report: Counter, source: str = "",
-                     gsd: float | None = None) -> LabeledImage:
+def to_labeled_image(
+    path: str,
+    width: int,
+    height: int,
+    objects: list[SourceObject],
+    mapping: ClassMapping,
+    report: Counter,
+    source: str = "",
+    gsd: float | None = None,
+) -> LabeledImage:
     """The LabeledImage of one image: mapped classes, boxes clipped to the image.
 
     `report` counts every object under one outcome: `used`, `clipped`, `unmapped:<name>`,
@@ -63,9 +70,16 @@ def to_labeled_image(path: str, width: int, height: int, objects: list[SourceObj
         rows.append((max(x0, 0.0), max(y0, 0.0), min(x1, float(width)), min(y1, float(height)), k))
         points.append(obj.points)
     arr = np.array(rows, np.float64).reshape(-1, 5)
-    common = dict(path=str(path), width=int(width), height=int(height), boxes=arr[:, :4].astype(np.float32),
-                  classes=arr[:, 4].astype(np.int64), annotated=np.ones(len(mapping.classes), bool),
-                  source=source, gsd=gsd)
+    common = dict(
+        path=str(path),
+        width=int(width),
+        height=int(height),
+        boxes=arr[:, :4].astype(np.float32),
+        classes=arr[:, 4].astype(np.int64),
+        annotated=np.ones(len(mapping.classes), bool),
+        source=source,
+        gsd=gsd,
+    )
     if any(p is not None for p in points):
         return OrientedLabeledImage(**common, points=points)
     return LabeledImage(**common)

@@ -59,8 +59,10 @@ def _object(obj, name: str, path, where: str, one_based: bool) -> SourceObject:
     if rob is not None:
         cx, cy, w, h, angle = (_number(rob, k, path, f"{where}.robndbox") for k in ("cx", "cy", "w", "h", "angle"))
         c, s = math.cos(angle), math.sin(angle)
-        corners = [(cx + c * dx - s * dy, cy + s * dx + c * dy) for dx, dy in
-                   ((-w / 2, -h / 2), (w / 2, -h / 2), (w / 2, h / 2), (-w / 2, h / 2))]
+        corners = [
+            (cx + c * dx - s * dy, cy + s * dx + c * dy)
+            for dx, dy in ((-w / 2, -h / 2), (w / 2, -h / 2), (w / 2, h / 2), (-w / 2, h / 2))
+        ]
         return SourceObject.from_points(name, corners, where)
     box = obj.find("bndbox")
     if box is None:
@@ -81,8 +83,14 @@ def _number(element, tag: str, path, where: str) -> float:
     return value
 
 
-def load_voc(xml_dir: str | Path, images_dir: str | Path, mapping: ClassMapping, source: str = "",
-             one_based: bool = True, log=None) -> LabelSet:
+def load_voc(
+    xml_dir: str | Path,
+    images_dir: str | Path,
+    mapping: ClassMapping,
+    source: str = "",
+    one_based: bool = True,
+    log=None,
+) -> LabelSet:
     """Every xml of `xml_dir` with its image in `images_dir` (by `filename`, else the xml's
     stem with the image's suffix); images missing are counted as `missing_image`. The size is
     the raster's (the xml's when they agree is not required: the raster wins)."""
@@ -96,8 +104,11 @@ def load_voc(xml_dir: str | Path, images_dir: str | Path, mapping: ClassMapping,
             report["missing_image"] += 1
             continue
         info = raster_io.read_info(image)
-        images.append(to_labeled_image(str(image), info.width, info.height, ann.objects, mapping, report,
-                                       source, info.pixel_size_m))
+        images.append(
+            to_labeled_image(
+                str(image), info.width, info.height, ann.objects, mapping, report, source, info.pixel_size_m
+            )
+        )
     summary = summarise(report)
     if log:
         log(f"VOC labels of {xml_dir}: {len(images)} images, {summary}")

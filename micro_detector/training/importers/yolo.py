@@ -65,8 +65,9 @@ def _yaml(text: str, path) -> dict:
     return data if isinstance(data, dict) else {}
 
 
-def parse_yolo(text: str, width: int, height: int, names: list[str],
-               path: str | Path = "labels.txt") -> list[SourceObject]:
+def parse_yolo(
+    text: str, width: int, height: int, names: list[str], path: str | Path = "labels.txt"
+) -> list[SourceObject]:
     """The objects of one YOLO label file for an image of `width` x `height` pixels.
 
     LabelFormatError (file and line) for a line that is not numbers, a class index outside
@@ -105,8 +106,9 @@ def _line_object(name: str, coords: np.ndarray, width: int, height: int, path, n
         if pts.min() < -1 or pts.max() > 2:  # a cut object's vertices may lie past the edge, not this far
             raise LabelFormatError(path, "vertex far outside the normalised 0..1 image (not normalised?)", line=n)
         return SourceObject.from_points(name, pts * [width, height], f"line {n}")
-    raise LabelFormatError(path, f"expected 4 values (box) or 6+ even (polygon) after the class, got {len(coords)}",
-                           line=n)
+    raise LabelFormatError(
+        path, f"expected 4 values (box) or 6+ even (polygon) after the class, got {len(coords)}", line=n
+    )
 
 
 def label_path(image: Path) -> Path:
@@ -136,8 +138,9 @@ def image_dirs(data_yaml: Path, splits=("train", "val", "test")) -> list[Path]:
     return found
 
 
-def load_yolo(data_yaml: str | Path, mapping: ClassMapping, splits=("train", "val", "test"),
-              source: str = "", log=None) -> LabelSet:
+def load_yolo(
+    data_yaml: str | Path, mapping: ClassMapping, splits=("train", "val", "test"), source: str = "", log=None
+) -> LabelSet:
     """Every image of the data.yaml's splits with its objects (class names from the yaml,
     mapped by `mapping`); the report counts the outcome of every object (see objects.py)."""
     data_yaml = Path(data_yaml)
@@ -153,8 +156,11 @@ def load_yolo(data_yaml: str | Path, mapping: ClassMapping, splits=("train", "va
             txt = label_path(image)
             text = read_label_text(txt) if txt.is_file() else ""
             objects = parse_yolo(text, info.width, info.height, names, txt)
-            images.append(to_labeled_image(str(image), info.width, info.height, objects, mapping, report,
-                                           source, info.pixel_size_m))
+            images.append(
+                to_labeled_image(
+                    str(image), info.width, info.height, objects, mapping, report, source, info.pixel_size_m
+                )
+            )
     summary = summarise(report)
     if log:
         log(f"YOLO labels of {data_yaml}: {len(images)} images, {summary}")
