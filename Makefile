@@ -1,24 +1,16 @@
 # The README's commands. `make setup` once on a fresh Debian 12 machine, then `make test`.
-.PHONY: setup test test-fast test-qgis-chroot lint lint-ci format package wheel clean demo
+.PHONY: setup test test-fast test-qgis-chroot lint format package wheel clean demo
 
 setup:
 	bash scripts/setup.sh
 
-test: lint-ci
+test: lint
 	bash scripts/test.sh
 
 # Lint: ruff's rules (pyproject.toml [tool.ruff]), the formatter's check, mypy over the core.
 lint:
 	.venv/bin/ruff check .
-	# FORMAT CHECK: enable the next line once `make format` has been applied in one commit
-	# (listed in .git-blame-ignore-revs):
-	# .venv/bin/ruff format --check .
-	.venv/bin/mypy
-
-# What `make test` (and so CI) runs before the tests: `make lint` less the format check
-# until the formatting commit (then `make test` can depend on `lint` itself).
-lint-ci:
-	.venv/bin/ruff check .
+	.venv/bin/ruff format --check .
 	.venv/bin/mypy
 
 format:
