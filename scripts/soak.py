@@ -57,14 +57,22 @@ def run(folder: Path, out: Path, model: Path, fault: str, rng: random.Random, di
                     f.write(b"\1" * 65536)
             except OSError:
                 pass
-    proc = subprocess.Popen(cmd, env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    if fault in ("kill", "term"):
-        time.sleep(rng.uniform(0.5, 8.0))
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGKILL if fault == "kill" else signal.SIGTERM)
-    _, status, usage = os.wait4(proc.pid, 0)
-    err = proc.stderr.read().decode(errors="replace")
-    proc.returncode = os.waitstatus_to_exitcode(status)
+    with tempfile.TemporaryFile() as errors:  # a file, not a pipe: a chatty child never blocks
+        proc = subprocess.Popen(cmd, env=ENV, stdout=subprocess.DEVNULL, stderr=errors)
+        pid, status, usage = 0, 0, None
+        if fault in ("kill", "term"):
+            # reap only through wait4 (proc.poll() would reap the child and lose its rusage)
+            deadline = time.monotonic() + rng.uniform(0.5, 8.0)
+            while not pid and time.monotonic() < deadline:
+                pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+                time.sleep(0.05)
+            if not pid:
+                proc.send_signal(signal.SIGKILL if fault == "kill" else signal.SIGTERM)
+        if not pid:
+            _, status, usage = os.wait4(proc.pid, 0)
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        errors.seek(0)
+        err = errors.read().decode(errors="replace")
     if ballast is not None:
         ballast.unlink()
     return {
