@@ -260,6 +260,10 @@
       <translation>Processeur de calcul</translation>
     </message>
     <message>
+      <source>Precision (automatic: full precision unless a faster one was measured for the model; bf16, fp16 and int8 need OpenVINO)</source>
+      <translation>Précision (automatique : pleine précision, sauf si une précision plus rapide a été mesurée pour ce modèle ; bf16, fp16 et int8 demandent OpenVINO)</translation>
+    </message>
+    <message>
       <source>Boxes found twice across tiles</source>
       <translation>Boîtes trouvées deux fois entre tuiles</translation>
     </message>
@@ -296,6 +300,26 @@
       <translation>Recouvrement des tuiles (fraction)</translation>
     </message>
     <message>
+      <source>Automatic</source>
+      <translation>Automatique</translation>
+    </message>
+    <message>
+      <source>Full (fp32)</source>
+      <translation>Pleine (fp32)</translation>
+    </message>
+    <message>
+      <source>bfloat16 (bf16)</source>
+      <translation>bfloat16 (bf16)</translation>
+    </message>
+    <message>
+      <source>Half (fp16)</source>
+      <translation>Demi (fp16)</translation>
+    </message>
+    <message>
+      <source>8-bit integer (int8)</source>
+      <translation>Entier 8 bits (int8)</translation>
+    </message>
+    <message>
       <source>Keep the best box (NMS)</source>
       <translation>Garder la meilleure boîte (NMS)</translation>
     </message>
@@ -330,10 +354,6 @@
     <message>
       <source>Bands must be whole numbers separated by commas, e.g. 3,2,1</source>
       <translation>Les bandes doivent être des nombres entiers séparés par des virgules, par exemple 3,2,1</translation>
-    </message>
-    <message>
-      <source>The model has no class {}; it knows {}</source>
-      <translation>Le modèle n'a pas de classe {} ; il connaît {}</translation>
     </message>
     <message>
       <source>Evaluate a detection model</source>
@@ -436,20 +456,32 @@
       <translation>Entraîner un modèle de détection</translation>
     </message>
     <message>
-      <source>Trains a YOLOv12 detector on labelled rasters: xView GeoJSON labels with their images, or any polygon/point layer with a class field over one or more rasters (what you digitised). Rasters are cut into chips (cached), augmented (mosaic, rotations, flips, scale, colour), split into training and validation by image, and trained with the YOLO loss; the best model by validation mAP50-95 is written. By default the model and the run folder go into micro_detector/models and micro_detector/runs in your QGIS profile folder, where they stay after QGIS closes. The run folder receives the per-epoch metrics (results.csv, results.png), the final per-class table (metrics.csv), precision-recall curves, sample images and a resumable checkpoint. Start from: the bundled model (fine-tuning) learns from a few images; random weights need much more data (at least 20 images and 500 labelled objects), else the mAP stays near 0. Automatic picks the bundled model below that size. On a CPU, keep the scale small (n) and the epochs few; a GPU is much faster. Advanced: the repeat threshold shows chips of rare classes more often (with 0.3, chips of a class found in 1% of the chips 5.5 times per epoch); a range of ground sample distances shows each chip at a random GSD in it, and the model then serves rasters in that range at their own pixels (others are resampled to it); object sizes also zoom chips so that their objects appear at sizes drawn in that range, whatever the source's GSD (half the zooms each when both are set).</source>
-      <translation>Entraîne un détecteur YOLOv12 sur des rasters annotés : des étiquettes xView en GeoJSON avec leurs images, ou n'importe quelle couche de polygones ou de points avec un champ de classe sur un ou plusieurs rasters (ce que vous avez numérisé). Les rasters sont découpés en vignettes (mises en cache), augmentées (mosaïque, rotations, symétries, échelle, couleur), réparties entre entraînement et validation par image, et entraînées avec la perte YOLO ; le meilleur modèle selon la mAP50-95 de validation est écrit. Par défaut, le modèle et le dossier d'entraînement vont dans micro_detector/models et micro_detector/runs du dossier de votre profil QGIS, où ils restent après la fermeture de QGIS. Le dossier d'entraînement reçoit les métriques par époque (results.csv, results.png), le tableau final par classe (metrics.csv), les courbes précision-rappel, des exemples d'images et un point de reprise. Partir de : le modèle fourni (affinage) apprend à partir de quelques images ; des poids aléatoires demandent bien plus de données (au moins 20 images et 500 objets annotés), sinon la mAP reste proche de 0. Automatique choisit le modèle fourni en dessous de cette taille. Sur un CPU, gardez une petite échelle (n) et peu d'époques ; un GPU est bien plus rapide. Avancé : le seuil de répétition montre plus souvent les imagettes des classes rares (avec 0,3, 5,5 fois par époque celles d'une classe présente dans 1 % des imagettes) ; une plage de résolutions au sol montre chaque imagette à une résolution tirée dans la plage, et le modèle sert ensuite les rasters de cette plage à leurs propres pixels (les autres y sont rééchantillonnés) ; les tailles d'objets agrandissent ou réduisent aussi les imagettes pour que leurs objets apparaissent à des tailles tirées dans cette plage, quelle que soit la résolution de la source (la moitié des zooms chacune quand les deux sont données).</translation>
+      <source>Trains a YOLOv12 detector on labelled rasters: xView GeoJSON labels with their images; YOLO (data.yaml), DOTA, COCO or Pascal VOC labels, their class names mapped onto the model's classes by a class mapping (unmapped names are skipped and counted in the log); or any polygon/point layer with a class field over one or more rasters (what you digitised). Rasters are cut into chips (cached), augmented (mosaic, rotations, flips, scale, colour), split into training and validation by image, and trained with the YOLO loss; the best model by validation mAP50-95 is written. By default the model and the run folder go into micro_detector/models and micro_detector/runs in your QGIS profile folder, where they stay after QGIS closes. The run folder receives the per-epoch metrics (results.csv, results.png), the final per-class table (metrics.csv), precision-recall curves, sample images and a resumable checkpoint. Start from: the bundled model (fine-tuning) learns from a few images; random weights need much more data (at least 20 images and 500 labelled objects), else the mAP stays near 0. Automatic picks the bundled model below that size. On a CPU, keep the scale small (n) and the epochs few; a GPU is much faster. Advanced: the repeat threshold shows chips of rare classes more often (with 0.3, chips of a class found in 1% of the chips 5.5 times per epoch); a range of ground sample distances shows each chip at a random GSD in it, and the model then serves rasters in that range at their own pixels (others are resampled to it); object sizes also zoom chips so that their objects appear at sizes drawn in that range, whatever the source's GSD (half the zooms each when both are set).</source>
+      <translation>Entraîne un détecteur YOLOv12 sur des rasters étiquetés : des étiquettes GeoJSON xView avec leurs images ; des étiquettes YOLO (data.yaml), DOTA, COCO ou Pascal VOC, dont les noms de classes sont rapportés aux classes du modèle par une correspondance de classes (les noms sans correspondance sont ignorés et comptés dans le journal) ; ou toute couche de polygones ou de points avec un champ de classe sur un ou plusieurs rasters (ce que vous avez numérisé). Les rasters sont découpés en vignettes (mises en cache), augmentées (mosaïque, rotations, symétries, échelle, couleur), réparties entre entraînement et validation par image, et entraînées avec la perte YOLO ; le meilleur modèle selon le mAP50-95 de validation est écrit. Par défaut, le modèle et le dossier d'exécution vont dans micro_detector/models et micro_detector/runs dans le dossier de votre profil QGIS, où ils restent après la fermeture de QGIS. Le dossier d'exécution reçoit les métriques par époque (results.csv, results.png), le tableau final par classe (metrics.csv), les courbes précision-rappel, des images d'exemple et un point de reprise. Partir de : le modèle fourni (affinage) apprend à partir de quelques images ; des poids aléatoires demandent beaucoup plus de données (au moins 20 images et 500 objets étiquetés), sinon le mAP reste proche de 0. Automatique choisit le modèle fourni en dessous de cette taille. Sur un processeur, gardez une petite échelle (n) et peu d'époques ; un GPU est bien plus rapide. Avancé : le seuil de répétition montre plus souvent les vignettes des classes rares (avec 0,3, les vignettes d'une classe présente dans 1 % des vignettes 5,5 fois par époque) ; une plage de distances au sol (GSD) montre chaque vignette à une GSD tirée dans cette plage, et le modèle sert alors les rasters de cette plage à leurs propres pixels (les autres y sont rééchantillonnés) ; les tailles d'objets zooment aussi les vignettes pour que leurs objets apparaissent à des tailles tirées dans cette plage, quelle que soit la GSD de la source (la moitié des zooms chacun quand les deux sont donnés).</translation>
+    </message>
+    <message>
+      <source>GSD (m/px) of label images that state none (JPEG / PNG)</source>
+      <translation>GSD (m/px) des images étiquetées qui n'en indiquent pas (JPEG / PNG)</translation>
     </message>
     <message>
       <source>xView labels (GeoJSON with bounds_imcoords, type_id, image_id)</source>
       <translation>Étiquettes xView (GeoJSON avec bounds_imcoords, type_id, image_id)</translation>
     </message>
     <message>
-      <source>Folder of the xView images</source>
-      <translation>Dossier des images xView</translation>
+      <source>Or: YOLO data.yaml, COCO .json, or a DOTA .txt / VOC .xml file (its whole folder is read)</source>
+      <translation>Ou : data.yaml YOLO, .json COCO, ou un fichier .txt DOTA / .xml VOC (tout son dossier est lu)</translation>
     </message>
     <message>
-      <source>Class mapping (classes.json; empty = the one beside the labels)</source>
-      <translation>Correspondance des classes (classes.json ; vide = celle à côté des étiquettes)</translation>
+      <source>Format of those labels</source>
+      <translation>Format de ces étiquettes</translation>
+    </message>
+    <message>
+      <source>Folder of the images (xView; DOTA; COCO and VOC when not beside the labels)</source>
+      <translation>Dossier des images (xView ; DOTA ; COCO et VOC quand elles ne sont pas à côté des étiquettes)</translation>
+    </message>
+    <message>
+      <source>Class mapping (xView: classes.json, empty = the one beside the labels; YOLO/DOTA/COCO/VOC: source name -&gt; class JSON, empty = the bundled one)</source>
+      <translation>Correspondance des classes (xView : classes.json, vide = celui à côté des étiquettes ; YOLO/DOTA/COCO/VOC : JSON nom source -&gt; classe, vide = celui fourni)</translation>
     </message>
     <message>
       <source>Or: label layer (polygons or points)</source>
@@ -468,8 +500,8 @@
       <translation>Part de validation (par image, par source)</translation>
     </message>
     <message>
-      <source>Give either xView labels with their image folder, or a label layer with its class field and rasters.</source>
-      <translation>Indiquez soit des étiquettes xView avec leur dossier d'images, soit une couche d'étiquettes avec son champ de classe et ses rasters.</translation>
+      <source>Give one kind of labels: xView labels with their image folder, YOLO / DOTA / COCO / VOC labels, or a label layer with its class field and rasters.</source>
+      <translation>Donnez un seul type d'étiquettes : des étiquettes xView avec leur dossier d'images, des étiquettes YOLO / DOTA / COCO / VOC, ou une couche d'étiquettes avec son champ de classe et ses rasters.</translation>
     </message>
     <message>
       <source>Model scale</source>
@@ -584,20 +616,20 @@
       <translation>Annulé : aucun modèle n'a été écrit ; le dossier de l'entraînement garde le dernier point de contrôle pour reprendre.</translation>
     </message>
     <message>
-      <source>No bundled model to start from: choose a model file.</source>
-      <translation>Aucun modèle fourni dont partir : choisissez un fichier de modèle.</translation>
+      <source>The bundled model is scale {}: training at scale {}, not {}.</source>
+      <translation>Le modèle fourni est d'échelle {} : entraînement à l'échelle {}, et non {}.</translation>
     </message>
     <message>
       <source>Checkpoint not found: {}</source>
       <translation>Point de contrôle introuvable : {}</translation>
     </message>
     <message>
-      <source>The bundled model is scale {}: training at scale {}, not {}.</source>
-      <translation>Le modèle fourni est d'échelle {} : entraînement à l'échelle {}, et non {}.</translation>
-    </message>
-    <message>
       <source>Starting from the bundled model (fine-tuning): {}</source>
       <translation>Départ du modèle fourni (affinage) : {}</translation>
+    </message>
+    <message>
+      <source>Only {} images and {} labelled objects: too few to train from random weights (at least {} images and {} objects); the mAP will likely stay near 0. Start from the bundled model instead.</source>
+      <translation>Seulement {} images et {} objets annotés : trop peu pour entraîner à partir de poids aléatoires (au moins {} images et {} objets) ; la mAP restera sans doute proche de 0. Partez plutôt du modèle fourni.</translation>
     </message>
     <message>
       <source>Labels not found: {}</source>
@@ -610,10 +642,6 @@
     <message>
       <source>{}: give a minimum and a maximum with 0 &lt; minimum &lt;= maximum.</source>
       <translation>{} : donnez un minimum et un maximum avec 0 &lt; minimum &lt;= maximum.</translation>
-    </message>
-    <message>
-      <source>Only {} images and {} labelled objects: too few to train from random weights (at least {} images and {} objects); the mAP will likely stay near 0. Start from the bundled model instead.</source>
-      <translation>Seulement {} images et {} objets annotés : trop peu pour entraîner à partir de poids aléatoires (au moins {} images et {} objets) ; la mAP restera sans doute proche de 0. Partez plutôt du modèle fourni.</translation>
     </message>
     <message>
       <source>wrote {} objects to {}</source>
@@ -730,6 +758,10 @@
     <message>
       <source>Dask (about 10 MB): the Workers option of detection in a folder</source>
       <translation>Dask (environ 10 Mo) : l'option Travailleurs de la détection dans un dossier</translation>
+    </message>
+    <message>
+      <source>OpenVINO (about 45 MB): faster detection on x86 CPUs, and Intel GPUs and NPUs (device intel:gpu)</source>
+      <translation>OpenVINO (environ 45 Mo) : détection plus rapide sur les processeurs x86, et sur les GPU et NPU Intel (périphérique intel:gpu)</translation>
     </message>
     <message>
       <source>Folder of downloaded wheels (offline install)</source>

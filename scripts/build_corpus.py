@@ -20,7 +20,6 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
 from micro_detector.training.corpus.build import BuildConfig, BuildError, build  # noqa: E402
 from micro_detector.training.corpus.manifest import ManifestError, load_manifests  # noqa: E402

@@ -24,7 +24,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
+sys.path.insert(0, str(ROOT / "tests"))  # not ROOT: its processing/ would shadow QGIS's
 
 from fuzz_mutate import any_mutation as mutate  # noqa: E402
 from fuzz_targets import FIXTURES, check, seeds_from_disk, targets  # noqa: E402

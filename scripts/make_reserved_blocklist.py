@@ -18,7 +18,6 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
 from micro_detector.training.corpus.imagehash import decode_rgb, dihedral_dhashes, sha256, to_hex  # noqa: E402
 

@@ -27,7 +27,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
+sys.path.insert(0, str(ROOT / "tests"))  # not ROOT: its processing/ would shadow QGIS's
 
 from bad_input_kit import ENV, PYTHON, layer_rows, litter, make_raster  # noqa: E402
 

@@ -101,7 +101,7 @@ class LabelsMixin:
             True,
             0.0,
         )
-        gsd.setFlags(gsd.flags() | gsd.FlagAdvanced)
+        gsd.setFlags(gsd.flags() | QgsProcessingParameterDefinition.Flag.FlagAdvanced)
         self.addParameter(gsd)
         self.addParameter(
             QgsProcessingParameterVectorLayer(
