@@ -240,6 +240,14 @@
       <translation>GPU (CUDA)</translation>
     </message>
     <message>
+      <source>Intel GPU (OpenVINO)</source>
+      <translation>GPU Intel (OpenVINO)</translation>
+    </message>
+    <message>
+      <source>Intel NPU (OpenVINO)</source>
+      <translation>NPU Intel (OpenVINO)</translation>
+    </message>
+    <message>
       <source>Model file (empty = the bundled model)</source>
       <translation>Modèle (vide = le modèle fourni)</translation>
     </message>

@@ -282,8 +282,11 @@ def test_qgis_detect_takes_precision_and_intel_devices(plugin, tmp_path, monkeyp
     from micro_detector.options import PRECISIONS
 
     alg = QgsApplication.processingRegistry().algorithmById("micro_detector:detect")
-    assert alg.parameterDefinition("PRECISION").options() == list(PRECISIONS)
-    assert alg.parameterDefinition("DEVICE").options() == DETECT_DEVICES
+    precisions = alg.parameterDefinition("PRECISION").options()  # readable labels, in PRECISIONS' order
+    assert len(precisions) == len(PRECISIONS) and precisions[0] == "Automatic"
+    assert all(f"({p})" in label for p, label in zip(PRECISIONS[1:], precisions[1:]))
+    devices = alg.parameterDefinition("DEVICE").options()
+    assert len(devices) == len(DETECT_DEVICES) and devices[3:] == ["Intel GPU (OpenVINO)", "Intel NPU (OpenVINO)"]
     assert DETECT_DEVICES[:3] == ["auto", "cpu", "cuda"]  # saved indexes keep their meaning
     monkeypatch.setenv("MICRO_DETECTOR_CACHE", str(tmp_path / "cache"))
     feedback = QgsProcessingFeedback()

@@ -91,6 +91,7 @@ class OpenVinoRunner:
 
         ov = require("openvino")
         self.path = Path(onnx_path)
+        self.model_file: Path | None = self.path  # the Runner protocol's file; ov_open names the .pt
         meta = onnx_metadata(self.path)
         self.spec = spec_from_metadata(meta, self.path)
         self.device, self.precision = device, precision

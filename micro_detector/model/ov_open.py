@@ -104,7 +104,7 @@ def open_openvino(
     runner = OpenVinoRunner(
         onnx_path, device=device, precision=chosen, threads=threads, cache_dir=cache_dir, model_xml=xml
     )
-    runner.source = path
+    runner.model_file = Path(path)  # the file the user named (the .pt of an export)
     ran = (
         ""
         if runner.effective_precision == chosen

@@ -31,8 +31,14 @@ def decimals(parameter, places: int = 2):
 
 
 def device_labels(tr) -> list[str]:
-    """The dialog's labels of DEVICES (auto, cpu, cuda)."""
-    return [tr("Automatic (GPU when there is one)"), tr("CPU"), tr("GPU (CUDA)")]
+    """The dialog's labels of DETECT_DEVICES (auto, cpu, cuda, intel:gpu, intel:npu), in order."""
+    return [
+        tr("Automatic (GPU when there is one)"),
+        tr("CPU"),
+        tr("GPU (CUDA)"),
+        tr("Intel GPU (OpenVINO)"),
+        tr("Intel NPU (OpenVINO)"),
+    ]
 
 
 class DetectOptionsMixin:
