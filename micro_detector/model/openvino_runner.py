@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from .onnx_meta import onnx_metadata, spec_from_metadata
+from .runner import export_input, legacy_normalisation
 
 HINTS = {"fp32": "f32", "bf16": "bf16", "fp16": "f16", "int8": "f32"}  # int8: the rest in f32
 OV_DEVICES = {"cpu": "CPU", "auto": "CPU", "intel:cpu": "CPU", "intel:gpu": "GPU", "intel:npu": "NPU"}
@@ -87,7 +88,6 @@ class OpenVinoRunner:
         from ..deps import require
         from .cache import default_cache_dir, file_sha256
         from .cpu import compute_threads
-        from .onnx_io import INPUT_KEY
 
         ov = require("openvino")
         self.path = Path(onnx_path)
@@ -110,12 +110,7 @@ class OpenVinoRunner:
         self.compiled = self._load_or_compile(Path(model_xml) if model_xml else self.path)
         self.request = self.compiled.create_infer_request()
         self.effective_precision = self._effective_precision()
-        self._legacy = None
-        if meta.get(INPUT_KEY) != "pixels":  # exported before the graph normalised its input
-            spec = self.spec
-            scale = (np.asarray(spec.std, np.float32) * spec.input_scale).reshape(1, -1, 1, 1)
-            shift = (np.asarray(spec.mean, np.float32) * spec.input_scale).reshape(1, -1, 1, 1)
-            self._legacy = (shift, scale)
+        self._legacy = legacy_normalisation(self.spec, meta)
 
     def config(self) -> dict[str, object]:
         """Compile properties: the precision hint always; on the CPU the thread count, one
@@ -201,12 +196,8 @@ class OpenVinoRunner:
     ) -> list[np.ndarray]:
         """As TorchRunner.predict: one (n, 6) [x1, y1, x2, y2, score, class] array per image."""
         from ..boxes import postprocess
-        from .runner import check_batch
 
-        check_batch(batch, self.spec)
-        x = np.ascontiguousarray(batch, dtype=np.float32)
-        if self._legacy is not None:
-            x = ((x - self._legacy[0]) / self._legacy[1]).astype(np.float32)
+        x = export_input(batch, self.spec, self._legacy)
         return postprocess(self.forward(x), conf=conf, iou=iou, max_det=max_det, classes=classes)
 
 

@@ -100,6 +100,28 @@ class TorchRunner:
         return [d.cpu().numpy().astype(np.float32) for d in dets]
 
 
+def legacy_normalisation(spec, metadata: dict) -> tuple[np.ndarray, np.ndarray] | None:
+    """(shift, scale) for an ONNX export made before the graph normalised its own input
+    (its metadata lacks INPUT_KEY = "pixels"); None for a graph that takes 0-255 pixels."""
+    from .onnx_io import INPUT_KEY
+
+    if metadata.get(INPUT_KEY) == "pixels":
+        return None
+    scale = (np.asarray(spec.std, np.float32) * spec.input_scale).reshape(1, -1, 1, 1)
+    shift = (np.asarray(spec.mean, np.float32) * spec.input_scale).reshape(1, -1, 1, 1)
+    return shift, scale
+
+
+def export_input(batch: np.ndarray, spec, legacy: tuple[np.ndarray, np.ndarray] | None) -> np.ndarray:
+    """The float32 input of an ONNX export (ONNX Runtime or OpenVINO) for a checked batch of
+    pixels, normalised here when the export predates in-graph normalisation."""
+    check_batch(batch, spec)
+    x = np.ascontiguousarray(batch, dtype=np.float32)
+    if legacy is not None:
+        x = ((x - legacy[0]) / legacy[1]).astype(np.float32)
+    return x
+
+
 class OnnxRunner:
     """An exported model (decode inside the graph) on ONNX Runtime; NMS in numpy. No torch.
     Threads: `threads` intra-op (default: physical cores), none spinning while idle."""
@@ -108,7 +130,7 @@ class OnnxRunner:
 
     def __init__(self, path: str | Path, device: str = "cpu", threads: int | None = None):
         from ..deps import require
-        from .onnx_io import INPUT_KEY, open_session, spec_from_session
+        from .onnx_io import open_session, spec_from_session
 
         ort = require("onnxruntime")
         self.path = Path(path)  # the file this session runs
@@ -123,13 +145,7 @@ class OnnxRunner:
         self.session = open_session(self.path, options, providers)
         self.spec = spec_from_session(self.session, self.path)
         self.input_name = self.session.get_inputs()[0].name
-        self._legacy = None
-        if self.session.get_modelmeta().custom_metadata_map.get(INPUT_KEY) != "pixels":
-            # exported before the model held its normalisation: the graph wants normalised input
-            spec = self.spec
-            scale = (np.asarray(spec.std, np.float32) * spec.input_scale).reshape(1, -1, 1, 1)
-            shift = (np.asarray(spec.mean, np.float32) * spec.input_scale).reshape(1, -1, 1, 1)
-            self._legacy = (shift, scale)
+        self._legacy = legacy_normalisation(self.spec, self.session.get_modelmeta().custom_metadata_map)
 
     def predict(
         self,
@@ -142,10 +158,7 @@ class OnnxRunner:
         """As TorchRunner.predict: one (n, 6) [x1, y1, x2, y2, score, class] array per image."""
         from ..boxes import postprocess
 
-        check_batch(batch, self.spec)
-        x = np.ascontiguousarray(batch, dtype=np.float32)
-        if self._legacy is not None:
-            x = ((x - self._legacy[0]) / self._legacy[1]).astype(np.float32)
+        x = export_input(batch, self.spec, self._legacy)
         pred = self.session.run(None, {self.input_name: x})[0]
         return postprocess(pred, conf=conf, iou=iou, max_det=max_det, classes=classes)
 
