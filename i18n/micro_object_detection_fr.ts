@@ -72,8 +72,16 @@
       <translation>Détecter des micro-objets dans un dossier de rasters</translation>
     </message>
     <message>
-      <source>Runs the detection on every raster of a folder that matches the pattern (e.g. *.tif) and writes one vector file per raster into the output folder. Resumable: rasters whose output exists are skipped, so a stopped run goes on where it stopped. A raster that fails is reported and the others still run. The summary table gives per raster the status, objects per class and seconds; it is also kept as summary.csv in the output folder. The detection settings are those of 'Detect micro objects'. Advanced: Workers runs the rasters in parallel on this machine with Dask (install it with Plugins &gt; Micro Object Detection &gt; Install dependencies), or on a Dask scheduler.</source>
-      <translation>Lance la détection sur chaque raster d'un dossier qui correspond au motif (p. ex. *.tif) et écrit un fichier vecteur par raster dans le dossier de sortie. Reprise possible : les rasters dont la sortie existe sont sautés, un lancement arrêté reprend là où il s'est arrêté. Un raster en échec est signalé et les autres continuent. La table de synthèse donne par raster l'état, les objets par classe et les secondes ; elle est aussi gardée en summary.csv dans le dossier de sortie. Les réglages de détection sont ceux de « Détecter des micro-objets ». Avancé : Travailleurs traite les rasters en parallèle sur cette machine avec Dask (à installer avec Extensions &gt; Détection de micro-objets &gt; Installer les dépendances), ou sur un ordonnanceur Dask.</translation>
+      <source>Runs the detection on every raster of a folder that matches the pattern (e.g. *.tif) and writes one vector file per raster into the output folder. Instead of a folder, give a STAC catalogue (an ItemCollection or Item JSON, a file or an http(s):// or s3:// URL; the asset key defaults to the visual/RGB asset) or a text file listing one raster URL per line: the rasters are then read over the network window by window, and outputs are named by item id. Resumable: rasters whose output exists are skipped, so a stopped run goes on where it stopped. A raster that fails is reported and the others still run. The summary table gives per raster the status, objects per class and seconds; it is also kept as summary.csv in the output folder. The detection settings are those of 'Detect micro objects'. Advanced: Workers runs the rasters in parallel on this machine with Dask (install it with Plugins &gt; Micro Object Detection &gt; Install dependencies), or on a Dask scheduler.</source>
+      <translation>Lance la détection sur chaque raster d'un dossier qui correspond au motif (p. ex. *.tif) et écrit un fichier vecteur par raster dans le dossier de sortie. Au lieu d'un dossier, donnez un catalogue STAC (une ItemCollection ou un Item JSON, un fichier ou une URL http(s):// ou s3:// ; la clé d'asset est par défaut l'asset visuel/RVB) ou un fichier texte listant une URL de raster par ligne : les rasters sont alors lus par le réseau fenêtre par fenêtre, et les sorties sont nommées d'après l'identifiant de l'item. Reprise possible : les rasters dont la sortie existe sont sautés, un lancement arrêté reprend là où il s'est arrêté. Un raster en échec est signalé et les autres continuent. La table de synthèse donne par raster l'état, les objets par classe et les secondes ; elle est aussi gardée en summary.csv dans le dossier de sortie. Les réglages de détection sont ceux de « Détecter des micro-objets ». Avancé : Travailleurs traite les rasters en parallèle sur cette machine avec Dask (à installer avec Extensions &gt; Détection de micro-objets &gt; Installer les dépendances), ou sur un ordonnanceur Dask.</translation>
+    </message>
+    <message>
+      <source>STAC asset key (empty: the visual/RGB asset)</source>
+      <translation>Clé d'asset STAC (vide : l'asset visuel/RVB)</translation>
+    </message>
+    <message>
+      <source>Give either a folder of rasters or a STAC catalogue / URL list, not both.</source>
+      <translation>Donnez soit un dossier de rasters, soit un catalogue STAC / une liste d'URL, pas les deux.</translation>
     </message>
     <message>
       <source>Raster layer</source>
@@ -124,6 +132,10 @@
       <translation>Dossier de rasters</translation>
     </message>
     <message>
+      <source>Or: STAC catalogue or URL list</source>
+      <translation>Ou : catalogue STAC ou liste d'URL</translation>
+    </message>
+    <message>
       <source>File name pattern</source>
       <translation>Motif des noms de fichiers</translation>
     </message>
@@ -154,6 +166,10 @@
     <message>
       <source>Summary (CSV in the output folder)</source>
       <translation>Résumé (CSV dans le dossier de sortie)</translation>
+    </message>
+    <message>
+      <source>Give a folder of rasters, or a STAC catalogue or a list of raster URLs.</source>
+      <translation>Donnez un dossier de rasters, ou un catalogue STAC ou une liste d'URL de rasters.</translation>
     </message>
     <message>
       <source>Entire layer</source>
@@ -192,6 +208,10 @@
       <translation>Annulé : rien n'a été écrit.</translation>
     </message>
     <message>
+      <source>The STAC asset key is for a STAC catalogue, not a folder.</source>
+      <translation>La clé d'asset STAC vaut pour un catalogue STAC, pas pour un dossier.</translation>
+    </message>
+    <message>
       <source>The Workers and Dask scheduler settings run on Dask, which QGIS's Python lacks. Install it with Plugins &gt; Micro Object Detection &gt; Install dependencies (tick Dask), or set Workers to 0 and leave the scheduler empty to run in QGIS.</source>
       <translation>Les paramètres Travailleurs et Ordonnanceur Dask s'exécutent sur Dask, absent du Python de QGIS. Installez-le avec Extensions &gt; Détection de micro-objets &gt; Installer les dépendances (cochez Dask), ou mettez Travailleurs à 0 et laissez l'ordonnanceur vide pour exécuter dans QGIS.</translation>
     </message>
@@ -212,10 +232,6 @@
       <translation>Le style n'a pas pu être enregistré avec {}</translation>
     </message>
     <message>
-      <source>Folder not found: {}</source>
-      <translation>Dossier introuvable : {}</translation>
-    </message>
-    <message>
       <source>No file in {} matches {}</source>
       <translation>Aucun fichier de {} ne correspond à {}</translation>
     </message>
@@ -226,6 +242,14 @@
     <message>
       <source>{} raster(s) failed: {}</source>
       <translation>{} raster(s) en échec : {}</translation>
+    </message>
+    <message>
+      <source>Folder not found: {}</source>
+      <translation>Dossier introuvable : {}</translation>
+    </message>
+    <message>
+      <source>STAC catalogue or URL list not found: {}</source>
+      <translation>Catalogue STAC ou liste d'URL introuvable : {}</translation>
     </message>
     <message>
       <source>Automatic (GPU when there is one)</source>

@@ -97,11 +97,15 @@ def resolution_scale(spec, info: RasterInfo, options: DetectOptions) -> tuple[fl
     target = min(max(raster_gsd, served[0]), served[1])
     ratio = target / raster_gsd
     if abs(ratio - 1) <= options.gsd_tolerance:
-        return (
-            1.0,
-            raster_gsd,
-            (f"native pixels: raster GSD {raster_gsd:.3g} m within the model's {_served_text(served)}"),
-        )
+        if ratio == 1:
+            where = f"within the model's {_served_text(served)}"
+        else:
+            side = "finer" if ratio > 1 else "coarser"
+            where = (
+                f"{abs(1 - raster_gsd / target):.0%} {side} than the model's {_served_text(served)}, "
+                f"within the {options.gsd_tolerance:.0%} left as is"
+            )
+        return 1.0, raster_gsd, f"native pixels: raster GSD {raster_gsd:.3g} m {where}"
     return ratio, raster_gsd, f"resampled from {raster_gsd:.3g} m to the model's {target:.3g} m"
 
 

@@ -318,7 +318,10 @@ class DetectFolderAlgorithm(DetectOptionsMixin, MicroAlgorithm):
     GROUP_ID = "detection"
     HELP = (
         "Runs the detection on every raster of a folder that matches the pattern (e.g. *.tif) and writes "
-        "one vector file per raster into the output folder. Resumable: rasters whose output exists are skipped, so "
+        "one vector file per raster into the output folder. Instead of a folder, give a STAC catalogue "
+        "(an ItemCollection or Item JSON, a file or an http(s):// or s3:// URL; the asset key defaults to the "
+        "visual/RGB asset) or a text file listing one raster URL per line: the rasters are then read over the "
+        "network window by window, and outputs are named by item id. Resumable: rasters whose output exists are skipped, so "
         "a stopped run goes on where it stopped. A raster that fails is reported and the others still "
         "run. The summary table gives per raster the status, objects per class and seconds; it is "
         "also kept as summary.csv in the output folder. The detection settings are those of 'Detect micro "
@@ -333,14 +336,31 @@ class DetectFolderAlgorithm(DetectOptionsMixin, MicroAlgorithm):
         "OUTPUT_FOLDER",
         "SUMMARY",
     )
+    CATALOG, ASSET = "CATALOG", "ASSET"
     WORKERS, SCHEDULER = "WORKERS", "SCHEDULER"
 
     def initAlgorithm(self, config=None):  # noqa: N802 (QGIS API)
         self.addParameter(
             QgsProcessingParameterFile(
-                self.FOLDER, self.tr("Folder of rasters"), behavior=QgsProcessingParameterFile.Behavior.Folder
+                self.FOLDER,
+                self.tr("Folder of rasters"),
+                behavior=QgsProcessingParameterFile.Behavior.Folder,
+                optional=True,
             )
         )
+        self.addParameter(
+            QgsProcessingParameterFile(
+                self.CATALOG,
+                self.tr("Or: STAC catalogue or URL list"),
+                behavior=QgsProcessingParameterFile.Behavior.File,
+                optional=True,
+            )
+        )
+        asset = QgsProcessingParameterString(
+            self.ASSET, self.tr("STAC asset key (empty: the visual/RGB asset)"), optional=True
+        )
+        asset.setFlags(asset.flags() | QgsProcessingParameterDefinition.Flag.FlagAdvanced)
+        self.addParameter(asset)
         self.addParameter(QgsProcessingParameterString(self.PATTERN, self.tr("File name pattern"), "*.tif"))
         self.add_detect_parameters()
         self.addParameter(QgsProcessingParameterEnum(self.FORMAT, self.tr("Output format"), FORMATS, defaultValue=0))
@@ -366,13 +386,35 @@ class DetectFolderAlgorithm(DetectOptionsMixin, MicroAlgorithm):
         )
         self.addOutput(QgsProcessingOutputFile("SUMMARY_CSV", self.tr("Summary (CSV in the output folder)")))
 
+    def source_and_asset(self, parameters, context) -> tuple[str, str | None, str | None]:
+        """What the run goes over: the folder, or the STAC catalogue / URL list, the asset key,
+        and what is wrong with them (None when nothing is)."""
+        folder = (self.parameterAsFile(parameters, self.FOLDER, context) or "").strip()
+        catalog = (self.parameterAsFile(parameters, self.CATALOG, context) or "").strip()
+        asset = (self.parameterAsString(parameters, self.ASSET, context) or "").strip() or None
+        problem = None
+        if folder and catalog:
+            problem = self.tr("Give either a folder of rasters or a STAC catalogue / URL list, not both.")
+        elif not folder and not catalog:
+            problem = self.tr("Give a folder of rasters, or a STAC catalogue or a list of raster URLs.")
+        elif folder and asset:
+            problem = self.tr("The STAC asset key is for a STAC catalogue, not a folder.")
+        elif folder and not Path(folder).is_dir():
+            problem = self.tr("Folder not found: {}").format(folder)
+        elif catalog:
+            from ...micro_detector.remote import is_remote, redact
+
+            if not is_remote(catalog) and not Path(catalog).is_file():
+                problem = self.tr("STAC catalogue or URL list not found: {}").format(redact(catalog))
+        return folder or catalog, asset, problem
+
     def check_values(self, parameters, context):
-        folder = self.parameterAsFile(parameters, self.FOLDER, context)
-        if not Path(folder).is_dir():
-            return False, self.tr("Folder not found: {}").format(folder)
+        source, _, problem = self.source_and_asset(parameters, context)
+        if problem:
+            return False, problem
         pattern = self.parameterAsString(parameters, self.PATTERN, context)
-        if not any(p.is_file() for p in Path(folder).glob(pattern or "*.tif")):
-            return False, self.tr("No file in {} matches {}").format(folder, pattern)
+        if Path(source).is_dir() and not any(p.is_file() for p in Path(source).glob(pattern or "*.tif")):
+            return False, self.tr("No file in {} matches {}").format(source, pattern)
         return self.check_detect_parameters(parameters, context)
 
     def detect_on_dask(self, folder, out_dir, model, options, workers, scheduler, feedback, **kwargs):
@@ -407,15 +449,21 @@ class DetectFolderAlgorithm(DetectOptionsMixin, MicroAlgorithm):
         model = self.model_path(self.parameterAsFile(parameters, self.MODEL, context))
         self.require_backend(model)
         options = self.detect_options(parameters, context)
-        folder = self.parameterAsFile(parameters, self.FOLDER, context)
+        folder, asset, problem = self.source_and_asset(parameters, context)
+        if problem:
+            raise processing_error(problem)
         pattern = self.parameterAsString(parameters, self.PATTERN, context) or "*.tif"
         out_dir = self.parameterAsString(parameters, self.OUTPUT_FOLDER, context)
         runner = self.open_runner(model, options)
-        from ...micro_detector.batch import detect_folder, list_rasters
+        from ...micro_detector.batch import detect_folder
+        from ...micro_detector.catalog import list_items
         from ...micro_detector.engine import Cancelled
         from ...micro_detector.summary import summary_fields
 
-        rasters = list_rasters(folder, pattern)
+        try:
+            rasters = list_items(folder, pattern, asset)
+        except (ValueError, OSError) as error:  # a bad catalogue: named before any work
+            raise processing_error(str(error)) from None
         position = {r: k for k, r in enumerate(rasters)}
 
         def progress_for(raster):
@@ -439,6 +487,7 @@ class DetectFolderAlgorithm(DetectOptionsMixin, MicroAlgorithm):
                     pattern=pattern,
                     fmt=fmt,
                     overwrite=overwrite,
+                    asset=asset,
                 )
             else:
                 rows, summary_csv = detect_folder(
@@ -449,6 +498,7 @@ class DetectFolderAlgorithm(DetectOptionsMixin, MicroAlgorithm):
                     pattern=pattern,
                     fmt=fmt,
                     overwrite=overwrite,
+                    asset=asset,
                     progress_for=progress_for,
                     log=translating(feedback.pushInfo),
                     cancelled=feedback.isCanceled,
