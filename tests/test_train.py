@@ -211,3 +211,25 @@ def test_ddp_with_two_processes_on_the_cpu(scenes, tmp_path):
     ck = torch.load(tmp_path / "run" / "last_checkpoint.pt", weights_only=True)
     assert ck["epoch"] == 1 and ck["config"]["batch"] == 8
     assert (tmp_path / "run" / "best.pt").is_file()
+
+
+def test_training_progress_is_reported_in_a_log_file():
+    """Not a terminal: one line per minute with the run's share and what is left, so a run
+    in the background is never silent for a whole epoch; the last batch is always said."""
+    import io
+
+    from micro_detector.training.cli import TrainProgress
+
+    now = [0.0]
+    out = io.StringIO()
+    report = TrainProgress(out, every=60, clock=lambda: now[0])
+    report(0.0, "cutting training chips")
+    for batch in range(1, 101):  # 100 batches, 2 s each, the first one 30 s (start-up)
+        now[0] += 30 if batch == 1 else 2
+        report(batch / 100, f"epoch 1/1 batch {batch}/100 loss 1.000")
+    lines = out.getvalue().splitlines()
+    assert lines[0] == "cutting training chips"
+    assert lines[1].startswith("epoch 1/1 batch 1/100 ") and "left" not in lines[1]
+    assert lines[2].startswith("epoch 1/1 batch 31/100 ") and "about 0:02:18 left" in lines[2]
+    assert lines[-1].startswith("epoch 1/1 batch 100/100 ") and "100.0% of the run, 0:03:48 so far" in lines[-1]
+    assert "left" not in lines[-1] and len(lines) == 6  # chips, batches 1, 31, 61, 91 and 100

@@ -184,6 +184,7 @@ def _train(args) -> dict:
         model_path=args.model,
         resume=args.resume,
         log=_log,
+        progress=TrainProgress(),
         cache_dir=args.cache,
     )
     if int(os.environ.get("RANK", "0")) != 0:
@@ -259,6 +260,48 @@ def _eval_detect_options(args):
 
 def _log(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
+
+
+class TrainProgress:
+    """How far training is, on stderr: one rewritten line on a terminal; a line every
+    `every` seconds in a log file (so a run in the background is never silent for an epoch).
+    Called as progress(fraction of the run, "epoch E/N batch B/NB loss L")."""
+
+    def __init__(self, stream=sys.stderr, every: float = 60.0, clock=None):
+        import time
+
+        self.stream, self.clock = stream, clock or time.monotonic
+        self.tty = hasattr(stream, "isatty") and stream.isatty()
+        self.every = 0.5 if self.tty else every
+        self.start = self.clock()
+        self.first: float | None = None
+        self.last = -float("inf")
+
+    def __call__(self, fraction: float, text: str) -> None:
+        now = self.clock()
+        if fraction <= 0:  # a stage before the first batch (cutting chips): said once
+            self.stream.write(text + "\n")
+            self.stream.flush()
+            return
+        if self.first is None:  # the first batch carries start-up costs: rates count from it
+            self.first, self.first_fraction = now, fraction
+        if now - self.last < self.every and fraction < 1:
+            return
+        self.last = now
+        done = fraction - self.first_fraction
+        eta = (now - self.first) / done * (1 - fraction) if done > 0 else None
+        line = f"{text} | {fraction:.1%} of the run, {_clock(now - self.start)} so far"
+        if eta is not None and fraction < 1:
+            line += f", about {_clock(eta)} left"
+        self.stream.write(("\r" + line) if self.tty else line + "\n")
+        if self.tty and fraction >= 1:
+            self.stream.write("\n")
+        self.stream.flush()
+
+
+def _clock(seconds: float) -> str:
+    seconds = int(round(seconds))
+    return f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
 
 
 def _scales() -> list[str]:
