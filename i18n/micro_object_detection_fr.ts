@@ -696,6 +696,42 @@
       <translation>{} : {} tuiles en {} blocs</translation>
     </message>
     <message>
+      <source>read {} MB in {} requests</source>
+      <translation>{} Mo lus en {} requêtes</translation>
+    </message>
+    <message>
+      <source>{} x {} px, {} tiles of {} px (model {} px, scale {}: {}), overlap {} px</source>
+      <translation>{} x {} px, {} tuiles de {} px (modèle {} px, échelle {} : {}), recouvrement {} px</translation>
+    </message>
+    <message>
+      <source>every tile is nodata ({} tiles skipped): no detection was run; check the nodata value and the bands</source>
+      <translation>toutes les tuiles sont sans données ({} tuiles sautées) : aucune détection n'a été faite ; vérifiez la valeur nodata et les bandes</translation>
+    </message>
+    <message>
+      <source>not a tiled (cloud-optimized) GeoTIFF: its blocks are whole rows ({} x {} px), so every window downloads full rows of {} px, up to {}x the bytes of 512 px tiles; convert it once with gdal_translate -of COG for window reads</source>
+      <translation>pas un GeoTIFF tuilé (optimisé pour le cloud) : ses blocs sont des lignes entières ({} x {} px), donc chaque fenêtre télécharge des lignes complètes de {} px, jusqu'à {}x les octets de tuiles de 512 px ; convertissez-le une fois avec gdal_translate -of COG pour des lectures par fenêtre</translation>
+    </message>
+    <message>
+      <source>single grey band {} repeated to the model's {} bands (panchromatic imagery)</source>
+      <translation>bande grise unique {} répétée sur les {} bandes du modèle (image panchromatique)</translation>
+    </message>
+    <message>
+      <source>native pixels: raster GSD {} m within the model's {}</source>
+      <translation>pixels natifs : résolution du raster {} m dans la plage du modèle ({})</translation>
+    </message>
+    <message>
+      <source>native pixels: raster GSD {} m {}% finer than the model's {}, within the {}% left as is</source>
+      <translation>pixels natifs : résolution du raster {} m, {} % plus fine que celle du modèle ({}), dans les {} % laissés tels quels</translation>
+    </message>
+    <message>
+      <source>native pixels: raster GSD {} m {}% coarser than the model's {}, within the {}% left as is</source>
+      <translation>pixels natifs : résolution du raster {} m, {} % plus grossière que celle du modèle ({}), dans les {} % laissés tels quels</translation>
+    </message>
+    <message>
+      <source>resampled from {} m to the model's {} m</source>
+      <translation>rééchantillonné de {} m aux {} m du modèle</translation>
+    </message>
+    <message>
       <source>no reason given</source>
       <translation>aucune raison donnée</translation>
     </message>
