@@ -254,8 +254,17 @@ class _Run:
             raise
         finally:
             self.client.unsubscribe_topic(PROGRESS_TOPIC)
-        loads = self.client.run(model_loads)  # each worker should have opened the model once
-        self.log(f"model loads per worker: {', '.join(str(len(v)) for v in loads.values())}")
+        self.log(f"model loads per worker: {self.model_loads()}")
+
+    def model_loads(self) -> str:
+        """Model loads per worker, e.g. "1, 1": each should have opened the model once. Only a
+        diagnostic, asked for after every output is written: a worker gone meanwhile (killed,
+        or restarting) shows as "?" and must not fail the run."""
+        try:
+            loads = self.client.run(model_loads, on_error="return")
+        except (OSError, TimeoutError) as error:  # the scheduler itself could not be asked
+            return f"unknown ({type(error).__name__}: {error})"
+        return ", ".join("?" if isinstance(v, BaseException) else str(len(v)) for v in loads.values())
 
     def take(self, future: Future, unit: RasterUnit, block: Block | None) -> None:
         """One finished task: keep a block until its raster is complete; write a complete

@@ -74,13 +74,19 @@ def connect(cluster: ClusterOptions, log: Callable[[str], None]):
         return
     _python_for_workers()
     bokeh = importlib.util.find_spec("bokeh") is not None
-    local = LocalCluster(
-        n_workers=cluster.workers,
-        threads_per_worker=1,
-        processes=True,
-        dashboard_address=":0" if bokeh else None,
-        silence_logs=logging.CRITICAL,
-    )
+    try:
+        local = LocalCluster(
+            n_workers=cluster.workers,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=":0" if bokeh else None,
+            silence_logs=logging.CRITICAL,
+        )
+    except RuntimeError as error:  # "Nanny failed to start.": a worker process died while starting
+        raise RuntimeError(
+            f"the local Dask cluster of {cluster.workers} worker processes did not start ({error}): "
+            "a worker process died while starting (killed, or out of memory?); nothing was run, run again"
+        ) from None
     client = Client(local)
     if bokeh:
         log(f"Dask dashboard: {client.dashboard_link}")
