@@ -233,3 +233,38 @@ def test_training_progress_is_reported_in_a_log_file():
     assert lines[2].startswith("epoch 1/1 batch 31/100 ") and "about 0:02:18 left" in lines[2]
     assert lines[-1].startswith("epoch 1/1 batch 100/100 ") and "100.0% of the run, 0:03:48 so far" in lines[-1]
     assert "left" not in lines[-1] and len(lines) == 6  # chips, batches 1, 31, 61, 91 and 100
+
+
+@pytest.mark.slow
+def test_checkpoint_to_model_gives_the_runs_weights(synthetic_training, tmp_path):
+    """scripts/checkpoint_to_model.py: the last checkpoint's EMA weights become a model file
+    that detect takes; it never overwrites a file, and refuses a reference model of another
+    scale."""
+    import subprocess
+    import sys
+
+    import torch
+
+    from micro_detector import engine
+    from micro_detector.model import io as model_io
+    from micro_detector.model.runner import open_runner
+    from micro_detector.training.checkpoint import read_checkpoint
+
+    run, script = synthetic_training["run"], ROOT / "scripts" / "checkpoint_to_model.py"
+    out = tmp_path / "from_ck.pt"
+    cmd = [sys.executable, str(script), str(run / "last_checkpoint.pt"), str(out), "--like", str(run / "model.pt")]
+    done = subprocess.run(cmd, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert "EMA weights" in done.stdout
+    ema = read_checkpoint(run / "last_checkpoint.pt").ema
+    state = model_io.load_model(out).state_dict()
+    assert set(state) == set(ema)
+    for name, value in ema.items():
+        if value.is_floating_point():
+            torch.testing.assert_close(state[name].float(), value.float(), rtol=2e-3, atol=2e-3)  # stored fp16
+    result = engine.detect(synthetic_training["folder"] / "scene2.tif", None, open_runner(out, backend="torch"))
+    assert result.report["tiles"] > 0
+    again = subprocess.run(cmd, capture_output=True, text=True)
+    assert again.returncode == 2 and "exists" in again.stderr
+    other = subprocess.run(cmd[:3] + [str(tmp_path / "x.pt")], capture_output=True, text=True)  # --like: the s default
+    assert other.returncode == 2 and "scale" in other.stderr and not (tmp_path / "x.pt").exists()
