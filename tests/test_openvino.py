@@ -250,7 +250,7 @@ def test_installer_offers_openvino(tmp_path):
 
 
 @pytest.mark.slow
-def test_int8_quantizes_once_from_real_tiles_and_keeps_the_decode_in_float(tmp_path):
+def test_int8_quantizes_once_from_real_tiles_and_keeps_the_decode_in_float(tmp_path, capfd):
     pytest.importorskip("nncf", reason="nncf is not installed (requirements.txt installs it)")
     from micro_detector.model.ov_open import open_openvino
     from micro_detector.model.quantize_ov import calibration_tiles, ignored_names
@@ -260,8 +260,11 @@ def test_int8_quantizes_once_from_real_tiles_and_keeps_the_decode_in_float(tmp_p
     spec = open_openvino(ONNX, "cpu", "fp32", 2, tmp_path).spec
     tiles = calibration_tiles(spec, count=8)
     assert tiles.shape == (8, 3, 256, 256) and tiles.std() > 10  # real pixels, not zeros
+    capfd.readouterr()
     with pytest.warns(prec.PrecisionWarning):
         runner = open_openvino(ONNX, "cpu", "int8", 2, tmp_path)
+    # NNCF logs and draws on stdout, where the CLI's JSON report goes: kept off it
+    assert capfd.readouterr().out == ""
     assert runner.effective_precision == "int8"
     assert list((tmp_path / "openvino").glob("*-int8-q*.xml"))
     fp32 = open_openvino(ONNX, "cpu", "fp32", 2, tmp_path)

@@ -16,8 +16,11 @@ keyed by the export's SHA-256 and QUANT_VERSION (bumped when the recipe changes)
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import os
 import re
+import sys
 import uuid
 from pathlib import Path
 
@@ -85,6 +88,35 @@ def ignored_names(model) -> list[str]:
     return sorted(seen)
 
 
+@contextlib.contextmanager
+def _nncf_output_to_stderr():
+    """NNCF logs every ignored node at INFO to stdout and draws its progress bar there: the
+    CLI's stdout is the JSON report, which scripts parse. During quantization its log goes
+    to stderr at WARNING and its progress bar to stderr; both are restored afterwards."""
+    logger = logging.getLogger("nncf")
+    level = logger.level
+    moved = {h: h.stream for h in logger.handlers if isinstance(h, logging.StreamHandler) and _is_stdout(h.stream)}
+    for handler in moved:
+        handler.setStream(sys.stderr)
+    logger.setLevel(logging.WARNING)
+    try:
+        with contextlib.redirect_stdout(sys.stderr):
+            yield
+    finally:
+        logger.setLevel(level)
+        for handler, stream in moved.items():
+            handler.setStream(stream)
+
+
+def _is_stdout(stream) -> bool:
+    if stream is sys.stdout or stream is sys.__stdout__:
+        return True
+    try:
+        return stream.fileno() == 1
+    except (AttributeError, OSError, ValueError):
+        return False
+
+
 def quantize_int8(onnx_path: str | Path, out_xml: Path, tiles: np.ndarray) -> Path:
     """Write the int8 IR of the export `onnx_path` to `out_xml` (+ .bin), calibrated on
     `tiles` (N, bands, H, W float32 pixels); written under temporary names, then renamed."""
@@ -94,9 +126,10 @@ def quantize_int8(onnx_path: str | Path, out_xml: Path, tiles: np.ndarray) -> Pa
     model = ov.Core().read_model(str(onnx_path))
     scope = nncf.IgnoredScope(names=ignored_names(model), patterns=[ATTENTION], validate=False)
     dataset = nncf.Dataset(list(tiles), lambda tile: tile[None])
-    quantized = nncf.quantize(
-        model, dataset, preset=nncf.QuantizationPreset.MIXED, subset_size=len(tiles), ignored_scope=scope
-    )
+    with _nncf_output_to_stderr():
+        quantized = nncf.quantize(
+            model, dataset, preset=nncf.QuantizationPreset.MIXED, subset_size=len(tiles), ignored_scope=scope
+        )
     out_xml.parent.mkdir(parents=True, exist_ok=True)
     tag = f".{os.getpid()}.{uuid.uuid4().hex[:8]}"
     tmp_xml = out_xml.with_name(out_xml.stem + tag + ".xml")
