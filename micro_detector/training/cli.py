@@ -275,6 +275,7 @@ class TrainProgress:
         self.every = 0.5 if self.tty else every
         self.start = self.clock()
         self.first: float | None = None
+        self.first_fraction = 0.0
         self.last = -float("inf")
 
     def __call__(self, fraction: float, text: str) -> None:
