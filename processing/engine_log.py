@@ -9,70 +9,62 @@ import re
 
 from .translate import tr
 
-# (pattern, the sentence with {} for the groups, indices of groups translated in turn);
-# the sentences go through tr() in _sentences()
+# What a {} of a sentence matches in the engine's line
+INT, NUMBER, GSD, NAME, TEXT = r"\d+", r"[\d.]+", r"[\d.e+-]+", r"[^:]+", r".+"
+
+# (the sentence with {} for the values, what each value matches, indices of the values that
+# are translated in turn); each line's pattern is its sentence, and the sentences go through
+# tr() in _sentences()
 SHAPES = [
-    (re.compile(r"^wrote (\d+) objects to (.+)$"), "wrote {} objects to {}", ()),
-    (re.compile(r"^warning: ([^:]+): (.+)$"), "warning: {}: {}", (1,)),
-    (re.compile(r"^([^:]+): done before, skipped$"), "{}: done before, skipped", ()),
-    (re.compile(r"^([^:]+): error: (.+)$"), "{}: error: {}", ()),
-    (re.compile(r"^([^:]+): (\d+) tiles in (\d+) blocks$"), "{}: {} tiles in {} blocks", ()),
-    (re.compile(r"^read ([\d.]+) MB in (\d+) requests$"), "read {} MB in {} requests", ()),
+    ("wrote {} objects to {}", (INT, TEXT), ()),
+    ("warning: {}: {}", (NAME, TEXT), (1,)),
+    ("{}: done before, skipped", (NAME,), ()),
+    ("{}: error: {}", (NAME, TEXT), ()),
+    ("{}: {} tiles in {} blocks", (NAME, INT, INT), ()),
+    ("read {} MB in {} requests", (NUMBER, INT), ()),
     (
-        re.compile(
-            r"^(\d+) x (\d+) px, (\d+) tiles of (\d+) px \(model (\d+) px, scale ([\d.]+): (.+)\), overlap (\d+) px$"
-        ),
         "{} x {} px, {} tiles of {} px (model {} px, scale {}: {}), overlap {} px",
+        (INT, INT, INT, INT, INT, NUMBER, TEXT, INT),
         (6,),
     ),
     (
-        re.compile(
-            r"^every tile is nodata \((\d+) tiles skipped\): no detection was run; check the nodata value and the bands$"
-        ),
         "every tile is nodata ({} tiles skipped): no detection was run; check the nodata value and the bands",
+        (INT,),
         (),
     ),
     (
-        re.compile(
-            r"^not a tiled \(cloud-optimized\) GeoTIFF: its blocks are whole rows \((\d+) x (\d+) px\), so every "
-            r"window downloads full rows of (\d+) px, up to (\d+)x the bytes of 512 px tiles; convert it once "
-            r"with gdal_translate -of COG for window reads$"
-        ),
         "not a tiled (cloud-optimized) GeoTIFF: its blocks are whole rows ({} x {} px), so every window downloads "
         "full rows of {} px, up to {}x the bytes of 512 px tiles; convert it once with gdal_translate -of COG for "
         "window reads",
+        (INT, INT, INT, INT),
         (),
     ),
+    ("single grey band {} repeated to the model's {} bands (panchromatic imagery)", (INT, INT), ()),
+    ("native pixels: raster GSD {} m within the model's {}", (GSD, TEXT), ()),
     (
-        re.compile(r"^single grey band (\d+) repeated to the model's (\d+) bands \(panchromatic imagery\)$"),
-        "single grey band {} repeated to the model's {} bands (panchromatic imagery)",
-        (),
-    ),
-    (
-        re.compile(r"^native pixels: raster GSD ([\d.e+-]+) m within the model's (.+)$"),
-        "native pixels: raster GSD {} m within the model's {}",
-        (),
-    ),
-    (
-        re.compile(
-            r"^native pixels: raster GSD ([\d.e+-]+) m (\d+)% finer than the model's (.+), within the (\d+)% left as is$"
-        ),
         "native pixels: raster GSD {} m {}% finer than the model's {}, within the {}% left as is",
+        (GSD, INT, TEXT, INT),
         (),
     ),
     (
-        re.compile(
-            r"^native pixels: raster GSD ([\d.e+-]+) m (\d+)% coarser than the model's (.+), within the (\d+)% left as is$"
-        ),
         "native pixels: raster GSD {} m {}% coarser than the model's {}, within the {}% left as is",
+        (GSD, INT, TEXT, INT),
         (),
     ),
-    (
-        re.compile(r"^resampled from ([\d.e+-]+) m to the model's ([\d.e+-]+) m$"),
-        "resampled from {} m to the model's {} m",
-        (),
-    ),
+    ("resampled from {} m to the model's {} m", (GSD, GSD), ()),
 ]
+
+
+def _pattern(sentence: str, values: tuple[str, ...]) -> re.Pattern:
+    """The whole-line pattern of `sentence`: its text literal, each {} a group of `values`."""
+    parts = sentence.split("{}")
+    if len(parts) != len(values) + 1:
+        raise ValueError(f"{sentence!r} has {len(parts) - 1} values, {len(values)} patterns given")
+    groups = [f"({v})" for v in values] + [""]
+    return re.compile("^" + "".join(re.escape(part) + group for part, group in zip(parts, groups)) + "$")
+
+
+PATTERNS = [(_pattern(sentence, values), sentence, nested) for sentence, values, nested in SHAPES]
 
 
 def _sentences() -> dict[str, str]:
@@ -115,7 +107,7 @@ def _sentences() -> dict[str, str]:
 
 def translated(line: str) -> str:
     """`line` in the user's language when its shape is known, else unchanged."""
-    for pattern, sentence, nested in SHAPES:
+    for pattern, sentence, nested in PATTERNS:
         match = pattern.match(line)
         if match:
             groups = [translated(g) if k in nested else g for k, g in enumerate(match.groups())]
