@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import warnings
@@ -155,10 +156,15 @@ def test_reduced_precision_unmeasured_warns_and_says_so(tmp_path):
         ov.Core().get_property("CPU", "OPTIMIZATION_CAPABILITIES")
     )
     assert runner.effective_precision == ("bf16" if native else "fp32")
+    unmeasured = tmp_path / "copy" / "mine.onnx"  # the same weights with no record beside them
+    unmeasured.parent.mkdir()
+    shutil.copyfile(ONNX, unmeasured)
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # auto on an unmeasured model: fp32, silently correct
-        auto = open_openvino(ONNX, "cpu", "auto", 2, tmp_path)
+        auto = open_openvino(unmeasured, "cpu", "auto", 2, tmp_path)
+        shipped = open_openvino(ONNX, "cpu", "auto", 2, tmp_path)  # measured: int8 lost too much
     assert auto.precision == "fp32" and "no accuracy measurement" in auto.backend_reason
+    assert shipped.precision == "fp32" and "no measured reduced precision within 0.005" in shipped.backend_reason
 
 
 def _record(sha, **losses):

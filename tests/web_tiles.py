@@ -113,3 +113,18 @@ def matched(a, b, tolerance: float) -> int:
     """How many objects of `a` have one of the same class in `b` within `tolerance` map units
     on every side."""
     return sum(any(ca == cb and np.allclose(ea, eb, atol=tolerance) for cb, eb in b) for ca, ea in a)
+
+
+def iou(ea, eb) -> float:
+    """Intersection over union of two OGR envelopes (min_x, max_x, min_y, max_y)."""
+    w = min(ea[1], eb[1]) - max(ea[0], eb[0])
+    h = min(ea[3], eb[3]) - max(ea[2], eb[2])
+    inter = max(w, 0.0) * max(h, 0.0)
+    union = (ea[1] - ea[0]) * (ea[3] - ea[2]) + (eb[1] - eb[0]) * (eb[3] - eb[2]) - inter
+    return inter / union if union > 0 else 0.0
+
+
+def unmatched_iou(a, b, threshold: float = 0.5) -> list:
+    """The objects of `a` with no object of the same class in `b` at IoU >= `threshold`: the
+    criterion of detection benchmarks, for runs whose input pixels were resampled."""
+    return [(ca, ea) for ca, ea in a if not any(ca == cb and iou(ea, eb) >= threshold for cb, eb in b)]
