@@ -5,8 +5,9 @@ Rasters are VRTs of one small textured tile (256 px, 0.3 m, UTM) stretched over 
 raster, so a 200000 x 200000 raster costs nothing on disk. For each size the script times the
 plan (open + plan, in this process) and runs the CLI in a child process under an address-space
 limit (`ulimit -v`, RLIMIT_AS), sampling its RSS twice a second; the peak comes from the
-kernel (wait4). Whole rasters are run over the ladder of --sizes; the --huge raster is run
-over an --extent-px square in its middle (and planned whole, for the timing).
+kernel (the CLI's own high-water mark, through benchmarks/peak_rss.py). Whole rasters are
+run over the ladder of --sizes; the --huge raster is run over an --extent-px square in its
+middle (and planned whole, for the timing).
 
     .venv/bin/python benchmarks/bench_memory.py                        # ladder 2000,5000,10000 + 200000 extent
     .venv/bin/python benchmarks/bench_memory.py --sizes 2000,50000     # the whole 50000 run (hours on a CPU)
@@ -31,6 +32,10 @@ import time
 from pathlib import Path
 
 import numpy as np
+import psutil
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from peak_rss import launch, peak_rss_mb  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 PYTHON = str(ROOT / ".venv" / "bin" / "python") if (ROOT / ".venv" / "bin" / "python").exists() else sys.executable
@@ -101,17 +106,19 @@ def run_detect(vrt: Path, out: Path, limit_gb: float, extra: list[str], weights=
 
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     t0 = time.perf_counter()
-    proc = subprocess.Popen(cmd, preexec_fn=limit, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    rss_file = out.with_name(out.name + ".rss")
+    proc = launch(cmd, rss_file, preexec_fn=limit, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     samples = []
     while True:
-        pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+        pid, status, _ = os.wait4(proc.pid, os.WNOHANG)
         if pid:
             break
         try:
-            with open(f"/proc/{proc.pid}/status") as status_file:
+            command = psutil.Process(proc.pid).children()  # the launcher's one child: the CLI
+            with open(f"/proc/{command[0].pid}/status") as status_file:
                 rss = next(int(line.split()[1]) for line in status_file if line.startswith("VmRSS"))
             samples.append(rss / 1024)
-        except (OSError, StopIteration):
+        except (OSError, StopIteration, IndexError, psutil.Error):
             pass
         time.sleep(0.5)
     stderr = proc.stderr.read().decode(errors="replace")
@@ -121,7 +128,7 @@ def run_detect(vrt: Path, out: Path, limit_gb: float, extra: list[str], weights=
     return {
         "exit": os.waitstatus_to_exitcode(status),
         "seconds": round(time.perf_counter() - t0, 1),
-        "peak_rss_mb": round(usage.ru_maxrss / 1024, 1),
+        "peak_rss_mb": round(peak_rss_mb(rss_file) or 0.0, 1),
         "rss_samples_mb": [round(s, 1) for s in samples],
         "tiles": report.get("tiles"),
         "objects": report.get("objects"),

@@ -18,7 +18,8 @@ as in bench_engine.py.
 The peer's environment is built by this script in a throwaway venv (`--venv`, default
 ~/.cache/micro-detector-bench/peer-venv): torch + torchvision of one release (the CPU-only
 torch wheel lacks torchvision's compiled ops), ultralytics and sahi at the versions below.
-Each run is a fresh process; its peak RSS comes from wait4 (the kernel's high-water mark).
+Each run is a fresh process; its peak RSS is the kernel's high-water mark of that process
+alone (benchmarks/peak_rss.py; before 2026-12-03 it included this script's own peak).
 Engine efficiency = pure forward time of our runner on the same number of tiles / our
 detection time (report "seconds": reading, inference, merging, writing).
 A contended run repeats ours next to one CPU-bound process (a busy loop).
@@ -37,6 +38,9 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from peak_rss import launch, peak_rss_mb  # noqa: E402
+
 PEER_PACKAGES = ["torch==2.14.1", "torchvision==0.29.1", "ultralytics==8.4.190", "sahi==0.12.8", "openvino==2026.4.1"]
 DEFAULT_VENV = Path.home() / ".cache" / "micro-detector-bench" / "peer-venv"
 TILE, OVERLAP, CONF, MERGE_IOU = 640, 0.2, 0.25, 0.5
@@ -119,19 +123,21 @@ def make_raster(workdir: Path, size: int) -> Path:
 
 
 def run_measured(cmd: list[str], env: dict, cwd: Path) -> dict:
-    """Run `cmd`: wall seconds, the child's peak RSS in MB (wait4: the kernel's high-water
-    mark of that process alone), its stdout and stderr."""
+    """Run `cmd`: wall seconds, the child's peak RSS in MB (the kernel's high-water mark of
+    that process alone, through peak_rss.py's launcher: a child of this big process would
+    report this process's peak instead), its stdout and stderr."""
     start = time.perf_counter()
-    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
-        proc = subprocess.Popen(cmd, env=env, cwd=cwd, stdout=out, stderr=err, text=True)
-        _, status, usage = os.wait4(proc.pid, 0)
-        proc.returncode = os.waitstatus_to_exitcode(status)
+    with tempfile.TemporaryDirectory() as tmp, tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        rss_file = Path(tmp) / "rss"
+        proc = launch(cmd, rss_file, env=env, cwd=cwd, stdout=out, stderr=err, text=True)
+        proc.wait()
         wall = time.perf_counter() - start
+        peak = peak_rss_mb(rss_file)
         out.seek(0), err.seek(0)
         stdout, stderr = out.read(), err.read()
-    if proc.returncode:
+    if proc.returncode or peak is None:
         raise RuntimeError(f"{' '.join(cmd[:4])} ... failed ({proc.returncode}):\n{stderr[-3000:]}")
-    return {"wall_s": wall, "peak_rss_mb": usage.ru_maxrss / 1024, "stdout": stdout, "stderr": stderr}
+    return {"wall_s": wall, "peak_rss_mb": peak, "stdout": stdout, "stderr": stderr}
 
 
 def busy_loop() -> subprocess.Popen:
