@@ -49,6 +49,12 @@ class MicroAlgorithm(QgsProcessingAlgorithm):
     def createInstance(self):  # noqa: N802 (QGIS API)
         return type(self)()
 
+    def createCustomParametersWidget(self, parent=None):  # noqa: N802 (QGIS API)
+        """QGIS's own dialog, widened on opening so no parameter needs a scrollbar (dialog.py)."""
+        from ..dialog import fitting_dialog
+
+        return fitting_dialog(self, parent)
+
     def name(self):
         return self.NAME
 
