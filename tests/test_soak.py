@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 from types import SimpleNamespace
 
+import psutil
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
@@ -87,3 +88,56 @@ def test_worker_killed_as_the_cluster_starts_fails_with_one_clear_line(tmp_path)
         assert result["exit"] == 1 and "Dask cluster of 2 worker processes did not start" in result["run_error"], result
         assert "run again" in result["run_error"] and not result["work_done"], result
         assert not out.exists() or not list(out.iterdir()), result  # nothing was written
+
+
+@pytest.mark.slow
+def test_a_raster_whose_worker_dies_every_time_fails_alone(tmp_path):
+    """Every worker that opens one raster is killed, again and again, until Dask gives up on
+    its task: that raster becomes an error row that says its workers died, the others are
+    done, the run ends with exit 1 and one line per failure, and nothing is left behind."""
+    import subprocess
+    import time
+
+    from bad_input_kit import ENV, PYTHON, litter
+    from soak import dask_workers, summary
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for name in ("a", "b"):
+        make_raster(folder / f"{name}.tif", size=64)
+    doomed = make_raster(folder / "doomed.tif", size=768)
+    out = tmp_path / "out"
+    model = tiny_model(tmp_path / "tiny.pt")
+    cmd = [PYTHON, "-m", "micro_detector", "detect-folder", str(folder), "-o", str(out), "--weights", str(model)]
+    with open(tmp_path / "stderr.txt", "w+") as err:
+        proc = subprocess.Popen([*cmd, "-q", "--tile", "64", "--workers", "2"], env=ENV, stderr=err)
+        killed: set[int] = set()
+        seen: set[int] = set()
+        deadline = time.monotonic() + 600
+        while proc.poll() is None and time.monotonic() < deadline:
+            for worker in dask_workers(proc):
+                seen.add(worker.pid)
+                try:
+                    if worker.pid not in killed and any(Path(f.path) == doomed for f in worker.open_files()):
+                        worker.kill()
+                        killed.add(worker.pid)
+                except psutil.Error:
+                    continue
+            time.sleep(0.02)
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait()
+        err.seek(0)
+        stderr = err.read()
+    rows = summary(out)
+    assert proc.returncode == 1 and "Traceback" not in stderr, stderr[-3000:]
+    assert len(killed) >= 2, killed
+    assert rows["a.tif"]["status"] == rows["b.tif"]["status"] == "ok", rows
+    reason = rows["doomed.tif"]["error"]
+    assert rows["doomed.tif"]["status"] != "ok" and reason.startswith("the worker process running it"), reason
+    assert "died 4 times (killed, or out of memory)" in reason and "KilledWorker" not in reason, reason
+    assert f"doomed.tif: error: {reason}" in stderr and "KilledWorker" not in stderr, stderr
+    assert sorted(p.name for p in out.glob("*.gpkg")) == ["a.gpkg", "b.gpkg"] and not litter(out)
+    time.sleep(1.0)
+    alive = [p for p in seen if psutil.pid_exists(p) and psutil.Process(p).status() != psutil.STATUS_ZOMBIE]
+    assert len(seen) > len(killed) and not alive, (seen, alive)

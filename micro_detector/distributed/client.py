@@ -264,7 +264,8 @@ class _Run:
             loads = self.client.run(model_loads, on_error="return")
         except (OSError, TimeoutError) as error:  # the scheduler itself could not be asked
             return f"unknown ({type(error).__name__}: {error})"
-        return ", ".join("?" if isinstance(v, BaseException) else str(len(v)) for v in loads.values())
+        said = ", ".join("?" if isinstance(v, BaseException) else str(len(v)) for v in loads.values())
+        return said or "none (no worker is running)"
 
     def take(self, future: Future, unit: RasterUnit, block: Block | None) -> None:
         """One finished task: keep a block until its raster is complete; write a complete
@@ -273,7 +274,7 @@ class _Run:
             result = future.result()
             status, error = result.status, result.error
         except Exception as exc:  # raised after every retry, or its workers died too often
-            status, error = "error", f"{type(exc).__name__}: {exc}"
+            status, error = "error", task_error(exc, block)
         self.bar.finish_unit(_task_key(unit, block), unit.tiles if block is None else len(block))
         if status != "ok":
             self.fail(unit, error)
@@ -324,6 +325,22 @@ class _Run:
         warn_if_all_nodata(detections.report, unit.raster, self.log)
         self.summary.record_ok(unit.raster, unit.target, detections)
         self.bar.done_rasters += 1
+
+
+def task_error(exc: Exception, block: Block | None) -> str:
+    """The error row of a task that raised. Dask gives up on a task once the worker processes
+    running it have died `distributed.scheduler.allowed-failures` + 1 times (KilledWorker,
+    whose own text names task keys and worker addresses): said here in the user's terms."""
+    if type(exc).__name__ != "KilledWorker":
+        return f"{type(exc).__name__}: {exc}"
+    import dask
+
+    tries = int(dask.config.get("distributed.scheduler.allowed-failures", 3)) + 1
+    part = f"it (block {block.index + 1})" if block is not None else "it"
+    return (
+        f"the worker process running {part} died {tries} times (killed, or out of memory); "
+        "Dask gave up on it. If it ran out of memory, use fewer --workers; run again to retry"
+    )
 
 
 def _task_key(unit: RasterUnit, block: Block | None) -> str:
