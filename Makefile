@@ -19,7 +19,7 @@ format:
 test-fast:
 	bash scripts/test.sh -m "not slow"
 
-# Opt-in, not in CI: the plugin's tests on QGIS 3.40 (SUITE=trixie) or 3.44 (SUITE=sid) in a
+# Also run by CI (QGIS_CHROOT_SUITES in .ci/run): the plugin's tests on QGIS 3.40 (SUITE=trixie) or 3.44 (SUITE=sid) in a
 # debootstrap chroot of Debian's packages, cached in .chroots/ (root and the Debian mirror).
 SUITE ?= trixie
 test-qgis-chroot:
