@@ -19,8 +19,9 @@ format:
 test-fast:
 	bash scripts/test.sh -m "not slow"
 
-# Also run by CI (QGIS_CHROOT_SUITES in .ci/run): the plugin's tests on QGIS 3.40 (SUITE=trixie) or 3.44 (SUITE=sid) in a
-# debootstrap chroot of Debian's packages, cached in .chroots/ (root and the Debian mirror).
+# The plugin's tests on QGIS 3.40 (SUITE=trixie) or 3.44 (SUITE=sid) in a debootstrap chroot
+# of Debian's packages, cached in .chroots/ (root and the Debian mirror). CI runs both
+# (QGIS_CHROOT_SUITES in .ci/run).
 SUITE ?= trixie
 test-qgis-chroot:
 	bash scripts/qgis_chroot.sh $(SUITE)
