@@ -28,9 +28,18 @@ def fitting_dialog(alg, parent):
     class FittingDialog(AlgorithmDialog):
         def showEvent(self, event):  # noqa: N802 (Qt API)
             super().showEvent(event)
-            QTimer.singleShot(0, lambda: widen_to_fit(self))
+            QTimer.singleShot(0, lambda: _unless_gone(widen_to_fit, self))
 
     return FittingDialog(alg, parent=parent)
+
+
+def _unless_gone(step, dialog) -> None:
+    """Run a queued step, unless the dialog was closed and deleted before it came."""
+    try:
+        step(dialog)
+    except RuntimeError as error:  # sip: "wrapped C/C++ object ... has been deleted"
+        if "deleted" not in str(error):
+            raise
 
 
 def lacking_width(dialog) -> tuple[QScrollArea | None, int]:
@@ -56,7 +65,7 @@ def widen_to_fit(dialog) -> int:
     grow = max(0, min(need, room))
     if grow:
         dialog.resize(dialog.width() + grow, dialog.height())
-    QTimer.singleShot(0, lambda: shift_splitter(dialog))
+    QTimer.singleShot(0, lambda: _unless_gone(shift_splitter, dialog))
     return grow
 
 
