@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Opt-in: the plugin's tests on newer QGIS from Debian's own packages, in a chroot.
+# The plugin's tests and a qgis_process run on newer QGIS from Debian's own packages, in a
+# chroot (CI: built by make setup, run by make test, with QGIS_CHROOT_SUITES set).
 #   scripts/qgis_chroot.sh trixie   # QGIS 3.40 LTR, Python 3.13, numpy 2, GDAL 3.10
 #   scripts/qgis_chroot.sh sid      # QGIS 3.44, Python 3.14
+#   scripts/qgis_chroot.sh trixie --build-only   # only build (cache) the chroot: make setup
 # The chroot is built once with debootstrap into .chroots/<suite> (cached; delete it to
 # rebuild) and reused; each run copies the working tree in and runs the QGIS tests (plugin,
 # Processing provider, installer, Qt6 check, translations) with pytest-qgis and onnxruntime
@@ -41,6 +43,8 @@ if [ ! -f "$CHROOT/.ready" ]; then
   as_root touch "$CHROOT/.ready"
   echo "qgis_chroot: chroot built in $(( $(date +%s) - start )) s"
 fi
+# `--build-only` (make setup, when QGIS_CHROOT_SUITES is set): the cached chroot is all
+[ "${2:-}" = "--build-only" ] && exit 0
 
 unmount_all
 trap unmount_all EXIT
@@ -105,6 +109,24 @@ t0=$(date +%s)
 rc=0
 QT_QPA_PLATFORM=offscreen /opt/venv/bin/pytest -q -p no:cacheprovider "${deselect[@]}" $TESTS || rc=$?
 echo "qgis_chroot: tests ran in $(( $(date +%s) - t0 )) s"
+# qgis_process as a user scripts it: the plugin enabled in a fresh profile, the bundled
+# model (its ONNX export: onnxruntime, no torch) on the demo raster, the cars counted.
+qp=$(mktemp -d)
+mkdir -p "$qp/plugins" && ln -sfn /src "$qp/plugins/micro_object_detection"
+site=$(/opt/venv/bin/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
+export QT_QPA_PLATFORM=offscreen QGIS_PLUGINPATH="$qp/plugins" PYTHONPATH="$site" HOME="$qp"
+if qgis_process plugins enable micro_object_detection >"$qp/enable.log" 2>&1 &&
+   qgis_process run micro_detector:detect -- INPUT=/src/resources/demo/kit_MunichStreet02-MOS93.tif \
+     OUTPUT="$qp/cars.gpkg" >"$qp/run.log" 2>&1 &&
+   /opt/venv/bin/python -c "
+from osgeo import ogr; import sys; ogr.UseExceptions()
+ds = ogr.Open(sys.argv[1]); n = ds.GetLayer(0).GetFeatureCount()
+print(f'qgis_chroot: qgis_process detect on the demo raster: {n} objects')
+sys.exit(n < 30)" "$qp/cars.gpkg"; then
+  :
+else
+  echo "qgis_chroot: qgis_process detect failed:"; tail -n 20 "$qp/enable.log" "$qp/run.log"; rc=1
+fi
 exit $rc
 INSIDE
 echo "qgis_chroot: $SUITE done in $(( $(date +%s) - start )) s (exit $rc)"

@@ -65,6 +65,12 @@ if [ -n "${SUDO_USER:-}" ] && [ "$SUDO_USER" != root ]; then
   chown -R "$SUDO_USER": "$VENV" "$ROOT/.wheels"
 fi
 
+# QGIS 3.40 LTR / 3.44 for `make test` (CI sets QGIS_CHROOT_SUITES="trixie sid"): their
+# chroots of Debian's packages, built once and cached in .chroots/ (scripts/qgis_chroot.sh).
+for suite in ${QGIS_CHROOT_SUITES:-}; do
+  bash "$ROOT/scripts/qgis_chroot.sh" "$suite" --build-only
+done
+
 "$VENV/bin/python" - <<'PY'
 import numpy, torch, onnxruntime
 from osgeo import gdal
